@@ -1,0 +1,17 @@
+"""Top-level URLs: admin, API (with schema and docs), language switch, and the coordinator pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from trial.views.health import health
+
+urlpatterns = [
+    path("healthz", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("trial.apis.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("trial.urls")),
+]

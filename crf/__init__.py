@@ -1,0 +1,1 @@
+"""Electronic CRFs: forms, edit checks, queries, signatures (next issue)."""

@@ -1,0 +1,1 @@
+"""Follow-up: visits, questionnaires, imaging follow-up, adjudication (later issue)."""

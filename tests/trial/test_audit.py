@@ -1,0 +1,60 @@
+"""The audit trail: every change recorded with user and reason, QuerySet.update too, append-only."""
+
+import pytest
+from django.apps import apps
+from django.db import ProgrammingError, transaction
+from pghistory.models import MiddlewareEvents
+
+from trial.audit import audit_context
+from trial.models import Screening
+from trial.selectors import history_for
+
+
+def test_queryset_update_is_recorded(make_screening, coordinator):
+    screening = make_screening()
+    with audit_context(actor=coordinator, reason="bulk correction of notes"):
+        Screening.objects.filter(pk=screening.pk).update(notes="bulk")
+    last = history_for(screening)[-1]
+    assert last["event"] == "update"
+    assert last["reason"] == "bulk correction of notes"
+    assert last["user"] == "coord07"
+    assert {"field": "notes", "old": "", "new": "bulk"} in last["changes"]
+
+
+@pytest.mark.django_db(transaction=True)  # its own transactions: no context left over from the fixture's
+def test_raw_update_without_context_is_still_recorded(make_screening):
+    screening = make_screening()
+    Screening.objects.filter(pk=screening.pk).update(age=90)
+    last = history_for(screening)[-1]
+    assert last["user"] is None
+    assert {"field": "age", "old": 72, "new": 90} in last["changes"]
+
+
+def test_delete_is_recorded(study, make_user):
+    from trial.models import StaffRole
+
+    user = make_user("temp")
+    role = StaffRole.objects.create(user=user, study=study, site=None, role="monitor")
+    role_pk = role.pk
+    role.delete()
+    labels = list(MiddlewareEvents.objects.filter(pgh_obj_model="trial.StaffRole", pgh_obj_id=str(role_pk))
+                  .order_by("pgh_id").values_list("pgh_label", flat=True))
+    assert labels == ["insert", "delete"]
+
+
+def test_events_are_append_only(make_screening):
+    screening = make_screening()
+    model = apps.get_model("trial", "ScreeningEvent")
+    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+        model.objects.filter(pgh_obj_id=screening.pk).update(age=1)
+    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+        model.objects.filter(pgh_obj_id=screening.pk).delete()
+    assert model.objects.filter(pgh_obj_id=screening.pk).count() == 1
+
+
+def test_api_request_attributes_user_and_reason(api, make_screening):
+    screening = make_screening()
+    api.patch(f"/api/v1/screenings/{screening.pk}/", {"notes": "seen"}, format="json",
+              HTTP_X_CHANGE_REASON="Source document verified")
+    event = history_for(screening)[-1]
+    assert (event["user"], event["reason"]) == ("coord07", "Source document verified")

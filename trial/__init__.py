@@ -1,0 +1,1 @@
+"""Protocols, sites, staff, screening, consent and enrollment."""

@@ -1,0 +1,41 @@
+"""Who may see and change what: site scoping by staff role. One place, used by API and pages."""
+
+from django.db.models import Q, QuerySet
+
+from .errors import Forbidden
+from .models import Site, StaffRole
+from .models.site import SITE_STAFF_ROLES, SITE_WRITE_ROLES
+
+
+def _roles(user) -> QuerySet:
+    return StaffRole.objects.filter(user=user, active=True)
+
+
+def visible_sites(user) -> QuerySet:
+    """Sites whose research data the user may read: their own sites, or all sites of a study-wide role."""
+    if not user.is_authenticated:
+        return Site.objects.none()
+    if user.is_superuser:
+        return Site.objects.all()
+    roles = _roles(user)
+    return Site.objects.filter(
+        Q(pk__in=roles.filter(site__isnull=False).values("site"))
+        | Q(study__in=roles.filter(site__isnull=True).values("study"))
+    )
+
+
+def can_write_at(user, site: Site) -> bool:
+    """Screen, enroll and change status: coordinators and investigators of that site."""
+    if user.is_superuser:
+        return True
+    return _roles(user).filter(site=site, role__in=SITE_WRITE_ROLES).exists()
+
+
+def require_write_at(user, site: Site) -> None:
+    if not can_write_at(user, site):
+        raise Forbidden(f"You have no coordinator or investigator role at site {site.code}.")
+
+
+def can_read_identity(user, site: Site) -> bool:
+    """Identifying data: only that site's own staff (not monitors, adjudicators or study-wide roles)."""
+    return _roles(user).filter(site=site, role__in=SITE_STAFF_ROLES).exists()

@@ -1,0 +1,164 @@
+"""Input and output shapes of the trial API. No business rule here: services own the rules."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import Participant, ParticipantStatus, Screening, Study
+
+
+class CriterionOut(serializers.Serializer):
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    text = serializers.CharField(source="localized_text")
+    text_i18n = serializers.JSONField(source="text")
+    computed = serializers.BooleanField()
+
+
+class SiteOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(source="localized_name")
+    time_zone = serializers.CharField()
+
+
+class StudyOut(serializers.ModelSerializer):
+    title = serializers.CharField(source="localized_title")
+    protocol_version = serializers.CharField(source="current_version.label")
+    target_enrollment = serializers.IntegerField(source="current_version.target_enrollment")
+    follow_up_days = serializers.IntegerField(source="current_version.follow_up_days")
+    sites = SiteOut(many=True)
+    criteria = CriterionOut(many=True, source="current_version.criteria.all")
+
+    class Meta:
+        model = Study
+        fields = ["code", "title", "sponsor", "protocol_version", "target_enrollment", "follow_up_days", "sites",
+                  "criteria"]
+
+
+class AnswersField(serializers.DictField):
+    """{criterion_code: true | false | null}; the codes are checked against the protocol by the service."""
+
+    child = serializers.BooleanField(allow_null=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            bad = [k for k, v in data.items() if v is not None and not isinstance(v, bool)]
+            if bad:
+                raise serializers.ValidationError(
+                    [_("The answer to %(code)s must be true, false or null.") % {"code": code} for code in bad])
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that refuses 71.5, "71" and true instead of quietly coercing them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ScreeningIn(serializers.Serializer):
+    study = serializers.CharField(help_text="Registration number, e.g. NCT06379243.")
+    site = serializers.CharField(help_text="Site code, e.g. 07.")
+    screening_date = serializers.DateField()
+    age = StrictIntegerField(min_value=0, max_value=120)
+    sex = serializers.ChoiceField(choices=["female", "male"])
+    fracture_levels = serializers.ListField(child=serializers.CharField(max_length=3), allow_empty=True,
+                                            required=False, default=list)
+    answers = AnswersField(required=False, default=dict)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ScreeningPatch(serializers.Serializer):
+    screening_date = serializers.DateField(required=False)
+    age = StrictIntegerField(min_value=0, max_value=120, required=False)
+    sex = serializers.ChoiceField(choices=["female", "male"], required=False)
+    fracture_levels = serializers.ListField(child=serializers.CharField(max_length=3), allow_empty=True,
+                                            required=False)
+    answers = AnswersField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class EvaluateIn(serializers.Serializer):
+    site = serializers.CharField()
+    screening_date = serializers.DateField(required=False)
+    age = StrictIntegerField(min_value=0, max_value=120, required=False, allow_null=True)
+    sex = serializers.ChoiceField(choices=["female", "male"], required=False, allow_null=True)
+    fracture_levels = serializers.ListField(child=serializers.CharField(max_length=3), required=False)
+    answers = AnswersField(required=False)
+
+
+class VerdictOut(serializers.Serializer):
+    outcome = serializers.CharField()
+    failed_criteria = serializers.ListField(source="failed")
+    missing_criteria = serializers.ListField(source="missing")
+    states = serializers.DictField()
+
+
+class ScreeningOut(serializers.ModelSerializer):
+    study = serializers.CharField(source="study.code")
+    site = serializers.CharField(source="site.code")
+    protocol_version = serializers.CharField(source="protocol_version.label")
+    screened_by = serializers.CharField(source="screened_by.get_username")
+    study_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Screening
+        fields = ["id", "study", "site", "protocol_version", "screening_date", "age", "sex", "fracture_levels",
+                  "answers", "outcome", "failed_criteria", "missing_criteria", "notes", "screened_by",
+                  "study_id", "created_at", "updated_at"]
+
+    def get_study_id(self, obj) -> str | None:
+        participant = getattr(obj, "participant", None)
+        return participant.study_id if participant else None
+
+
+class EnrollIn(serializers.Serializer):
+    consent_date = serializers.DateField()
+    enrollment_date = serializers.DateField()
+    identity = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=128),
+                                     required=False)
+
+
+class ParticipantOut(serializers.ModelSerializer):
+    study = serializers.CharField(source="site.study.code")
+    site = serializers.CharField(source="site.code")
+
+    class Meta:
+        model = Participant
+        fields = ["study_id", "study", "site", "screening", "consent_date", "enrollment_date", "status",
+                  "status_date", "status_reason"]
+
+
+class StatusChangeIn(serializers.Serializer):
+    date = serializers.DateField()
+    reason = serializers.CharField(max_length=500)
+
+
+class IdentityOut(serializers.Serializer):
+    full_name = serializers.CharField()
+    phone = serializers.CharField()
+    hospital_record_number = serializers.CharField()
+    national_id = serializers.CharField()
+
+
+class HistoryChangeOut(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+class HistoryEventOut(serializers.Serializer):
+    time = serializers.DateTimeField()
+    event = serializers.CharField()
+    user = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    changes = HistoryChangeOut(many=True)
+
+
+class TokenIn(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+PARTICIPANT_STATUSES = ParticipantStatus.values

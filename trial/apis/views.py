@@ -1,0 +1,152 @@
+"""API views: parse, call one service, answer. Rules live in services; scoping in selectors and access."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..access import can_read_identity, visible_sites
+from ..audit import request_reason
+from ..errors import Forbidden, InvalidInput
+from ..models import ParticipantIdentity, ParticipantStatus, Site, Study
+from . import serializers as s
+from .filters import ParticipantFilter, ScreeningFilter
+
+REASON_PARAMETER = OpenApiParameter(
+    "X-Change-Reason", location=OpenApiParameter.HEADER, required=True,
+    description="Why the record is changed (kept in the audit trail).",
+)
+
+
+class TokenView(ObtainAuthToken):
+    """POST {username, password} -> {"token": ...}; wrong credentials answer 400 with a message."""
+
+    @extend_schema(request=s.TokenIn,
+                   responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _study_and_site(study_code: str, site_code: str) -> tuple[Study, Site]:
+    study = Study.objects.select_related("current_version").filter(code=study_code).first()
+    if study is None:
+        raise InvalidInput(_("Unknown study."), field_errors={"study": [_("Unknown study: %(code)s.")
+                                                                        % {"code": study_code}]})
+    site = Site.objects.filter(study=study, code=site_code, active=True).first()
+    if site is None:
+        raise InvalidInput(_("Unknown site."), field_errors={"site": [_("Unknown site: %(code)s.")
+                                                                      % {"code": site_code}]})
+    return study, site
+
+
+class StudyViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.StudyOut
+    lookup_field = "code"
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.study_list().filter(
+            pk__in=visible_sites(self.request.user).values("study")).order_by("code")
+
+    @extend_schema(request=s.EvaluateIn, responses=s.VerdictOut)
+    @action(detail=True, methods=["post"])
+    def eligibility(self, request, code=None):
+        """The verdict for the answers so far, without saving (the screening form's live verdict)."""
+        study = self.get_object()
+        data = s.EvaluateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {k: v for k, v in data.validated_data.items() if v is not None}
+        _study, site = _study_and_site(study.code, values.pop("site"))
+        verdict = services.screening_evaluate(study=study, site=site, data=values)
+        return Response(s.VerdictOut(verdict).data)
+
+
+class ScreeningViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       viewsets.GenericViewSet):
+    serializer_class = s.ScreeningOut
+    filterset_class = ScreeningFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.screening_list(user=self.request.user)
+
+    @extend_schema(request=s.ScreeningIn, responses={201: s.ScreeningOut})
+    def create(self, request, *args, **kwargs):
+        data = s.ScreeningIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        study, site = _study_and_site(values.pop("study"), values.pop("site"))
+        screening = services.screening_create(actor=request.user, study=study, site=site, data=values)
+        screening = self.get_queryset().get(pk=screening.pk)
+        return Response(s.ScreeningOut(screening).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ScreeningPatch, responses=s.ScreeningOut, parameters=[REASON_PARAMETER])
+    def partial_update(self, request, *args, **kwargs):
+        screening = self.get_object()
+        data = s.ScreeningPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.screening_update(actor=request.user, screening=screening, data=data.validated_data,
+                                  reason=request_reason(request))
+        return Response(s.ScreeningOut(self.get_queryset().get(pk=screening.pk)).data)
+
+    @extend_schema(responses=s.HistoryEventOut(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, pk=None):
+        return Response(s.HistoryEventOut(selectors.history_for(self.get_object()), many=True).data)
+
+    @extend_schema(request=s.EnrollIn, responses={201: s.ParticipantOut})
+    @action(detail=True, methods=["post"])
+    def enroll(self, request, pk=None):
+        screening = self.get_object()
+        data = s.EnrollIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        participant = services.participant_enroll(actor=request.user, screening=screening,
+                                                  **data.validated_data)
+        return Response(s.ParticipantOut(participant).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ParticipantOut
+    filterset_class = ParticipantFilter
+    lookup_field = "study_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return selectors.participant_list(user=self.request.user)
+
+    def _set_status(self, request, new_status):
+        participant = self.get_object()
+        data = s.StatusChangeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        participant = services.participant_set_status(actor=request.user, participant=participant,
+                                                      status=new_status, **data.validated_data)
+        return Response(s.ParticipantOut(participant).data)
+
+    @extend_schema(request=s.StatusChangeIn, responses=s.ParticipantOut)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, study_id=None):
+        return self._set_status(request, ParticipantStatus.WITHDRAWN)
+
+    @extend_schema(request=s.StatusChangeIn, responses=s.ParticipantOut)
+    @action(detail=True, methods=["post"], url_path="lost-to-follow-up")
+    def lost_to_follow_up(self, request, study_id=None):
+        return self._set_status(request, ParticipantStatus.LOST_TO_FOLLOW_UP)
+
+    @extend_schema(responses=s.IdentityOut)
+    @action(detail=True, methods=["get"])
+    def identity(self, request, study_id=None):
+        """Identifying data: only for the participant's own site staff."""
+        participant = self.get_object()
+        if not can_read_identity(request.user, participant.site):
+            raise Forbidden(_("Only the participant's own site staff may see identifying data."))
+        identity = get_object_or_404(ParticipantIdentity, participant=participant)
+        return Response(s.IdentityOut(identity).data)
+
+    @extend_schema(responses=s.HistoryEventOut(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, study_id=None):
+        return Response(s.HistoryEventOut(selectors.history_for(self.get_object()), many=True).data)

@@ -1,0 +1,80 @@
+"""Enrolled participants, their identifying data (kept apart), and per-site study-ID sequences."""
+
+from trial.audit import audited
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ParticipantStatus(models.TextChoices):
+    ENROLLED = "enrolled", _("enrolled")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", _("lost to follow-up")
+
+
+@audited()
+class Participant(models.Model):
+    """Research data refers to a participant by study_id only."""
+
+    site = models.ForeignKey("trial.Site", on_delete=models.PROTECT, related_name="participants")
+    screening = models.OneToOneField("trial.Screening", on_delete=models.PROTECT, related_name="participant")
+    study_id = models.CharField(_("study ID"), max_length=32, unique=True)
+    sequence = models.PositiveIntegerField()
+    consent_date = models.DateField(_("consent date"))
+    enrollment_date = models.DateField(_("enrollment date"))
+    status = models.CharField(_("status"), max_length=24, choices=ParticipantStatus.choices,
+                              default=ParticipantStatus.ENROLLED)
+    status_date = models.DateField(_("status date"), null=True, blank=True)
+    status_reason = models.TextField(_("status reason"), blank=True)
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        ordering = ["study_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "sequence"], name="participant_site_sequence_unique"),
+            models.CheckConstraint(condition=models.Q(consent_date__lte=models.F("enrollment_date")),
+                                   name="participant_consent_before_enrollment"),
+        ]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return self.study_id
+
+    @property
+    def study(self):
+        return self.site.study
+
+
+@audited()
+class ParticipantIdentity(models.Model):
+    """Identifying data. Readable only by the participant's own site staff; never exported or logged."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="identity")
+    full_name = models.CharField(_("full name"), max_length=128)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    hospital_record_number = models.CharField(_("hospital record number"), max_length=64, blank=True)
+    national_id = models.CharField(_("national ID"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("participant identity")
+        verbose_name_plural = _("participant identities")
+
+    def __str__(self) -> str:
+        # Never the name: a str() of this object may end up in a log line.
+        return f"identity of {self.participant_id}"
+
+    def __repr__(self) -> str:
+        return f"<ParticipantIdentity participant={self.participant_id}>"
+
+
+class SiteSequence(models.Model):
+    """The last study-ID number handed out at a site. Locked row by row so that IDs have no gaps."""
+
+    site = models.OneToOneField("trial.Site", on_delete=models.PROTECT, primary_key=True,
+                                related_name="sequence")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.site_id}: {self.last_number}"

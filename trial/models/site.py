@@ -1,0 +1,75 @@
+"""Sites and the roles staff hold at them."""
+
+import zoneinfo
+
+from trial.audit import audited
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value})
+
+
+@audited()
+class Site(models.Model):
+    study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="sites")
+    code = models.CharField(_("site code"), max_length=8, help_text=_("Prefix of the study IDs, e.g. 07."))
+    name = models.JSONField(_("name"), help_text="{'en': ..., 'zh-hans': ...}")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai",
+                                 validators=[validate_time_zone])
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("site")
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="site_code_unique")]
+        ordering = ["study", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.localized_name}"
+
+    @property
+    def localized_name(self) -> str:
+        from .protocol import localized
+
+        return localized(self.name)
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("research coordinator")
+    INVESTIGATOR = "investigator", _("investigator")
+    PRINCIPAL_INVESTIGATOR = "principal_investigator", _("principal investigator")
+    ADJUDICATOR = "adjudicator", _("adjudicator")
+    MONITOR = "monitor", _("monitor")
+    DATA_MANAGER = "data_manager", _("data manager")
+
+
+# Roles that belong to a site's own staff: they may read that site's identifying data.
+SITE_STAFF_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+# Roles that may screen, enroll and withdraw at their site.
+SITE_WRITE_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+
+
+@audited()
+class StaffRole(models.Model):
+    """A user's role in a study: at one site, or study-wide when site is empty."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_roles")
+    study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="staff")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("staff role")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "study", "site", "role"], name="staff_role_unique",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        where = self.site.code if self.site_id else "*"
+        return f"{self.user} {self.role} @ {self.study_id}/{where}"

@@ -1,0 +1,115 @@
+"""Consent and enrollment under a site-prefixed, gap-free study ID; withdrawal and loss to follow-up."""
+
+import datetime
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..access import require_write_at
+from ..audit import audit_context
+from ..errors import Conflict, InvalidInput, ReasonRequired
+from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
+from .screening import site_today
+
+IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id")
+
+
+def _check_dates(*, site, consent_date, enrollment_date) -> None:
+    errors: dict[str, list[str]] = {}
+    today = site_today(site)
+    for name, day in (("consent_date", consent_date), ("enrollment_date", enrollment_date)):
+        if not isinstance(day, datetime.date):
+            errors[name] = [_("Give the date (YYYY-MM-DD).")]
+        elif day > today:
+            errors[name] = [_("The date cannot be in the future.")]
+    if not errors and consent_date > enrollment_date:
+        errors["consent_date"] = [_("Consent must be given on or before the enrollment date.")]
+    if errors:
+        raise InvalidInput(_("The enrollment dates are invalid."), field_errors=errors)
+
+
+def _check_identity(identity: Mapping | None) -> dict[str, str]:
+    if not identity:
+        return {}
+    if not isinstance(identity, Mapping):
+        raise InvalidInput(_("Identity is a mapping of fields."), field_errors={"identity": [_("Invalid.")]})
+    unknown = sorted(set(identity) - set(IDENTITY_FIELDS))
+    if unknown:
+        raise InvalidInput(_("Unknown identity fields."),
+                           field_errors={"identity": [_("Unknown field: %(f)s.") % {"f": f} for f in unknown]})
+    clean = {key: str(identity.get(key) or "").strip() for key in IDENTITY_FIELDS}
+    if not clean["full_name"]:
+        raise InvalidInput(_("The identity needs a name."),
+                           field_errors={"identity": [_("Give the participant's full name.")]})
+    return clean
+
+
+def participant_enroll(
+    *, actor, screening: Screening, consent_date, enrollment_date, identity: Mapping | None = None
+) -> Participant:
+    """Enroll an eligible screening and hand out the site's next study ID.
+
+    Atomic, and the site's sequence row is locked (SELECT ... FOR UPDATE) before the number is taken, so
+    that parallel enrollments at one site queue on that row: no duplicate, and a failed enrollment rolls its
+    number back, so no gap either.
+    """
+    require_write_at(actor, screening.site)
+    _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
+    identity_data = _check_identity(identity)
+    with transaction.atomic(), audit_context(actor=actor):
+        screening = Screening.objects.select_for_update(of=("self",)).select_related("site", "protocol_version", "study").get(
+            pk=screening.pk)
+        if Participant.objects.filter(screening=screening).exists():
+            raise Conflict(_("This screening is already enrolled."), code="already_enrolled")
+        if screening.outcome != Outcome.ELIGIBLE:
+            raise Conflict(_("Only an eligible screening can be enrolled; this one is %(outcome)s.")
+                           % {"outcome": screening.get_outcome_display()}, code="not_eligible")
+        if enrollment_date < screening.screening_date:
+            raise InvalidInput(_("Enrollment cannot precede screening."), field_errors={
+                "enrollment_date": [_("The enrollment date is before the screening date.")]})
+        sequence, _created = SiteSequence.objects.select_for_update().get_or_create(site=screening.site)
+        sequence.last_number += 1
+        sequence.save(update_fields=["last_number"])
+        participant = Participant.objects.create(
+            site=screening.site,
+            screening=screening,
+            study_id=screening.protocol_version.study_id_format.format(
+                site=screening.site.code, number=sequence.last_number),
+            sequence=sequence.last_number,
+            consent_date=consent_date,
+            enrollment_date=enrollment_date,
+            enrolled_by=actor,
+        )
+        if identity_data:
+            ParticipantIdentity.objects.create(participant=participant, **identity_data)
+        return participant
+
+
+def participant_set_status(*, actor, participant: Participant, status: str, date, reason: str) -> Participant:
+    """Withdraw a participant or mark them lost to follow-up. Data collected before is kept.
+
+    Atomic with a row lock so that two status changes of one participant cannot interleave.
+    """
+    if status not in (ParticipantStatus.WITHDRAWN, ParticipantStatus.LOST_TO_FOLLOW_UP):
+        raise InvalidInput(_("Unknown status."), field_errors={"status": [_("Unknown status.")]})
+    if not (reason or "").strip():
+        raise ReasonRequired(_("A reason is required."), field_errors={"reason": [_("Give the reason.")]})
+    require_write_at(actor, participant.site)
+    if not isinstance(date, datetime.date):
+        raise InvalidInput(_("Give the date."), field_errors={"date": [_("Give the date (YYYY-MM-DD).")]})
+    if date > site_today(participant.site):
+        raise InvalidInput(_("The date cannot be in the future."),
+                           field_errors={"date": [_("The date cannot be in the future.")]})
+    with transaction.atomic(), audit_context(actor=actor, reason=reason.strip()):
+        participant = Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
+        if participant.status != ParticipantStatus.ENROLLED:
+            raise Conflict(_("The participant is already %(status)s.")
+                           % {"status": participant.get_status_display()}, code="status_final")
+        if date < participant.enrollment_date:
+            raise InvalidInput(_("The date is before enrollment."),
+                               field_errors={"date": [_("The date is before the enrollment date.")]})
+        participant.status, participant.status_date = status, date
+        participant.status_reason = reason.strip()
+        participant.save(update_fields=["status", "status_date", "status_reason"])
+        return participant
