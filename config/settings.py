@@ -177,4 +177,4 @@ LOGGING = {
 
 # Audit trail: every tracked model records inserts, updates and deletes; event tables are append-only.
 PGHISTORY_APPEND_ONLY = True
-PGHISTORY_MIDDLEWARE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # reads write nothing to attribute

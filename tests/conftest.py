@@ -82,12 +82,27 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def make_screening(study, site, coordinator):
-    def make(*, actor=None, on_site=None, answers=None, levels=("L1",), age=72, sex="female",
-             day=datetime.date(2026, 1, 5)):
+    def make(
+        *,
+        actor=None,
+        on_site=None,
+        answers=None,
+        levels=("L1",),
+        age=72,
+        sex="female",
+        day=datetime.date(2026, 1, 5),
+    ):
         return screening_create(
-            actor=actor or coordinator, study=study, site=on_site or site,
-            data={"screening_date": day, "age": age, "sex": sex, "fracture_levels": list(levels),
-                  "answers": ELIGIBLE_ANSWERS if answers is None else answers},
+            actor=actor or coordinator,
+            study=study,
+            site=on_site or site,
+            data={
+                "screening_date": day,
+                "age": age,
+                "sex": sex,
+                "fracture_levels": list(levels),
+                "answers": ELIGIBLE_ANSWERS if answers is None else answers,
+            },
         )
 
     return make
@@ -97,8 +112,12 @@ def make_screening(study, site, coordinator):
 def make_participant(make_screening, coordinator):
     def make(**kwargs):
         screening = make_screening(**kwargs)
-        return participant_enroll(actor=kwargs.get("actor") or coordinator, screening=screening,
-                                  consent_date=datetime.date(2026, 1, 6), enrollment_date=datetime.date(2026, 1, 7),
-                                  identity={"full_name": "Synthetic Person", "phone": "13800000000"})
+        return participant_enroll(
+            actor=kwargs.get("actor") or coordinator,
+            screening=screening,
+            consent_date=datetime.date(2026, 1, 6),
+            enrollment_date=datetime.date(2026, 1, 7),
+            identity={"full_name": "Synthetic Person", "phone": "13800000000"},
+        )
 
     return make

@@ -70,7 +70,9 @@ def rule_errors(rule: object) -> list[str]:
         if not isinstance(allowed, list) or not allowed or not set(allowed) <= SEXES:
             errors.append(f"sex: 'in' must list some of {sorted(SEXES)}")
     if "fracture_levels" in rule:
-        bounds = rule["fracture_levels"].get("within") if isinstance(rule["fracture_levels"], Mapping) else None
+        bounds = (
+            rule["fracture_levels"].get("within") if isinstance(rule["fracture_levels"], Mapping) else None
+        )
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(is_level(b) for b in bounds)):
             errors.append("fracture_levels: 'within' must be two levels, e.g. [T5, L5]")
         elif level_index(bounds[0]) > level_index(bounds[1]):

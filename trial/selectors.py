@@ -37,10 +37,14 @@ def enrollment_summary(*, study: Study, user) -> dict:
         screened=Count("screenings", distinct=True),
         eligible=Count("screenings", filter=Q(screenings__outcome="eligible"), distinct=True),
         enrolled=Count("participants", distinct=True),
-        active=Count("participants", filter=Q(participants__status=ParticipantStatus.ENROLLED), distinct=True),
+        active=Count(
+            "participants", filter=Q(participants__status=ParticipantStatus.ENROLLED), distinct=True
+        ),
     )
     per_site = list(rows)
-    total = {key: sum(getattr(s, key) for s in per_site) for key in ("screened", "eligible", "enrolled", "active")}
+    total = {
+        key: sum(getattr(s, key) for s in per_site) for key in ("screened", "eligible", "enrolled", "active")
+    }
     target = study.current_version.target_enrollment
     total["target"] = target
     total["percent"] = round(100 * total["enrolled"] / target, 1) if target else 0.0
@@ -49,10 +53,9 @@ def enrollment_summary(*, study: Study, user) -> dict:
 
 def screen_failure_reasons(*, study: Study, user) -> list[tuple[str, int]]:
     """How often each criterion failed among ineligible screenings (for the participant-flow diagram)."""
-    rows = (
-        Screening.objects.filter(study=study, site__in=visible_sites(user), outcome="ineligible")
-        .values_list("failed_criteria", flat=True)
-    )
+    rows = Screening.objects.filter(
+        study=study, site__in=visible_sites(user), outcome="ineligible"
+    ).values_list("failed_criteria", flat=True)
     counts: dict[str, int] = {}
     for codes in rows.iterator():
         for code in codes:
@@ -62,11 +65,7 @@ def screen_failure_reasons(*, study: Study, user) -> list[tuple[str, int]]:
 
 def history_for(obj) -> list[dict]:
     """Audit events of one record, oldest first: time, user, reason, label and changed fields."""
-    events = (
-        MiddlewareEvents.objects.tracks(obj)
-        .select_related("user")
-        .order_by("pgh_created_at", "pgh_id")
-    )
+    events = MiddlewareEvents.objects.tracks(obj).select_related("user").order_by("pgh_created_at", "pgh_id")
     return [
         {
             "time": event.pgh_created_at,

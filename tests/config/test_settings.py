@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_check(**env_overrides) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_missing_secret_key_outside_debug_is_a_clear_startup_error():

@@ -10,9 +10,16 @@ from trial.models import Participant, ParticipantIdentity, SiteSequence
 
 from ..conftest import client_for
 
-ENROLL = {"consent_date": "2026-01-06", "enrollment_date": "2026-01-07",
-          "identity": {"full_name": "Synthetic Person", "phone": "13800000000",
-                       "hospital_record_number": "DEMO-1", "national_id": ""}}
+ENROLL = {
+    "consent_date": "2026-01-06",
+    "enrollment_date": "2026-01-07",
+    "identity": {
+        "full_name": "Synthetic Person",
+        "phone": "13800000000",
+        "hospital_record_number": "DEMO-1",
+        "national_id": "",
+    },
+}
 
 
 def enroll(api, screening, **overrides):
@@ -62,7 +69,10 @@ def test_enrolling_twice_is_a_conflict(api, make_screening):
         ({"enrollment_date": "2999-01-01"}, "enrollment_date"),  # future
         ({"consent_date": "2999-01-01", "enrollment_date": "2999-01-02"}, "consent_date"),
         ({"consent_date": "not a date"}, "consent_date"),
-        ({"enrollment_date": "2026-01-01", "consent_date": "2026-01-01"}, "enrollment_date"),  # before screening
+        (
+            {"enrollment_date": "2026-01-01", "consent_date": "2026-01-01"},
+            "enrollment_date",
+        ),  # before screening
         ({"identity": {"full_name": ""}}, "identity"),
         ({"identity": {"full_name": "A", "shoe_size": "42"}}, "identity"),
     ],
@@ -87,8 +97,12 @@ def test_identity_is_only_for_own_site_staff(api, make_participant, monitor, oth
 def test_identifying_data_is_absent_from_research_endpoints(api, make_participant, monitor):
     participant = make_participant()
     for client in (api, client_for(monitor)):
-        for url in ("/api/v1/participants/", f"/api/v1/participants/{participant.study_id}/",
-                    f"/api/v1/participants/{participant.study_id}/history/", "/api/v1/screenings/"):
+        for url in (
+            "/api/v1/participants/",
+            f"/api/v1/participants/{participant.study_id}/",
+            f"/api/v1/participants/{participant.study_id}/history/",
+            "/api/v1/screenings/",
+        ):
             text = client.get(url).content.decode()
             assert "Synthetic Person" not in text and "13800000000" not in text, url
 
@@ -115,15 +129,23 @@ def test_withdrawal_keeps_data_and_is_final(api, make_participant):
 
 def test_lost_to_follow_up(api, make_participant):
     participant = make_participant()
-    response = api.post(f"/api/v1/participants/{participant.study_id}/lost-to-follow-up/",
-                        {"date": "2026-06-01", "reason": "Three calls unanswered"}, format="json")
+    response = api.post(
+        f"/api/v1/participants/{participant.study_id}/lost-to-follow-up/",
+        {"date": "2026-06-01", "reason": "Three calls unanswered"},
+        format="json",
+    )
     assert response.json()["status"] == "lost_to_follow_up"
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"date": "2999-01-01", "reason": "x"}, {"date": "2026-01-01", "reason": "before enrollment"},
-     {"date": "2026-03-01"}, {"date": "2026-03-01", "reason": "  "}, {"reason": "no date"}],
+    [
+        {"date": "2999-01-01", "reason": "x"},
+        {"date": "2026-01-01", "reason": "before enrollment"},
+        {"date": "2026-03-01"},
+        {"date": "2026-03-01", "reason": "  "},
+        {"reason": "no date"},
+    ],
 )
 def test_bad_withdrawal_is_400(api, make_participant, body):
     participant = make_participant()
@@ -135,8 +157,11 @@ def test_bad_withdrawal_is_400(api, make_participant, body):
 
 def test_monitor_cannot_withdraw(monitor, make_participant):
     participant = make_participant()
-    response = client_for(monitor).post(f"/api/v1/participants/{participant.study_id}/withdraw/",
-                                        {"date": "2026-03-01", "reason": "x"}, format="json")
+    response = client_for(monitor).post(
+        f"/api/v1/participants/{participant.study_id}/withdraw/",
+        {"date": "2026-03-01", "reason": "x"},
+        format="json",
+    )
     assert response.status_code == 403
 
 

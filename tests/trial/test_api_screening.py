@@ -15,8 +15,13 @@ URL = "/api/v1/screenings/"
 
 def payload(**overrides):
     body = {
-        "study": "NCT06379243", "site": "07", "screening_date": "2026-01-05", "age": 72, "sex": "female",
-        "fracture_levels": ["T12", "L1"], "answers": ELIGIBLE_ANSWERS,
+        "study": "NCT06379243",
+        "site": "07",
+        "screening_date": "2026-01-05",
+        "age": 72,
+        "sex": "female",
+        "fracture_levels": ["T12", "L1"],
+        "answers": ELIGIBLE_ANSWERS,
     }
     body.update(overrides)
     return body
@@ -34,8 +39,11 @@ def test_create_eligible_screening(api):
 
 
 def test_ineligible_screening_is_kept_with_its_reasons(api):
-    response = api.post(URL, payload(fracture_levels=["T10", "T11", "T12", "L1"],
-                                     answers={**ELIGIBLE_ANSWERS, "EXC2": True}), format="json")
+    response = api.post(
+        URL,
+        payload(fracture_levels=["T10", "T11", "T12", "L1"], answers={**ELIGIBLE_ANSWERS, "EXC2": True}),
+        format="json",
+    )
     assert response.status_code == 201
     assert response.json()["outcome"] == "ineligible"
     assert response.json()["failed_criteria"] == ["INC3", "EXC2"]
@@ -51,13 +59,20 @@ def test_incomplete_screening_lists_unanswered_criteria(api):
 
 def test_second_protocol_judges_its_own_level_range(study2, make_user):
     user = make_user("coordsy", role="coordinator", study=study2, site=study2.sites.get())
-    answers = {"INC1": True, "INC2": True, "INC3": True, "INC4": True,
-               **{f"EXC{n}": False for n in range(1, 9)}}
+    answers = {
+        "INC1": True,
+        "INC2": True,
+        "INC3": True,
+        "INC4": True,
+        **{f"EXC{n}": False for n in range(1, 9)},
+    }
     client = client_for(user)
-    ok = client.post(URL, payload(study="NCT06172179", site="SY", fracture_levels=["T5"], answers=answers),
-                     format="json")
-    too_high = client.post(URL, payload(study="NCT06172179", site="SY", fracture_levels=["T4"], answers=answers),
-                           format="json")
+    ok = client.post(
+        URL, payload(study="NCT06172179", site="SY", fracture_levels=["T5"], answers=answers), format="json"
+    )
+    too_high = client.post(
+        URL, payload(study="NCT06172179", site="SY", fracture_levels=["T4"], answers=answers), format="json"
+    )
     assert ok.json()["outcome"] == "eligible"
     assert too_high.json()["outcome"] == "ineligible"
     assert too_high.json()["failed_criteria"] == ["INC3L"]
@@ -117,8 +132,10 @@ def test_site_scoping_in_list_and_detail(api, make_screening, other_coordinator,
     listed = [row["id"] for row in api.get(URL).json()["results"]]
     assert listed == [mine.pk]
     assert api.get(f"{URL}{theirs.pk}/").status_code == 404
-    assert api.patch(f"{URL}{theirs.pk}/", {"age": 80}, format="json",
-                     HTTP_X_CHANGE_REASON="typo").status_code == 404
+    assert (
+        api.patch(f"{URL}{theirs.pk}/", {"age": 80}, format="json", HTTP_X_CHANGE_REASON="typo").status_code
+        == 404
+    )
 
 
 def test_anonymous_is_refused(db):
@@ -146,8 +163,12 @@ def test_patch_needs_a_reason_and_recomputes_the_outcome(api, make_screening):
     screening.refresh_from_db()
     assert screening.fracture_levels == ["T10", "T11", "T12", "L1"]
 
-    response = api.patch(url, {"fracture_levels": ["T12", "L1"]}, format="json",
-                         HTTP_X_CHANGE_REASON="Levels misread from the MRI report")
+    response = api.patch(
+        url,
+        {"fracture_levels": ["T12", "L1"]},
+        format="json",
+        HTTP_X_CHANGE_REASON="Levels misread from the MRI report",
+    )
     assert response.status_code == 200
     assert response.json()["outcome"] == "eligible"
 
@@ -155,15 +176,20 @@ def test_patch_needs_a_reason_and_recomputes_the_outcome(api, make_screening):
 def test_patch_merges_answers(api, make_screening):
     screening = make_screening(answers={"INC1": True, "INC2": True, "EXC1": False, "EXC2": False})
     assert screening.outcome == "incomplete"
-    response = api.patch(f"{URL}{screening.pk}/", {"answers": {"EXC3": False}}, format="json",
-                         HTTP_X_CHANGE_REASON="EXC3 answered after chart review")
+    response = api.patch(
+        f"{URL}{screening.pk}/",
+        {"answers": {"EXC3": False}},
+        format="json",
+        HTTP_X_CHANGE_REASON="EXC3 answered after chart review",
+    )
     assert response.json()["outcome"] == "eligible"
 
 
 def test_patch_bad_input_changes_nothing(api, make_screening):
     screening = make_screening()
-    response = api.patch(f"{URL}{screening.pk}/", {"age": 200, "sex": "male"}, format="json",
-                         HTTP_X_CHANGE_REASON="fix")
+    response = api.patch(
+        f"{URL}{screening.pk}/", {"age": 200, "sex": "male"}, format="json", HTTP_X_CHANGE_REASON="fix"
+    )
     assert response.status_code == 400
     screening.refresh_from_db()
     assert (screening.age, screening.sex) == (72, "female")
@@ -182,16 +208,19 @@ def test_history_lists_user_reason_and_old_and_new_values(api, make_screening):
 
 def test_patch_after_enrollment_is_a_conflict(api, make_participant):
     participant = make_participant()
-    response = api.patch(f"{URL}{participant.screening_id}/", {"age": 80}, format="json",
-                         HTTP_X_CHANGE_REASON="late fix")
+    response = api.patch(
+        f"{URL}{participant.screening_id}/", {"age": 80}, format="json", HTTP_X_CHANGE_REASON="late fix"
+    )
     assert response.status_code == 409
     assert "07-0001" in response.json()["detail"]
 
 
 def test_eligibility_preview_saves_nothing(api):
-    response = api.post("/api/v1/studies/NCT06379243/eligibility/",
-                        {"site": "07", "fracture_levels": ["L1"], "answers": {"INC1": True, "EXC1": True}},
-                        format="json")
+    response = api.post(
+        "/api/v1/studies/NCT06379243/eligibility/",
+        {"site": "07", "fracture_levels": ["L1"], "answers": {"INC1": True, "EXC1": True}},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["outcome"] == "ineligible"
     assert response.json()["failed_criteria"] == ["EXC1"]

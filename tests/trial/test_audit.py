@@ -37,8 +37,11 @@ def test_delete_is_recorded(study, make_user):
     role = StaffRole.objects.create(user=user, study=study, site=None, role="monitor")
     role_pk = role.pk
     role.delete()
-    labels = list(MiddlewareEvents.objects.filter(pgh_obj_model="trial.StaffRole", pgh_obj_id=str(role_pk))
-                  .order_by("pgh_id").values_list("pgh_label", flat=True))
+    labels = list(
+        MiddlewareEvents.objects.filter(pgh_obj_model="trial.StaffRole", pgh_obj_id=str(role_pk))
+        .order_by("pgh_id")
+        .values_list("pgh_label", flat=True)
+    )
     assert labels == ["insert", "delete"]
 
 
@@ -54,7 +57,11 @@ def test_events_are_append_only(make_screening):
 
 def test_api_request_attributes_user_and_reason(api, make_screening):
     screening = make_screening()
-    api.patch(f"/api/v1/screenings/{screening.pk}/", {"notes": "seen"}, format="json",
-              HTTP_X_CHANGE_REASON="Source document verified")
+    api.patch(
+        f"/api/v1/screenings/{screening.pk}/",
+        {"notes": "seen"},
+        format="json",
+        HTTP_X_CHANGE_REASON="Source document verified",
+    )
     event = history_for(screening)[-1]
     assert (event["user"], event["reason"]) == ("coord07", "Source document verified")

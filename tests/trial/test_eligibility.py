@@ -10,8 +10,11 @@ from ..conftest import ALL_NO, ELIGIBLE_ANSWERS
 NCT063 = [
     CriterionSpec("INC1", "inclusion"),
     CriterionSpec("INC2", "inclusion"),
-    CriterionSpec("INC3", "inclusion", {"fracture_count": {"min": 1, "max": 3},
-                                        "fracture_levels": {"within": ["T1", "L5"]}}),
+    CriterionSpec(
+        "INC3",
+        "inclusion",
+        {"fracture_count": {"min": 1, "max": 3}, "fracture_levels": {"within": ["T1", "L5"]}},
+    ),
     CriterionSpec("EXC1", "exclusion"),
     CriterionSpec("EXC2", "exclusion"),
     CriterionSpec("EXC3", "exclusion"),
@@ -31,11 +34,16 @@ def facts(*levels, age=72, sex="female"):
         (("T11", "T12", "L1"), ELIGIBLE_ANSWERS, "eligible", [], []),
         # Four fractured vertebrae break INC3.
         (("T11", "T12", "L1", "L2"), ELIGIBLE_ANSWERS, "ineligible", ["INC3"], []),
-        # No MRI oedema (INC2 does not hold) and prior vertebroplasty (EXC1 holds): both listed, protocol order.
+        # No MRI oedema (INC2 false) and prior vertebroplasty (EXC1 true): both listed, in protocol order.
         (("L1",), {**ELIGIBLE_ANSWERS, "INC2": False, "EXC1": True}, "ineligible", ["INC2", "EXC1"], []),
         # Unanswered exclusion: incomplete, with that code missing.
-        (("L1",), {"INC1": True, "INC2": True, "EXC1": False, "EXC2": None}, "incomplete", [],
-         ["EXC2", "EXC3"]),
+        (
+            ("L1",),
+            {"INC1": True, "INC2": True, "EXC1": False, "EXC2": None},
+            "incomplete",
+            [],
+            ["EXC2", "EXC3"],
+        ),
         # No levels recorded: the computed criterion cannot be decided.
         ((), ELIGIBLE_ANSWERS, "incomplete", [], ["INC3"]),
         # A failure outranks unknowns: ineligible, and the unknowns are still reported.

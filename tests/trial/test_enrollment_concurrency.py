@@ -23,8 +23,12 @@ def test_parallel_enrollments_get_distinct_gap_free_ids(make_screening, coordina
         try:
             barrier.wait()
             for screening in batch:
-                participant_enroll(actor=coordinator, screening=screening,
-                                   consent_date=datetime.date(2026, 1, 6), enrollment_date=datetime.date(2026, 1, 7))
+                participant_enroll(
+                    actor=coordinator,
+                    screening=screening,
+                    consent_date=datetime.date(2026, 1, 6),
+                    enrollment_date=datetime.date(2026, 1, 7),
+                )
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -53,8 +57,12 @@ def test_the_same_screening_enrolled_in_parallel_enrolls_once(make_screening, co
     def worker():
         try:
             barrier.wait()
-            participant_enroll(actor=coordinator, screening=screening,
-                               consent_date=datetime.date(2026, 1, 6), enrollment_date=datetime.date(2026, 1, 7))
+            participant_enroll(
+                actor=coordinator,
+                screening=screening,
+                consent_date=datetime.date(2026, 1, 6),
+                enrollment_date=datetime.date(2026, 1, 7),
+            )
             outcomes.append("enrolled")
         except Conflict:
             outcomes.append("conflict")

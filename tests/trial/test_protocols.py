@@ -31,18 +31,34 @@ def test_load_command_loads_every_shipped_protocol_once(db, capsys):
     study = Study.objects.get(code="NCT06379243")
     assert study.current_version.target_enrollment == 560
     assert study.current_version.follow_up_days == 365
-    assert [c.code for c in study.current_version.criteria.all()] == ["INC1", "INC2", "INC3", "EXC1", "EXC2", "EXC3"]
+    assert [c.code for c in study.current_version.criteria.all()] == [
+        "INC1",
+        "INC2",
+        "INC3",
+        "EXC1",
+        "EXC2",
+        "EXC3",
+    ]
     assert study.current_version.criteria.get(code="INC3").computed
 
 
 def test_study_api_shows_target_sites_and_criteria(api):
     body = api.get("/api/v1/studies/NCT06379243/").json()
     assert body["target_enrollment"] == 560
-    assert body["sites"] == [{"code": "07", "name": "The Seventh Affiliated Hospital, Sun Yat-sen University",
-                              "time_zone": "Asia/Shanghai"}]
+    assert body["sites"] == [
+        {
+            "code": "07",
+            "name": "The Seventh Affiliated Hospital, Sun Yat-sen University",
+            "time_zone": "Asia/Shanghai",
+        }
+    ]
     inc3 = next(c for c in body["criteria"] if c["code"] == "INC3")
     assert (inc3["kind"], inc3["computed"]) == ("inclusion", True)
-    assert api.get("/api/v1/studies/NCT06379243/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["title"].startswith("骨质")
+    assert (
+        api.get("/api/v1/studies/NCT06379243/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .json()["title"]
+        .startswith("骨质")
+    )
     assert [s["code"] for s in api.get("/api/v1/studies/").json()] == ["NCT06379243"]
 
 
@@ -106,8 +122,14 @@ def test_every_problem_is_listed(db):
     with pytest.raises(ProtocolFileError) as info:
         protocol_load(text=yaml.safe_dump(data, allow_unicode=True), source_name="bad.yaml")
     message = str(info.value)
-    for fragment in ("target_enrollment", "Mars/Olympus", "kind must be", "zh-hans", "min is above max",
-                     "duplicate code"):
+    for fragment in (
+        "target_enrollment",
+        "Mars/Olympus",
+        "kind must be",
+        "zh-hans",
+        "min is above max",
+        "duplicate code",
+    ):
         assert fragment in message
 
 
@@ -122,7 +144,7 @@ def test_load_command_reports_a_bad_file(db, tmp_path):
     bad.write_text("code: X\n", encoding="utf-8")
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="bad.yaml"):
+    with pytest.raises(CommandError, match=r"bad\.yaml"):
         call_command("load_protocols", str(bad))
 
 

@@ -30,8 +30,16 @@ class StudyOut(serializers.ModelSerializer):
 
     class Meta:
         model = Study
-        fields = ["code", "title", "sponsor", "protocol_version", "target_enrollment", "follow_up_days", "sites",
-                  "criteria"]
+        fields = [
+            "code",
+            "title",
+            "sponsor",
+            "protocol_version",
+            "target_enrollment",
+            "follow_up_days",
+            "sites",
+            "criteria",
+        ]
 
 
 class AnswersField(serializers.DictField):
@@ -44,7 +52,11 @@ class AnswersField(serializers.DictField):
             bad = [k for k, v in data.items() if v is not None and not isinstance(v, bool)]
             if bad:
                 raise serializers.ValidationError(
-                    [_("The answer to %(code)s must be true, false or null.") % {"code": code} for code in bad])
+                    [
+                        _("The answer to %(code)s must be true, false or null.") % {"code": code}
+                        for code in bad
+                    ]
+                )
         return super().to_internal_value(data)
 
 
@@ -63,8 +75,9 @@ class ScreeningIn(serializers.Serializer):
     screening_date = serializers.DateField()
     age = StrictIntegerField(min_value=0, max_value=120)
     sex = serializers.ChoiceField(choices=["female", "male"])
-    fracture_levels = serializers.ListField(child=serializers.CharField(max_length=3), allow_empty=True,
-                                            required=False, default=list)
+    fracture_levels = serializers.ListField(
+        child=serializers.CharField(max_length=3), allow_empty=True, required=False, default=list
+    )
     answers = AnswersField(required=False, default=dict)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -73,8 +86,9 @@ class ScreeningPatch(serializers.Serializer):
     screening_date = serializers.DateField(required=False)
     age = StrictIntegerField(min_value=0, max_value=120, required=False)
     sex = serializers.ChoiceField(choices=["female", "male"], required=False)
-    fracture_levels = serializers.ListField(child=serializers.CharField(max_length=3), allow_empty=True,
-                                            required=False)
+    fracture_levels = serializers.ListField(
+        child=serializers.CharField(max_length=3), allow_empty=True, required=False
+    )
     answers = AnswersField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
@@ -104,9 +118,25 @@ class ScreeningOut(serializers.ModelSerializer):
 
     class Meta:
         model = Screening
-        fields = ["id", "study", "site", "protocol_version", "screening_date", "age", "sex", "fracture_levels",
-                  "answers", "outcome", "failed_criteria", "missing_criteria", "notes", "screened_by",
-                  "study_id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "study",
+            "site",
+            "protocol_version",
+            "screening_date",
+            "age",
+            "sex",
+            "fracture_levels",
+            "answers",
+            "outcome",
+            "failed_criteria",
+            "missing_criteria",
+            "notes",
+            "screened_by",
+            "study_id",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_study_id(self, obj) -> str | None:
         participant = getattr(obj, "participant", None)
@@ -116,8 +146,9 @@ class ScreeningOut(serializers.ModelSerializer):
 class EnrollIn(serializers.Serializer):
     consent_date = serializers.DateField()
     enrollment_date = serializers.DateField()
-    identity = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=128),
-                                     required=False)
+    identity = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=128), required=False
+    )
 
 
 class ParticipantOut(serializers.ModelSerializer):
@@ -126,8 +157,17 @@ class ParticipantOut(serializers.ModelSerializer):
 
     class Meta:
         model = Participant
-        fields = ["study_id", "study", "site", "screening", "consent_date", "enrollment_date", "status",
-                  "status_date", "status_reason"]
+        fields = [
+            "study_id",
+            "study",
+            "site",
+            "screening",
+            "consent_date",
+            "enrollment_date",
+            "status",
+            "status_date",
+            "status_reason",
+        ]
 
 
 class StatusChangeIn(serializers.Serializer):

@@ -17,7 +17,9 @@ from . import serializers as s
 from .filters import ParticipantFilter, ScreeningFilter
 
 REASON_PARAMETER = OpenApiParameter(
-    "X-Change-Reason", location=OpenApiParameter.HEADER, required=True,
+    "X-Change-Reason",
+    location=OpenApiParameter.HEADER,
+    required=True,
     description="Why the record is changed (kept in the audit trail).",
 )
 
@@ -25,8 +27,9 @@ REASON_PARAMETER = OpenApiParameter(
 class TokenView(ObtainAuthToken):
     """POST {username, password} -> {"token": ...}; wrong credentials answer 400 with a message."""
 
-    @extend_schema(request=s.TokenIn,
-                   responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}})
+    @extend_schema(
+        request=s.TokenIn, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}}
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -34,12 +37,15 @@ class TokenView(ObtainAuthToken):
 def _study_and_site(study_code: str, site_code: str) -> tuple[Study, Site]:
     study = Study.objects.select_related("current_version").filter(code=study_code).first()
     if study is None:
-        raise InvalidInput(_("Unknown study."), field_errors={"study": [_("Unknown study: %(code)s.")
-                                                                        % {"code": study_code}]})
+        raise InvalidInput(
+            _("Unknown study."),
+            field_errors={"study": [_("Unknown study: %(code)s.") % {"code": study_code}]},
+        )
     site = Site.objects.filter(study=study, code=site_code, active=True).first()
     if site is None:
-        raise InvalidInput(_("Unknown site."), field_errors={"site": [_("Unknown site: %(code)s.")
-                                                                      % {"code": site_code}]})
+        raise InvalidInput(
+            _("Unknown site."), field_errors={"site": [_("Unknown site: %(code)s.") % {"code": site_code}]}
+        )
     return study, site
 
 
@@ -49,8 +55,11 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        return selectors.study_list().filter(
-            pk__in=visible_sites(self.request.user).values("study")).order_by("code")
+        return (
+            selectors.study_list()
+            .filter(pk__in=visible_sites(self.request.user).values("study"))
+            .order_by("code")
+        )
 
     @extend_schema(request=s.EvaluateIn, responses=s.VerdictOut)
     @action(detail=True, methods=["post"])
@@ -65,8 +74,9 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.VerdictOut(verdict).data)
 
 
-class ScreeningViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                       viewsets.GenericViewSet):
+class ScreeningViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = s.ScreeningOut
     filterset_class = ScreeningFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -89,8 +99,9 @@ class ScreeningViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
         screening = self.get_object()
         data = s.ScreeningPatch(data=request.data)
         data.is_valid(raise_exception=True)
-        services.screening_update(actor=request.user, screening=screening, data=data.validated_data,
-                                  reason=request_reason(request))
+        services.screening_update(
+            actor=request.user, screening=screening, data=data.validated_data, reason=request_reason(request)
+        )
         return Response(s.ScreeningOut(self.get_queryset().get(pk=screening.pk)).data)
 
     @extend_schema(responses=s.HistoryEventOut(many=True))
@@ -104,8 +115,9 @@ class ScreeningViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
         screening = self.get_object()
         data = s.EnrollIn(data=request.data)
         data.is_valid(raise_exception=True)
-        participant = services.participant_enroll(actor=request.user, screening=screening,
-                                                  **data.validated_data)
+        participant = services.participant_enroll(
+            actor=request.user, screening=screening, **data.validated_data
+        )
         return Response(s.ParticipantOut(participant).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,8 +134,9 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
         participant = self.get_object()
         data = s.StatusChangeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        participant = services.participant_set_status(actor=request.user, participant=participant,
-                                                      status=new_status, **data.validated_data)
+        participant = services.participant_set_status(
+            actor=request.user, participant=participant, status=new_status, **data.validated_data
+        )
         return Response(s.ParticipantOut(participant).data)
 
     @extend_schema(request=s.StatusChangeIn, responses=s.ParticipantOut)

@@ -1,9 +1,10 @@
 """Enrolled participants, their identifying data (kept apart), and per-site study-ID sequences."""
 
-from trial.audit import audited
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
 
 
 class ParticipantStatus(models.TextChoices):
@@ -22,8 +23,9 @@ class Participant(models.Model):
     sequence = models.PositiveIntegerField()
     consent_date = models.DateField(_("consent date"))
     enrollment_date = models.DateField(_("enrollment date"))
-    status = models.CharField(_("status"), max_length=24, choices=ParticipantStatus.choices,
-                              default=ParticipantStatus.ENROLLED)
+    status = models.CharField(
+        _("status"), max_length=24, choices=ParticipantStatus.choices, default=ParticipantStatus.ENROLLED
+    )
     status_date = models.DateField(_("status date"), null=True, blank=True)
     status_reason = models.TextField(_("status reason"), blank=True)
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -34,8 +36,10 @@ class Participant(models.Model):
         ordering = ["study_id"]
         constraints = [
             models.UniqueConstraint(fields=["site", "sequence"], name="participant_site_sequence_unique"),
-            models.CheckConstraint(condition=models.Q(consent_date__lte=models.F("enrollment_date")),
-                                   name="participant_consent_before_enrollment"),
+            models.CheckConstraint(
+                condition=models.Q(consent_date__lte=models.F("enrollment_date")),
+                name="participant_consent_before_enrollment",
+            ),
         ]
         indexes = [models.Index(fields=["site", "status"])]
 
@@ -72,8 +76,9 @@ class ParticipantIdentity(models.Model):
 class SiteSequence(models.Model):
     """The last study-ID number handed out at a site. Locked row by row so that IDs have no gaps."""
 
-    site = models.OneToOneField("trial.Site", on_delete=models.PROTECT, primary_key=True,
-                                related_name="sequence")
+    site = models.OneToOneField(
+        "trial.Site", on_delete=models.PROTECT, primary_key=True, related_name="sequence"
+    )
     last_number = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
 """A study and the versions of its protocol. A protocol is data loaded from a file, never code."""
 
-from trial.audit import audited
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
 
 
 def localized(text: dict, language: str | None = None) -> str:

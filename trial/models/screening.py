@@ -1,11 +1,12 @@
 """The screening log: every patient screened, eligible or not, judged under a fixed protocol version."""
 
-from trial.audit import audited
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
 
 
 class Sex(models.TextChoices):
@@ -23,18 +24,26 @@ class Outcome(models.TextChoices):
 class Screening(models.Model):
     study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="screenings")
     protocol_version = models.ForeignKey(
-        "trial.ProtocolVersion", on_delete=models.PROTECT, related_name="screenings",
+        "trial.ProtocolVersion",
+        on_delete=models.PROTECT,
+        related_name="screenings",
         help_text=_("The protocol version the screening was judged under; never changed silently."),
     )
     site = models.ForeignKey("trial.Site", on_delete=models.PROTECT, related_name="screenings")
     screening_date = models.DateField(_("screening date"))
-    age = models.PositiveSmallIntegerField(_("age (years)"), validators=[MinValueValidator(0),
-                                                                       MaxValueValidator(120)])
+    age = models.PositiveSmallIntegerField(
+        _("age (years)"), validators=[MinValueValidator(0), MaxValueValidator(120)]
+    )
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
-    fracture_levels = ArrayField(models.CharField(max_length=3), default=list, blank=True,
-                                 verbose_name=_("fractured levels"))
-    answers = models.JSONField(_("answers"), default=dict, blank=True,
-                               help_text="{criterion_code: true | false | null} for criteria that are asked.")
+    fracture_levels = ArrayField(
+        models.CharField(max_length=3), default=list, blank=True, verbose_name=_("fractured levels")
+    )
+    answers = models.JSONField(
+        _("answers"),
+        default=dict,
+        blank=True,
+        help_text="{criterion_code: true | false | null} for criteria that are asked.",
+    )
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     failed_criteria = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     missing_criteria = ArrayField(models.CharField(max_length=32), default=list, blank=True)

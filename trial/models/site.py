@@ -2,11 +2,12 @@
 
 import zoneinfo
 
-from trial.audit import audited
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
 
 
 def validate_time_zone(value: str) -> None:
@@ -19,8 +20,9 @@ class Site(models.Model):
     study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="sites")
     code = models.CharField(_("site code"), max_length=8, help_text=_("Prefix of the study IDs, e.g. 07."))
     name = models.JSONField(_("name"), help_text="{'en': ..., 'zh-hans': ...}")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai",
-                                 validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -66,8 +68,9 @@ class StaffRole(models.Model):
     class Meta:
         verbose_name = _("staff role")
         constraints = [
-            models.UniqueConstraint(fields=["user", "study", "site", "role"], name="staff_role_unique",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(
+                fields=["user", "study", "site", "role"], name="staff_role_unique", nulls_distinct=False
+            ),
         ]
 
     def __str__(self) -> str:

@@ -36,12 +36,16 @@ def _check_identity(identity: Mapping | None) -> dict[str, str]:
         raise InvalidInput(_("Identity is a mapping of fields."), field_errors={"identity": [_("Invalid.")]})
     unknown = sorted(set(identity) - set(IDENTITY_FIELDS))
     if unknown:
-        raise InvalidInput(_("Unknown identity fields."),
-                           field_errors={"identity": [_("Unknown field: %(f)s.") % {"f": f} for f in unknown]})
+        raise InvalidInput(
+            _("Unknown identity fields."),
+            field_errors={"identity": [_("Unknown field: %(f)s.") % {"f": f} for f in unknown]},
+        )
     clean = {key: str(identity.get(key) or "").strip() for key in IDENTITY_FIELDS}
     if not clean["full_name"]:
-        raise InvalidInput(_("The identity needs a name."),
-                           field_errors={"identity": [_("Give the participant's full name.")]})
+        raise InvalidInput(
+            _("The identity needs a name."),
+            field_errors={"identity": [_("Give the participant's full name.")]},
+        )
     return clean
 
 
@@ -58,16 +62,24 @@ def participant_enroll(
     _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
     identity_data = _check_identity(identity)
     with transaction.atomic(), audit_context(actor=actor):
-        screening = Screening.objects.select_for_update(of=("self",)).select_related("site", "protocol_version", "study").get(
-            pk=screening.pk)
+        screening = (
+            Screening.objects.select_for_update(of=("self",))
+            .select_related("site", "protocol_version", "study")
+            .get(pk=screening.pk)
+        )
         if Participant.objects.filter(screening=screening).exists():
             raise Conflict(_("This screening is already enrolled."), code="already_enrolled")
         if screening.outcome != Outcome.ELIGIBLE:
-            raise Conflict(_("Only an eligible screening can be enrolled; this one is %(outcome)s.")
-                           % {"outcome": screening.get_outcome_display()}, code="not_eligible")
+            raise Conflict(
+                _("Only an eligible screening can be enrolled; this one is %(outcome)s.")
+                % {"outcome": screening.get_outcome_display()},
+                code="not_eligible",
+            )
         if enrollment_date < screening.screening_date:
-            raise InvalidInput(_("Enrollment cannot precede screening."), field_errors={
-                "enrollment_date": [_("The enrollment date is before the screening date.")]})
+            raise InvalidInput(
+                _("Enrollment cannot precede screening."),
+                field_errors={"enrollment_date": [_("The enrollment date is before the screening date.")]},
+            )
         sequence, _created = SiteSequence.objects.select_for_update().get_or_create(site=screening.site)
         sequence.last_number += 1
         sequence.save(update_fields=["last_number"])
@@ -75,7 +87,8 @@ def participant_enroll(
             site=screening.site,
             screening=screening,
             study_id=screening.protocol_version.study_id_format.format(
-                site=screening.site.code, number=sequence.last_number),
+                site=screening.site.code, number=sequence.last_number
+            ),
             sequence=sequence.last_number,
             consent_date=consent_date,
             enrollment_date=enrollment_date,
@@ -99,16 +112,24 @@ def participant_set_status(*, actor, participant: Participant, status: str, date
     if not isinstance(date, datetime.date):
         raise InvalidInput(_("Give the date."), field_errors={"date": [_("Give the date (YYYY-MM-DD).")]})
     if date > site_today(participant.site):
-        raise InvalidInput(_("The date cannot be in the future."),
-                           field_errors={"date": [_("The date cannot be in the future.")]})
+        raise InvalidInput(
+            _("The date cannot be in the future."),
+            field_errors={"date": [_("The date cannot be in the future.")]},
+        )
     with transaction.atomic(), audit_context(actor=actor, reason=reason.strip()):
-        participant = Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
+        participant = (
+            Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
+        )
         if participant.status != ParticipantStatus.ENROLLED:
-            raise Conflict(_("The participant is already %(status)s.")
-                           % {"status": participant.get_status_display()}, code="status_final")
+            raise Conflict(
+                _("The participant is already %(status)s.") % {"status": participant.get_status_display()},
+                code="status_final",
+            )
         if date < participant.enrollment_date:
-            raise InvalidInput(_("The date is before enrollment."),
-                               field_errors={"date": [_("The date is before the enrollment date.")]})
+            raise InvalidInput(
+                _("The date is before enrollment."),
+                field_errors={"date": [_("The date is before the enrollment date.")]},
+            )
         participant.status, participant.status_date = status, date
         participant.status_reason = reason.strip()
         participant.save(update_fields=["status", "status_date", "status_reason"])

@@ -15,7 +15,16 @@ from ..eligibility import rule_errors
 from ..models import Criterion, ProtocolVersion, Site, Study
 
 LANGUAGES = ("en", "zh-hans")
-REQUIRED_KEYS = ("code", "version", "title", "sponsor", "target_enrollment", "follow_up_days", "sites", "criteria")
+REQUIRED_KEYS = (
+    "code",
+    "version",
+    "title",
+    "sponsor",
+    "target_enrollment",
+    "follow_up_days",
+    "sites",
+    "criteria",
+)
 
 
 class ProtocolFileError(ValueError):
@@ -29,8 +38,9 @@ class LoadResult:
 
 
 def _text_errors(where: str, text: object) -> list[str]:
-    if not isinstance(text, dict) or any(not isinstance(text.get(lang), str) or not text[lang].strip()
-                                         for lang in LANGUAGES):
+    if not isinstance(text, dict) or any(
+        not isinstance(text.get(lang), str) or not text[lang].strip() for lang in LANGUAGES
+    ):
         return [f"{where}: give the text in {' and '.join(LANGUAGES)}"]
     return []
 
@@ -59,7 +69,9 @@ def protocol_parse(text: str) -> dict:
         errors.append("effective_date must be a date (YYYY-MM-DD)")
     id_format = data.setdefault("study_id_format", "{site}-{number:04d}")
     try:
-        if "{site" not in id_format or id_format.format(site="07", number=1) == id_format.format(site="07", number=2):
+        if "{site" not in id_format or id_format.format(site="07", number=1) == id_format.format(
+            site="07", number=2
+        ):
             errors.append("study_id_format must use {site} and {number}")
     except (KeyError, IndexError, ValueError) as exc:
         errors.append(f"study_id_format is not a valid format: {exc}")
@@ -130,7 +142,9 @@ def protocol_load(*, text: str, source_name: str, actor=None) -> LoadResult:
         if latest and latest.sha256 == sha:
             return LoadResult(version=latest, created=False)
         if study.versions.filter(sha256=sha).exists():
-            raise ProtocolFileError(f"{data['code']}: this content is an earlier version; amend it with a new label")
+            raise ProtocolFileError(
+                f"{data['code']}: this content is an earlier version; amend it with a new label"
+            )
         if study.versions.filter(label=data["version"]).exists():
             raise ProtocolFileError(
                 f"{data['code']}: the content changed but version {data['version']!r} is already loaded; "
@@ -149,13 +163,20 @@ def protocol_load(*, text: str, source_name: str, actor=None) -> LoadResult:
             study_id_format=data["study_id_format"],
         )
         Criterion.objects.bulk_create(
-            Criterion(protocol_version=version, code=str(c["code"]), kind=c["kind"], text=c["text"],
-                      rule=c.get("rule"), order=i)
+            Criterion(
+                protocol_version=version,
+                code=str(c["code"]),
+                kind=c["kind"],
+                text=c["text"],
+                rule=c.get("rule"),
+                order=i,
+            )
             for i, c in enumerate(data["criteria"])
         )
         for site in data["sites"]:
             Site.objects.update_or_create(
-                study=study, code=str(site["code"]),
+                study=study,
+                code=str(site["code"]),
                 defaults={"name": site["name"], "time_zone": site.get("time_zone", "Asia/Shanghai")},
             )
         study.title, study.sponsor, study.current_version = data["title"], data["sponsor"], version

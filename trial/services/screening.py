@@ -32,7 +32,7 @@ def _criteria_specs(version: ProtocolVersion) -> list[CriterionSpec]:
 def clean_screening_data(
     *, version: ProtocolVersion, site: Site, data: Mapping[str, Any], partial: bool = False
 ) -> dict[str, Any]:
-    """Check and normalise screening data against a protocol version; raises InvalidInput with field errors."""
+    """Check and normalise screening data for a protocol version; raises InvalidInput with field errors."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
 
@@ -52,8 +52,11 @@ def clean_screening_data(
         if not isinstance(age, int) or isinstance(age, bool):
             fail("age", _("Give the age in whole years."))
         elif not AGE_RANGE[0] <= age <= AGE_RANGE[1]:
-            fail("age", _("Age must be between %(low)s and %(high)s years.") % {"low": AGE_RANGE[0],
-                                                                                "high": AGE_RANGE[1]})
+            fail(
+                "age",
+                _("Age must be between %(low)s and %(high)s years.")
+                % {"low": AGE_RANGE[0], "high": AGE_RANGE[1]},
+            )
         else:
             clean["age"] = age
     if "sex" in data or not partial:
@@ -64,13 +67,16 @@ def clean_screening_data(
     if "fracture_levels" in data or not partial:
         levels = data.get("fracture_levels") or []
         if not isinstance(levels, list | tuple):
-            fail("fracture_levels", _("Give the fractured levels as a list, e.g. [\"T12\", \"L1\"]."))
+            fail("fracture_levels", _('Give the fractured levels as a list, e.g. ["T12", "L1"].'))
         else:
             normalised = [str(level).strip().upper() for level in levels]
             unknown = [level for level in normalised if not is_level(level)]
             if unknown:
-                fail("fracture_levels", _("Unknown vertebral level(s): %(levels)s. Use %(first)s to %(last)s.")
-                     % {"levels": ", ".join(unknown), "first": LEVELS[0], "last": LEVELS[-1]})
+                fail(
+                    "fracture_levels",
+                    _("Unknown vertebral level(s): %(levels)s. Use %(first)s to %(last)s.")
+                    % {"levels": ", ".join(unknown), "first": LEVELS[0], "last": LEVELS[-1]},
+                )
             elif len(set(normalised)) != len(normalised):
                 fail("fracture_levels", _("A level is listed twice."))
             else:
@@ -85,8 +91,10 @@ def clean_screening_data(
                 if code not in criteria:
                     fail("answers", _("Unknown criterion code: %(code)s.") % {"code": code})
                 elif criteria[code].computed:
-                    fail("answers", _("Criterion %(code)s is decided from the data; do not answer it.")
-                         % {"code": code})
+                    fail(
+                        "answers",
+                        _("Criterion %(code)s is decided from the data; do not answer it.") % {"code": code},
+                    )
                 elif value is not None and not isinstance(value, bool):
                     fail("answers", _("The answer to %(code)s must be true, false or null.") % {"code": code})
             clean["answers"] = {code: answers.get(code) for code, c in criteria.items() if not c.computed}
@@ -98,8 +106,11 @@ def clean_screening_data(
 
 
 def _verdict(version: ProtocolVersion, values: Mapping[str, Any]) -> Verdict:
-    facts = Facts(age=values.get("age"), sex=values.get("sex"),
-                  fracture_levels=tuple(values.get("fracture_levels") or ()) or None)
+    facts = Facts(
+        age=values.get("age"),
+        sex=values.get("sex"),
+        fracture_levels=tuple(values.get("fracture_levels") or ()) or None,
+    )
     return judge(_criteria_specs(version), facts=facts, answers=values.get("answers") or {})
 
 
@@ -124,8 +135,13 @@ def screening_create(*, actor, study: Study, site: Site, data: Mapping[str, Any]
     verdict = _verdict(version, clean)
     with transaction.atomic(), audit_context(actor=actor):
         return Screening.objects.create(
-            study=study, protocol_version=version, site=site, screened_by=actor,
-            outcome=verdict.outcome, failed_criteria=verdict.failed, missing_criteria=verdict.missing,
+            study=study,
+            protocol_version=version,
+            site=site,
+            screened_by=actor,
+            outcome=verdict.outcome,
+            failed_criteria=verdict.failed,
+            missing_criteria=verdict.missing,
             **clean,
         )
 
@@ -136,23 +152,34 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
     Atomic with a row lock so that a correction and an enrollment of the same screening cannot interleave.
     """
     if not (reason or "").strip():
-        raise ReasonRequired(_("A reason for change is required (X-Change-Reason)."),
-                             field_errors={"reason": [_("Give a reason for the change.")]})
+        raise ReasonRequired(
+            _("A reason for change is required (X-Change-Reason)."),
+            field_errors={"reason": [_("Give a reason for the change.")]},
+        )
     require_write_at(actor, screening.site)
     unknown = sorted(set(data) - set(UPDATABLE_FIELDS))
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed."),
-                           field_errors={f: [_("This field cannot be changed.")] for f in unknown})
+        raise InvalidInput(
+            _("These fields cannot be changed."),
+            field_errors={f: [_("This field cannot be changed.")] for f in unknown},
+        )
     with transaction.atomic(), audit_context(actor=actor, reason=reason.strip()):
-        screening = Screening.objects.select_for_update(of=("self",)).select_related("site", "protocol_version", "study").get(
-            pk=screening.pk)
+        screening = (
+            Screening.objects.select_for_update(of=("self",))
+            .select_related("site", "protocol_version", "study")
+            .get(pk=screening.pk)
+        )
         if hasattr(screening, "participant"):
-            raise Conflict(_("The screening has been enrolled as %(study_id)s and can no longer be changed.")
-                           % {"study_id": screening.participant.study_id}, code="already_enrolled")
+            raise Conflict(
+                _("The screening has been enrolled as %(study_id)s and can no longer be changed.")
+                % {"study_id": screening.participant.study_id},
+                code="already_enrolled",
+            )
         if isinstance(data.get("answers"), Mapping):  # a correction names only the answers it changes
             data = {**data, "answers": {**screening.answers, **data["answers"]}}
-        clean = clean_screening_data(version=screening.protocol_version, site=screening.site, data=data,
-                                     partial=True)
+        clean = clean_screening_data(
+            version=screening.protocol_version, site=screening.site, data=data, partial=True
+        )
         for name, value in clean.items():
             setattr(screening, name, value)
         verdict = _verdict(screening.protocol_version, {f: getattr(screening, f) for f in UPDATABLE_FIELDS})

@@ -10,10 +10,12 @@ from trial.services.protocols import ProtocolFileError, protocol_load_file
 
 
 class Command(BaseCommand):
-    help = "Load protocol files (YAML). A changed file becomes a new protocol version; an unchanged one is skipped."
+    help = "Load protocol files (YAML). A changed file becomes a new version; an unchanged one is skipped."
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="*", type=Path, help="Protocol files (default: every shipped one).")
+        parser.add_argument(
+            "files", nargs="*", type=Path, help="Protocol files (default: every shipped one)."
+        )
 
     def handle(self, *args, files, **options):
         paths = files or sorted(Path(settings.PROTOCOL_DIR).glob("*.yaml"))
@@ -26,5 +28,7 @@ class Command(BaseCommand):
             except ProtocolFileError as exc:
                 raise CommandError(f"{path.name}: {exc}") from exc
             state = "loaded as" if result.created else "unchanged,"
-            self.stdout.write(f"{result.version.study.code}: {state} version {result.version.number} "
-                              f"({result.version.label})")
+            self.stdout.write(
+                f"{result.version.study.code}: {state} version {result.version.number} "
+                f"({result.version.label})"
+            )
