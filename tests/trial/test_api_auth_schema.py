@@ -9,7 +9,9 @@ from ..conftest import PASSWORD
 
 def test_token_login_and_use(coordinator):
     client = APIClient()
-    response = client.post("/api/v1/auth/token/", {"username": "coord07", "password": PASSWORD}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "coord07", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -17,7 +19,9 @@ def test_token_login_and_use(coordinator):
 
 
 def test_wrong_password_is_a_400_with_a_message(coordinator):
-    response = APIClient().post("/api/v1/auth/token/", {"username": "coord07", "password": "nope"}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "coord07", "password": "nope"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["non_field_errors"]
 

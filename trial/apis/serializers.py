@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Participant, ParticipantStatus, Screening, Study
+from ..models import NotEnrolledReason, Participant, ParticipantStatus, Screening, Study
 
 
 class CriterionOut(serializers.Serializer):
@@ -82,6 +82,18 @@ class ScreeningIn(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class FlowOut(serializers.Serializer):
+    screened = serializers.IntegerField()
+    ineligible = serializers.IntegerField()
+    ineligible_reasons = serializers.DictField(child=serializers.IntegerField())
+    incomplete = serializers.IntegerField()
+    eligible = serializers.IntegerField()
+    not_enrolled = serializers.IntegerField()
+    not_enrolled_reasons = serializers.DictField(child=serializers.IntegerField())
+    enrolled = serializers.IntegerField()
+    participants = serializers.DictField(child=serializers.IntegerField())
+
+
 class ScreeningPatch(serializers.Serializer):
     screening_date = serializers.DateField(required=False)
     age = StrictIntegerField(min_value=0, max_value=120, required=False)
@@ -91,6 +103,9 @@ class ScreeningPatch(serializers.Serializer):
     )
     answers = AnswersField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    not_enrolled_reason = serializers.ChoiceField(
+        choices=NotEnrolledReason.choices, required=False, allow_blank=True
+    )
 
 
 class EvaluateIn(serializers.Serializer):
@@ -131,6 +146,7 @@ class ScreeningOut(serializers.ModelSerializer):
             "outcome",
             "failed_criteria",
             "missing_criteria",
+            "not_enrolled_reason",
             "notes",
             "screened_by",
             "study_id",

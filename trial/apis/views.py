@@ -73,6 +73,15 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
         verdict = services.screening_evaluate(study=study, site=site, data=values)
         return Response(s.VerdictOut(verdict).data)
 
+    @extend_schema(responses=s.FlowOut)
+    @action(detail=True, methods=["get"])
+    def flow(self, request, code=None):
+        """STROBE participant flow: screened, ineligible (by criterion), eligible, not enrolled (by reason),
+        enrolled, and participants by status, over the sites the user may see."""
+        return Response(
+            s.FlowOut(selectors.participant_flow(study=self.get_object(), user=request.user)).data
+        )
+
 
 class ScreeningViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet

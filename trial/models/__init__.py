@@ -2,12 +2,13 @@
 
 from .participant import Participant, ParticipantIdentity, ParticipantStatus, SiteSequence
 from .protocol import Criterion, CriterionKind, ProtocolVersion, Study
-from .screening import Outcome, Screening, Sex
+from .screening import NotEnrolledReason, Outcome, Screening, Sex
 from .site import Role, Site, StaffRole
 
 __all__ = [
     "Criterion",
     "CriterionKind",
+    "NotEnrolledReason",
     "Outcome",
     "Participant",
     "ParticipantIdentity",

@@ -14,10 +14,18 @@ from ..audit import audit_context
 from ..eligibility import CriterionSpec, Facts, Verdict, judge
 from ..errors import Conflict, InvalidInput, ReasonRequired
 from ..levels import LEVELS, is_level, level_index
-from ..models import ProtocolVersion, Screening, Sex, Site, Study
+from ..models import NotEnrolledReason, Outcome, ProtocolVersion, Screening, Sex, Site, Study
 
 AGE_RANGE = (0, 120)  # plausibility of the value itself; eligibility age limits are protocol rules
-UPDATABLE_FIELDS = ("screening_date", "age", "sex", "fracture_levels", "answers", "notes")
+UPDATABLE_FIELDS = (
+    "screening_date",
+    "age",
+    "sex",
+    "fracture_levels",
+    "answers",
+    "notes",
+    "not_enrolled_reason",
+)
 
 
 def site_today(site: Site) -> datetime.date:
@@ -100,6 +108,14 @@ def clean_screening_data(
             clean["answers"] = {code: answers.get(code) for code, c in criteria.items() if not c.computed}
     if "notes" in data:
         clean["notes"] = str(data.get("notes") or "")
+    if "not_enrolled_reason" in data:
+        if data["not_enrolled_reason"] not in ("", *NotEnrolledReason.values):
+            fail(
+                "not_enrolled_reason",
+                _("Choose one of: %(choices)s.") % {"choices": ", ".join(NotEnrolledReason.values)},
+            )
+        else:
+            clean["not_enrolled_reason"] = data["not_enrolled_reason"]
     if errors:
         raise InvalidInput(_("The screening has invalid data."), field_errors=errors)
     return clean
@@ -183,6 +199,11 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
         for name, value in clean.items():
             setattr(screening, name, value)
         verdict = _verdict(screening.protocol_version, {f: getattr(screening, f) for f in UPDATABLE_FIELDS})
+        if screening.not_enrolled_reason and verdict.outcome != Outcome.ELIGIBLE:
+            raise InvalidInput(
+                _("Only an eligible screening has a reason for not enrolling."),
+                field_errors={"not_enrolled_reason": [_("The screening is not eligible.")]},
+            )
         screening.outcome = verdict.outcome
         screening.failed_criteria, screening.missing_criteria = verdict.failed, verdict.missing
         screening.save()

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# `make run`: the whole demo on one machine.
+#
+#   PostgreSQL 127.0.0.1:54329 (data var/pgdata)  - skipped when DATABASE_URL is already set
+#   Redis      127.0.0.1:63799 (data var/redis)   - skipped when REDIS_URL is already set
+#   migrate, compilemessages, collectstatic, load_protocols, seed_demo
+#   Celery worker + beat (logs in var/log/), gunicorn on http://127.0.0.1:8000 (this terminal)
+#
+# Ctrl-C stops everything this script started; the data in var/ stays for the next run.
+# Ports can be changed with PG_PORT, REDIS_PORT, WEB_PORT.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${ROOT}"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+
+PG_PORT=${PG_PORT:-54329}
+REDIS_PORT=${REDIS_PORT:-63799}
+WEB_HOST=${WEB_HOST:-127.0.0.1}
+WEB_PORT=${WEB_PORT:-8000}
+PY=.venv/bin/python
+VAR=${ROOT}/var
+
+mkdir -p "${VAR}/log" "${VAR}/redis"
+
+PG_STARTED=0
+REDIS_STARTED=0
+CHILD_PIDS=()
+
+# Each server runs in its own process group (setsid), so a whole group - e.g. Celery's pool processes -
+# can be signalled at once with a negative pid.
+signal_groups() { # SIGNAL PID...
+    local sig=$1 pid
+    shift
+    for pid in "$@"; do
+        kill "-${sig}" -- "-${pid}" 2>/dev/null
+    done
+}
+any_group_alive() { # PID...
+    local pid
+    for pid in "$@"; do
+        kill -0 -- "-${pid}" 2>/dev/null && return 0
+    done
+    return 1
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    echo >&2
+    if ((${#CHILD_PIDS[@]} > 0)); then
+        log "stopping web server and Celery"
+        # TERM is a graceful stop for both: Celery finishes its current task (warm shutdown), gunicorn its
+        # requests.  Give them 30 s, then KILL whatever is left of their process groups.
+        signal_groups TERM "${CHILD_PIDS[@]}"
+        local _
+        for _ in $(seq 1 300); do
+            any_group_alive "${CHILD_PIDS[@]}" || break
+            sleep 0.1
+        done
+        signal_groups KILL "${CHILD_PIDS[@]}"
+        wait 2>/dev/null
+    fi
+    ((REDIS_STARTED == 0)) || redis_stop "${REDIS_PORT}" "${VAR}/redis"
+    ((PG_STARTED == 0)) || pg_stop "${VAR}/pgdata" fast
+    exit "${rc}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- configuration -----------------------------------------------------------------------------------------
+# A SECRET_KEY generated once and kept in var/ (so sessions survive restarts); DEBUG on for the local demo.
+if [[ -z ${SECRET_KEY:-} ]]; then
+    if [[ ! -s ${VAR}/secret_key ]]; then
+        (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(50))' >"${VAR}/secret_key")
+    fi
+    SECRET_KEY=$(cat "${VAR}/secret_key")
+    export SECRET_KEY
+fi
+export DEBUG=${DEBUG:-1}
+export PYTHONUNBUFFERED=1
+
+port_in_use "${WEB_PORT}" && die "port ${WEB_PORT} is already in use (another make run?); set WEB_PORT=..."
+
+# --- services ----------------------------------------------------------------------------------------------
+if [[ -z ${DATABASE_URL:-} ]]; then
+    pg_start "${VAR}/pgdata" "${PG_PORT}" "${VAR}/log/postgresql.log" || die "cannot start PostgreSQL"
+    pg_ensure_db "${PG_PORT}"
+    export DATABASE_URL="postgres://${SERVICES_DB_ROLE}@127.0.0.1:${PG_PORT}/${SERVICES_DB_NAME}"
+else
+    log "using DATABASE_URL from the environment"
+fi
+if [[ -z ${REDIS_URL:-} ]]; then
+    redis_start "${VAR}/redis" "${REDIS_PORT}" || die "cannot start Redis"
+    export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
+else
+    log "using REDIS_URL from the environment"
+fi
+
+# --- application -------------------------------------------------------------------------------------------
+log "migrate"
+"${PY}" manage.py migrate --noinput
+compile_messages
+log "collectstatic"
+"${PY}" manage.py collectstatic --noinput >/dev/null
+log "load_protocols"
+"${PY}" manage.py load_protocols
+log "seed_demo (idempotent)"
+"${PY}" manage.py seed_demo --participants 560 --seed 1
+
+log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/log/celery-beat.log)"
+# (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
+setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >>"${VAR}/log/celery-worker.log" 2>&1 &
+CHILD_PIDS+=($!)
+setsid .venv/bin/celery -A config beat --loglevel=INFO --schedule "${VAR}/celerybeat-schedule" \
+    >>"${VAR}/log/celery-beat.log" 2>&1 &
+CHILD_PIDS+=($!)
+
+log "starting gunicorn on ${WEB_HOST}:${WEB_PORT}"
+setsid .venv/bin/gunicorn config.wsgi -b "${WEB_HOST}:${WEB_PORT}" --workers 3 --access-logfile - &
+CHILD_PIDS+=($!)
+
+# Announce the URL once the web server answers (or give up quietly if it died: wait -n handles that).
+for _ in $(seq 1 100); do
+    if port_in_use "${WEB_PORT}"; then
+        cat <<MSG
+
+    SpineTrial is running:  http://${WEB_HOST}:${WEB_PORT}/
+    (demo logins are listed by seed_demo above; Ctrl-C stops everything)
+
+MSG
+        break
+    fi
+    kill -0 "${CHILD_PIDS[-1]}" 2>/dev/null || break
+    sleep 0.2
+done
+
+# Run until any child exits (or Ctrl-C); the EXIT trap then stops the rest.
+rc=0
+wait -n "${CHILD_PIDS[@]}" || rc=$?
+log "a server process exited (status ${rc}); shutting down"
+exit "${rc}"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make test`: ruff, then pytest under coverage against a throwaway PostgreSQL + Redis.
+#
+# The servers live in a temporary directory on free ports and are stopped (and the directory removed) on
+# exit, whether the tests pass, fail or are interrupted.  Arguments are passed on to pytest.
+# Exit status: pytest's when it fails, otherwise 1 if ruff found problems, otherwise 0.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${ROOT}"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+PY=.venv/bin/python
+
+log "ruff check"
+ruff_rc=0
+.venv/bin/ruff check . || ruff_rc=$?
+if ((ruff_rc != 0)); then
+    log "ruff check failed (status ${ruff_rc}); running the tests anyway, the run will fail at the end"
+fi
+
+throwaway_up
+
+# Production-like settings: no DEBUG, a random key, static files from collectstatic's manifest.
+export DEBUG=0
+SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+export SECRET_KEY
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # browser tests use /usr/bin/chromium
+# The live test server speaks plain http on 127.0.0.1: secure-only cookies would never reach the browser.
+export SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+# Collected static files go to the throwaway directory, not to the var/static of `make run`.
+export STATIC_ROOT="${THROWAWAY_DIR}/static"
+
+compile_messages
+log "collectstatic"
+"${PY}" manage.py collectstatic --noinput >/dev/null
+
+log "pytest $*"
+pytest_rc=0
+.venv/bin/coverage run -m pytest "$@" || pytest_rc=$?
+.venv/bin/coverage report || true
+
+if ((pytest_rc != 0)); then
+    log "pytest failed (status ${pytest_rc})"
+    exit "${pytest_rc}"
+fi
+if ((ruff_rc != 0)); then
+    log "tests passed but ruff check failed"
+    exit 1
+fi
+log "all good"

@@ -1,0 +1,70 @@
+"""Seed a study with a synthetic screening log, enrollment and demo logins (idempotent)."""
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from trial.demo import DEMO_PASSWORD, demo_logins, demo_seed
+from trial.models import Outcome, Study
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed synthetic demo data: N enrolled participants with their screening log, three sites and "
+        "demo logins. Does nothing when the study already has screenings."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--participants", type=int, default=560, help="Enrolled participants (default 560)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed; the same seed gives the same data."
+        )
+        parser.add_argument(
+            "--study", default="NCT06379243", help="Registration number (default NCT06379243)."
+        )
+
+    def handle(self, *args, participants, seed, study, **options):
+        if participants < 1:
+            raise CommandError("--participants must be at least 1")
+        found = Study.objects.filter(code=study).select_related("current_version").first()
+        if found is None or found.current_version is None:
+            raise CommandError(f"Unknown study {study}: run `manage.py load_protocols` first.")
+        started = time.perf_counter()
+        result = demo_seed(study=found, participants=participants, seed=seed)
+        if result is None:
+            self.stdout.write(
+                f"{study} already has {found.screenings.count()} screenings: nothing seeded. "
+                "(A fresh demo needs a fresh database, e.g. `make clean`; audit rows are "
+                "append-only and screenings are protected, so nothing is deleted here.)"
+            )
+        else:
+            plan = result.plan
+            failed = sum(row.outcome == Outcome.INELIGIBLE for row in plan.screenings)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{study}: seeded {result.screenings} screenings ({failed} screen failures, "
+                    f"{100 * failed / result.screenings:.1f}%) and {result.participants} participants "
+                    f"in {time.perf_counter() - started:.1f} s (seed {seed})."
+                )
+            )
+        self._print_logins(found)
+
+    def _print_logins(self, study: Study) -> None:
+        sites = study.sites.filter(active=True).order_by("code")
+        logins = demo_logins(sites)
+        user_model = get_user_model()
+        existing = set(
+            user_model.objects.filter(
+                **{f"{user_model.USERNAME_FIELD}__in": [login.username for login in logins]}
+            ).values_list(user_model.USERNAME_FIELD, flat=True)
+        )
+        if not existing:
+            return
+        self.stdout.write(f"\nDemo logins (synthetic demo data only), password for all: {DEMO_PASSWORD}")
+        for login in logins:
+            if login.username in existing:
+                where = "study-wide" if login.where == "*" else f"site {login.where}"
+                self.stdout.write(f"  {login.username:<12} {login.role:<24} {where}")
