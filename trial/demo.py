@@ -23,6 +23,7 @@ from .audit import audit_context
 from .eligibility import CriterionSpec, Facts, evaluate_rule, judge
 from .levels import LEVELS, level_index
 from .models import (
+    NotEnrolledReason,
     Participant,
     ParticipantIdentity,
     ProtocolVersion,
@@ -104,6 +105,7 @@ class ScreeningRow:
     missing: tuple[str, ...]
     screener: str  # Role.COORDINATOR or Role.INVESTIGATOR of the site
     notes: str = ""
+    not_enrolled_reason: str = ""
     enrollment: EnrollmentRow | None = None
 
 
@@ -238,6 +240,7 @@ def demo_plan(
                 missing=tuple(verdict.missing),
                 screener=draft.screener,
                 notes="Eligible; declined consent (synthetic demo)." if draft.declined else "",
+                not_enrolled_reason=NotEnrolledReason.DECLINED_CONSENT if draft.declined else "",
                 enrollment=enrollment,
             )
         )
@@ -499,6 +502,7 @@ def demo_write(*, study: Study, plan: DemoPlan, sites: Sequence[Site], staff: Ma
                 failed_criteria=list(row.failed),
                 missing_criteria=list(row.missing),
                 notes=row.notes,
+                not_enrolled_reason=row.not_enrolled_reason,
                 screened_by=staff[(row.screener, row.site)],
             )
             for row in plan.screenings

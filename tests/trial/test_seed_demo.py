@@ -89,7 +89,7 @@ def test_plan_has_the_rows_a_flow_diagram_needs():
 
     assert 0.01 <= outcomes[Outcome.INCOMPLETE] / len(rows) <= 0.02 + 0.005
     assert 0.03 <= len(declined) / outcomes[Outcome.ELIGIBLE] <= 0.05 + 0.005
-    assert all("declined consent" in row.notes for row in declined)
+    assert all(row.not_enrolled_reason == "declined_consent" for row in declined)
     assert {"INC2", "INC3", "EXC1", "EXC2", "EXC3"} <= set(failed)
     assert all(len(row.fracture_levels) > 3 for row in rows if "INC3" in row.failed)
 
