@@ -171,6 +171,9 @@ SPECTACULAR_SETTINGS = {
 # Protocol files shipped with the code; `load_protocols` reads every *.yaml here.
 PROTOCOL_DIR = BASE_DIR / "trial" / "protocols"
 
+# Identifying data is cleansed from error reports like a password (trial/privacy.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "trial.privacy.IdentityReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -25,3 +25,9 @@ def test_missing_secret_key_outside_debug_is_a_clear_startup_error():
 def test_starts_with_a_secret_key():
     result = run_check(DEBUG="0", SECRET_KEY="x" * 50)
     assert result.returncode == 0, result.stderr
+
+
+def test_health_answers_without_login(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

@@ -10,9 +10,8 @@ from ..access import require_write_at
 from ..audit import audit_context
 from ..errors import Conflict, InvalidInput, ReasonRequired
 from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
+from ..privacy import IDENTITY_FIELDS
 from .screening import site_today
-
-IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id")
 
 
 def _check_dates(*, site, consent_date, enrollment_date) -> None:

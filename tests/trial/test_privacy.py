@@ -1,0 +1,21 @@
+"""Identifying data stays out of error reports and string forms."""
+
+from django.test import RequestFactory
+from django.views.debug import get_default_exception_reporter_filter
+
+from trial.models import ParticipantIdentity
+
+
+def test_error_reports_cleanse_identity_fields():
+    request = RequestFactory().post(
+        "/screenings/1/",
+        {"full_name": "Synthetic Person", "phone": "13800000000", "consent_date": "2026-01-06"},
+    )
+    params = get_default_exception_reporter_filter().get_post_parameters(request)
+    assert params["full_name"] == params["phone"] == "********************"
+    assert params["consent_date"] == "2026-01-06"
+
+
+def test_identity_str_and_repr_never_show_the_name(make_participant):
+    identity = ParticipantIdentity.objects.get(participant=make_participant())
+    assert "Synthetic" not in str(identity) and "Synthetic" not in repr(identity)
