@@ -1,0 +1,273 @@
+"""Forms of the coordinator pages. They parse and shape input; the services own every rule.
+
+Where a form repeats a rule (required fields, the age bounds on the input), it is only to help the user
+before the round trip: the service checks again and its field errors are shown on the same fields.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .levels import LEVELS
+from .models import (
+    Criterion,
+    CriterionKind,
+    NotEnrolledReason,
+    Outcome,
+    ParticipantStatus,
+    Screening,
+    Sex,
+    Site,
+)
+from .services.screening import AGE_RANGE
+
+YES, NO, UNKNOWN = "yes", "no", "unknown"
+ANSWER_CHOICES = [(YES, _("Yes")), (NO, _("No")), (UNKNOWN, _("Unknown"))]
+ANSWER_VALUES: dict[str, bool | None] = {YES: True, NO: False, UNKNOWN: None, "": None}
+ANSWER_NAMES = {True: YES, False: NO, None: UNKNOWN}
+# The domain service and the stored answers say "the statement holds"; the form says yes / no / unknown.
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; the ISO value format is what <input type=date> reads and sends."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def answer_field_name(code: str) -> str:
+    return f"answer_{code}"
+
+
+def site_label(site: Site) -> str:
+    return f"{site.code} · {site.localized_name}"
+
+
+class SiteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        return site_label(obj)
+
+
+class StudySiteChoiceField(forms.ModelChoiceField):
+    """A site among several studies: the study code tells apart sites with the same code."""
+
+    def label_from_instance(self, obj: Site) -> str:
+        return f"{obj.study.code} · {site_label(obj)}"
+
+
+class ScreeningDataForm(forms.Form):
+    """The screening data a coordinator enters, with one yes / no / unknown question per asked criterion."""
+
+    screening_date = forms.DateField(label=_("Screening date"), widget=DateInput())
+    age = forms.IntegerField(
+        label=_("Age (years)"),
+        widget=forms.NumberInput(attrs={"min": AGE_RANGE[0], "max": AGE_RANGE[1], "inputmode": "numeric"}),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    fracture_levels = forms.MultipleChoiceField(
+        label=_("Fractured levels"),
+        choices=[(level, level) for level in LEVELS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, criteria: Iterable[Criterion], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        for criterion in self.criteria:
+            if not criterion.computed:
+                self.fields[answer_field_name(criterion.code)] = forms.ChoiceField(
+                    label=criterion.code,
+                    choices=ANSWER_CHOICES,
+                    required=False,
+                    initial=UNKNOWN,
+                    widget=forms.RadioSelect,
+                )
+
+    def criterion_groups(self) -> list[dict[str, Any]]:
+        """Inclusion then exclusion criteria, each with its bound radio group (None when computed)."""
+        groups = []
+        for kind, label in CriterionKind.choices:
+            rows = [
+                {"criterion": c, "field": None if c.computed else self[answer_field_name(c.code)]}
+                for c in self.criteria
+                if c.kind == kind
+            ]
+            if rows:
+                groups.append({"kind": kind, "label": label, "rows": rows})
+        return groups
+
+    def answers(self) -> dict[str, bool | None]:
+        """{criterion code: True | False | None} for the asked criteria; an invalid answer is unknown."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            c.code: ANSWER_VALUES.get(data.get(answer_field_name(c.code)) or "")
+            for c in self.criteria
+            if not c.computed
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned data in the shape the screening services take."""
+        data = self.cleaned_data
+        return {
+            "screening_date": data["screening_date"],
+            "age": data["age"],
+            "sex": data["sex"],
+            "fracture_levels": list(data["fracture_levels"]),
+            "answers": self.answers(),
+            "notes": data["notes"],
+        }
+
+
+class ScreeningForm(ScreeningDataForm):
+    """A new screening: the data plus the site, chosen among the sites the user may screen at."""
+
+    site = SiteChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), to_field_name="code", empty_label=_("Choose the site")
+    )
+    field_order = ["site", "screening_date", "age", "sex", "fracture_levels"]
+
+    def __init__(self, *args, sites: QuerySet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+
+class ScreeningCorrectionForm(ScreeningDataForm):
+    """A correction of a screening before enrollment: every field may change, and a reason is required.
+
+    It also records why an eligible patient was not enrolled (the STROBE flow's eligible -> included step).
+    """
+
+    not_enrolled_reason = forms.ChoiceField(
+        label=_("Reason not enrolled"),
+        required=False,
+        choices=[("", _("Not given")), *NotEnrolledReason.choices],
+        help_text=_("Only for an eligible patient who will not be enrolled."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the correction"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def service_data(self) -> dict[str, Any]:
+        return {**super().service_data(), "not_enrolled_reason": self.cleaned_data["not_enrolled_reason"]}
+
+    @staticmethod
+    def initial_for(screening: Screening) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "screening_date": screening.screening_date,
+            "age": screening.age,
+            "sex": screening.sex,
+            "fracture_levels": list(screening.fracture_levels),
+            "notes": screening.notes,
+            "not_enrolled_reason": screening.not_enrolled_reason,
+        }
+        for code, value in screening.answers.items():
+            initial[answer_field_name(code)] = ANSWER_NAMES.get(value, UNKNOWN)
+        return initial
+
+
+class EnrollmentForm(forms.Form):
+    """Consent, enrollment and the identifying data kept apart from the research data."""
+
+    consent_date = forms.DateField(label=_("Informed consent date"), widget=DateInput())
+    enrollment_date = forms.DateField(label=_("Enrollment date"), widget=DateInput())
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=128, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+    hospital_record_number = forms.CharField(
+        label=_("Hospital record number"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    national_id = forms.CharField(
+        label=_("National ID"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id")
+
+    def identity(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.IDENTITY_FIELDS}
+
+
+class ParticipantStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("New status"),
+        widget=forms.RadioSelect,
+        choices=[
+            (ParticipantStatus.WITHDRAWN, ParticipantStatus.WITHDRAWN.label),
+            (ParticipantStatus.LOST_TO_FOLLOW_UP, ParticipantStatus.LOST_TO_FOLLOW_UP.label),
+        ],
+    )
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ScreeningFilterForm(forms.Form):
+    """Filters of the screening log; the site choices are the sites the user can see."""
+
+    site = StudySiteChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), required=False, empty_label=_("All sites")
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=[("", _("All outcomes")), *Outcome.choices]
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, sites: QuerySet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        """The queryset narrowed by the valid filters; an invalid filter is shown and ignored."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        if data.get("site"):
+            queryset = queryset.filter(site=data["site"])
+        if data.get("outcome"):
+            queryset = queryset.filter(outcome=data["outcome"])
+        if data.get("date_from"):
+            queryset = queryset.filter(screening_date__gte=data["date_from"])
+        if data.get("date_to"):
+            queryset = queryset.filter(screening_date__lte=data["date_to"])
+        return queryset
+
+
+class ParticipantFilterForm(forms.Form):
+    site = StudySiteChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), required=False, empty_label=_("All sites")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *ParticipantStatus.choices]
+    )
+
+    def __init__(self, *args, sites: QuerySet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        if data.get("site"):
+            queryset = queryset.filter(site=data["site"])
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        return queryset
