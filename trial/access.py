@@ -24,11 +24,21 @@ def visible_sites(user) -> QuerySet:
     )
 
 
-def can_write_at(user, site: Site) -> bool:
-    """Screen, enroll and change status: coordinators and investigators of that site."""
+def writable_sites(user) -> QuerySet:
+    """Sites where the user may screen, enroll and change status: coordinators and investigators there."""
     if user.is_superuser:
-        return True
-    return _roles(user).filter(site=site, role__in=SITE_WRITE_ROLES).exists()
+        return Site.objects.all()
+    return Site.objects.filter(pk__in=_roles(user).filter(role__in=SITE_WRITE_ROLES).values("site"))
+
+
+def identity_sites(user) -> QuerySet:
+    """Sites whose identifying data the user may read: only their own site staff (not monitors,
+    adjudicators or study-wide roles, and not superusers either)."""
+    return Site.objects.filter(pk__in=_roles(user).filter(role__in=SITE_STAFF_ROLES).values("site"))
+
+
+def can_write_at(user, site: Site) -> bool:
+    return writable_sites(user).filter(pk=site.pk).exists()
 
 
 def require_write_at(user, site: Site) -> None:
@@ -37,5 +47,4 @@ def require_write_at(user, site: Site) -> None:
 
 
 def can_read_identity(user, site: Site) -> bool:
-    """Identifying data: only that site's own staff (not monitors, adjudicators or study-wide roles)."""
-    return _roles(user).filter(site=site, role__in=SITE_STAFF_ROLES).exists()
+    return identity_sites(user).filter(pk=site.pk).exists()

@@ -3,10 +3,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import pages
+from .views import dashboard, participants, screenings
 
 urlpatterns = [
-    path("", pages.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -15,12 +15,12 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("screenings/", pages.screening_log, name="screening-log"),
-    path("screenings/new/", pages.screening_new, name="screening-new"),
-    path("screenings/<int:pk>/", pages.screening_detail, name="screening-detail"),
-    path("screenings/<int:pk>/enroll/", pages.screening_enroll, name="screening-enroll"),
-    path("screenings/<int:pk>/correct/", pages.screening_correct, name="screening-correct"),
-    path("participants/", pages.participant_list, name="participant-list"),
-    path("participants/<str:study_id>/", pages.participant_detail, name="participant-detail"),
-    path("participants/<str:study_id>/status/", pages.participant_status, name="participant-status"),
+    path("screenings/", screenings.screening_log, name="screening-log"),
+    path("screenings/new/", screenings.screening_new, name="screening-new"),
+    path("screenings/<int:pk>/", screenings.screening_detail, name="screening-detail"),
+    path("screenings/<int:pk>/enroll/", screenings.screening_enroll, name="screening-enroll"),
+    path("screenings/<int:pk>/correct/", screenings.screening_correct, name="screening-correct"),
+    path("participants/", participants.participant_list, name="participant-list"),
+    path("participants/<str:study_id>/", participants.participant_detail, name="participant-detail"),
+    path("participants/<str:study_id>/status/", participants.participant_status, name="participant-status"),
 ]

@@ -1,0 +1,71 @@
+"""Helpers shared by the coordinator pages: form errors from services, scoping, paging, history."""
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
+
+from .. import selectors
+from ..access import visible_sites, writable_sites
+from ..errors import DomainError
+from ..models import Participant, Screening, Study
+
+PAGE_SIZE = 50
+TOP_FAILURE_REASONS = 5
+HISTORY_LABELS = {
+    "insert": gettext_lazy("created"),
+    "update": gettext_lazy("changed"),
+    "delete": gettext_lazy("deleted"),
+}
+
+
+def add_domain_errors(form, error: DomainError) -> None:
+    """Show a service's field errors on the form's fields; the rest (or a bare message) above the form."""
+    if not error.field_errors:
+        form.add_error(None, error.message)
+        return
+    for field, field_messages in error.field_errors.items():
+        target = field if field in form.fields else None
+        if field == "identity" and "full_name" in form.fields:
+            target = "full_name"
+        for message in field_messages:
+            form.add_error(target, message)
+
+
+def visible_studies(user) -> QuerySet:
+    return selectors.study_list().filter(pk__in=visible_sites(user).values("study")).order_by("code")
+
+
+def writable_sites_for(user, study: Study) -> QuerySet:
+    """The study's active sites where the user may screen and enroll."""
+    return writable_sites(user).filter(study=study, active=True).order_by("code")
+
+
+def participant_of(screening: Screening) -> Participant | None:
+    try:
+        return screening.participant
+    except Participant.DoesNotExist:
+        return None
+
+
+def criterion_state(code: str, *, failed, missing) -> str:
+    if code in failed:
+        return "fail"
+    if code in missing:
+        return "unknown"
+    return "pass"
+
+
+def paginate(request: HttpRequest, queryset: QuerySet):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def filter_sites(user) -> QuerySet:
+    return visible_sites(user).select_related("study").order_by("study__code", "code")
+
+
+def history_rows(obj) -> list[dict]:
+    events = selectors.history_for(obj)
+    for event in events:
+        event["label"] = HISTORY_LABELS.get(event["event"], event["event"])
+    return events

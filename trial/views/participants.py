@@ -1,0 +1,120 @@
+"""Participant pages: the list (names only for own-site staff), the detail, and status changes."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .. import selectors, services
+from ..access import can_read_identity, can_write_at, identity_sites
+from ..errors import DomainError
+from ..forms import (
+    ParticipantFilterForm,
+    ParticipantStatusForm,
+)
+from ..models import Participant, ParticipantIdentity, ParticipantStatus
+from ..services.screening import site_today
+from .common import add_domain_errors, filter_sites, history_rows, paginate
+
+# --- participants --------------------------------------------------------------------------------------
+
+
+def _identity_name(participant: Participant) -> str:
+    try:
+        return participant.identity.full_name
+    except ParticipantIdentity.DoesNotExist:
+        return ""
+
+
+@login_required
+def participant_list(request: HttpRequest) -> HttpResponse:
+    """Enrolled participants at the user's sites; names only for the participant's own site staff.
+
+    Identities are prefetched in one query restricted to the sites whose staff the user is, so a name from
+    another site is never even read from the database.
+    """
+    sites = list(filter_sites(request.user))
+    readable = set(identity_sites(request.user).values_list("pk", flat=True))
+    form = ParticipantFilterForm(request.GET, sites=filter_sites(request.user))
+    queryset = form.filter(selectors.participant_list(user=request.user))
+    if readable:
+        queryset = queryset.prefetch_related(
+            Prefetch("identity", queryset=ParticipantIdentity.objects.filter(participant__site__in=readable))
+        )
+    page = paginate(request, queryset)
+    rows = [
+        {
+            "participant": p,
+            "readable": p.site_id in readable,
+            "name": _identity_name(p) if p.site_id in readable else "",
+        }
+        for p in page.object_list
+    ]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "show_study": len({site.study_id for site in sites}) > 1,
+        "show_names": bool(readable),
+    }
+    return render(request, "trial/participant_list.html", context)
+
+
+def _participant_for(request: HttpRequest, study_id: str) -> Participant:
+    return get_object_or_404(selectors.participant_list(user=request.user), study_id=study_id)
+
+
+def _render_participant_detail(
+    request: HttpRequest, participant: Participant, *, status_form=None
+) -> HttpResponse:
+    identity = None
+    if can_read_identity(request.user, participant.site):
+        identity = ParticipantIdentity.objects.filter(participant=participant).first()
+    may_change = participant.status == ParticipantStatus.ENROLLED and can_write_at(
+        request.user, participant.site
+    )
+    if may_change and status_form is None:
+        status_form = ParticipantStatusForm(initial={"date": site_today(participant.site)})
+    context = {
+        "participant": participant,
+        "identity": identity,
+        "history": history_rows(participant),
+        "may_change": may_change,
+        "status_form": status_form if may_change or (status_form and status_form.errors) else None,
+    }
+    return render(request, "trial/participant_detail.html", context)
+
+
+@login_required
+def participant_detail(request: HttpRequest, study_id: str) -> HttpResponse:
+    return _render_participant_detail(request, _participant_for(request, study_id))
+
+
+@login_required
+@require_POST
+def participant_status(request: HttpRequest, study_id: str) -> HttpResponse:
+    """Withdraw a participant or mark them lost to follow-up."""
+    participant = _participant_for(request, study_id)
+    form = ParticipantStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            participant = services.participant_set_status(
+                actor=request.user,
+                participant=participant,
+                status=form.cleaned_data["status"],
+                date=form.cleaned_data["date"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(study_id)s is now %(status)s.")
+                % {"study_id": participant.study_id, "status": participant.get_status_display()},
+            )
+            return redirect("participant-detail", study_id=participant.study_id)
+    return _render_participant_detail(request, participant, status_form=form)
