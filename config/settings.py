@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "trial",
     "crf",
     "followup",

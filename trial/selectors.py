@@ -18,6 +18,7 @@ def screening_list(*, user) -> QuerySet:
     return (
         Screening.objects.filter(site__in=visible_sites(user))
         .select_related("study", "site", "protocol_version", "screened_by", "participant")
+        .defer("protocol_version__definition")  # the whole protocol file, parsed again for every row
         .order_by("-screening_date", "-id")
     )
 

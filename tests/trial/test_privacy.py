@@ -19,3 +19,11 @@ def test_error_reports_cleanse_identity_fields():
 def test_identity_str_and_repr_never_show_the_name(make_participant):
     identity = ParticipantIdentity.objects.get(participant=make_participant())
     assert "Synthetic" not in str(identity) and "Synthetic" not in repr(identity)
+
+
+def test_admin_shows_no_audit_event_tables(admin_client):
+    """Event tables hold old values, identity included; the admin must not list them."""
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200
+    assert b"pghistory" not in response.content
+    assert b"Participant identit" not in response.content
