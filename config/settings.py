@@ -89,7 +89,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Every pgtrigger trigger (the audit trail's) reads the setting pgtrigger.ignore inside an EXCEPTION block;
 # unset, that read fails and each failed sub-transaction slows long transactions down more and more
 # (seeding 56,000 participants: 150 s instead of 30 s). An empty list as the session default ignores nothing.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c pgtrigger.ignore={}"
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c pgtrigger.ignore={{}}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:63799/0")

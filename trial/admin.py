@@ -47,6 +47,10 @@ class SiteAdmin(admin.ModelAdmin):
     list_filter = ["study", "active"]
     list_select_related = ["study"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The code prefixes study IDs already handed out, and screenings point at the study: fixed once saved.
+        return ["code", "study"] if obj else []
+
 
 @admin.register(StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):

@@ -6,6 +6,7 @@ that call them are attributed the same way.
 """
 
 import contextlib
+import urllib.parse
 from collections.abc import Iterator
 
 import pghistory
@@ -22,8 +23,29 @@ def audited():
 
 
 def request_reason(request) -> str:
-    """The reason for change a client sent, stripped; empty when none."""
-    return (request.META.get(REASON_HEADER) or "").strip()[:MAX_REASON_LENGTH]
+    """The reason for change a client sent, stripped; empty when none.
+
+    Reasons are often Chinese, and HTTP headers are Latin-1 on the wire (PEP 3333). Two spellings work:
+    raw UTF-8 bytes (curl sends them; the WSGI server hands them over decoded as Latin-1, undone here) and
+    percent-encoded UTF-8, optionally with the RFC 8187 prefix UTF-8'' (what browsers' fetch() can send).
+    """
+    raw = request.META.get(REASON_HEADER) or ""
+    # Not UTF-8 bytes in Latin-1 clothing: keep the text as it came.
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        raw = raw.encode("latin-1").decode("utf-8")
+    if raw[:7].lower() == "utf-8''":
+        raw = raw[7:]
+    if "%" in raw:
+        raw = urllib.parse.unquote(raw, errors="strict") if _is_utf8_quoted(raw) else raw
+    return raw.strip()[:MAX_REASON_LENGTH]
+
+
+def _is_utf8_quoted(text: str) -> bool:
+    try:
+        urllib.parse.unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class AuditContextMiddleware(HistoryMiddleware):

@@ -38,7 +38,7 @@ from .services.screening import site_today
 
 DEMO_PASSWORD = "spinetrial-demo"  # noqa: S105 -- printed on purpose: synthetic demo logins only
 DEMO_REASON = "synthetic demo data"
-DEMO_SITE_CODES = ("91", "92")
+DEMO_SITE_CODES = tuple(str(n) for n in range(91, 100))  # site codes are unique across studies: next free
 DEMO_SITE_COUNT = 3
 # Share of screenings per site, largest first (the protocol's own site leads); more sites get 1/k weights.
 SITE_WEIGHTS = (0.5, 0.3, 0.2)
@@ -418,9 +418,12 @@ def criteria_specs(version: ProtocolVersion) -> list[CriterionSpec]:
 def demo_sites(study: Study) -> list[Site]:
     """The study's active sites, with synthetic ones added up to three; the protocol's sites come first."""
     sites = list(study.sites.filter(active=True).order_by("code"))
+    taken = set(Site.objects.exclude(study=study).values_list("code", flat=True))
     for code in DEMO_SITE_CODES:
         if len(sites) >= DEMO_SITE_COUNT:
             break
+        if code in taken:
+            continue
         name = {"en": f"Demo site {code} (synthetic)", "zh-hans": f"演示中心 {code}（模拟）"}  # noqa: RUF001
         site, _created = Site.objects.get_or_create(
             study=study, code=code, defaults={"name": name, "time_zone": "Asia/Shanghai"}

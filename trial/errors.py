@@ -3,7 +3,9 @@
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -64,6 +66,13 @@ def api_exception_handler(exc, context):
         return Response(exc.as_payload(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(_django_validation_payload(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DataError):
+        # A value the database refuses (too long, NUL byte) that a check upstream missed: still the client's
+        # input, so a 400; logged without the value, which may be identifying.
+        logger.warning("database refused a value: %s", type(exc).__name__)
+        return Response(
+            {"detail": _("A value is not valid for storage (too long or malformed).")}, status=400
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return exception_handler(exc, context)

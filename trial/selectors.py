@@ -1,5 +1,6 @@
 """Reads that more than one caller needs, with their joins set, so lists run a fixed number of queries."""
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from pghistory.models import MiddlewareEvents
 
@@ -66,15 +67,19 @@ def enrollment_summary(*, study: Study, user) -> dict:
 
 
 def screen_failure_reasons(*, study: Study, user) -> list[tuple[str, int]]:
-    """How often each criterion failed among ineligible screenings (for the participant-flow diagram)."""
-    rows = Screening.objects.filter(
-        study=study, site__in=visible_sites(user), outcome="ineligible"
-    ).values_list("failed_criteria", flat=True)
-    counts: dict[str, int] = {}
-    for codes in rows.iterator():
-        for code in codes:
-            counts[code] = counts.get(code, 0) + 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    """How often each criterion failed among ineligible screenings (for the participant-flow diagram).
+
+    Counted in the database (unnest + GROUP BY) so that the answer, not the screening log, crosses the wire.
+    """
+    scoped = Screening.objects.filter(study=study, site__in=visible_sites(user), outcome=Outcome.INELIGIBLE)
+    inner, params = scoped.values("failed_criteria").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT code, COUNT(*) FROM ({inner}) AS s, unnest(s.failed_criteria) AS code "  # noqa: S608
+            "GROUP BY code ORDER BY COUNT(*) DESC, code",
+            params,
+        )
+        return [(code, count) for code, count in cursor.fetchall()]
 
 
 def history_for(obj) -> list[dict]:

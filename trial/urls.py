@@ -21,6 +21,6 @@ urlpatterns = [
     path("screenings/<int:pk>/enroll/", screenings.screening_enroll, name="screening-enroll"),
     path("screenings/<int:pk>/correct/", screenings.screening_correct, name="screening-correct"),
     path("participants/", participants.participant_list, name="participant-list"),
-    path("participants/<str:study_id>/", participants.participant_detail, name="participant-detail"),
-    path("participants/<str:study_id>/status/", participants.participant_status, name="participant-status"),
+    path("participants/<slug:study_id>/", participants.participant_detail, name="participant-detail"),
+    path("participants/<slug:study_id>/status/", participants.participant_status, name="participant-status"),
 ]

@@ -176,3 +176,64 @@ def test_participant_list_runs_a_fixed_number_of_queries(api, make_participant):
     for _ in range(20):
         make_participant(day=datetime.date(2026, 1, 2))
     assert count_queries() == few
+
+
+@pytest.mark.parametrize(
+    ("identity", "field"),
+    [
+        ({"full_name": "A", "phone": "1" * 100}, "phone"),  # longer than the column: 400, never a 500
+        ({"full_name": "A", "national_id": "X" * 33}, "national_id"),
+        ({"full_name": "A" * 200}, "full_name"),
+        ({"full_name": "A", "phone": 13800000000}, None),  # a number is coerced to text, not refused
+    ],
+)
+def test_identity_values_are_checked_against_their_columns(api, make_screening, identity, field):
+    response = enroll(api, make_screening(), identity=identity)
+    if field is None:
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400, response.content
+    assert field in response.json()["identity"]
+    assert Participant.objects.count() == 0
+
+
+def test_identity_is_required(api, make_screening):
+    body = {"consent_date": "2026-01-06", "enrollment_date": "2026-01-07"}
+    response = api.post(f"/api/v1/screenings/{make_screening().pk}/enroll/", body, format="json")
+    assert response.status_code == 400
+    assert "identity" in response.json()
+
+
+def test_enrolling_clears_an_earlier_not_enrolled_reason(api, make_screening):
+    screening = make_screening()
+    api.patch(
+        f"/api/v1/screenings/{screening.pk}/",
+        {"not_enrolled_reason": "declined_consent"},
+        format="json",
+        HTTP_X_CHANGE_REASON="declined at first",
+    )
+    assert enroll(api, screening).status_code == 201
+    screening.refresh_from_db()
+    assert screening.not_enrolled_reason == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/participants/%00/",
+        "/api/v1/participants/%00/history/",
+        "/api/v1/studies/%00/",
+        "/participants/%00/",
+        "/participants/07-0001%00/status/",
+    ],
+)
+def test_malformed_lookups_are_404_not_500(api, coordinator, client, url):
+    client.force_login(coordinator)
+    assert api.get(url).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_dates_before_the_study_opened_are_refused(api, make_screening):
+    response = enroll(api, make_screening(), consent_date="2020-01-01")
+    assert response.status_code == 400
+    assert "consent_date" in response.json()

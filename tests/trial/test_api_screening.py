@@ -242,3 +242,32 @@ def test_list_runs_a_fixed_number_of_queries(api, make_screening, make_participa
     for _ in range(5):
         make_participant()
     assert count_queries() == few
+
+
+def test_unknown_fields_are_refused_not_dropped(api, make_screening):
+    created = api.post(URL, {**payload(), "answer": {"INC1": True}}, format="json")
+    assert created.status_code == 400
+    assert "answer" in created.json()
+    screening = make_screening()
+    patched = api.patch(
+        f"{URL}{screening.pk}/", {"outcome": "eligible"}, format="json", HTTP_X_CHANGE_REASON="x"
+    )
+    assert patched.status_code == 400
+    assert "outcome" in patched.json()
+    assert Screening.objects.count() == 1
+
+
+def test_empty_or_unchanged_patch_writes_no_audit_event(api, make_screening):
+    from trial.selectors import history_for
+
+    screening = make_screening()
+    url = f"{URL}{screening.pk}/"
+    assert api.patch(url, {}, format="json", HTTP_X_CHANGE_REASON="x").status_code == 400
+    assert api.patch(url, {"age": 72}, format="json", HTTP_X_CHANGE_REASON="same").status_code == 200
+    assert [event["event"] for event in history_for(screening)] == ["insert"]
+
+
+def test_screening_before_the_study_opened_is_refused(api):
+    response = api.post(URL, payload(screening_date="2023-11-30"), format="json")
+    assert response.status_code == 400
+    assert "2023-12-01" in response.json()["screening_date"][0]

@@ -65,3 +65,17 @@ def test_api_request_attributes_user_and_reason(api, make_screening):
     )
     event = history_for(screening)[-1]
     assert (event["user"], event["reason"]) == ("coord07", "Source document verified")
+
+
+def test_chinese_reasons_arrive_intact(api, make_screening):
+    """Headers reach Django decoded as Latin-1 (PEP 3333); both client spellings must give the same text."""
+    screening = make_screening()
+    url = f"/api/v1/screenings/{screening.pk}/"
+    raw_utf8 = "核对原始病历".encode().decode("latin-1")  # what a WSGI server passes for curl's raw bytes
+    api.patch(url, {"age": 73}, format="json", HTTP_X_CHANGE_REASON=raw_utf8)
+    api.patch(
+        url, {"age": 74}, format="json", HTTP_X_CHANGE_REASON="UTF-8''%E5%B9%B4%E9%BE%84%E6%9B%B4%E6%AD%A3"
+    )
+    api.patch(url, {"age": 75}, format="json", HTTP_X_CHANGE_REASON="50% of the form re-checked")
+    reasons = [event["reason"] for event in history_for(screening)[1:]]
+    assert reasons == ["核对原始病历", "年龄更正", "50% of the form re-checked"]

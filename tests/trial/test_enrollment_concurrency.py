@@ -11,6 +11,7 @@ from trial.models import Participant, SiteSequence
 from trial.services import participant_enroll
 
 WORKERS = 8
+IDENTITY = {"full_name": "Synthetic Person"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,6 +29,7 @@ def test_parallel_enrollments_get_distinct_gap_free_ids(make_screening, coordina
                     screening=screening,
                     consent_date=datetime.date(2026, 1, 6),
                     enrollment_date=datetime.date(2026, 1, 7),
+                    identity=IDENTITY,
                 )
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
@@ -62,10 +64,13 @@ def test_the_same_screening_enrolled_in_parallel_enrolls_once(make_screening, co
                 screening=screening,
                 consent_date=datetime.date(2026, 1, 6),
                 enrollment_date=datetime.date(2026, 1, 7),
+                identity=IDENTITY,
             )
             outcomes.append("enrolled")
         except Conflict:
             outcomes.append("conflict")
+        except Exception as exc:  # anything else is a failure the assertion below shows
+            outcomes.append(repr(exc))
         finally:
             connections.close_all()
 

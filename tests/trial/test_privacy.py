@@ -1,9 +1,11 @@
 """Identifying data stays out of error reports and string forms."""
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.views.debug import get_default_exception_reporter_filter
 
-from trial.models import ParticipantIdentity
+from trial.models import ParticipantIdentity, StaffRole
 
 
 def test_error_reports_cleanse_identity_fields():
@@ -27,3 +29,16 @@ def test_admin_shows_no_audit_event_tables(admin_client):
     assert response.status_code == 200
     assert b"pghistory" not in response.content
     assert b"Participant identit" not in response.content
+
+
+def test_admin_keeps_site_codes_fixed(admin_client, site):
+    page = admin_client.get(f"/admin/trial/site/{site.pk}/change/").content.decode()
+    assert page.count('name="time_zone"') == 1  # still editable
+    assert 'name="code"' not in page  # read-only once saved: it prefixes study IDs
+
+
+def test_a_role_at_another_studys_site_does_not_validate(admin_user, site, study2):
+    role = StaffRole(user=admin_user, study=study2, site=site, role="coordinator")
+    with pytest.raises(ValidationError) as info:
+        role.full_clean()
+    assert "site" in info.value.message_dict

@@ -150,3 +150,29 @@ def test_load_command_reports_a_bad_file(db, tmp_path):
 
 def test_dates_stay_dates(study):
     assert study.current_version.effective_date == datetime.date(2023, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["sites"][0].update(code=7), "quoted string"),  # unquoted 07 in YAML
+        (lambda d: d.update(version=1.1), "quoted string"),
+        (lambda d: d["sites"][0].update(time_zone=["Asia/Shanghai"]), "unknown time zone"),
+        (lambda d: d["criteria"][0].update(code="INC 1"), "does not match"),
+        (lambda d: d.update(code="NCT/1"), "does not match"),
+        (lambda d: d.update(forms="baseline"), "forms"),
+    ],
+)
+def test_codes_and_types_are_checked(db, change, message):
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    change(data)
+    with pytest.raises(ProtocolFileError, match=message):
+        protocol_load(text=yaml.safe_dump(data, allow_unicode=True), source_name="bad.yaml")
+
+
+def test_a_site_code_of_another_study_is_refused(study):
+    data = yaml.safe_load((settings.PROTOCOL_DIR / "NCT06172179.yaml").read_text(encoding="utf-8"))
+    data["sites"][0]["code"] = "07"
+    with pytest.raises(ProtocolFileError, match="another study"):
+        protocol_load(text=yaml.safe_dump(data, allow_unicode=True), source_name="clash.yaml")
+    assert not Study.objects.filter(code="NCT06172179").exists()

@@ -18,6 +18,7 @@ from trial.models import (
     ParticipantIdentity,
     Role,
     Screening,
+    Site,
     SiteSequence,
     StaffRole,
     Study,
@@ -232,3 +233,13 @@ def test_topping_up_continues_the_study_ids(demo_study):
         numbers = sorted(Participant.objects.filter(site=sequence.site).values_list("sequence", flat=True))
         assert numbers == list(range(1, sequence.last_number + 1))
     assert Participant.objects.count() == 250
+
+
+def test_a_second_study_gets_its_own_demo_site_codes(study, study2):
+    call_command("seed_demo", "--participants", "20", "--seed", "3", stdout=io.StringIO())
+    call_command(
+        "seed_demo", "--participants", "20", "--seed", "3", "--study", "NCT06172179", stdout=io.StringIO()
+    )
+    codes = {s.code: s.study.code for s in Site.objects.select_related("study")}
+    assert sum(1 for owner in codes.values() if owner == "NCT06172179") == 3
+    assert Participant.objects.filter(site__study=study2).count() == 20

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import NotEnrolledReason, Participant, ParticipantStatus, Screening, Study
+from ..models import NotEnrolledReason, Participant, ParticipantIdentity, ParticipantStatus, Screening, Study
 
 
 class CriterionOut(serializers.Serializer):
@@ -42,6 +42,36 @@ class StudyOut(serializers.ModelSerializer):
         ]
 
 
+class StrictInput(serializers.Serializer):
+    """An input shape that refuses keys it does not declare: a typo ("answer") is a 400, not silently lost."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class IdentityIn(StrictInput):
+    """Identifying data, with the model's own maximum lengths."""
+
+    full_name = serializers.CharField(max_length=ParticipantIdentity._meta.get_field("full_name").max_length)
+    phone = serializers.CharField(
+        max_length=ParticipantIdentity._meta.get_field("phone").max_length, required=False, allow_blank=True
+    )
+    hospital_record_number = serializers.CharField(
+        max_length=ParticipantIdentity._meta.get_field("hospital_record_number").max_length,
+        required=False,
+        allow_blank=True,
+    )
+    national_id = serializers.CharField(
+        max_length=ParticipantIdentity._meta.get_field("national_id").max_length,
+        required=False,
+        allow_blank=True,
+    )
+
+
 class AnswersField(serializers.DictField):
     """{criterion_code: true | false | null}; the codes are checked against the protocol by the service."""
 
@@ -69,7 +99,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class ScreeningIn(serializers.Serializer):
+class ScreeningIn(StrictInput):
     study = serializers.CharField(help_text="Registration number, e.g. NCT06379243.")
     site = serializers.CharField(help_text="Site code, e.g. 07.")
     screening_date = serializers.DateField()
@@ -94,7 +124,7 @@ class FlowOut(serializers.Serializer):
     participants = serializers.DictField(child=serializers.IntegerField())
 
 
-class ScreeningPatch(serializers.Serializer):
+class ScreeningPatch(StrictInput):
     screening_date = serializers.DateField(required=False)
     age = StrictIntegerField(min_value=0, max_value=120, required=False)
     sex = serializers.ChoiceField(choices=["female", "male"], required=False)
@@ -108,7 +138,7 @@ class ScreeningPatch(serializers.Serializer):
     )
 
 
-class EvaluateIn(serializers.Serializer):
+class EvaluateIn(StrictInput):
     site = serializers.CharField()
     screening_date = serializers.DateField(required=False)
     age = StrictIntegerField(min_value=0, max_value=120, required=False, allow_null=True)
@@ -159,12 +189,10 @@ class ScreeningOut(serializers.ModelSerializer):
         return participant.study_id if participant else None
 
 
-class EnrollIn(serializers.Serializer):
+class EnrollIn(StrictInput):
     consent_date = serializers.DateField()
     enrollment_date = serializers.DateField()
-    identity = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=128), required=False
-    )
+    identity = IdentityIn(help_text="Identifying data, kept apart; readable only by the site's own staff.")
 
 
 class ParticipantOut(serializers.ModelSerializer):
@@ -186,7 +214,7 @@ class ParticipantOut(serializers.ModelSerializer):
         ]
 
 
-class StatusChangeIn(serializers.Serializer):
+class StatusChangeIn(StrictInput):
     date = serializers.DateField()
     reason = serializers.CharField(max_length=500)
 
@@ -212,7 +240,7 @@ class HistoryEventOut(serializers.Serializer):
     changes = HistoryChangeOut(many=True)
 
 
-class TokenIn(serializers.Serializer):
+class TokenIn(StrictInput):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 

@@ -52,6 +52,7 @@ def _study_and_site(study_code: str, site_code: str) -> tuple[Study, Site]:
 class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.StudyOut
     lookup_field = "code"
+    lookup_value_regex = "[A-Za-z0-9_-]+"
     pagination_class = None
 
     def get_queryset(self):
@@ -134,7 +135,7 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ParticipantOut
     filterset_class = ParticipantFilter
     lookup_field = "study_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = "[A-Za-z0-9_-]+"
 
     def get_queryset(self):
         return selectors.participant_list(user=self.request.user)

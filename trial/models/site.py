@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,12 @@ def validate_time_zone(value: str) -> None:
 @audited()
 class Site(models.Model):
     study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="sites")
-    code = models.CharField(_("site code"), max_length=8, help_text=_("Prefix of the study IDs, e.g. 07."))
+    code = models.CharField(
+        _("site code"),
+        max_length=8,
+        validators=[RegexValidator(r"^[A-Za-z0-9]{1,8}$")],
+        help_text=_("Prefix of the study IDs, e.g. 07; unique across studies."),
+    )
     name = models.JSONField(_("name"), help_text="{'en': ..., 'zh-hans': ...}")
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
@@ -27,7 +33,9 @@ class Site(models.Model):
 
     class Meta:
         verbose_name = _("site")
-        constraints = [models.UniqueConstraint(fields=["study", "code"], name="site_code_unique")]
+        # Unique across studies, not only within one: the code prefixes study IDs, which are unique
+        # installation-wide so that /participants/{study_id}/ names one participant.
+        constraints = [models.UniqueConstraint(fields=["code"], name="site_code_unique")]
         ordering = ["study", "code"]
 
     def __str__(self) -> str:
@@ -76,3 +84,7 @@ class StaffRole(models.Model):
     def __str__(self) -> str:
         where = self.site.code if self.site_id else "*"
         return f"{self.user} {self.role} @ {self.study_id}/{where}"
+
+    def clean(self) -> None:
+        if self.site_id and self.study_id and self.site.study_id != self.study_id:
+            raise ValidationError({"site": _("The site belongs to another study.")})

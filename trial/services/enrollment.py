@@ -5,32 +5,41 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from ..access import require_write_at
 from ..audit import audit_context
 from ..errors import Conflict, InvalidInput, ReasonRequired
 from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
 from ..privacy import IDENTITY_FIELDS
-from .screening import site_today
+from .screening import site_today, study_opened
 
 
 def _check_dates(*, site, consent_date, enrollment_date) -> None:
     errors: dict[str, list[str]] = {}
     today = site_today(site)
+    opened = study_opened(site.study_id)
     for name, day in (("consent_date", consent_date), ("enrollment_date", enrollment_date)):
         if not isinstance(day, datetime.date):
             errors[name] = [_("Give the date (YYYY-MM-DD).")]
         elif day > today:
             errors[name] = [_("The date cannot be in the future.")]
+        elif opened and day < opened:
+            errors[name] = [_("The date is before the study opened (%(date)s).") % {"date": opened}]
     if not errors and consent_date > enrollment_date:
         errors["consent_date"] = [_("Consent must be given on or before the enrollment date.")]
     if errors:
         raise InvalidInput(_("The enrollment dates are invalid."), field_errors=errors)
 
 
+@sensitive_variables("identity", "clean")
 def _check_identity(identity: Mapping | None) -> dict[str, str]:
+    """Identifying data is required (follow-up needs a name to call); checked against the columns' sizes."""
     if not identity:
-        return {}
+        raise InvalidInput(
+            _("The identity needs a name."),
+            field_errors={"identity": [_("Give the participant's full name.")]},
+        )
     if not isinstance(identity, Mapping):
         raise InvalidInput(_("Identity is a mapping of fields."), field_errors={"identity": [_("Invalid.")]})
     unknown = sorted(set(identity) - set(IDENTITY_FIELDS))
@@ -45,11 +54,22 @@ def _check_identity(identity: Mapping | None) -> dict[str, str]:
             _("The identity needs a name."),
             field_errors={"identity": [_("Give the participant's full name.")]},
         )
+    too_long = [
+        key
+        for key, value in clean.items()
+        if len(value) > ParticipantIdentity._meta.get_field(key).max_length
+    ]
+    if too_long:
+        raise InvalidInput(
+            _("Some identity fields are too long."),
+            field_errors={key: [_("This value is too long.")] for key in too_long},
+        )
     return clean
 
 
+@sensitive_variables("identity", "identity_data")
 def participant_enroll(
-    *, actor, screening: Screening, consent_date, enrollment_date, identity: Mapping | None = None
+    *, actor, screening: Screening, consent_date, enrollment_date, identity: Mapping
 ) -> Participant:
     """Enroll an eligible screening and hand out the site's next study ID.
 
@@ -60,7 +80,7 @@ def participant_enroll(
     require_write_at(actor, screening.site)
     _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
     identity_data = _check_identity(identity)
-    with transaction.atomic(), audit_context(actor=actor):
+    with transaction.atomic(durable=True), audit_context(actor=actor):
         screening = (
             Screening.objects.select_for_update(of=("self",))
             .select_related("site", "protocol_version", "study")
@@ -93,8 +113,10 @@ def participant_enroll(
             enrollment_date=enrollment_date,
             enrolled_by=actor,
         )
-        if identity_data:
-            ParticipantIdentity.objects.create(participant=participant, **identity_data)
+        ParticipantIdentity.objects.create(participant=participant, **identity_data)
+        if screening.not_enrolled_reason:  # the patient changed their mind: enrollment supersedes the reason
+            screening.not_enrolled_reason = ""
+            screening.save(update_fields=["not_enrolled_reason", "updated_at"])
         return participant
 
 
@@ -115,7 +137,7 @@ def participant_set_status(*, actor, participant: Participant, status: str, date
             _("The date cannot be in the future."),
             field_errors={"date": [_("The date cannot be in the future.")]},
         )
-    with transaction.atomic(), audit_context(actor=actor, reason=reason.strip()):
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
         participant = (
             Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
         )

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import json
+import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,21 @@ def _text_errors(where: str, text: object) -> list[str]:
     return []
 
 
+STUDY_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+CRITERION_CODE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+SITE_CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
+VERSION_LABEL = re.compile(r"^\S{1,32}$")
+
+
+def _code_error(where: str, value: object, pattern: re.Pattern, example: str) -> str | None:
+    """Codes must be quoted strings: unquoted YAML turns 07 into 7 and 1.10 into 1.1 without a word."""
+    if not isinstance(value, str):
+        return f"{where}: write it as a quoted string, e.g. {example!r} (got {value!r})"
+    if not pattern.match(value):
+        return f"{where}: {value!r} does not match {pattern.pattern}"
+    return None
+
+
 def _positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -60,14 +76,31 @@ def protocol_parse(text: str) -> dict:
     errors = [f"missing key {key!r}" for key in REQUIRED_KEYS if key not in data]
     if errors:
         raise ProtocolFileError("; ".join(errors))
-    data["version"] = str(data["version"])
+    errors += [
+        e
+        for e in (
+            _code_error("code", data["code"], STUDY_CODE, "NCT06379243"),
+            _code_error("version", data["version"], VERSION_LABEL, "1.0"),
+        )
+        if e
+    ]
     errors += _text_errors("title", data["title"])
+    if not isinstance(data["sponsor"], str) or not data["sponsor"].strip():
+        errors.append("sponsor: give the sponsor's name")
+    if not isinstance(data.get("visits", {}), dict):
+        errors.append("visits: a mapping with 'anchor' and 'schedule'")
+    forms = data.get("forms", [])
+    if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+        errors.append("forms: a list of form codes")
     for key in ("target_enrollment", "follow_up_days"):
         if not _positive_int(data[key]):
             errors.append(f"{key} must be a positive whole number")
     if "effective_date" in data and not isinstance(data["effective_date"], datetime.date):
         errors.append("effective_date must be a date (YYYY-MM-DD)")
     id_format = data.setdefault("study_id_format", "{site}-{number:04d}")
+    if not isinstance(id_format, str):
+        errors.append("study_id_format must be a string such as '{site}-{number:04d}'")
+        id_format = ""
     try:
         if "{site" not in id_format or id_format.format(site="07", number=1) == id_format.format(
             site="07", number=2
@@ -87,15 +120,19 @@ def _site_errors(sites: object) -> list[str]:
         return ["sites: list at least one site"]
     errors, seen = [], set()
     for i, site in enumerate(sites):
-        code = str(site.get("code", "")) if isinstance(site, dict) else ""
-        if not code:
+        code = site.get("code") if isinstance(site, dict) else None
+        if code is None:
             errors.append(f"sites[{i}]: missing code")
+            continue
+        if error := _code_error(f"sites[{i}] code", code, SITE_CODE, "07"):
+            errors.append(error)
             continue
         if code in seen:
             errors.append(f"sites[{i}]: duplicate code {code!r}")
         seen.add(code)
         errors += _text_errors(f"site {code} name", site.get("name"))
-        if site.get("time_zone", "Asia/Shanghai") not in zoneinfo.available_timezones():
+        time_zone = site.get("time_zone", "Asia/Shanghai")
+        if not isinstance(time_zone, str) or time_zone not in zoneinfo.available_timezones():
             errors.append(f"site {code}: unknown time zone {site.get('time_zone')!r}")
     return errors
 
@@ -105,10 +142,13 @@ def _criteria_errors(criteria: object) -> list[str]:
         return ["criteria: list at least one criterion"]
     errors, seen = [], set()
     for i, criterion in enumerate(criteria):
-        if not isinstance(criterion, dict) or not criterion.get("code"):
+        if not isinstance(criterion, dict) or criterion.get("code") is None:
             errors.append(f"criteria[{i}]: missing code")
             continue
-        code = str(criterion["code"])
+        if error := _code_error(f"criteria[{i}] code", criterion["code"], CRITERION_CODE, "INC1"):
+            errors.append(error)
+            continue
+        code = criterion["code"]
         if code in seen:
             errors.append(f"criterion {code}: duplicate code")
         seen.add(code)
@@ -134,7 +174,7 @@ def protocol_load(*, text: str, source_name: str, actor=None) -> LoadResult:
     """
     data = protocol_parse(text)
     sha = _fingerprint(data)
-    with transaction.atomic(), audit_context(actor=actor, reason=f"protocol file {source_name}"):
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"protocol file {source_name}"):
         study, _ = Study.objects.select_for_update().get_or_create(
             code=data["code"], defaults={"title": data["title"], "sponsor": data["sponsor"]}
         )
@@ -173,6 +213,15 @@ def protocol_load(*, text: str, source_name: str, actor=None) -> LoadResult:
             )
             for i, c in enumerate(data["criteria"])
         )
+        codes = [site["code"] for site in data["sites"]]
+        taken = sorted(
+            Site.objects.filter(code__in=codes).exclude(study=study).values_list("code", flat=True)
+        )
+        if taken:
+            raise ProtocolFileError(
+                f"{data['code']}: site code(s) {', '.join(taken)} belong to another study; site codes prefix "
+                "study IDs and must be unique across studies"
+            )
         for site in data["sites"]:
             Site.objects.update_or_create(
                 study=study,

@@ -33,6 +33,16 @@ def site_today(site: Site) -> datetime.date:
     return timezone.localdate(timezone=zoneinfo.ZoneInfo(site.time_zone))
 
 
+def study_opened(study_id: int) -> datetime.date | None:
+    """The first protocol version's effective date: no clinical date of the study can precede it."""
+    return (
+        ProtocolVersion.objects.filter(study_id=study_id, effective_date__isnull=False)
+        .order_by("effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
+    )
+
+
 def _criteria_specs(version: ProtocolVersion) -> list[CriterionSpec]:
     return [CriterionSpec(code=c.code, kind=c.kind, rule=c.rule) for c in version.criteria.all()]
 
@@ -53,6 +63,11 @@ def clean_screening_data(
             fail("screening_date", _("Give the screening date (YYYY-MM-DD)."))
         elif day > site_today(site):
             fail("screening_date", _("The screening date cannot be in the future."))
+        elif (opened := study_opened(version.study_id)) and day < opened:
+            fail(
+                "screening_date",
+                _("The screening date is before the study opened (%(date)s).") % {"date": opened},
+            )
         else:
             clean["screening_date"] = day
     if "age" in data or not partial:
@@ -149,7 +164,7 @@ def screening_create(*, actor, study: Study, site: Site, data: Mapping[str, Any]
     version = study.current_version
     clean = clean_screening_data(version=version, site=site, data=data)
     verdict = _verdict(version, clean)
-    with transaction.atomic(), audit_context(actor=actor):
+    with transaction.atomic(durable=True), audit_context(actor=actor):
         return Screening.objects.create(
             study=study,
             protocol_version=version,
@@ -173,13 +188,15 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
             field_errors={"reason": [_("Give a reason for the change.")]},
         )
     require_write_at(actor, screening.site)
+    if not data:
+        raise InvalidInput(_("Nothing to change: name the fields to correct."))
     unknown = sorted(set(data) - set(UPDATABLE_FIELDS))
     if unknown:
         raise InvalidInput(
             _("These fields cannot be changed."),
             field_errors={f: [_("This field cannot be changed.")] for f in unknown},
         )
-    with transaction.atomic(), audit_context(actor=actor, reason=reason.strip()):
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
         screening = (
             Screening.objects.select_for_update(of=("self",))
             .select_related("site", "protocol_version", "study")
@@ -196,7 +213,10 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
         clean = clean_screening_data(
             version=screening.protocol_version, site=screening.site, data=data, partial=True
         )
-        for name, value in clean.items():
+        changed = {name: value for name, value in clean.items() if getattr(screening, name) != value}
+        if not changed:  # nothing differs: no save, so no empty audit event
+            return screening
+        for name, value in changed.items():
             setattr(screening, name, value)
         verdict = _verdict(screening.protocol_version, {f: getattr(screening, f) for f in UPDATABLE_FIELDS})
         if screening.not_enrolled_reason and verdict.outcome != Outcome.ELIGIBLE:
