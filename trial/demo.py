@@ -26,6 +26,7 @@ from .models import (
     NotEnrolledReason,
     Participant,
     ParticipantIdentity,
+    ParticipantStatus,
     ProtocolVersion,
     Role,
     Screening,
@@ -90,6 +91,9 @@ class EnrollmentRow:
     full_name: str
     phone: str
     hospital_record_number: str
+    status: str = ParticipantStatus.ENROLLED
+    status_date: datetime.date | None = None
+    status_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,28 @@ class _Draft:
     consent: datetime.date | None = None
     enrolled: datetime.date | None = None
     identity: tuple[str, str] = ("", "")
+
+
+# Over a year of follow-up, about 3% of participants withdraw and 5% are lost (elderly patients moving in with
+# family, long travel to the hospital); both grow with the time followed. Demo realism, not protocol facts.
+WITHDRAWAL_PER_YEAR = 0.03
+LOSS_PER_YEAR = 0.05
+WITHDRAWAL_REASONS = ("Withdrew consent", "Too ill to continue", "Moved to another city")
+LOSS_REASONS = ("Three calls and a letter unanswered", "Phone number no longer in service")
+
+
+def _draw_status(
+    rng: random.Random, enrolled: datetime.date, end: datetime.date
+) -> tuple[str, datetime.date | None, str]:
+    """Whether a participant has withdrawn or been lost by `end`, with the date and reason."""
+    followed = min((end - enrolled).days, 365)
+    draw = rng.random() * 365
+    if followed < 14 or draw >= followed * (WITHDRAWAL_PER_YEAR + LOSS_PER_YEAR):
+        return ParticipantStatus.ENROLLED, None, ""
+    day = enrolled + datetime.timedelta(days=rng.randint(14, followed))
+    if draw < followed * WITHDRAWAL_PER_YEAR:
+        return ParticipantStatus.WITHDRAWN, day, rng.choice(WITHDRAWAL_REASONS)
+    return ParticipantStatus.LOST_TO_FOLLOW_UP, day, rng.choice(LOSS_REASONS)
 
 
 def demo_plan(
@@ -210,6 +236,8 @@ def demo_plan(
         numbers[site] = numbers.get(site, 0) + 1
         study_ids[i] = (numbers[site], study_id_format.format(site=site, number=numbers[site]))
 
+    # A stream of its own, so that adding status changes left every earlier draw of a seed as it was.
+    status_rng = random.Random(seed * 1_000_003 + 17)
     rows = []
     for i, draft in enumerate(drafts):
         verdict = judge(criteria, facts=draft.facts, answers=draft.answers)
@@ -218,6 +246,7 @@ def demo_plan(
         enrollment = None
         if i in study_ids:
             sequence, study_id = study_ids[i]
+            status, status_date, status_reason = _draw_status(status_rng, draft.enrolled, end)
             enrollment = EnrollmentRow(
                 sequence=sequence,
                 study_id=study_id,
@@ -226,6 +255,9 @@ def demo_plan(
                 full_name=draft.identity[0],
                 phone=draft.identity[1],
                 hospital_record_number=f"DEMO-{draft.site}{sequence:06d}",
+                status=status,
+                status_date=status_date,
+                status_reason=status_reason,
             )
         rows.append(
             ScreeningRow(
@@ -524,6 +556,9 @@ def demo_write(*, study: Study, plan: DemoPlan, sites: Sequence[Site], staff: Ma
                 sequence=row.enrollment.sequence,
                 consent_date=row.enrollment.consent_date,
                 enrollment_date=row.enrollment.enrollment_date,
+                status=row.enrollment.status,
+                status_date=row.enrollment.status_date,
+                status_reason=row.enrollment.status_reason,
                 enrolled_by=staff[(Role.COORDINATOR, row.site)],
             )
             for row, screening in enrolled

@@ -95,6 +95,19 @@ def test_plan_has_the_rows_a_flow_diagram_needs():
     assert all(len(row.fracture_levels) > 3 for row in rows if "INC3" in row.failed)
 
 
+def test_plan_has_withdrawals_and_losses_after_enrollment():
+    enrollments = [row.enrollment for row in plan(participants=2000).screenings if row.enrollment]
+    statuses = Counter(e.status for e in enrollments)
+    assert 0.005 < statuses["withdrawn"] / len(enrollments) < 0.04
+    assert 0.01 < statuses["lost_to_follow_up"] / len(enrollments) < 0.07
+    for e in enrollments:
+        if e.status == "enrolled":
+            assert (e.status_date, e.status_reason) == (None, "")
+        else:
+            assert e.enrollment_date + datetime.timedelta(days=14) <= e.status_date <= END
+            assert e.status_reason
+
+
 def test_plan_demographics_are_realistic():
     rows = plan(participants=2000, seed=3).screenings
     ages = [row.age for row in rows]
