@@ -22,6 +22,7 @@ from .models import (
     Sex,
     Site,
 )
+from .services.enrollment import STATUS_TRANSITIONS
 from .services.screening import AGE_RANGE
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
@@ -76,7 +77,11 @@ class ScreeningDataForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=2000,
+        help_text=_("Research notes only: never a name, phone or record number (monitors read them)."),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, criteria: Iterable[Criterion], **kwargs):
@@ -208,16 +213,17 @@ class EnrollmentForm(forms.Form):
 
 
 class ParticipantStatusForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("New status"),
-        widget=forms.RadioSelect,
-        choices=[
-            (ParticipantStatus.WITHDRAWN, ParticipantStatus.WITHDRAWN.label),
-            (ParticipantStatus.LOST_TO_FOLLOW_UP, ParticipantStatus.LOST_TO_FOLLOW_UP.label),
-        ],
-    )
+    """The statuses a participant may move to from the current one (the service's transition table)."""
+
+    status = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
     date = forms.DateField(label=_("Date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (status, ParticipantStatus(status).label) for status in STATUS_TRANSITIONS[current]
+        ]
 
 
 class ScreeningFilterForm(forms.Form):

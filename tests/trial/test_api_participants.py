@@ -237,3 +237,45 @@ def test_dates_before_the_study_opened_are_refused(api, make_screening):
     response = enroll(api, make_screening(), consent_date="2020-01-01")
     assert response.status_code == 400
     assert "consent_date" in response.json()
+
+
+def test_lost_participant_can_be_reinstated_but_withdrawal_is_final(api, make_participant):
+    participant = make_participant()
+    base = f"/api/v1/participants/{participant.study_id}"
+    api.post(f"{base}/lost-to-follow-up/", {"date": "2026-06-01", "reason": "no answer"}, format="json")
+    early = api.post(f"{base}/reinstate/", {"date": "2026-05-01", "reason": "called back"}, format="json")
+    assert early.status_code == 400  # before the loss was recorded
+    back = api.post(f"{base}/reinstate/", {"date": "2026-07-01", "reason": "Came to clinic"}, format="json")
+    assert back.status_code == 200
+    assert (back.json()["status"], back.json()["status_date"]) == ("enrolled", "2026-07-01")
+    api.post(f"{base}/withdraw/", {"date": "2026-08-01", "reason": "Withdrew consent"}, format="json")
+    again = api.post(f"{base}/reinstate/", {"date": "2026-09-01", "reason": "x"}, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "status_transition"
+
+
+def test_identity_correction_needs_a_reason_and_own_site_staff(api, make_participant, monitor):
+    from trial.selectors import history_for
+
+    participant = make_participant()
+    url = f"/api/v1/participants/{participant.study_id}/identity/"
+    assert api.patch(url, {"phone": "13900000000"}, format="json").status_code == 400  # no reason
+    assert (
+        client_for(monitor).patch(url, {"phone": "1"}, format="json", HTTP_X_CHANGE_REASON="x").status_code
+        == 403
+    )
+    assert api.patch(url, {"phone": "1" * 40}, format="json", HTTP_X_CHANGE_REASON="x").status_code == 400
+    assert api.patch(url, {"email": "x"}, format="json", HTTP_X_CHANGE_REASON="x").status_code == 400
+    response = api.patch(
+        url, {"phone": "13900000000"}, format="json", HTTP_X_CHANGE_REASON="New phone number"
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "full_name": "Synthetic Person",
+        "phone": "13900000000",
+        "hospital_record_number": "",
+        "national_id": "",
+    }
+    identity = ParticipantIdentity.objects.get(participant=participant)
+    last = history_for(identity)[-1]
+    assert (last["reason"], last["user"]) == ("New phone number", "coord07")

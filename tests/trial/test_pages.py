@@ -390,6 +390,26 @@ def test_withdrawal_from_the_participant_page(coordinator, make_participant):
     assert response.context["status_form"] is None
 
 
+def test_a_lost_participant_is_offered_reinstatement_only_from_the_page(coordinator, make_participant):
+    participant = make_participant()
+    client = logged_in(coordinator)
+    url = f"/participants/{participant.study_id}/status/"
+    client.post(url, {"status": "lost_to_follow_up", "date": "2026-03-01", "reason": "No answer"})
+    choices = [
+        value
+        for value, _label in client.get(f"/participants/{participant.study_id}/")
+        .context["status_form"]
+        .fields["status"]
+        .choices
+    ]
+    assert choices == ["enrolled", "withdrawn"]
+    refused = client.post(url, {"status": "lost_to_follow_up", "date": "2026-03-02", "reason": "again"})
+    assert "status" in refused.context["status_form"].errors
+    client.post(url, {"status": "enrolled", "date": "2026-04-01", "reason": "Came back to clinic"})
+    participant.refresh_from_db()
+    assert participant.status == ParticipantStatus.ENROLLED
+
+
 # --- lists: filters, pagination, fixed query counts ----------------------------------------------------
 
 

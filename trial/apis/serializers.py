@@ -72,8 +72,20 @@ class IdentityIn(StrictInput):
     )
 
 
+class IdentityPatch(IdentityIn):
+    """A correction names only the fields it changes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].required = False
+
+
 class AnswersField(serializers.DictField):
-    """{criterion_code: true | false | null}; the codes are checked against the protocol by the service."""
+    """{criterion_code: true | false | null}: whether the criterion's statement holds for the patient.
+
+    Inclusion: true passes, false fails. Exclusion: true excludes the patient, false passes. null: unknown.
+    Only criteria that are not computed are answered; the codes are checked against the protocol version.
+    """
 
     child = serializers.BooleanField(allow_null=True)
 
@@ -108,8 +120,19 @@ class ScreeningIn(StrictInput):
     fracture_levels = serializers.ListField(
         child=serializers.CharField(max_length=3), allow_empty=True, required=False, default=list
     )
-    answers = AnswersField(required=False, default=dict)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    answers = AnswersField(
+        required=False,
+        default=dict,
+        help_text="{code: true|false|null}: whether the criterion's statement holds. Inclusion: true passes. "
+        "Exclusion: true excludes. Computed criteria are decided from age, sex and fracture_levels.",
+    )
+    notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Research notes: never a name, phone or record number (monitors read them).",
+    )
 
 
 class FlowOut(serializers.Serializer):

@@ -159,14 +159,33 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
     def lost_to_follow_up(self, request, study_id=None):
         return self._set_status(request, ParticipantStatus.LOST_TO_FOLLOW_UP)
 
-    @extend_schema(responses=s.IdentityOut)
-    @action(detail=True, methods=["get"])
+    @extend_schema(request=s.StatusChangeIn, responses=s.ParticipantOut)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, study_id=None):
+        """A participant lost to follow-up turned up again. Withdrawal is final and cannot be undone."""
+        return self._set_status(request, ParticipantStatus.ENROLLED)
+
+    @extend_schema(methods=["GET"], responses=s.IdentityOut)
+    @extend_schema(
+        methods=["PATCH"], request=s.IdentityPatch, responses=s.IdentityOut, parameters=[REASON_PARAMETER]
+    )
+    @action(detail=True, methods=["get", "patch"])
     def identity(self, request, study_id=None):
-        """Identifying data: only for the participant's own site staff."""
+        """Identifying data: read and corrected only by the participant's own site staff."""
         participant = self.get_object()
         if not can_read_identity(request.user, participant.site):
             raise Forbidden(_("Only the participant's own site staff may see identifying data."))
-        identity = get_object_or_404(ParticipantIdentity, participant=participant)
+        if request.method == "PATCH":
+            data = s.IdentityPatch(data=request.data)
+            data.is_valid(raise_exception=True)
+            identity = services.participant_identity_update(
+                actor=request.user,
+                participant=participant,
+                changes=data.validated_data,
+                reason=request_reason(request),
+            )
+        else:
+            identity = get_object_or_404(ParticipantIdentity, participant=participant)
         return Response(s.IdentityOut(identity).data)
 
     @extend_schema(responses=s.HistoryEventOut(many=True))

@@ -1,12 +1,13 @@
 """Every write to trial data goes through a named service that owns its transaction."""
 
-from .enrollment import participant_enroll, participant_set_status
+from .enrollment import participant_enroll, participant_identity_update, participant_set_status
 from .protocols import ProtocolFileError, protocol_load, protocol_parse
 from .screening import screening_create, screening_evaluate, screening_update
 
 __all__ = [
     "ProtocolFileError",
     "participant_enroll",
+    "participant_identity_update",
     "participant_set_status",
     "protocol_load",
     "protocol_parse",

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..access import require_write_at
+from ..access import can_read_identity, require_write_at
 from ..audit import audit_context
-from ..errors import Conflict, InvalidInput, ReasonRequired
+from ..errors import Conflict, Forbidden, InvalidInput, ReasonRequired
 from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
 from ..privacy import IDENTITY_FIELDS
 from .screening import site_today, study_opened
@@ -120,12 +120,21 @@ def participant_enroll(
         return participant
 
 
+# Which status may follow which. Withdrawal is final: coming back would need new consent, so a new
+# enrollment. A participant lost to follow-up who turns up again is reinstated.
+STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ParticipantStatus.ENROLLED: (ParticipantStatus.WITHDRAWN, ParticipantStatus.LOST_TO_FOLLOW_UP),
+    ParticipantStatus.LOST_TO_FOLLOW_UP: (ParticipantStatus.ENROLLED, ParticipantStatus.WITHDRAWN),
+    ParticipantStatus.WITHDRAWN: (),
+}
+
+
 def participant_set_status(*, actor, participant: Participant, status: str, date, reason: str) -> Participant:
-    """Withdraw a participant or mark them lost to follow-up. Data collected before is kept.
+    """Withdraw a participant, mark them lost to follow-up, or reinstate one who was lost. Data is kept.
 
     Atomic with a row lock so that two status changes of one participant cannot interleave.
     """
-    if status not in (ParticipantStatus.WITHDRAWN, ParticipantStatus.LOST_TO_FOLLOW_UP):
+    if status not in STATUS_TRANSITIONS:
         raise InvalidInput(_("Unknown status."), field_errors={"status": [_("Unknown status.")]})
     if not (reason or "").strip():
         raise ReasonRequired(_("A reason is required."), field_errors={"reason": [_("Give the reason.")]})
@@ -141,17 +150,49 @@ def participant_set_status(*, actor, participant: Participant, status: str, date
         participant = (
             Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
         )
-        if participant.status != ParticipantStatus.ENROLLED:
+        if status not in STATUS_TRANSITIONS[participant.status]:
             raise Conflict(
-                _("The participant is already %(status)s.") % {"status": participant.get_status_display()},
-                code="status_final",
+                _("A participant who is %(current)s cannot become %(new)s.")
+                % {
+                    "current": participant.get_status_display(),
+                    "new": ParticipantStatus(status).label,
+                },
+                code="status_transition",
             )
-        if date < participant.enrollment_date:
+        earliest = participant.status_date or participant.enrollment_date
+        if date < earliest:
             raise InvalidInput(
-                _("The date is before enrollment."),
-                field_errors={"date": [_("The date is before the enrollment date.")]},
+                _("The date is before the last status change or enrollment."),
+                field_errors={"date": [_("The date must be on or after %(date)s.") % {"date": earliest}]},
             )
         participant.status, participant.status_date = status, date
         participant.status_reason = reason.strip()
         participant.save(update_fields=["status", "status_date", "status_reason"])
         return participant
+
+
+@sensitive_variables("changes", "clean")
+def participant_identity_update(*, actor, participant: Participant, changes: Mapping, reason: str):
+    """Correct identifying data (a new phone number, a typo in a name): own site staff only, with a reason.
+
+    Atomic with a row lock on the identity, so two corrections cannot interleave.
+    """
+    if not (reason or "").strip():
+        raise ReasonRequired(
+            _("A reason for change is required (X-Change-Reason)."),
+            field_errors={"reason": [_("Give a reason for the change.")]},
+        )
+    require_write_at(actor, participant.site)
+    if not can_read_identity(actor, participant.site):
+        raise Forbidden(_("Only the participant's own site staff may change identifying data."))
+    if not changes:
+        raise InvalidInput(_("Nothing to change: name the fields to correct."))
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
+        identity = ParticipantIdentity.objects.select_for_update().get(participant=participant)
+        current = {key: getattr(identity, key) for key in IDENTITY_FIELDS}
+        clean = _check_identity({**current, **changes})
+        for key, value in clean.items():
+            setattr(identity, key, value)
+        if clean != current:
+            identity.save()
+        return identity

@@ -15,7 +15,8 @@ from ..forms import (
     ParticipantFilterForm,
     ParticipantStatusForm,
 )
-from ..models import Participant, ParticipantIdentity, ParticipantStatus
+from ..models import Participant, ParticipantIdentity
+from ..services.enrollment import STATUS_TRANSITIONS
 from ..services.screening import site_today
 from .common import add_domain_errors, filter_sites, history_rows, paginate
 
@@ -73,11 +74,11 @@ def _render_participant_detail(
     identity = None
     if can_read_identity(request.user, participant.site):
         identity = ParticipantIdentity.objects.filter(participant=participant).first()
-    may_change = participant.status == ParticipantStatus.ENROLLED and can_write_at(
-        request.user, participant.site
-    )
+    may_change = bool(STATUS_TRANSITIONS[participant.status]) and can_write_at(request.user, participant.site)
     if may_change and status_form is None:
-        status_form = ParticipantStatusForm(initial={"date": site_today(participant.site)})
+        status_form = ParticipantStatusForm(
+            initial={"date": site_today(participant.site)}, current=participant.status
+        )
     context = {
         "participant": participant,
         "identity": identity,
@@ -96,9 +97,9 @@ def participant_detail(request: HttpRequest, study_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def participant_status(request: HttpRequest, study_id: str) -> HttpResponse:
-    """Withdraw a participant or mark them lost to follow-up."""
+    """Withdraw a participant, mark them lost to follow-up, or reinstate one who was lost."""
     participant = _participant_for(request, study_id)
-    form = ParticipantStatusForm(request.POST)
+    form = ParticipantStatusForm(request.POST, current=participant.status)
     if form.is_valid():
         try:
             participant = services.participant_set_status(
