@@ -16,7 +16,6 @@ from .models import (
     Criterion,
     CriterionKind,
     NotEnrolledReason,
-    Outcome,
     ParticipantStatus,
     Screening,
     Sex,
@@ -224,56 +223,3 @@ class ParticipantStatusForm(forms.Form):
         self.fields["status"].choices = [
             (status, ParticipantStatus(status).label) for status in STATUS_TRANSITIONS[current]
         ]
-
-
-class ScreeningFilterForm(forms.Form):
-    """Filters of the screening log; the site choices are the sites the user can see."""
-
-    site = StudySiteChoiceField(
-        label=_("Site"), queryset=Site.objects.none(), required=False, empty_label=_("All sites")
-    )
-    outcome = forms.ChoiceField(
-        label=_("Outcome"), required=False, choices=[("", _("All outcomes")), *Outcome.choices]
-    )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
-
-    def __init__(self, *args, sites: QuerySet, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
-
-    def filter(self, queryset: QuerySet) -> QuerySet:
-        """The queryset narrowed by the valid filters; an invalid filter is shown and ignored."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        if data.get("site"):
-            queryset = queryset.filter(site=data["site"])
-        if data.get("outcome"):
-            queryset = queryset.filter(outcome=data["outcome"])
-        if data.get("date_from"):
-            queryset = queryset.filter(screening_date__gte=data["date_from"])
-        if data.get("date_to"):
-            queryset = queryset.filter(screening_date__lte=data["date_to"])
-        return queryset
-
-
-class ParticipantFilterForm(forms.Form):
-    site = StudySiteChoiceField(
-        label=_("Site"), queryset=Site.objects.none(), required=False, empty_label=_("All sites")
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All statuses")), *ParticipantStatus.choices]
-    )
-
-    def __init__(self, *args, sites: QuerySet, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
-
-    def filter(self, queryset: QuerySet) -> QuerySet:
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        if data.get("site"):
-            queryset = queryset.filter(site=data["site"])
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        return queryset

@@ -271,3 +271,12 @@ def test_screening_before_the_study_opened_is_refused(api):
     response = api.post(URL, payload(screening_date="2023-11-30"), format="json")
     assert response.status_code == 400
     assert "2023-12-01" in response.json()["screening_date"][0]
+
+
+def test_site_filter_offers_only_visible_sites(api, make_screening, other_coordinator, other_site):
+    make_screening()
+    make_screening(actor=other_coordinator, on_site=other_site)
+    assert api.get(URL, {"site": "07"}).json()["count"] == 1
+    refused = api.get(URL, {"site": "91"})  # exists, but not this coordinator's
+    assert refused.status_code == 400
+    assert "site" in refused.json()

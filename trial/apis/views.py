@@ -12,9 +12,9 @@ from .. import selectors, services
 from ..access import can_read_identity, visible_sites
 from ..audit import request_reason
 from ..errors import Forbidden, InvalidInput
+from ..filters import ParticipantFilter, ScreeningFilter
 from ..models import ParticipantIdentity, ParticipantStatus, Site, Study
 from . import serializers as s
-from .filters import ParticipantFilter, ScreeningFilter
 
 REASON_PARAMETER = OpenApiParameter(
     "X-Change-Reason",

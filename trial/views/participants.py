@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..access import can_read_identity, can_write_at, identity_sites
 from ..errors import DomainError
+from ..filters import ParticipantFilter
 from ..forms import (
-    ParticipantFilterForm,
     ParticipantStatusForm,
 )
 from ..models import Participant, ParticipantIdentity
@@ -39,8 +39,11 @@ def participant_list(request: HttpRequest) -> HttpResponse:
     """
     sites = list(filter_sites(request.user))
     readable = set(identity_sites(request.user).values_list("pk", flat=True))
-    form = ParticipantFilterForm(request.GET, sites=filter_sites(request.user))
-    queryset = form.filter(selectors.participant_list(user=request.user))
+    filters = ParticipantFilter(
+        request.GET, queryset=selectors.participant_list(user=request.user), request=request
+    )
+    form = filters.form
+    queryset = filters.qs
     if readable:
         queryset = queryset.prefetch_related(
             Prefetch("identity", queryset=ParticipantIdentity.objects.filter(participant__site__in=readable))

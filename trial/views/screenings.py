@@ -15,11 +15,11 @@ from .. import selectors, services
 from ..access import can_write_at
 from ..eligibility import Verdict
 from ..errors import DomainError
+from ..filters import ScreeningFilter
 from ..forms import (
     ANSWER_NAMES,
     EnrollmentForm,
     ScreeningCorrectionForm,
-    ScreeningFilterForm,
     ScreeningForm,
 )
 from ..models import Outcome, Screening, Study
@@ -236,8 +236,11 @@ def screening_correct(request: HttpRequest, pk: int) -> HttpResponse:
 def screening_log(request: HttpRequest) -> HttpResponse:
     """Every screening at the user's sites, newest first, 50 a page; one query for the rows."""
     sites = filter_sites(request.user)
-    form = ScreeningFilterForm(request.GET, sites=sites)
-    page = paginate(request, form.filter(selectors.screening_list(user=request.user)))
+    filters = ScreeningFilter(
+        request.GET, queryset=selectors.screening_list(user=request.user), request=request
+    )
+    form = filters.form
+    page = paginate(request, filters.qs)
     rows = [{"screening": s, "participant": participant_of(s)} for s in page.object_list]
     context = {
         "form": form,
