@@ -4,14 +4,14 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from trial.models import Role, Site, StaffRole, Study
+from trial.models import Role, Site, Study
 from trial.services import participant_enroll, screening_create
 from trial.services.protocols import protocol_load_file
 
-PASSWORD = "correct-horse-battery-9"
+from .factories import StaffRoleFactory, UserFactory
+
 ALL_NO = {"EXC1": False, "EXC2": False, "EXC3": False}
 ELIGIBLE_ANSWERS = {"INC1": True, "INC2": True, **ALL_NO}
 
@@ -44,9 +44,9 @@ def other_site(study) -> Site:
 @pytest.fixture
 def make_user(db):
     def make(username: str, *, role: str | None = None, study=None, site=None, **extra):
-        user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+        user = UserFactory(username=username, **extra)
         if role:
-            StaffRole.objects.create(user=user, study=study, site=site, role=role)
+            StaffRoleFactory(user=user, study=study or site.study, site=site, role=role)
         return user
 
     return make

@@ -4,7 +4,7 @@ import re
 
 from rest_framework.test import APIClient
 
-from ..conftest import PASSWORD
+from ..factories import PASSWORD
 
 
 def test_token_login_and_use(coordinator):

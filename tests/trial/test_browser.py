@@ -15,7 +15,7 @@ from django.db import connections
 from trial.models import Participant, Screening
 from trial.services.screening import site_today
 
-from ..conftest import PASSWORD
+from ..factories import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

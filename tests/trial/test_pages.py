@@ -12,7 +12,8 @@ from django.urls import reverse
 from trial.models import Participant, ParticipantIdentity, ParticipantStatus, Screening
 from trial.services.screening import site_today
 
-from ..conftest import ELIGIBLE_ANSWERS, PASSWORD
+from ..conftest import ELIGIBLE_ANSWERS
+from ..factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
