@@ -48,3 +48,18 @@ def require_write_at(user, site: Site) -> None:
 
 def can_read_identity(user, site: Site) -> bool:
     return identity_sites(user).filter(pk=site.pk).exists()
+
+
+def roles_at(user, site: Site) -> set[str]:
+    """The user's active roles that apply at a site: those held there and the study-wide ones (one query)."""
+    return set(
+        _roles(user)
+        .filter(Q(site=site) | Q(site__isnull=True, study_id=site.study_id))
+        .values_list("role", flat=True)
+    )
+
+
+def require_role_at(user, site: Site, roles: frozenset[str] | set[str], action: str) -> None:
+    """Refuse (403) unless the user holds one of `roles` at the site; superusers are not exempt."""
+    if not roles_at(user, site) & set(roles):
+        raise Forbidden(f"Your role does not allow you to {action} at site {site.code}.")

@@ -91,6 +91,7 @@ def history_for(obj) -> list[dict]:
             "event": event.pgh_label,
             "user": event.user.get_username() if event.user else None,
             "reason": (event.pgh_context or {}).get("reason", ""),
+            "data": event.pgh_data or {},  # the row as it was after the event; callers choose what to show
             "changes": [
                 {"field": field, "old": values[0], "new": values[1]}
                 for field, values in sorted((event.pgh_diff or {}).items())

@@ -1,0 +1,115 @@
+"""Input and output shapes of the CRF API."""
+
+from rest_framework import serializers
+
+from trial.apis.serializers import HistoryEventOut, StrictInput
+
+from ..models import DataQuery, QueryMessage, SignatureMeaning
+
+
+class FormDataIn(StrictInput):
+    data = serializers.JSONField(help_text="Field values by code; repeating groups as lists of rows.")
+
+
+class SignIn(StrictInput):
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    meaning = serializers.ChoiceField(choices=SignatureMeaning.choices)
+
+
+class SignatureOut(serializers.Serializer):
+    printed_name = serializers.CharField()
+    meaning = serializers.CharField()
+    meaning_text = serializers.CharField(source="get_meaning_display")
+    signed_at = serializers.DateTimeField()
+    record_version = serializers.IntegerField()
+    valid = serializers.SerializerMethodField()
+
+    def get_valid(self, obj) -> bool:
+        return obj.invalidated_at is None
+
+
+class WarningOut(serializers.Serializer):
+    check = serializers.CharField()
+    field = serializers.CharField(source="path")
+    message = serializers.CharField()
+
+
+class FormOut(serializers.Serializer):
+    form = serializers.CharField(source="form_code")
+    form_version = serializers.CharField()
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+    data = serializers.JSONField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+    signatures = SignatureOut(many=True)
+    warnings = WarningOut(many=True)
+    incomplete = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class FormGridOut(serializers.Serializer):
+    form = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+    live_queries = serializers.IntegerField()
+
+
+class FormHistoryOut(HistoryEventOut):
+    pass
+
+
+class QueryMessageOut(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QueryMessage
+        fields = ["action", "author", "text", "created_at"]
+
+    def get_author(self, obj) -> str | None:
+        return obj.author.get_username() if obj.author else None
+
+
+class QueryOut(serializers.ModelSerializer):
+    study_id = serializers.CharField(source="record.participant.study_id")
+    site = serializers.CharField(source="record.participant.site.code")
+    form = serializers.CharField(source="record.form_code")
+    field = serializers.CharField(source="field_path")
+    raised_by = serializers.SerializerMethodField()
+    age_days = serializers.SerializerMethodField()
+    messages = QueryMessageOut(many=True)
+
+    class Meta:
+        model = DataQuery
+        fields = [
+            "id",
+            "study_id",
+            "site",
+            "form",
+            "field",
+            "check_code",
+            "auto",
+            "status",
+            "raised_by",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "age_days",
+            "messages",
+        ]
+
+    def get_raised_by(self, obj) -> str | None:
+        return obj.raised_by.get_username() if obj.raised_by else None
+
+    def get_age_days(self, obj) -> int:
+        return self.context["ages"](obj)
+
+
+class QueryRaiseIn(StrictInput):
+    study_id = serializers.CharField(max_length=32)
+    form = serializers.CharField(max_length=32)
+    field = serializers.CharField(max_length=200)
+    text = serializers.CharField(max_length=2000)
+
+
+class QueryStepIn(StrictInput):
+    text = serializers.CharField(max_length=2000)

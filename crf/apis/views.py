@@ -1,0 +1,275 @@
+"""CRF API views: parse, call one service, answer. Reasons in X-Change-Reason, versions in ETag/If-Match."""
+
+import csv
+import io
+import re
+
+import django_filters
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trial import selectors as trial_selectors
+from trial.audit import request_reason
+from trial.errors import InvalidInput
+
+from .. import selectors, services
+from ..dictionary import dictionary_rows, redcap_rows
+from ..engine.validate import Findings, evaluate
+from ..models import FormRecord, QueryAction, QueryStatus
+from . import serializers as s
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag you read, e.g. "3". Required to change a form that exists; stale: 409.',
+)
+REASON = OpenApiParameter(
+    "X-Change-Reason",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Why: required to change a completed, verified or signed form, and to unlock.",
+)
+ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def expected_version(request) -> int | None:
+    header = request.META.get("HTTP_IF_MATCH")
+    if header is None:
+        return None
+    match = ETAG.match(header)
+    if not match:
+        raise InvalidInput(
+            _('If-Match must be the ETag you read, e.g. "3".'),
+            field_errors={"If-Match": [_("Invalid ETag.")]},
+        )
+    return int(match.group(1))
+
+
+def participant_for(request, study_id: str):
+    return get_object_or_404(
+        trial_selectors.participant_list(user=request.user).select_related("screening__protocol_version"),
+        study_id=study_id,
+    )
+
+
+def form_answer(record: FormRecord | None, form_code: str, findings: Findings | None = None, *, status=200):
+    payload = {
+        "form_code": form_code,
+        "form_version": record.form_version if record else "",
+        "status": record.status if record else "not_started",
+        "version": record.version if record else 0,
+        "data": record.data if record else {},
+        "updated_at": record.updated_at if record else None,
+        "signatures": list(record.signatures.all()) if record else [],
+        "warnings": findings.warnings if findings else [],
+        "incomplete": findings.incomplete if findings else {},
+    }
+    response = Response(s.FormOut(payload).data, status=status)
+    response["ETag"] = f'"{payload["version"]}"'
+    return response
+
+
+class FormGridView(APIView):
+    @extend_schema(responses=s.FormGridOut(many=True))
+    def get(self, request, study_id):
+        """The participant's forms with their status and live queries, in protocol order."""
+        participant = participant_for(request, study_id)
+        records = selectors.form_grid(participant)
+        rows = [
+            {
+                "form": form.code,
+                "title": form.title.get(request.LANGUAGE_CODE) or form.title["en"],
+                "status": records[form.code].status if form.code in records else "not_started",
+                "version": records[form.code].version if form.code in records else 0,
+                "live_queries": records[form.code].live_queries if form.code in records else 0,
+            }
+            for form in services.enabled_forms(participant)
+        ]
+        return Response(s.FormGridOut(rows, many=True).data)
+
+
+class FormView(APIView):
+    @extend_schema(responses=s.FormOut)
+    def get(self, request, study_id, form_code):
+        participant = participant_for(request, study_id)
+        form = services.form_for(participant, form_code)
+        record = FormRecord.objects.filter(participant=participant, form_code=form.code).first()
+        findings = None
+        if record:
+            findings = evaluate(form, record.data, services.check_context(participant, exclude=form.code))
+        return form_answer(record, form.code, findings)
+
+    @extend_schema(request=s.FormDataIn, responses=s.FormOut, parameters=[IF_MATCH, REASON])
+    def put(self, request, study_id, form_code):
+        participant = participant_for(request, study_id)
+        body = s.FormDataIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        record, findings = services.crf_save(
+            actor=request.user,
+            participant=participant,
+            form_code=form_code,
+            data=body.validated_data["data"],
+            expected_version=expected_version(request),
+            reason=request_reason(request),
+        )
+        return form_answer(record, form_code, findings)
+
+
+TRANSITIONS = {
+    "complete": services.crf_complete,
+    "verify": services.crf_verify,
+    "lock": services.crf_lock,
+}
+
+
+class FormTransitionView(APIView):
+    @extend_schema(request=None, responses=s.FormOut, parameters=[IF_MATCH, REASON])
+    def post(self, request, study_id, form_code, step):
+        """complete (coordinator), verify (monitor), lock and unlock (data manager; unlock needs a reason)."""
+        participant = participant_for(request, study_id)
+        kwargs = {
+            "actor": request.user,
+            "participant": participant,
+            "form_code": form_code,
+            "expected_version": expected_version(request),
+        }
+        if step == "unlock":
+            record = services.crf_unlock(**kwargs, reason=request_reason(request))
+        else:
+            record = TRANSITIONS[step](**kwargs)
+        return form_answer(record, form_code)
+
+
+class FormSignView(APIView):
+    @extend_schema(request=s.SignIn, responses=s.SignatureOut, parameters=[IF_MATCH])
+    def post(self, request, study_id, form_code):
+        """The investigator's e-signature: password again, and the meaning of the signature."""
+        participant = participant_for(request, study_id)
+        body = s.SignIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        signature = services.crf_sign(
+            actor=request.user,
+            participant=participant,
+            form_code=form_code,
+            password=body.validated_data["password"],
+            meaning=body.validated_data["meaning"],
+            expected_version=expected_version(request),
+        )
+        return Response(s.SignatureOut(signature).data, status=201)
+
+
+class FormHistoryView(APIView):
+    @extend_schema(
+        responses=s.FormHistoryOut(many=True),
+        parameters=[
+            OpenApiParameter("field", description="Only this value's changes, e.g. levels[L1].cement_volume")
+        ],
+    )
+    def get(self, request, study_id, form_code):
+        participant = participant_for(request, study_id)
+        record = get_object_or_404(FormRecord, participant=participant, form_code=form_code)
+        events = selectors.form_history(record, field=request.query_params.get("field", ""))
+        return Response(s.FormHistoryOut(events, many=True).data)
+
+
+class QueryFilter(django_filters.FilterSet):
+    site = django_filters.CharFilter(field_name="record__participant__site__code")
+    status = django_filters.ChoiceFilter(choices=QueryStatus.choices)
+    form = django_filters.CharFilter(field_name="record__form_code")
+    study_id = django_filters.CharFilter(field_name="record__participant__study_id")
+    auto = django_filters.BooleanFilter()
+
+
+class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Data queries on the sites the user can see: raise, answer, close, reopen; ages in days."""
+
+    serializer_class = s.QueryOut
+    filterset_class = QueryFilter
+
+    def get_queryset(self):
+        return selectors.query_list(user=self.request.user)
+
+    def get_serializer_context(self):
+        today = timezone.localdate()
+        return {
+            **super().get_serializer_context(),
+            "ages": lambda query: services.query_age_days(query, today),
+        }
+
+    @extend_schema(request=s.QueryRaiseIn, responses={201: s.QueryOut})
+    def create(self, request):
+        body = s.QueryRaiseIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        participant = participant_for(request, body.validated_data["study_id"])
+        record = FormRecord.objects.filter(
+            participant=participant, form_code=body.validated_data["form"]
+        ).first()
+        if record is None:
+            raise InvalidInput(_("That form has no data yet."), field_errors={"form": [_("Not started.")]})
+        query = services.query_raise(
+            actor=request.user,
+            record=record,
+            field_path=body.validated_data["field"],
+            text=body.validated_data["text"],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=query.pk)).data, status=201)
+
+    def _step(self, request, step):
+        body = s.QueryStepIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        query = services.query_step(
+            actor=request.user, query=self.get_object(), action=step, text=body.validated_data["text"]
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=query.pk)).data)
+
+    @extend_schema(request=s.QueryStepIn, responses=s.QueryOut)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        return self._step(request, QueryAction.ANSWER)
+
+    @extend_schema(request=s.QueryStepIn, responses=s.QueryOut)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._step(request, QueryAction.CLOSE)
+
+    @extend_schema(request=s.QueryStepIn, responses=s.QueryOut)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._step(request, QueryAction.REOPEN)
+
+
+class DataDictionaryView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "export",
+                enum=["json", "csv", "redcap"],
+                description="csv: our dictionary; redcap: a REDCap data dictionary",
+            )
+        ],
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+    )
+    def get(self, request):
+        """Every field of every form: form, field, labels (en, zh-hans), type, unit, range, choices."""
+        kind = request.query_params.get("export", "json")
+        if kind == "json":
+            return Response(dictionary_rows())
+        rows = redcap_rows() if kind == "redcap" else dictionary_rows()
+        if kind not in ("csv", "redcap") or not rows:
+            raise InvalidInput(_("export is json, csv or redcap."), field_errors={"export": [_("Invalid.")]})
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        name = "redcap_data_dictionary.csv" if kind == "redcap" else "data_dictionary.csv"
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -1,0 +1,152 @@
+"""CRF records with their life cycle, e-signatures (21 CFR 11.50/11.70) and data queries."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
+
+
+class FormStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    COMPLETE = "complete", _("complete")
+    VERIFIED = "verified", _("verified")
+    SIGNED = "signed", _("signed")
+    LOCKED = "locked", _("locked")
+
+
+@audited()
+class FormRecord(models.Model):
+    """One participant's data for one form. `version` grows with every write: it is the ETag."""
+
+    participant = models.ForeignKey("trial.Participant", on_delete=models.PROTECT, related_name="forms")
+    form_code = models.CharField(_("form"), max_length=32)
+    form_version = models.CharField(_("form version"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=16, choices=FormStatus.choices, default=FormStatus.DRAFT
+    )
+    data = models.JSONField(_("data"), default=dict)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("form record")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "form_code"], name="form_record_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}/{self.form_code}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class SignatureMeaning(models.TextChoices):
+    APPROVAL = "approval", _("I approve the data in this form")
+    REVIEW = "review", _("I have reviewed the data in this form")
+    RESPONSIBILITY = "responsibility", _("I take responsibility for the data in this form")
+
+
+@audited()
+class Signature(models.Model):
+    """An investigator's e-signature, linked to the exact record version and data it signs (11.70)."""
+
+    record = models.ForeignKey(FormRecord, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(_("printed name"), max_length=150)
+    meaning = models.CharField(_("meaning"), max_length=16, choices=SignatureMeaning.choices)
+    signed_at = models.DateTimeField(_("signed at"))
+    record_version = models.PositiveIntegerField()
+    data_sha256 = models.CharField(max_length=64)
+    invalidated_at = models.DateTimeField(
+        _("invalidated at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the form was changed after signing."),
+    )
+
+    class Meta:
+        verbose_name = _("signature")
+        ordering = ["signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name} {self.meaning} {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class QueryStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ANSWERED = "answered", _("answered")
+    CLOSED = "closed", _("closed")
+
+
+@audited()
+class DataQuery(models.Model):
+    """A question about one value: raised by an edit check (auto) or by a monitor or data manager."""
+
+    record = models.ForeignKey(FormRecord, on_delete=models.PROTECT, related_name="queries")
+    field_path = models.CharField(_("field"), max_length=200)
+    check_code = models.CharField(_("check"), max_length=64, blank=True)
+    auto = models.BooleanField(_("raised by an edit check"), default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=QueryStatus.choices, default=QueryStatus.OPEN
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data query")
+        verbose_name_plural = _("data queries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live automatic query per check and value: saving the form again does not pile them up.
+            models.UniqueConstraint(
+                fields=["record", "check_code", "field_path"],
+                condition=models.Q(auto=True) & ~models.Q(status="closed"),
+                name="one_live_auto_query",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Q{self.pk} {self.field_path} {self.status}"
+
+
+class QueryAction(models.TextChoices):
+    RAISE = "raise", _("raised")
+    ANSWER = "answer", _("answered")
+    CLOSE = "close", _("closed")
+    REOPEN = "reopen", _("reopened")
+
+
+@audited()
+class QueryMessage(models.Model):
+    query = models.ForeignKey(DataQuery, on_delete=models.PROTECT, related_name="messages")
+    action = models.CharField(max_length=16, choices=QueryAction.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.query_id} {self.action}"

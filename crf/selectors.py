@@ -1,0 +1,68 @@
+"""Reads of CRF data that pages and the API share, with their joins set."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from trial.access import visible_sites
+from trial.selectors import history_for
+
+from .engine.definitions import form_definition
+from .models import DataQuery, FormRecord, QueryMessage, QueryStatus
+
+
+def form_grid(participant) -> dict[str, FormRecord]:
+    """The participant's records by form code, each with its count of live queries (one query)."""
+    records = FormRecord.objects.filter(participant=participant).annotate(
+        live_queries=Count("queries", filter=~Q(queries__status=QueryStatus.CLOSED))
+    )
+    return {record.form_code: record for record in records}
+
+
+def query_list(*, user) -> QuerySet:
+    return (
+        DataQuery.objects.filter(record__participant__site__in=visible_sites(user))
+        .select_related("record__participant__site", "raised_by")
+        .prefetch_related(Prefetch("messages", queryset=QueryMessage.objects.select_related("author")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def flatten(data, keys: dict[str, str]) -> dict[str, object]:
+    """{"levels": [{"level": "L1", "volume": 4}]} -> {"levels[L1].level": "L1", ...}: one path a value."""
+    flat: dict[str, object] = {}
+    for key, value in (data or {}).items():
+        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+            for index, row in enumerate(value):
+                label = row.get(keys.get(key, ""), f"#{index + 1}")
+                for code, item in row.items():
+                    flat[f"{key}[{label}].{code}"] = item
+        else:
+            flat[key] = value
+    return flat
+
+
+def form_history(record: FormRecord, *, field: str = "") -> list[dict]:
+    """Audit events of a form with per-value changes (old -> new); `field` keeps only that value's changes."""
+    form = form_definition(record.form_code)
+    keys = {group.code: group.key for group in form.groups} if form else {}
+    events = []
+    for event in history_for(record):
+        changes = []
+        for change in event["changes"]:
+            if change["field"] == "data":
+                old, new = flatten(change["old"], keys), flatten(change["new"], keys)
+                changes += [
+                    {"field": path, "old": old.get(path), "new": new.get(path)}
+                    for path in sorted(set(old) | set(new))
+                    if old.get(path) != new.get(path)
+                ]
+            elif change["field"] in ("status", "form_version"):
+                changes.append(change)
+        if event["event"] == "insert":
+            inserted = flatten(event["data"].get("data"), keys)
+            changes = [{"field": path, "old": None, "new": value} for path, value in inserted.items()]
+        if field:
+            changes = [c for c in changes if c["field"] == field or c["field"].startswith(f"{field}.")]
+            if not changes:
+                continue
+        events.append({**event, "changes": changes})
+    return events

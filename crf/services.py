@@ -1,0 +1,403 @@
+"""Every write to CRF data: save with optimistic concurrency, the life cycle, e-signatures and queries.
+
+Life cycle: (not started) -> draft -> complete -> verified -> signed -> locked. Editing a complete, verified
+or signed form needs a reason, invalidates its signature and clears its verification. Unlocking needs a
+reason.
+"""
+
+import datetime
+import hashlib
+import json
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trial.access import require_role_at
+from trial.audit import audit_context
+from trial.errors import Conflict, DomainError, Forbidden, InvalidInput, ReasonRequired
+from trial.models import Participant, ParticipantStatus
+from trial.models.site import Role
+from trial.services.screening import site_today
+
+from .engine.definitions import FormDef, form_definition
+from .engine.validate import CheckContext, Findings, Warning, clean_data, evaluate
+from .models import (
+    DataQuery,
+    FormRecord,
+    FormStatus,
+    QueryAction,
+    QueryMessage,
+    QueryStatus,
+    Signature,
+    SignatureMeaning,
+)
+
+ENTRY_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+MONITOR_ROLES = frozenset({Role.MONITOR, Role.DATA_MANAGER})
+SIGNING_ROLES = frozenset({Role.INVESTIGATOR, Role.PRINCIPAL_INVESTIGATOR})
+LOCKING_ROLES = frozenset({Role.DATA_MANAGER})
+EDITED_AFTER_COMPLETION = (FormStatus.COMPLETE, FormStatus.VERIFIED, FormStatus.SIGNED)
+
+
+class PreconditionRequired(DomainError):
+    status_code = 428
+    code = "precondition_required"
+
+
+def enabled_forms(participant: Participant) -> list[FormDef]:
+    """The forms the participant's protocol version enables, in grid order."""
+    codes = participant.screening.protocol_version.definition.get("forms", [])
+    return sorted((f for c in codes if (f := form_definition(c))), key=lambda f: f.order)
+
+
+def form_for(participant: Participant, form_code: str) -> FormDef:
+    form = next((f for f in enabled_forms(participant) if f.code == form_code), None)
+    if form is None:
+        raise InvalidInput(
+            _("This study does not use form %(code)s.") % {"code": form_code},
+            field_errors={"form": [_("Unknown form.")]},
+        )
+    return form
+
+
+def check_context(participant: Participant, *, exclude: str) -> CheckContext:
+    """Participant dates and the data of the participant's other forms (one query)."""
+    others = dict(
+        FormRecord.objects.filter(participant=participant)
+        .exclude(form_code=exclude)
+        .values_list("form_code", "data")
+    )
+    return CheckContext(
+        today=site_today(participant.site),
+        consent_date=participant.consent_date,
+        enrollment_date=participant.enrollment_date,
+        other_forms=others,
+    )
+
+
+def _invalid(findings: Findings, message: str) -> InvalidInput:
+    return InvalidInput(message, field_errors=findings.errors or findings.incomplete)
+
+
+def _require_version(record: FormRecord | None, expected: int | None) -> None:
+    """Optimistic concurrency: a write names the version it read (If-Match); a stale one changes nothing."""
+    current = record.version if record else 0
+    if expected is None:
+        if record is not None:
+            raise PreconditionRequired(_("Send If-Match with the version you read (the ETag)."))
+        return
+    if expected != current:
+        raise Conflict(
+            _("The form changed since you read it (version %(current)s, you sent %(expected)s). Reload it.")
+            % {"current": current, "expected": expected},
+            code="stale_version",
+        )
+
+
+def _lock_record(participant: Participant, form_code: str) -> FormRecord | None:
+    return FormRecord.objects.select_for_update().filter(participant=participant, form_code=form_code).first()
+
+
+def _sync_auto_queries(record: FormRecord, warnings: list[Warning]) -> None:
+    """Open a query for each new soft warning; close those whose warning went away. Four queries at most."""
+    live = {
+        (q.check_code, q.field_path): q
+        for q in DataQuery.objects.filter(record=record, auto=True).exclude(status=QueryStatus.CLOSED)
+    }
+    wanted = {(w.check, w.path): w for w in warnings}
+    new = [
+        DataQuery(record=record, field_path=w.path, check_code=w.check, auto=True)
+        for key, w in wanted.items()
+        if key not in live
+    ]
+    resolved = [q for key, q in live.items() if key not in wanted]
+    now = timezone.now()
+    DataQuery.objects.bulk_create(new)
+    for query in resolved:
+        query.status, query.closed_at = QueryStatus.CLOSED, now
+    DataQuery.objects.bulk_update(resolved, ["status", "closed_at", "updated_at"])
+    QueryMessage.objects.bulk_create(
+        [
+            QueryMessage(query=q, action=QueryAction.RAISE, text=wanted[(q.check_code, q.field_path)].message)
+            for q in new
+        ]
+        + [
+            QueryMessage(query=q, action=QueryAction.CLOSE, text=_("Resolved by a change of the data."))
+            for q in resolved
+        ]
+    )
+
+
+def _participant_open(participant: Participant) -> None:
+    if participant.status == ParticipantStatus.WITHDRAWN:
+        raise Conflict(_("The participant has withdrawn: no new data can be entered."), code="withdrawn")
+
+
+def crf_save(
+    *, actor, participant: Participant, form_code: str, data, expected_version: int | None, reason: str = ""
+) -> tuple[FormRecord, Findings]:
+    """Save a form's data (a draft until completed). Values that cannot be stored are refused (400).
+
+    Atomic, with the record row locked: the version check and the write happen as one, so two people saving
+    the same form cannot both win. Soft warnings open automatic queries in the same transaction.
+    """
+    form = form_for(participant, form_code)
+    require_role_at(actor, participant.site, ENTRY_ROLES, "enter data")
+    _participant_open(participant)
+    clean, findings = clean_data(form, data)
+    if findings.errors:
+        raise _invalid(findings, _("Some values cannot be saved."))
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=(reason or "").strip()):
+        record = _lock_record(participant, form_code)
+        _require_version(record, expected_version)
+        if record and record.status == FormStatus.LOCKED:
+            raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")
+        if record and record.status in EDITED_AFTER_COMPLETION and not (reason or "").strip():
+            raise ReasonRequired(
+                _("This form was completed: a reason for change is required (X-Change-Reason)."),
+                field_errors={"reason": [_("Give a reason for the change.")]},
+            )
+        findings = evaluate(form, clean, check_context(participant, exclude=form_code))
+        if record is None:
+            record = FormRecord(participant=participant, form_code=form_code)
+        elif record.data == clean:
+            return record, findings  # nothing changed: no new version, no audit event
+        if record.status in EDITED_AFTER_COMPLETION:
+            _reopen(record, complete=not findings.incomplete)
+        record.data, record.form_version, record.updated_by = clean, form.version, actor
+        record.version = (record.version + 1) if record.pk else 1
+        record.save()
+        _sync_auto_queries(record, findings.warnings)
+        return record, findings
+
+
+def _reopen(record: FormRecord, *, complete: bool) -> None:
+    """An edit after completion: clear verification, invalidate signatures, fall back to complete or draft."""
+    record.status = FormStatus.COMPLETE if complete else FormStatus.DRAFT
+    record.verified_by, record.verified_at = None, None
+    record.signatures.filter(invalidated_at__isnull=True).update(invalidated_at=timezone.now())
+
+
+def _transition(
+    *,
+    actor,
+    participant: Participant,
+    form_code: str,
+    expected_version: int | None,
+    roles,
+    action: str,
+    allowed_from: tuple[str, ...],
+    reason: str = "",
+):
+    """Common frame of a life-cycle step: role, row lock, version, allowed state. Yields the locked record."""
+    form = form_for(participant, form_code)
+    require_role_at(actor, participant.site, roles, action)
+    record = _lock_record(participant, form_code)
+    if record is None:
+        raise Conflict(_("The form has not been started."), code="not_started")
+    if expected_version is not None:
+        _require_version(record, expected_version)
+    if record.status not in allowed_from:
+        raise Conflict(
+            _("A %(status)s form cannot be %(action)s.")
+            % {"status": record.get_status_display(), "action": action},
+            code="bad_transition",
+        )
+    return form, record
+
+
+def crf_complete(
+    *, actor, participant: Participant, form_code: str, expected_version: int | None = None
+) -> FormRecord:
+    """Mark a draft complete: every required field present and every hard check passing (else 400)."""
+    with transaction.atomic(durable=True), audit_context(actor=actor):
+        form, record = _transition(
+            actor=actor,
+            participant=participant,
+            form_code=form_code,
+            expected_version=expected_version,
+            roles=ENTRY_ROLES,
+            action="completed",
+            allowed_from=(FormStatus.DRAFT,),
+        )
+        findings = evaluate(form, record.data, check_context(participant, exclude=form_code))
+        if findings.incomplete:
+            raise InvalidInput(_("The form cannot be completed yet."), field_errors=findings.incomplete)
+        record.status, record.completed_at, record.version = (
+            FormStatus.COMPLETE,
+            timezone.now(),
+            record.version + 1,
+        )
+        record.save(update_fields=["status", "completed_at", "version", "updated_at"])
+        return record
+
+
+def crf_verify(
+    *, actor, participant: Participant, form_code: str, expected_version: int | None = None
+) -> FormRecord:
+    """Source data verification by a monitor."""
+    with transaction.atomic(durable=True), audit_context(actor=actor):
+        _form, record = _transition(
+            actor=actor,
+            participant=participant,
+            form_code=form_code,
+            expected_version=expected_version,
+            roles=frozenset({Role.MONITOR}),
+            action="verified",
+            allowed_from=(FormStatus.COMPLETE,),
+        )
+        record.status, record.verified_by, record.verified_at = FormStatus.VERIFIED, actor, timezone.now()
+        record.version += 1
+        record.save(update_fields=["status", "verified_by", "verified_at", "version", "updated_at"])
+        return record
+
+
+def data_fingerprint(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def crf_sign(
+    *,
+    actor,
+    participant: Participant,
+    form_code: str,
+    password: str,
+    meaning: str,
+    expected_version: int | None = None,
+) -> Signature:
+    """An investigator's e-signature: the password again (11.200), printed name, time and meaning (11.50),
+    linked to the record version and a hash of its data (11.70)."""
+    if meaning not in SignatureMeaning.values:
+        raise InvalidInput(
+            _("Choose the meaning of the signature."), field_errors={"meaning": [_("Invalid.")]}
+        )
+    if not password or authenticate(username=actor.get_username(), password=password) is None:
+        raise Forbidden(_("The password is not correct; the form was not signed."), code="bad_password")
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {meaning}"):
+        _form, record = _transition(
+            actor=actor,
+            participant=participant,
+            form_code=form_code,
+            expected_version=expected_version,
+            roles=SIGNING_ROLES,
+            action="signed",
+            allowed_from=(FormStatus.VERIFIED,),
+        )
+        now = timezone.now()
+        record.status, record.version = FormStatus.SIGNED, record.version + 1
+        record.save(update_fields=["status", "version", "updated_at"])
+        return Signature.objects.create(
+            record=record,
+            signer=actor,
+            printed_name=actor.get_full_name() or actor.get_username(),
+            meaning=meaning,
+            signed_at=now,
+            record_version=record.version,
+            data_sha256=data_fingerprint(record.data),
+        )
+
+
+def crf_lock(
+    *, actor, participant: Participant, form_code: str, expected_version: int | None = None
+) -> FormRecord:
+    with transaction.atomic(durable=True), audit_context(actor=actor):
+        _form, record = _transition(
+            actor=actor,
+            participant=participant,
+            form_code=form_code,
+            expected_version=expected_version,
+            roles=LOCKING_ROLES,
+            action="locked",
+            allowed_from=(FormStatus.SIGNED,),
+        )
+        record.status, record.locked_by, record.locked_at = FormStatus.LOCKED, actor, timezone.now()
+        record.version += 1
+        record.save(update_fields=["status", "locked_by", "locked_at", "version", "updated_at"])
+        return record
+
+
+def crf_unlock(
+    *, actor, participant: Participant, form_code: str, reason: str, expected_version: int | None = None
+) -> FormRecord:
+    """Unlock for a correction; the form goes back to signed, and the next edit reopens it."""
+    if not (reason or "").strip():
+        raise ReasonRequired(
+            _("Unlocking needs a reason (X-Change-Reason)."),
+            field_errors={"reason": [_("Give a reason for unlocking.")]},
+        )
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
+        _form, record = _transition(
+            actor=actor,
+            participant=participant,
+            form_code=form_code,
+            expected_version=expected_version,
+            roles=LOCKING_ROLES,
+            action="unlocked",
+            allowed_from=(FormStatus.LOCKED,),
+        )
+        record.status, record.locked_by, record.locked_at = FormStatus.SIGNED, None, None
+        record.version += 1
+        record.save(update_fields=["status", "locked_by", "locked_at", "version", "updated_at"])
+        return record
+
+
+# --- data queries ---------------------------------------------------------------------------------------
+
+
+def _query_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Write a message."), field_errors={"text": [_("Write a message.")]})
+    if len(text) > 2000:
+        raise InvalidInput(
+            _("The message is too long."), field_errors={"text": [_("At most 2000 characters.")]}
+        )
+    return text
+
+
+def query_raise(*, actor, record: FormRecord, field_path: str, text: str) -> DataQuery:
+    """A monitor or data manager asks about one value of a form."""
+    text = _query_text(text)
+    require_role_at(actor, record.participant.site, MONITOR_ROLES, "raise queries")
+    form = form_definition(record.form_code)
+    top = field_path.split("[", 1)[0].split(".", 1)[0]
+    if form is None or (form.field(top) is None and form.group(top) is None):
+        raise InvalidInput(_("Unknown field."), field_errors={"field_path": [_("Unknown field.")]})
+    with transaction.atomic(durable=True), audit_context(actor=actor):
+        query = DataQuery.objects.create(record=record, field_path=field_path, raised_by=actor)
+        QueryMessage.objects.create(query=query, action=QueryAction.RAISE, author=actor, text=text)
+        return query
+
+
+QUERY_STEPS = {
+    # action: (roles allowed, statuses it applies to, status after)
+    QueryAction.ANSWER: (ENTRY_ROLES, (QueryStatus.OPEN,), QueryStatus.ANSWERED),
+    QueryAction.CLOSE: (MONITOR_ROLES, (QueryStatus.OPEN, QueryStatus.ANSWERED), QueryStatus.CLOSED),
+    QueryAction.REOPEN: (MONITOR_ROLES, (QueryStatus.ANSWERED, QueryStatus.CLOSED), QueryStatus.OPEN),
+}
+
+
+def query_step(*, actor, query: DataQuery, action: str, text: str) -> DataQuery:
+    """Answer (coordinator), close or reopen (monitor, data manager) a query, with a message in its thread."""
+    roles, allowed_from, after = QUERY_STEPS[action]
+    text = _query_text(text)
+    require_role_at(actor, query.record.participant.site, roles, f"{action} queries")
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=text[:200]):
+        query = DataQuery.objects.select_for_update().get(pk=query.pk)
+        if query.status not in allowed_from:
+            raise Conflict(
+                _("A %(status)s query cannot be %(action)s.")
+                % {"status": query.get_status_display(), "action": QueryAction(action).label},
+                code="bad_transition",
+            )
+        query.status = after
+        query.closed_at = timezone.now() if after == QueryStatus.CLOSED else None
+        query.save(update_fields=["status", "closed_at", "updated_at"])
+        QueryMessage.objects.create(query=query, action=action, author=actor, text=text)
+        return query
+
+
+def query_age_days(query: DataQuery, today: datetime.date) -> int:
+    return (today - timezone.localdate(query.created_at)).days

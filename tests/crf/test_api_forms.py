@@ -1,0 +1,216 @@
+"""The CRF life cycle through the API: save, complete, verify, sign, lock, unlock; ETags; roles; audit."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crf.models import DataQuery, FormRecord, Signature
+
+from ..factories import PASSWORD
+from .conftest import FRACTURES, PROCEDURE, form_url, put
+
+
+def test_full_life_cycle(clients, participant):
+    coordinator, monitor, investigator, dm = (
+        clients[r] for r in ("coordinator", "monitor", "investigator", "data_manager")
+    )
+    saved = put(coordinator, participant, PROCEDURE)
+    assert saved.status_code == 200, saved.json()
+    assert (saved.json()["status"], saved["ETag"]) == ("draft", '"1"')
+    assert (
+        coordinator.post(form_url(participant, step="complete"), HTTP_IF_MATCH='"1"').json()["status"]
+        == "complete"
+    )
+    assert monitor.post(form_url(participant, step="verify")).json()["status"] == "verified"
+    signed = investigator.post(
+        form_url(participant, step="sign"), {"password": PASSWORD, "meaning": "approval"}, format="json"
+    )
+    assert signed.status_code == 201
+    assert signed.json()["printed_name"] == "inv07" and signed.json()["valid"] is True
+    assert dm.post(form_url(participant, step="lock")).json()["status"] == "locked"
+    locked_edit = put(coordinator, participant, PROCEDURE | {"operator": "Dr B"}, version=5, reason="typo")
+    assert locked_edit.status_code == 409
+    assert dm.post(form_url(participant, step="unlock")).status_code == 400  # a reason is required
+    unlocked = dm.post(form_url(participant, step="unlock"), HTTP_X_CHANGE_REASON="Correct the operator")
+    assert unlocked.json()["status"] == "signed"
+
+
+def test_editing_a_signed_form_needs_a_reason_and_resets_verification_and_signature(
+    clients, staff, participant
+):
+    put(clients["coordinator"], participant, PROCEDURE)
+    clients["coordinator"].post(form_url(participant, step="complete"))
+    clients["monitor"].post(form_url(participant, step="verify"))
+    clients["investigator"].post(
+        form_url(participant, step="sign"), {"password": PASSWORD, "meaning": "approval"}, format="json"
+    )
+    version = FormRecord.objects.get().version
+    no_reason = put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr B"}, version=version)
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    edited = put(
+        clients["coordinator"],
+        participant,
+        PROCEDURE | {"operator": "Dr B"},
+        version=version,
+        reason="Operator misread",
+    )
+    assert edited.json()["status"] == "complete"
+    record = FormRecord.objects.get()
+    assert record.verified_by is None
+    assert Signature.objects.get().invalidated_at is not None
+    assert edited.json()["signatures"][0]["valid"] is False
+
+
+def test_stale_version_is_a_conflict_and_overwrites_nothing(clients, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    first = put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr A"}, version=1)
+    assert first.status_code == 200 and first["ETag"] == '"2"'
+    stale = put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr B"}, version=1)
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "stale_version"
+    assert FormRecord.objects.get().data["operator"] == "Dr A"
+    assert put(clients["coordinator"], participant, PROCEDURE).status_code == 428  # no If-Match on an edit
+    bad = clients["coordinator"].put(
+        form_url(participant), {"data": PROCEDURE}, format="json", HTTP_IF_MATCH="yesterday"
+    )
+    assert bad.status_code == 400
+
+
+def test_complete_refuses_missing_fields_with_field_messages(clients, participant):
+    put(clients["coordinator"], participant, {"procedure_date": "2026-01-08"})
+    response = clients["coordinator"].post(form_url(participant, step="complete"))
+    assert response.status_code == 400
+    assert "technique" in response.json() and "levels" in response.json()
+    assert FormRecord.objects.get().status == "draft"
+
+
+def test_soft_warning_opens_one_query_that_closes_when_the_value_is_fixed(clients, participant):
+    high = PROCEDURE | {"levels": [{**PROCEDURE["levels"][0], "cement_volume": 12}]}
+    put(clients["coordinator"], participant, high)
+    put(
+        clients["coordinator"], participant, high | {"operator": "Dr A"}, version=1
+    )  # saved again: same query
+    query = DataQuery.objects.get()
+    assert (query.auto, query.field_path, query.status) == (True, "levels[L1].cement_volume", "open")
+    put(clients["coordinator"], participant, PROCEDURE, version=2)
+    query.refresh_from_db()
+    assert query.status == "closed"
+    assert [m.action for m in query.messages.all()] == ["raise", "close"]
+
+
+@pytest.mark.parametrize(
+    ("role", "step", "status"),
+    [
+        ("coordinator", "verify", 403),
+        ("monitor", "complete", 403),
+        ("coordinator", "lock", 403),
+        ("monitor", "lock", 403),
+        ("data_manager", "verify", 403),
+    ],
+)
+def test_roles_are_enforced(clients, participant, role, step, status):
+    put(clients["coordinator"], participant, PROCEDURE)
+    clients["coordinator"].post(form_url(participant, step="complete"))
+    assert clients[role].post(form_url(participant, step=step)).status_code == status
+
+
+def test_transitions_out_of_order_are_conflicts(clients, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    assert clients["monitor"].post(form_url(participant, step="verify")).status_code == 409  # still a draft
+    assert clients["data_manager"].post(form_url(participant, step="lock")).status_code == 409
+    assert (
+        clients["coordinator"].post(form_url(participant, "dxa", "complete")).status_code == 409
+    )  # not started
+
+
+def test_signing_needs_the_password_and_the_signer_role(clients, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    clients["coordinator"].post(form_url(participant, step="complete"))
+    clients["monitor"].post(form_url(participant, step="verify"))
+    url = form_url(participant, step="sign")
+    assert (
+        clients["investigator"]
+        .post(url, {"password": "wrong", "meaning": "approval"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        clients["investigator"]
+        .post(url, {"password": PASSWORD, "meaning": "liking"}, format="json")
+        .status_code
+        == 400
+    )
+    assert (
+        clients["coordinator"]
+        .post(url, {"password": PASSWORD, "meaning": "approval"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        clients["pi"]
+        .post(url, {"password": PASSWORD, "meaning": "responsibility"}, format="json")
+        .status_code
+        == 201
+    )
+    assert Signature.objects.get().record_version == FormRecord.objects.get().version
+
+
+def test_per_field_audit_trail(clients, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    changed = PROCEDURE | {
+        "levels": [{**PROCEDURE["levels"][0], "cement_volume": 5.0}, PROCEDURE["levels"][1]]
+    }
+    put(clients["coordinator"], participant, changed, version=1)
+    history = (
+        clients["monitor"]
+        .get(form_url(participant, step="history"), {"field": "levels[L1].cement_volume"})
+        .json()
+    )
+    assert [(e["event"], e["user"]) for e in history] == [("insert", "coord07"), ("update", "coord07")]
+    assert history[1]["changes"] == [{"field": "levels[L1].cement_volume", "old": 4.5, "new": 5.0}]
+
+
+@pytest.mark.parametrize("body", [{"data": []}, {"data": "x"}, {}, {"data": {}, "extra": 1}])
+def test_malformed_bodies_are_400(clients, participant, body):
+    response = clients["coordinator"].put(form_url(participant), body, format="json")
+    assert response.status_code == 400
+    assert not FormRecord.objects.exists()
+
+
+def test_unknown_form_and_other_site(clients, participant, other_coordinator):
+    from ..conftest import client_for
+
+    assert put(clients["coordinator"], participant, {}, form="odi").status_code == 400
+    assert put(client_for(other_coordinator), participant, PROCEDURE).status_code == 404
+    assert put(clients["monitor"], participant, PROCEDURE).status_code == 403
+
+
+def test_cross_form_check_uses_the_fracture_levels_form(clients, participant):
+    put(clients["coordinator"], participant, FRACTURES, form="fracture_levels")
+    other_level = PROCEDURE | {"levels": [{**PROCEDURE["levels"][0], "level": "L3"}]}
+    response = put(clients["coordinator"], participant, other_level)
+    assert [w["check"] for w in response.json()["warnings"]] == ["LEVEL_NOT_FRACTURED"]
+
+
+def test_saving_runs_a_fixed_number_of_queries(clients, participant, make_participant):
+    """Whatever the number of levels, warnings or participants: opening queries is one bulk insert each."""
+
+    def count(target, data, version=None):
+        with CaptureQueriesContext(connection) as ctx:
+            assert put(clients["coordinator"], target, data, version=version).status_code == 200
+        return len(ctx.captured_queries)
+
+    def levels(*names):
+        return PROCEDURE | {
+            "levels": [{**PROCEDURE["levels"][0], "level": n, "cement_volume": 11} for n in names]
+        }
+
+    small = count(participant, levels("L1"))
+    for _ in range(5):
+        make_participant()
+    assert count(make_participant(), levels("T11", "T12", "L1")) == small
+    # Editing: one warning replaced by three (one closed, three opened) costs the same as one by one.
+    edit_one = count(participant, levels("L2"), version=1)
+    other = make_participant()
+    count(other, levels("L1"))
+    assert count(other, levels("T10", "T11", "L2"), version=1) == edit_one

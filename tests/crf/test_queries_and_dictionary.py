@@ -1,0 +1,85 @@
+"""Data queries (open -> answered -> closed, reopen; threads; ages; scoping) and the data dictionary."""
+
+import csv
+import io
+
+from crf.models import DataQuery
+
+from ..conftest import client_for
+from .conftest import PROCEDURE, put
+
+QUERIES = "/api/v1/queries/"
+
+
+def raise_query(client, participant, field="operator", text="Please confirm the operator."):
+    return client.post(
+        QUERIES,
+        {"study_id": participant.study_id, "form": "procedure", "field": field, "text": text},
+        format="json",
+    )
+
+
+def test_query_life_cycle_with_its_thread(clients, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    raised = raise_query(clients["monitor"], participant)
+    assert raised.status_code == 201, raised.json()
+    url = f"{QUERIES}{raised.json()['id']}/"
+    assert clients["coordinator"].post(f"{url}close/", {"text": "x"}, format="json").status_code == 403
+    answered = clients["coordinator"].post(
+        f"{url}answer/", {"text": "Checked against the op note."}, format="json"
+    )
+    assert answered.json()["status"] == "answered"
+    assert clients["coordinator"].post(f"{url}answer/", {"text": "again"}, format="json").status_code == 409
+    reopened = clients["monitor"].post(f"{url}reopen/", {"text": "The note says Dr B."}, format="json")
+    assert reopened.json()["status"] == "open"
+    clients["coordinator"].post(f"{url}answer/", {"text": "Corrected."}, format="json")
+    closed = clients["data_manager"].post(f"{url}close/", {"text": "Resolved."}, format="json").json()
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert [m["action"] for m in closed["messages"]] == ["raise", "answer", "reopen", "answer", "close"]
+    assert closed["messages"][1]["author"] == "coord07"
+    assert closed["age_days"] == 0
+
+
+def test_raising_needs_a_monitor_a_field_and_a_message(clients, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    assert raise_query(clients["coordinator"], participant).status_code == 403
+    assert raise_query(clients["monitor"], participant, field="shoe_size").status_code == 400
+    assert raise_query(clients["monitor"], participant, text=" ").status_code == 400
+    not_started = clients["monitor"].post(
+        QUERIES,
+        {"study_id": participant.study_id, "form": "dxa", "field": "exam_date", "text": "?"},
+        format="json",
+    )
+    assert not_started.status_code == 400
+    assert not DataQuery.objects.exists()
+
+
+def test_query_list_per_site_filters_and_fixed_queries(
+    clients, participant, make_participant, other_coordinator, other_site, django_assert_max_num_queries
+):
+    put(clients["coordinator"], participant, PROCEDURE | {"operative_time": 200})  # one automatic query
+    theirs = make_participant(actor=other_coordinator, on_site=other_site)
+    put(client_for(other_coordinator), theirs, PROCEDURE | {"operative_time": 200})
+    assert clients["coordinator"].get(QUERIES).json()["count"] == 1
+    assert clients["monitor"].get(QUERIES).json()["count"] == 2
+    assert clients["monitor"].get(QUERIES, {"site": "91"}).json()["count"] == 1
+    assert clients["monitor"].get(QUERIES, {"status": "closed"}).json()["count"] == 0
+    assert clients["monitor"].get(QUERIES, {"status": "nope"}).status_code == 400
+    for _ in range(6):
+        put(clients["coordinator"], make_participant(), PROCEDURE | {"operative_time": 200})
+    with django_assert_max_num_queries(6):
+        assert clients["monitor"].get(QUERIES).json()["count"] == 8
+
+
+def test_data_dictionary_json_csv_and_redcap(clients):
+    rows = clients["coordinator"].get("/api/v1/forms/").json()
+    volume = next(r for r in rows if r["form"] == "procedure" and r["field"] == "cement_volume")
+    assert (volume["group"], volume["unit"], volume["max"], volume["soft_max"]) == ("levels", "mL", 20, 10)
+    assert volume["label_zh_hans"]
+    text = clients["coordinator"].get("/api/v1/forms/", {"export": "csv"}).content.decode("utf-8-sig")
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert len(parsed) == len(rows) and parsed[0]["form"] == "baseline"
+    redcap = clients["coordinator"].get("/api/v1/forms/", {"export": "redcap"}).content.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(redcap)))
+    assert header[:4] == ["Variable / Field Name", "Form Name", "Section Header", "Field Type"]
+    assert clients["coordinator"].get("/api/v1/forms/", {"export": "xls"}).status_code == 400
