@@ -130,9 +130,10 @@ def _sync_auto_queries(record: FormRecord, warnings: list[Warning]) -> None:
     )
 
 
-def _participant_open(participant: Participant) -> None:
-    if participant.status == ParticipantStatus.WITHDRAWN:
-        raise Conflict(_("The participant has withdrawn: no new data can be entered."), code="withdrawn")
+def _participant_open(participant: Participant, record: FormRecord | None) -> None:
+    """After a withdrawal the data already collected can be corrected, but no new form is started."""
+    if record is None and participant.status == ParticipantStatus.WITHDRAWN:
+        raise Conflict(_("The participant has withdrawn: no new form can be started."), code="withdrawn")
 
 
 def crf_save(
@@ -145,12 +146,12 @@ def crf_save(
     """
     form = form_for(participant, form_code)
     require_role_at(actor, participant.site, ENTRY_ROLES, "enter data")
-    _participant_open(participant)
     clean, findings = clean_data(form, data)
     if findings.errors:
         raise _invalid(findings, _("Some values cannot be saved."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=(reason or "").strip()):
         record = _lock_record(participant, form_code)
+        _participant_open(participant, record)
         _require_version(record, expected_version)
         if record and record.status == FormStatus.LOCKED:
             raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")

@@ -1,0 +1,81 @@
+"""Two people saving the same form version at once: exactly one wins, the other gets 409."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from crf.models import FormRecord
+from crf.services import crf_save
+from trial.errors import Conflict
+from trial.services import participant_set_status
+
+from .conftest import PROCEDURE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_saves_of_one_version(participant, coordinator):
+    crf_save(
+        actor=coordinator,
+        participant=participant,
+        form_code="procedure",
+        data=PROCEDURE,
+        expected_version=None,
+    )
+    barrier, outcomes = threading.Barrier(4), []
+
+    def save(operator):
+        try:
+            barrier.wait()
+            crf_save(
+                actor=coordinator,
+                participant=participant,
+                form_code="procedure",
+                data=PROCEDURE | {"operator": operator},
+                expected_version=1,
+            )
+            outcomes.append(operator)
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(f"Dr {n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [o for o in outcomes if o != "conflict"]
+    assert len(winners) == 1 and outcomes.count("conflict") == 3
+    record = FormRecord.objects.get()
+    assert (record.version, record.data["operator"]) == (2, winners[0])
+
+
+def test_after_withdrawal_existing_forms_can_be_corrected_but_none_started(participant, coordinator):
+    import datetime
+
+    crf_save(
+        actor=coordinator,
+        participant=participant,
+        form_code="procedure",
+        data=PROCEDURE,
+        expected_version=None,
+    )
+    participant_set_status(
+        actor=coordinator,
+        participant=participant,
+        status="withdrawn",
+        date=datetime.date(2026, 2, 1),
+        reason="Withdrew consent",
+    )
+    participant.refresh_from_db()
+    record, _ = crf_save(
+        actor=coordinator,
+        participant=participant,
+        form_code="procedure",
+        data=PROCEDURE | {"operator": "Dr Fix"},
+        expected_version=1,
+    )
+    assert record.data["operator"] == "Dr Fix"
+    with pytest.raises(Conflict, match="withdrawn"):
+        crf_save(actor=coordinator, participant=participant, form_code="dxa", data={}, expected_version=None)
