@@ -155,16 +155,16 @@ def crf_save(
         _require_version(record, expected_version)
         if record and record.status == FormStatus.LOCKED:
             raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")
+        findings = evaluate(form, clean, check_context(participant, exclude=form_code))
+        if record is not None and record.data == clean:
+            return record, findings  # nothing changed: no new version, no audit event, no reason needed
         if record and record.status in EDITED_AFTER_COMPLETION and not (reason or "").strip():
             raise ReasonRequired(
                 _("This form was completed: a reason for change is required (X-Change-Reason)."),
                 field_errors={"reason": [_("Give a reason for the change.")]},
             )
-        findings = evaluate(form, clean, check_context(participant, exclude=form_code))
         if record is None:
             record = FormRecord(participant=participant, form_code=form_code)
-        elif record.data == clean:
-            return record, findings  # nothing changed: no new version, no audit event
         if record.status in EDITED_AFTER_COMPLETION:
             _reopen(record, complete=not findings.incomplete)
         record.data, record.form_version, record.updated_by = clean, form.version, actor
