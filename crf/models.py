@@ -109,6 +109,11 @@ class DataQuery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # For automatic queries: the value that raised it, so that a closed query is raised again only when the
+    # value changes, and whether the data resolved it or a person reopened it (then only a person closes it).
+    trigger_value = models.JSONField(null=True, blank=True)
+    resolved_by_data = models.BooleanField(default=False)
+    reopened = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("data query")

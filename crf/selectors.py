@@ -6,6 +6,7 @@ from trial.access import visible_sites
 from trial.selectors import history_for
 
 from .engine.definitions import form_definition
+from .engine.paths import flatten, group_keys
 from .models import DataQuery, FormRecord, QueryMessage, QueryStatus
 
 
@@ -26,24 +27,10 @@ def query_list(*, user) -> QuerySet:
     )
 
 
-def flatten(data, keys: dict[str, str]) -> dict[str, object]:
-    """{"levels": [{"level": "L1", "volume": 4}]} -> {"levels[L1].level": "L1", ...}: one path a value."""
-    flat: dict[str, object] = {}
-    for key, value in (data or {}).items():
-        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
-            for index, row in enumerate(value):
-                label = row.get(keys.get(key, ""), f"#{index + 1}")
-                for code, item in row.items():
-                    flat[f"{key}[{label}].{code}"] = item
-        else:
-            flat[key] = value
-    return flat
-
-
 def form_history(record: FormRecord, *, field: str = "") -> list[dict]:
     """Audit events of a form with per-value changes (old -> new); `field` keeps only that value's changes."""
     form = form_definition(record.form_code)
-    keys = {group.code: group.key for group in form.groups} if form else {}
+    keys = group_keys(form)
     events = []
     for event in history_for(record):
         changes = []

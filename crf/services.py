@@ -22,6 +22,7 @@ from trial.models.site import Role
 from trial.services.screening import site_today
 
 from .engine.definitions import FormDef, form_definition
+from .engine.paths import flatten, form_dependents, group_keys
 from .engine.validate import CheckContext, Findings, Warning, clean_data, evaluate
 from .models import (
     DataQuery,
@@ -62,18 +63,15 @@ def form_for(participant: Participant, form_code: str) -> FormDef:
     return form
 
 
-def check_context(participant: Participant, *, exclude: str) -> CheckContext:
-    """Participant dates and the data of the participant's other forms (one query)."""
-    others = dict(
-        FormRecord.objects.filter(participant=participant)
-        .exclude(form_code=exclude)
-        .values_list("form_code", "data")
-    )
+def check_context(participant: Participant, *, exclude: str, forms: dict | None = None) -> CheckContext:
+    """Participant dates and the data of the participant's other forms (one query unless `forms` is given)."""
+    if forms is None:
+        forms = dict(FormRecord.objects.filter(participant=participant).values_list("form_code", "data"))
     return CheckContext(
         today=site_today(participant.site),
         consent_date=participant.consent_date,
         enrollment_date=participant.enrollment_date,
-        other_forms=others,
+        other_forms={code: data for code, data in forms.items() if code != exclude},
     )
 
 
@@ -100,24 +98,41 @@ def _lock_record(participant: Participant, form_code: str) -> FormRecord | None:
     return FormRecord.objects.select_for_update().filter(participant=participant, form_code=form_code).first()
 
 
-def _sync_auto_queries(record: FormRecord, warnings: list[Warning]) -> None:
-    """Open a query for each new soft warning; close those whose warning went away. Four queries at most."""
-    live = {
-        (q.check_code, q.field_path): q
-        for q in DataQuery.objects.filter(record=record, auto=True).exclude(status=QueryStatus.CLOSED)
-    }
+def _sync_auto_queries(record: FormRecord, warnings: list[Warning], form: FormDef) -> None:
+    """Keep a record's automatic queries in step with its soft warnings. Four SQL queries at most.
+
+    - A warning with no live query opens one, remembering the value that raised it; but if a person closed
+      the last query of that check and value, their decision stands until the value changes.
+    - A live query whose warning went away is closed as resolved by the data, unless a person reopened it:
+      then only a person closes it.
+    """
+    values = flatten(record.data, group_keys(form))
+    live, last_closed = {}, {}
+    for query in DataQuery.objects.filter(record=record, auto=True).order_by("created_at", "id"):
+        key = (query.check_code, query.field_path)
+        (last_closed if query.status == QueryStatus.CLOSED else live)[key] = query
     wanted = {(w.check, w.path): w for w in warnings}
-    new = [
-        DataQuery(record=record, field_path=w.path, check_code=w.check, auto=True)
-        for key, w in wanted.items()
-        if key not in live
-    ]
-    resolved = [q for key, q in live.items() if key not in wanted]
+    new = []
+    for key, warning in wanted.items():
+        closed = last_closed.get(key)
+        value = values.get(warning.path)
+        if key in live or (closed and not closed.resolved_by_data and closed.trigger_value == value):
+            continue
+        new.append(
+            DataQuery(
+                record=record,
+                field_path=warning.path,
+                check_code=warning.check,
+                auto=True,
+                trigger_value=value,
+            )
+        )
+    resolved = [q for key, q in live.items() if key not in wanted and not q.reopened]
     now = timezone.now()
     DataQuery.objects.bulk_create(new)
     for query in resolved:
-        query.status, query.closed_at = QueryStatus.CLOSED, now
-    DataQuery.objects.bulk_update(resolved, ["status", "closed_at", "updated_at"])
+        query.status, query.closed_at, query.resolved_by_data = QueryStatus.CLOSED, now, True
+    DataQuery.objects.bulk_update(resolved, ["status", "closed_at", "resolved_by_data", "updated_at"])
     QueryMessage.objects.bulk_create(
         [
             QueryMessage(query=q, action=QueryAction.RAISE, text=wanted[(q.check_code, q.field_path)].message)
@@ -128,6 +143,24 @@ def _sync_auto_queries(record: FormRecord, warnings: list[Warning]) -> None:
             for q in resolved
         ]
     )
+
+
+def _recheck_dependents(participant: Participant, form_code: str, forms: dict) -> None:
+    """Forms whose checks read this one (procedure date, fracture levels...) get their queries re-evaluated.
+
+    Bounded by the number of form definitions, not by data: one query for the records, then a sync each.
+    """
+    readers = form_dependents().get(form_code, frozenset())
+    if not readers:
+        return
+    for record in FormRecord.objects.select_for_update().filter(
+        participant=participant, form_code__in=readers
+    ):
+        reader = form_definition(record.form_code)
+        findings = evaluate(
+            reader, record.data, check_context(participant, exclude=record.form_code, forms=forms)
+        )
+        _sync_auto_queries(record, findings.warnings, reader)
 
 
 def _participant_open(participant: Participant, record: FormRecord | None) -> None:
@@ -150,12 +183,16 @@ def crf_save(
     if findings.errors:
         raise _invalid(findings, _("Some values cannot be saved."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=(reason or "").strip()):
+        # The participant's row first: two first saves of one form (no record row yet to lock) and saves of
+        # forms that check each other queue here instead of racing.
+        Participant.objects.select_for_update().filter(pk=participant.pk).exists()
         record = _lock_record(participant, form_code)
         _participant_open(participant, record)
         _require_version(record, expected_version)
         if record and record.status == FormStatus.LOCKED:
             raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")
-        findings = evaluate(form, clean, check_context(participant, exclude=form_code))
+        forms = dict(FormRecord.objects.filter(participant=participant).values_list("form_code", "data"))
+        findings = evaluate(form, clean, check_context(participant, exclude=form_code, forms=forms))
         if record is not None and record.data == clean:
             return record, findings  # nothing changed: no new version, no audit event, no reason needed
         if record and record.status in EDITED_AFTER_COMPLETION and not (reason or "").strip():
@@ -170,7 +207,8 @@ def crf_save(
         record.data, record.form_version, record.updated_by = clean, form.version, actor
         record.version = (record.version + 1) if record.pk else 1
         record.save()
-        _sync_auto_queries(record, findings.warnings)
+        _sync_auto_queries(record, findings.warnings, form)
+        _recheck_dependents(participant, form_code, {**forms, form_code: clean})
         return record, findings
 
 
@@ -386,6 +424,8 @@ def query_step(*, actor, query: DataQuery, action: str, text: str) -> DataQuery:
     text = _query_text(text)
     require_role_at(actor, query.record.participant.site, roles, f"{action} queries")
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=text[:200]):
+        # The form's row first, as crf_save does: a reopen and an automatic sync cannot interleave.
+        FormRecord.objects.select_for_update().filter(pk=query.record_id).exists()
         query = DataQuery.objects.select_for_update().get(pk=query.pk)
         if query.status not in allowed_from:
             raise Conflict(
@@ -393,9 +433,26 @@ def query_step(*, actor, query: DataQuery, action: str, text: str) -> DataQuery:
                 % {"status": query.get_status_display(), "action": QueryAction(action).label},
                 code="bad_transition",
             )
+        if (
+            action == QueryAction.REOPEN
+            and query.auto
+            and (
+                DataQuery.objects.filter(
+                    record_id=query.record_id,
+                    auto=True,
+                    check_code=query.check_code,
+                    field_path=query.field_path,
+                )
+                .exclude(status=QueryStatus.CLOSED)
+                .exclude(pk=query.pk)
+                .exists()
+            )
+        ):
+            raise Conflict(_("A newer query on this value is open; continue in that one."), code="superseded")
         query.status = after
         query.closed_at = timezone.now() if after == QueryStatus.CLOSED else None
-        query.save(update_fields=["status", "closed_at", "updated_at"])
+        query.reopened = query.reopened or action == QueryAction.REOPEN
+        query.save(update_fields=["status", "closed_at", "reopened", "updated_at"])
         QueryMessage.objects.create(query=query, action=action, author=actor, text=text)
         return query
 

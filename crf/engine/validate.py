@@ -11,6 +11,8 @@ Paths name a value: "operative_time" at the top level, "levels[L1].cement_volume
 
 import datetime
 import decimal
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,21 +62,28 @@ def row_path(group: GroupDef, row: Mapping, code: str) -> str:
 # --- values ---------------------------------------------------------------------------------------------
 
 
+NUMBER = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,15})?$")  # ASCII digits, no exponent: bounded work
+MAX_MAGNITUDE = 10**15
+
+
 def _number(spec: FieldDef, value):
-    if isinstance(value, bool) or not isinstance(value, int | float | str | decimal.Decimal):
+    """A number from JSON or a form field. Text must be plain decimal notation; its size is bounded before any
+    arithmetic, so "1e400000" costs nothing (Decimal-to-int of huge exponents takes seconds)."""
+    if isinstance(value, bool):
         raise ValueError(_("Enter a number."))
-    try:
-        number = decimal.Decimal(str(value).strip())
-    except decimal.InvalidOperation:
-        raise ValueError(_("Enter a number.")) from None
-    if not number.is_finite():
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) >= MAX_MAGNITUDE:
+            raise ValueError(_("Enter a number."))
+        value = repr(value) if isinstance(value, float) else str(value)
+    if not isinstance(value, str) or not NUMBER.match(value.strip()):
         raise ValueError(_("Enter a number."))
+    number = decimal.Decimal(value.strip())
     if spec.type == "integer":
         if number != number.to_integral_value():
             raise ValueError(_("Enter a whole number."))
         return int(number)
     places = spec.decimals if spec.decimals is not None else 3
-    if -number.as_tuple().exponent > places:
+    if -number.normalize().as_tuple().exponent > places:  # "4.50" has one decimal place, not two
         raise ValueError(_("Use at most %(places)s decimal places.") % {"places": places})
     return float(number)
 
@@ -121,6 +130,10 @@ def clean_value(spec: FieldDef, value):
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError(_("Enter text."))
     text = str(value).strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(_("Text is too long or has invalid characters.")) from None
     if "\x00" in text or len(text) > TEXT_MAX_LENGTH:
         raise ValueError(_("Text is too long or has invalid characters."))
     return text or None
@@ -155,11 +168,26 @@ def _clean_fields(specs, raw: Mapping, findings: Findings, path_of) -> dict:
     return clean
 
 
+def _keys_ok(mapping: Mapping) -> bool:
+    """Keys are short strings that encode as UTF-8 (a lone surrogate would break the JSON answer)."""
+    for key in mapping:
+        if not isinstance(key, str) or len(key) > 64:
+            return False
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
 def clean_data(form: FormDef, raw: object) -> tuple[dict, Findings]:
     """Normalise submitted data: stored values, groups as lists of rows keyed by their key field."""
     findings = Findings()
     if not isinstance(raw, Mapping):
         findings.error("data", _("The form data must be an object of field values."))
+        return {}, findings
+    if not _keys_ok(raw):
+        findings.error("data", _("Field names must be short plain text."))
         return {}, findings
     top = {k: v for k, v in raw.items() if form.group(k) is None}
     data = _clean_fields(form.fields, top, findings, lambda code: code)
@@ -167,7 +195,7 @@ def clean_data(form: FormDef, raw: object) -> tuple[dict, Findings]:
         rows = raw.get(group.code)
         if rows in EMPTY:
             continue
-        if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+        if not isinstance(rows, list) or not all(isinstance(r, Mapping) and _keys_ok(r) for r in rows):
             findings.error(group.code, _("Rows are a list of objects."))
             continue
         if len(rows) > group.max_rows:
@@ -175,7 +203,9 @@ def clean_data(form: FormDef, raw: object) -> tuple[dict, Findings]:
         cleaned, keys = [], set()
         for index, row in enumerate(rows):
             key = row.get(group.key)
-            label = key if key not in EMPTY else f"#{index + 1}"
+            key_spec = group.field(group.key)
+            # A path names the row by its key only when the key is a valid value: never echo raw input.
+            label = key if key_spec.choices and key in key_spec.choice_codes else f"#{index + 1}"
             prefix = f"{group.code}[{label}]"
             row_data = _clean_fields(
                 group.fields, row, findings, lambda code, prefix=prefix: f"{prefix}.{code}"
