@@ -11,6 +11,26 @@ REDCAP_TYPES = {
     "multichoice": "checkbox",
     "text": "text",
 }
+REDCAP_COLUMNS = (
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
 REDCAP_VALIDATION = {"integer": "integer", "decimal": "number", "date": "date_ymd"}
 
 
@@ -62,9 +82,35 @@ def dictionary_rows() -> list[dict]:
     return rows
 
 
+def _redcap_row(**values) -> dict:
+    row = dict.fromkeys(REDCAP_COLUMNS, "")
+    row.update(values)
+    return row
+
+
+def _bmi_equation(form: FormDef, spec: FieldDef) -> str:
+    names = spec.derived["bmi"]
+    weight, height = f"{form.code}_{names['weight']}", f"{form.code}_{names['height_cm']}"
+    return f"round([{weight}]/(([{height}]/100)^2),1)"
+
+
 def redcap_rows() -> list[dict]:
-    """A REDCap data dictionary; a repeating group becomes a repeating instrument named after it."""
-    rows = []
+    """A REDCap data dictionary; a repeating group becomes a repeating instrument named after it.
+
+    The first row is the record ID (the study ID), as REDCap expects; BMI is a calculated field.
+    """
+    first = next(iter(form_definitions()), "")
+    rows = [
+        _redcap_row(
+            **{
+                "Variable / Field Name": "record_id",
+                "Form Name": first,
+                "Field Type": "text",
+                "Field Label": "Study ID",
+                "Field Annotation": "研究编号",
+            }
+        )
+    ]
     for form in form_definitions().values():
         for group, spec in _fields(form):
             instrument = f"{form.code}_{group}" if group else form.code
@@ -75,9 +121,13 @@ def redcap_rows() -> list[dict]:
                     "Section Header": "",
                     "Field Type": "calc" if spec.derived else REDCAP_TYPES[spec.type],
                     "Field Label": spec.label["en"],
-                    "Choices, Calculations, OR Slider Labels": _choices(spec, "en"),
+                    "Choices, Calculations, OR Slider Labels": (
+                        _bmi_equation(form, spec) if spec.derived else _choices(spec, "en")
+                    ),
                     "Field Note": spec.unit,
-                    "Text Validation Type OR Show Slider Number": REDCAP_VALIDATION.get(spec.type, ""),
+                    "Text Validation Type OR Show Slider Number": ""
+                    if spec.derived
+                    else REDCAP_VALIDATION.get(spec.type, ""),
                     "Text Validation Min": "" if spec.min is None else spec.min,
                     "Text Validation Max": "" if spec.max is None else spec.max,
                     "Identifier?": "",

@@ -8,6 +8,7 @@ reason.
 import datetime
 import hashlib
 import json
+import re
 
 from django.contrib.auth import authenticate
 from django.db import transaction
@@ -351,6 +352,10 @@ def crf_lock(
             action="locked",
             allowed_from=(FormStatus.SIGNED,),
         )
+        if record.queries.exclude(status=QueryStatus.CLOSED).exists():
+            raise Conflict(
+                _("The form has queries that are not closed; close them before locking."), code="open_queries"
+            )
         record.status, record.locked_by, record.locked_at = FormStatus.LOCKED, actor, timezone.now()
         record.version += 1
         record.save(update_fields=["status", "locked_by", "locked_at", "version", "updated_at"])
@@ -396,14 +401,31 @@ def _query_text(text: str) -> str:
     return text
 
 
+FIELD_PATH = re.compile(r"^(?P<code>[a-z][a-z0-9_]*)(?:\[(?P<key>[^\]]{1,32})\]\.(?P<sub>[a-z][a-z0-9_]*))?$")
+
+
+def _check_field_path(record: FormRecord, field_path: str) -> None:
+    """A query names one value that exists: a top-level field, or a field of an existing row."""
+    form = form_definition(record.form_code)
+    match = FIELD_PATH.match(field_path)
+    group = form.group(match["code"]) if match and form else None
+    if match and form and match["sub"] is None and form.field(match["code"]):
+        return
+    if (
+        match
+        and group
+        and group.field(match["sub"] or "")
+        and any(row.get(group.key) == match["key"] for row in record.data.get(group.code, []))
+    ):
+        return
+    raise InvalidInput(_("Unknown field."), field_errors={"field_path": [_("Name a field of this form.")]})
+
+
 def query_raise(*, actor, record: FormRecord, field_path: str, text: str) -> DataQuery:
     """A monitor or data manager asks about one value of a form."""
     text = _query_text(text)
     require_role_at(actor, record.participant.site, MONITOR_ROLES, "raise queries")
-    form = form_definition(record.form_code)
-    top = field_path.split("[", 1)[0].split(".", 1)[0]
-    if form is None or (form.field(top) is None and form.group(top) is None):
-        raise InvalidInput(_("Unknown field."), field_errors={"field_path": [_("Unknown field.")]})
+    _check_field_path(record, field_path)
     with transaction.atomic(durable=True), audit_context(actor=actor):
         query = DataQuery.objects.create(record=record, field_path=field_path, raised_by=actor)
         QueryMessage.objects.create(query=query, action=QueryAction.RAISE, author=actor, text=text)

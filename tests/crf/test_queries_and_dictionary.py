@@ -80,6 +80,30 @@ def test_data_dictionary_json_csv_and_redcap(clients):
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert len(parsed) == len(rows) and parsed[0]["form"] == "baseline"
     redcap = clients["coordinator"].get("/api/v1/forms/", {"export": "redcap"}).content.decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(redcap)))
-    assert header[:4] == ["Variable / Field Name", "Form Name", "Section Header", "Field Type"]
+    redcap_rows = list(csv.DictReader(io.StringIO(redcap)))
+    assert list(redcap_rows[0])[:4] == ["Variable / Field Name", "Form Name", "Section Header", "Field Type"]
+    assert redcap_rows[0]["Variable / Field Name"] == "record_id"  # REDCap's record ID comes first
+    bmi = next(r for r in redcap_rows if r["Variable / Field Name"] == "baseline_bmi")
+    assert (bmi["Field Type"], bmi["Choices, Calculations, OR Slider Labels"]) == (
+        "calc",
+        "round([baseline_weight]/(([baseline_height]/100)^2),1)",
+    )
     assert clients["coordinator"].get("/api/v1/forms/", {"export": "xls"}).status_code == 400
+
+
+def test_queries_name_existing_values_and_block_locking(clients, participant, staff):
+    from crf.services import crf_lock
+
+    put(clients["coordinator"], participant, PROCEDURE)
+    for path in ("levels[ZZ].level", "levels[L1].nonsense", "levels[L1].level.deeper", "nope"):
+        assert raise_query(clients["monitor"], participant, field=path).status_code == 400, path
+    assert raise_query(clients["monitor"], participant, field="levels[L1].cement_volume").status_code == 201
+    record = DataQuery.objects.get().record
+    record.status = "signed"  # reach the lock step directly: the life cycle has its own tests
+    record.save(update_fields=["status"])
+    import pytest
+
+    from trial.errors import Conflict
+
+    with pytest.raises(Conflict, match="not closed"):
+        crf_lock(actor=staff["data_manager"], participant=participant, form_code="procedure")
