@@ -3,11 +3,24 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from trial.access import visible_sites
-from trial.selectors import history_for
+from trial.models.site import Role
+from trial.selectors import history_for, participant_list
 
 from .engine.definitions import form_definition
 from .engine.paths import flatten, group_keys
 from .models import DataQuery, FormRecord, QueryMessage, QueryStatus
+
+# Adjudicators judge outcomes blind to the predictors: the CRFs are closed to them.
+NOT_READING_CRFS = frozenset({Role.ADJUDICATOR})
+
+
+def crf_participants(*, user) -> QuerySet:
+    """Participants whose CRFs the user may read: their sites, but never as an adjudicator (blinded)."""
+    return (
+        participant_list(user=user)
+        .filter(site__in=visible_sites(user, without=NOT_READING_CRFS))
+        .select_related("screening__protocol_version")
+    )
 
 
 def form_grid(participant) -> dict[str, FormRecord]:
@@ -20,7 +33,7 @@ def form_grid(participant) -> dict[str, FormRecord]:
 
 def query_list(*, user) -> QuerySet:
     return (
-        DataQuery.objects.filter(record__participant__site__in=visible_sites(user))
+        DataQuery.objects.filter(record__participant__site__in=visible_sites(user, without=NOT_READING_CRFS))
         .select_related("record__participant__site", "raised_by")
         .prefetch_related(Prefetch("messages", queryset=QueryMessage.objects.select_related("author")))
         .order_by("-created_at", "-id")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trial.access import require_role_at
+from trial.access import require_role_at, roles_at
 from trial.audit import audit_context
 from trial.errors import Conflict, DomainError, Forbidden, InvalidInput, ReasonRequired
 from trial.models import Participant, ParticipantStatus
@@ -179,7 +179,7 @@ def crf_save(
     the same form cannot both win. Soft warnings open automatic queries in the same transaction.
     """
     form = form_for(participant, form_code)
-    require_role_at(actor, participant.site, ENTRY_ROLES, "enter data")
+    require_role_at(actor, participant.site, ENTRY_ROLES, "enter data", site_level=True)
     clean, findings = clean_data(form, data)
     if findings.errors:
         raise _invalid(findings, _("Some values cannot be saved."))
@@ -233,7 +233,16 @@ def _transition(
 ):
     """Common frame of a life-cycle step: role, row lock, version, allowed state. Yields the locked record."""
     form = form_for(participant, form_code)
-    require_role_at(actor, participant.site, roles, action)
+    # Entering data and signing as investigator need a role at this very site; monitors, data managers and
+    # the principal investigator act study-wide.
+    if roles is SIGNING_ROLES:
+        site_roles = roles_at(actor, participant.site, site_level=True)
+        if Role.INVESTIGATOR not in site_roles and Role.PRINCIPAL_INVESTIGATOR not in roles_at(
+            actor, participant.site
+        ):
+            raise Forbidden(_("Only an investigator of this site or the principal investigator may sign."))
+    else:
+        require_role_at(actor, participant.site, roles, action, site_level=roles is ENTRY_ROLES)
     record = _lock_record(participant, form_code)
     if record is None:
         raise Conflict(_("The form has not been started."), code="not_started")
@@ -288,6 +297,8 @@ def crf_verify(
             action="verified",
             allowed_from=(FormStatus.COMPLETE,),
         )
+        if record.updated_by_id == actor.pk:
+            raise Forbidden(_("You entered this data: another monitor must verify it."), code="own_entry")
         record.status, record.verified_by, record.verified_at = FormStatus.VERIFIED, actor, timezone.now()
         record.version += 1
         record.save(update_fields=["status", "verified_by", "verified_at", "version", "updated_at"])

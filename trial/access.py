@@ -11,13 +11,17 @@ def _roles(user) -> QuerySet:
     return StaffRole.objects.filter(user=user, active=True)
 
 
-def visible_sites(user) -> QuerySet:
-    """Sites whose research data the user may read: their own sites, or all sites of a study-wide role."""
+def visible_sites(user, *, without: frozenset[str] = frozenset()) -> QuerySet:
+    """Sites whose research data the user may read: their own sites, or all sites of a study-wide role.
+
+    `without` leaves out roles that do not open this kind of data (adjudicators do not read the CRFs: they
+    judge outcomes blind to the predictors).
+    """
     if not user.is_authenticated:
         return Site.objects.none()
     if user.is_superuser:
         return Site.objects.all()
-    roles = _roles(user)
+    roles = _roles(user).exclude(role__in=without)
     return Site.objects.filter(
         Q(pk__in=roles.filter(site__isnull=False).values("site"))
         | Q(study__in=roles.filter(site__isnull=True).values("study"))
@@ -50,16 +54,19 @@ def can_read_identity(user, site: Site) -> bool:
     return identity_sites(user).filter(pk=site.pk).exists()
 
 
-def roles_at(user, site: Site) -> set[str]:
-    """The user's active roles that apply at a site: those held there and the study-wide ones (one query)."""
-    return set(
-        _roles(user)
-        .filter(Q(site=site) | Q(site__isnull=True, study_id=site.study_id))
-        .values_list("role", flat=True)
-    )
+def roles_at(user, site: Site, *, site_level: bool = False) -> set[str]:
+    """The user's active roles that apply at a site: those held there and (unless `site_level`) the
+    study-wide ones. One query."""
+    where = Q(site=site) if site_level else Q(site=site) | Q(site__isnull=True, study_id=site.study_id)
+    return set(_roles(user).filter(where).values_list("role", flat=True))
 
 
-def require_role_at(user, site: Site, roles: frozenset[str] | set[str], action: str) -> None:
-    """Refuse (403) unless the user holds one of `roles` at the site; superusers are not exempt."""
-    if not roles_at(user, site) & set(roles):
+def require_role_at(
+    user, site: Site, roles: frozenset[str] | set[str], action: str, *, site_level: bool = False
+) -> None:
+    """Refuse (403) unless the user holds one of `roles` at the site; superusers are not exempt.
+
+    `site_level`: the role must be held at this very site (data entry), not study-wide.
+    """
+    if not roles_at(user, site, site_level=site_level) & set(roles):
         raise Forbidden(f"Your role does not allow you to {action} at site {site.code}.")

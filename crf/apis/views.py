@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial import selectors as trial_selectors
 from trial.audit import request_reason
 from trial.errors import InvalidInput
 
@@ -54,10 +53,7 @@ def expected_version(request) -> int | None:
 
 
 def participant_for(request, study_id: str):
-    return get_object_or_404(
-        trial_selectors.participant_list(user=request.user).select_related("screening__protocol_version"),
-        study_id=study_id,
-    )
+    return get_object_or_404(selectors.crf_participants(user=request.user), study_id=study_id)
 
 
 def form_answer(record: FormRecord | None, form_code: str, findings: Findings | None = None, *, status=200):

@@ -140,3 +140,36 @@ def test_checks_across_forms_run_again_when_the_form_they_read_changes(clients, 
         DataQuery.objects.filter(check_code="LEVEL_NOT_FRACTURED").values_list("field_path", flat=True)
     )
     assert flagged == {"levels[L1].level", "levels[T12].level"}
+
+
+def test_adjudicators_do_not_read_the_crfs(clients, participant, make_user, study):
+    from ..conftest import client_for
+
+    put(clients["coordinator"], participant, PROCEDURE | {"operative_time": 200})
+    adjudicator = client_for(make_user("adj", role="adjudicator", study=study))
+    assert adjudicator.get(form_url(participant)).status_code == 404
+    assert adjudicator.get("/api/v1/queries/").json()["count"] == 0
+
+
+def test_study_wide_coordinators_do_not_enter_data_and_monitors_do_not_verify_their_own(
+    clients, participant, make_user, study, site, staff
+):
+    from crf.services import crf_verify
+    from trial.errors import Forbidden
+
+    from ..conftest import client_for
+
+    roaming = client_for(make_user("roaming", role="coordinator", study=study))
+    assert put(roaming, participant, PROCEDURE).status_code == 403
+    both = make_user("both", role="monitor", study=study)
+    from trial.models import StaffRole
+
+    StaffRole.objects.create(user=both, study=study, site=site, role="coordinator")
+    put(client_for(both), participant, PROCEDURE)
+    clients["coordinator"].post(form_url(participant, step="complete"))
+    with pytest.raises(Forbidden, match="another monitor"):
+        crf_verify(actor=both, participant=participant, form_code="procedure")
+    assert (
+        crf_verify(actor=staff["monitor"], participant=participant, form_code="procedure").status
+        == "verified"
+    )
