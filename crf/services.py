@@ -40,6 +40,7 @@ ENTRY_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
 MONITOR_ROLES = frozenset({Role.MONITOR, Role.DATA_MANAGER})
 SIGNING_ROLES = frozenset({Role.INVESTIGATOR, Role.PRINCIPAL_INVESTIGATOR})
 LOCKING_ROLES = frozenset({Role.DATA_MANAGER})
+MONITOR_ONLY = frozenset({Role.MONITOR})
 EDITED_AFTER_COMPLETION = (FormStatus.COMPLETE, FormStatus.VERIFIED, FormStatus.SIGNED)
 
 
@@ -246,7 +247,8 @@ def _transition(
     record = _lock_record(participant, form_code)
     if record is None:
         raise Conflict(_("The form has not been started."), code="not_started")
-    if expected_version is not None:
+    # Verifying, signing and locking attest to the data the person saw: they must name its version (11.70).
+    if expected_version is not None or roles in (MONITOR_ONLY, SIGNING_ROLES, LOCKING_ROLES):
         _require_version(record, expected_version)
     if record.status not in allowed_from:
         raise Conflict(
@@ -293,7 +295,7 @@ def crf_verify(
             participant=participant,
             form_code=form_code,
             expected_version=expected_version,
-            roles=frozenset({Role.MONITOR}),
+            roles=MONITOR_ONLY,
             action="verified",
             allowed_from=(FormStatus.COMPLETE,),
         )

@@ -74,3 +74,15 @@ def put(client, participant, data, *, form="procedure", version=None, reason=Non
     if reason:
         headers["HTTP_X_CHANGE_REASON"] = reason
     return client.put(form_url(participant, form), {"data": data}, format="json", **headers)
+
+
+def act(client, participant, step, body=None, *, form="procedure", **headers):
+    """A life-cycle step as a client does it: read the form, then send its ETag back in If-Match."""
+    etag = client.get(form_url(participant, form)).get("ETag", '"0"')
+    return client.post(form_url(participant, form, step), body, format="json", HTTP_IF_MATCH=etag, **headers)
+
+
+def current_version(participant, form="procedure") -> int:
+    from crf.models import FormRecord
+
+    return FormRecord.objects.get(participant=participant, form_code=form).version

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from crf.models import DataQuery, FormRecord, Signature
 
 from ..factories import PASSWORD
-from .conftest import FRACTURES, PROCEDURE, form_url, put
+from .conftest import FRACTURES, PROCEDURE, act, form_url, put
 
 
 def test_full_life_cycle(clients, participant):
@@ -17,21 +17,16 @@ def test_full_life_cycle(clients, participant):
     saved = put(coordinator, participant, PROCEDURE)
     assert saved.status_code == 200, saved.json()
     assert (saved.json()["status"], saved["ETag"]) == ("draft", '"1"')
-    assert (
-        coordinator.post(form_url(participant, step="complete"), HTTP_IF_MATCH='"1"').json()["status"]
-        == "complete"
-    )
-    assert monitor.post(form_url(participant, step="verify")).json()["status"] == "verified"
-    signed = investigator.post(
-        form_url(participant, step="sign"), {"password": PASSWORD, "meaning": "approval"}, format="json"
-    )
+    assert act(coordinator, participant, "complete").json()["status"] == "complete"
+    assert act(monitor, participant, "verify").json()["status"] == "verified"
+    signed = act(investigator, participant, "sign", {"password": PASSWORD, "meaning": "approval"})
     assert signed.status_code == 201
     assert signed.json()["printed_name"] == "inv07" and signed.json()["valid"] is True
-    assert dm.post(form_url(participant, step="lock")).json()["status"] == "locked"
+    assert act(dm, participant, "lock").json()["status"] == "locked"
     locked_edit = put(coordinator, participant, PROCEDURE | {"operator": "Dr B"}, version=5, reason="typo")
     assert locked_edit.status_code == 409
-    assert dm.post(form_url(participant, step="unlock")).status_code == 400  # a reason is required
-    unlocked = dm.post(form_url(participant, step="unlock"), HTTP_X_CHANGE_REASON="Correct the operator")
+    assert act(dm, participant, "unlock").status_code == 400  # a reason is required
+    unlocked = act(dm, participant, "unlock", HTTP_X_CHANGE_REASON="Correct the operator")
     assert unlocked.json()["status"] == "signed"
 
 
@@ -39,11 +34,9 @@ def test_editing_a_signed_form_needs_a_reason_and_resets_verification_and_signat
     clients, staff, participant
 ):
     put(clients["coordinator"], participant, PROCEDURE)
-    clients["coordinator"].post(form_url(participant, step="complete"))
-    clients["monitor"].post(form_url(participant, step="verify"))
-    clients["investigator"].post(
-        form_url(participant, step="sign"), {"password": PASSWORD, "meaning": "approval"}, format="json"
-    )
+    act(clients["coordinator"], participant, "complete")
+    act(clients["monitor"], participant, "verify")
+    act(clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"})
     version = FormRecord.objects.get().version
     no_reason = put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr B"}, version=version)
     assert no_reason.status_code == 400 and "reason" in no_reason.json()
@@ -78,7 +71,7 @@ def test_stale_version_is_a_conflict_and_overwrites_nothing(clients, participant
 
 def test_complete_refuses_missing_fields_with_field_messages(clients, participant):
     put(clients["coordinator"], participant, {"procedure_date": "2026-01-08"})
-    response = clients["coordinator"].post(form_url(participant, step="complete"))
+    response = act(clients["coordinator"], participant, "complete")
     assert response.status_code == 400
     assert "technique" in response.json() and "levels" in response.json()
     assert FormRecord.objects.get().status == "draft"
@@ -110,48 +103,29 @@ def test_soft_warning_opens_one_query_that_closes_when_the_value_is_fixed(client
 )
 def test_roles_are_enforced(clients, participant, role, step, status):
     put(clients["coordinator"], participant, PROCEDURE)
-    clients["coordinator"].post(form_url(participant, step="complete"))
-    assert clients[role].post(form_url(participant, step=step)).status_code == status
+    act(clients["coordinator"], participant, "complete")
+    assert act(clients[role], participant, step).status_code == status
 
 
 def test_transitions_out_of_order_are_conflicts(clients, participant):
     put(clients["coordinator"], participant, PROCEDURE)
-    assert clients["monitor"].post(form_url(participant, step="verify")).status_code == 409  # still a draft
-    assert clients["data_manager"].post(form_url(participant, step="lock")).status_code == 409
-    assert (
-        clients["coordinator"].post(form_url(participant, "dxa", "complete")).status_code == 409
-    )  # not started
+    assert act(clients["monitor"], participant, "verify").status_code == 409  # still a draft
+    assert act(clients["data_manager"], participant, "lock").status_code == 409
+    assert act(clients["coordinator"], participant, "complete", form="dxa").status_code == 409  # not started
 
 
 def test_signing_needs_the_password_and_the_signer_role(clients, participant):
     put(clients["coordinator"], participant, PROCEDURE)
-    clients["coordinator"].post(form_url(participant, step="complete"))
-    clients["monitor"].post(form_url(participant, step="verify"))
-    url = form_url(participant, step="sign")
-    assert (
-        clients["investigator"]
-        .post(url, {"password": "wrong", "meaning": "approval"}, format="json")
-        .status_code
-        == 403
-    )
-    assert (
-        clients["investigator"]
-        .post(url, {"password": PASSWORD, "meaning": "liking"}, format="json")
-        .status_code
-        == 400
-    )
-    assert (
-        clients["coordinator"]
-        .post(url, {"password": PASSWORD, "meaning": "approval"}, format="json")
-        .status_code
-        == 403
-    )
-    assert (
-        clients["pi"]
-        .post(url, {"password": PASSWORD, "meaning": "responsibility"}, format="json")
-        .status_code
-        == 201
-    )
+    act(clients["coordinator"], participant, "complete")
+    act(clients["monitor"], participant, "verify")
+
+    def sign(role, password, meaning):
+        return act(clients[role], participant, "sign", {"password": password, "meaning": meaning}).status_code
+
+    assert sign("investigator", "wrong", "approval") == 403
+    assert sign("investigator", PASSWORD, "liking") == 400
+    assert sign("coordinator", PASSWORD, "approval") == 403
+    assert sign("pi", PASSWORD, "responsibility") == 201
     assert Signature.objects.get().record_version == FormRecord.objects.get().version
 
 
@@ -214,3 +188,16 @@ def test_saving_runs_a_fixed_number_of_queries(clients, participant, make_partic
     other = make_participant()
     count(other, levels("L1"))
     assert count(other, levels("T10", "T11", "L2"), version=1) == edit_one
+
+
+def test_attesting_steps_need_the_version_that_was_read(clients, participant):
+    """A monitor verifies, an investigator signs, a data manager locks what they saw: no If-Match, no step."""
+    put(clients["coordinator"], participant, PROCEDURE)
+    act(clients["coordinator"], participant, "complete")
+    assert clients["monitor"].post(form_url(participant, step="verify")).status_code == 428
+    put(
+        clients["coordinator"], participant, PROCEDURE | {"operator": "Dr Late"}, version=2, reason="late fix"
+    )
+    stale = clients["monitor"].post(form_url(participant, step="verify"), HTTP_IF_MATCH='"2"')
+    assert stale.status_code == 409  # the monitor read version 2; the form is now at 3
+    assert act(clients["monitor"], participant, "verify").status_code == 200

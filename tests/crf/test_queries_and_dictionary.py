@@ -6,7 +6,7 @@ import io
 from crf.models import DataQuery
 
 from ..conftest import client_for
-from .conftest import PROCEDURE, put
+from .conftest import PROCEDURE, current_version, put
 
 QUERIES = "/api/v1/queries/"
 
@@ -106,4 +106,9 @@ def test_queries_name_existing_values_and_block_locking(clients, participant, st
     from trial.errors import Conflict
 
     with pytest.raises(Conflict, match="not closed"):
-        crf_lock(actor=staff["data_manager"], participant=participant, form_code="procedure")
+        crf_lock(
+            actor=staff["data_manager"],
+            participant=participant,
+            form_code="procedure",
+            expected_version=current_version(participant),
+        )

@@ -14,7 +14,7 @@ from crf.models import DataQuery, FormRecord
 from crf.services import crf_save, query_step
 from trial.errors import Conflict
 
-from .conftest import FRACTURES, PROCEDURE, form_url, put
+from .conftest import FRACTURES, PROCEDURE, act, current_version, form_url, put
 
 QMRI = {
     "exam_date": "2026-01-09",
@@ -166,10 +166,20 @@ def test_study_wide_coordinators_do_not_enter_data_and_monitors_do_not_verify_th
 
     StaffRole.objects.create(user=both, study=study, site=site, role="coordinator")
     put(client_for(both), participant, PROCEDURE)
-    clients["coordinator"].post(form_url(participant, step="complete"))
+    act(clients["coordinator"], participant, "complete")
     with pytest.raises(Forbidden, match="another monitor"):
-        crf_verify(actor=both, participant=participant, form_code="procedure")
+        crf_verify(
+            actor=both,
+            participant=participant,
+            form_code="procedure",
+            expected_version=current_version(participant),
+        )
     assert (
-        crf_verify(actor=staff["monitor"], participant=participant, form_code="procedure").status
+        crf_verify(
+            actor=staff["monitor"],
+            participant=participant,
+            form_code="procedure",
+            expected_version=current_version(participant),
+        ).status
         == "verified"
     )

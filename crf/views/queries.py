@@ -1,0 +1,121 @@
+"""Data queries: the list over the user's sites, and raise / answer / close / reopen from the form page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from trial.errors import DomainError, Forbidden
+from trial.services.screening import site_today
+from trial.views.common import paginate
+
+from .. import selectors, services
+from ..engine.definitions import form_definition, text_in
+from ..forms_ui import QueryPageFilter, QueryRaiseForm, QueryStepForm, path_label
+from ..models import FormRecord
+from .common import form_or_404, participant_for, refusal
+from .entry import form_url
+from .page import render_form_page
+
+
+@login_required
+def query_list(request: HttpRequest) -> HttpResponse:
+    """Queries on the user's sites, newest first, 50 a page, with their age in days where the site is."""
+    filters = QueryPageFilter(request.GET, queryset=selectors.query_list(user=request.user), request=request)
+    page = paginate(request, filters.qs)
+    rows = []
+    for query in page.object_list:
+        participant = query.record.participant
+        form = form_definition(query.record.form_code)
+        with timezone.override(participant.site.time_zone):
+            age = services.query_age_days(query, site_today(participant.site))
+        thread = list(query.messages.all())
+        rows.append(
+            {
+                "query": query,
+                "participant": participant,
+                "form_title": text_in(form.title) if form else query.record.form_code,
+                "field_label": path_label(form, query.field_path),
+                "age": age,
+                "last": thread[-1] if thread else None,
+                "url": form_url(participant, query.record.form_code, f"q-{query.pk}"),
+            }
+        )
+    return render(request, "crf/query_list.html", {"form": filters.form, "page": page, "rows": rows})
+
+
+def _record_for(participant, form) -> FormRecord:
+    record = FormRecord.objects.filter(participant=participant, form_code=form.code).first()
+    if record is None:
+        raise Http404(_("This form has no data yet."))
+    return record
+
+
+@login_required
+@require_POST
+def query_raise(request: HttpRequest, study_id: str, form_code: str) -> HttpResponse:
+    """A monitor or data manager asks about one value of the form."""
+    participant = participant_for(request, study_id)
+    form = form_or_404(participant, form_code)
+    record = _record_for(participant, form)
+    raise_form = QueryRaiseForm(request.POST)
+    if not raise_form.is_valid():
+        return render_form_page(request, participant, form, raise_form=raise_form, status=400)
+    try:
+        query = services.query_raise(
+            actor=request.user,
+            record=record,
+            field_path=raise_form.cleaned_data["field_path"],
+            text=raise_form.cleaned_data["text"],
+        )
+    except Forbidden as error:
+        raise refusal("raise", error) from None
+    except DomainError as error:
+        # Said above the form too: a path that names no field has no box beside a field to show it in.
+        for message in error.field_errors.get("text", []):
+            raise_form.add_error("text", message)
+        return render_form_page(
+            request, participant, form, error=error, raise_form=raise_form, status=error.status_code
+        )
+    messages.success(request, _("Query raised on %(field)s.") % {"field": path_label(form, query.field_path)})
+    return redirect(form_url(participant, form.code, f"q-{query.pk}"))
+
+
+@login_required
+@require_POST
+def query_step(request: HttpRequest, study_id: str, form_code: str, pk: int) -> HttpResponse:
+    """Answer (coordinator, investigator), close or reopen (monitor, data manager), with a message."""
+    participant = participant_for(request, study_id)
+    form = form_or_404(participant, form_code)
+    query = selectors.query_list(user=request.user).filter(record__participant=participant, pk=pk).first()
+    if query is None or query.record.form_code != form.code:
+        raise Http404(_("No such query on this form."))
+    step_form = QueryStepForm(request.POST)
+    if not step_form.is_valid():
+        return render_form_page(
+            request, participant, form, step_form=step_form, step_query=query.pk, status=400
+        )
+    action = step_form.cleaned_data["action"]
+    try:
+        services.query_step(
+            actor=request.user, query=query, action=action, text=step_form.cleaned_data["text"]
+        )
+    except Forbidden as error:
+        raise refusal(action, error) from None
+    except DomainError as error:
+        for message in error.field_errors.get("text", []):
+            step_form.add_error("text", message)
+        return render_form_page(
+            request,
+            participant,
+            form,
+            error=error,
+            step_form=step_form,
+            step_query=query.pk,
+            status=error.status_code,
+        )
+    messages.success(request, _("The query thread is updated."))
+    return redirect(form_url(participant, form.code, f"q-{query.pk}"))
