@@ -326,6 +326,15 @@ def crf_sign(
         raise InvalidInput(
             _("Choose the meaning of the signature."), field_errors={"meaning": [_("Invalid.")]}
         )
+    printed_name = actor.get_full_name().strip()
+    if not printed_name:
+        raise InvalidInput(
+            _(
+                "Your account has no full name; a signature shows the signer's printed name (21 CFR 11.50). "
+                "Ask the data manager to add it."
+            ),
+            field_errors={"printed_name": [_("No full name on this account.")]},
+        )
     if not password or authenticate(username=actor.get_username(), password=password) is None:
         raise Forbidden(_("The password is not correct; the form was not signed."), code="bad_password")
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {meaning}"):
@@ -344,7 +353,7 @@ def crf_sign(
         return Signature.objects.create(
             record=record,
             signer=actor,
-            printed_name=actor.get_full_name() or actor.get_username(),
+            printed_name=printed_name,
             meaning=meaning,
             signed_at=now,
             record_version=record.version,

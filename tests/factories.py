@@ -15,6 +15,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.LazyAttribute(lambda user: user.username.title())  # printed on e-signatures
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

@@ -465,6 +465,16 @@ def demo_sites(study: Study) -> list[Site]:
     return sites
 
 
+DEMO_GIVEN = ("Wei", "Fang", "Jun", "Min", "Hua", "Lei", "Yan", "Qiang", "Ling", "Tao")
+DEMO_FAMILY = ("Li", "Wang", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou")
+
+
+def demo_person_name(username: str) -> tuple[str, str]:
+    """A synthetic full name for a demo account, printed on its e-signatures; the same for a username."""
+    digest = sum(ord(c) * (i + 1) for i, c in enumerate(username))
+    return DEMO_GIVEN[digest % len(DEMO_GIVEN)], f"{DEMO_FAMILY[digest // 7 % len(DEMO_FAMILY)]} (demo)"
+
+
 def demo_logins(sites: Sequence[Site]) -> list[DemoLogin]:
     """Who the demo users are: per site a coordinator and an investigator, study-wide roles, and an admin."""
     logins = []
@@ -503,8 +513,11 @@ def demo_staff(study: Study, sites: Sequence[Site]) -> dict[tuple[str, str], obj
         user = existing.get(login.username)
         if user is None:
             superuser = login.role == "superuser"
+            first_name, last_name = demo_person_name(login.username)
             user = user_model.objects.create(
                 **{user_model.USERNAME_FIELD: login.username},
+                first_name=first_name,
+                last_name=last_name,
                 password=password,
                 email=f"{login.username}@demo.invalid",
                 is_staff=superuser,

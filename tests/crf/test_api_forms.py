@@ -21,7 +21,7 @@ def test_full_life_cycle(clients, participant):
     assert act(monitor, participant, "verify").json()["status"] == "verified"
     signed = act(investigator, participant, "sign", {"password": PASSWORD, "meaning": "approval"})
     assert signed.status_code == 201
-    assert signed.json()["printed_name"] == "inv07" and signed.json()["valid"] is True
+    assert signed.json()["printed_name"] == "Test Inv07" and signed.json()["valid"] is True
     assert act(dm, participant, "lock").json()["status"] == "locked"
     locked_edit = put(coordinator, participant, PROCEDURE | {"operator": "Dr B"}, version=5, reason="typo")
     assert locked_edit.status_code == 409
@@ -201,3 +201,14 @@ def test_attesting_steps_need_the_version_that_was_read(clients, participant):
     stale = clients["monitor"].post(form_url(participant, step="verify"), HTTP_IF_MATCH='"2"')
     assert stale.status_code == 409  # the monitor read version 2; the form is now at 3
     assert act(clients["monitor"], participant, "verify").status_code == 200
+
+
+def test_no_signature_without_a_printed_name(clients, staff, participant):
+    put(clients["coordinator"], participant, PROCEDURE)
+    act(clients["coordinator"], participant, "complete")
+    act(clients["monitor"], participant, "verify")
+    staff["investigator"].first_name = staff["investigator"].last_name = ""
+    staff["investigator"].save(update_fields=["first_name", "last_name"])
+    refused = act(clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"})
+    assert refused.status_code == 400 and "printed_name" in refused.json()
+    assert not Signature.objects.exists()

@@ -340,7 +340,7 @@ def test_life_cycle_through_the_pages(staff, participant):
     assert FormRecord.objects.get().status == "verified"
 
     page = investigator.get(page_url(participant)).content.decode()
-    assert "Electronic signature" in page and 'data-role="printed-name">inv07<' in page
+    assert "Electronic signature" in page and 'data-role="printed-name">Test Inv07<' in page
     assert "I take responsibility for the data in this form" in page
     signed = investigator.post(
         page_url(participant, step="sign"),
@@ -348,10 +348,10 @@ def test_life_cycle_through_the_pages(staff, participant):
         follow=True,
     )
     html = signed.content.decode()
-    assert "Signed by inv07" in html and 'data-valid="true"' in html
+    assert "Signed by Test Inv07" in html and 'data-valid="true"' in html
     signature = Signature.objects.get()
     assert (signature.printed_name, signature.meaning, signature.record_version) == (
-        "inv07",
+        "Test Inv07",
         "responsibility",
         4,
     )
@@ -593,7 +593,7 @@ def test_study_wide_staff_do_not_enter_data_and_the_pi_signs(staff, clients, par
         page_url(participant, step="sign"),
         {"version": "3", "sign-meaning": "review", "sign-password": PASSWORD},
     )
-    assert signed.status_code == 302 and Signature.objects.get().printed_name == "pi"
+    assert signed.status_code == 302 and Signature.objects.get().printed_name == "Test Pi"
 
 
 # --- site scoping ---------------------------------------------------------------------------------------
