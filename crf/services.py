@@ -8,9 +8,11 @@ reason.
 import datetime
 import hashlib
 import json
+import logging
 import re
 
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +37,8 @@ from .models import (
     Signature,
     SignatureMeaning,
 )
+
+logger = logging.getLogger(__name__)
 
 ENTRY_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
 MONITOR_ROLES = frozenset({Role.MONITOR, Role.DATA_MANAGER})
@@ -311,6 +315,31 @@ def data_fingerprint(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+SIGNING_ATTEMPTS = 5  # wrong passwords allowed before signing is refused for a while (21 CFR 11.300(d))
+SIGNING_LOCKOUT_SECONDS = 15 * 60
+
+
+def _attempts_key(actor) -> str:
+    return f"crf:sign-failures:{actor.pk}:{actor.date_joined.timestamp():.0f}"
+
+
+def _refuse_if_locked_out(actor) -> None:
+    if (cache.get(_attempts_key(actor)) or 0) >= SIGNING_ATTEMPTS:
+        raise Forbidden(
+            _("Too many wrong passwords: signing is blocked for %(minutes)s minutes.")
+            % {"minutes": SIGNING_LOCKOUT_SECONDS // 60},
+            code="signing_locked_out",
+        )
+
+
+def _count_failed_signature(actor) -> None:
+    """Count a wrong signing password (kept in Redis for the lock-out window) and log it without identity."""
+    key = _attempts_key(actor)
+    cache.add(key, 0, SIGNING_LOCKOUT_SECONDS)
+    failures = cache.incr(key)
+    logger.warning("e-signature refused: wrong password for user id %s (failure %s)", actor.pk, failures)
+
+
 def crf_sign(
     *,
     actor,
@@ -335,7 +364,9 @@ def crf_sign(
             ),
             field_errors={"printed_name": [_("No full name on this account.")]},
         )
+    _refuse_if_locked_out(actor)
     if not password or authenticate(username=actor.get_username(), password=password) is None:
+        _count_failed_signature(actor)
         raise Forbidden(_("The password is not correct; the form was not signed."), code="bad_password")
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {meaning}"):
         _form, record = _transition(

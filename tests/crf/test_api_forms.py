@@ -212,3 +212,23 @@ def test_no_signature_without_a_printed_name(clients, staff, participant):
     refused = act(clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"})
     assert refused.status_code == 400 and "printed_name" in refused.json()
     assert not Signature.objects.exists()
+
+
+def test_wrong_signing_passwords_lock_signing_for_a_while(clients, staff, participant):
+    from django.core.cache import cache
+
+    from crf.services import SIGNING_ATTEMPTS, _attempts_key
+
+    cache.delete(_attempts_key(staff["investigator"]))
+    put(clients["coordinator"], participant, PROCEDURE)
+    act(clients["coordinator"], participant, "complete")
+    act(clients["monitor"], participant, "verify")
+    for _ in range(SIGNING_ATTEMPTS):
+        wrong = act(
+            clients["investigator"], participant, "sign", {"password": "guess", "meaning": "approval"}
+        )
+        assert wrong.json()["code"] == "bad_password"
+    blocked = act(clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"})
+    assert blocked.status_code == 403 and blocked.json()["code"] == "signing_locked_out"
+    assert not Signature.objects.exists()
+    cache.delete(_attempts_key(staff["investigator"]))
