@@ -35,6 +35,7 @@ def query_list(*, user) -> QuerySet:
     return (
         DataQuery.objects.filter(record__participant__site__in=visible_sites(user, without=NOT_READING_CRFS))
         .select_related("record__participant__site", "raised_by")
+        .defer("record__data")  # the form's whole data, which a query list never shows
         .prefetch_related(Prefetch("messages", queryset=QueryMessage.objects.select_related("author")))
         .order_by("-created_at", "-id")
     )

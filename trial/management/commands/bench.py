@@ -1,8 +1,10 @@
 """Benchmark: seed a study with synthetic data of growing size and time the main endpoints and pages.
 
-Run it on a throwaway database only (`make bench`): it writes tens of thousands of rows that cannot be
+Run it on a throwaway database only (`make bench`): it writes hundreds of thousands of rows that cannot be
 deleted (screenings are protected and the audit tables are append-only). Sizes are reached by topping up
-one study, e.g. 560 participants, then 55,440 more for 56,000.
+one study, e.g. 560 participants, then 55,440 more for 56,000, each with its CRFs (crf.demo). The CRF rows
+use one participant of the coordinator's site, the same at every size, so the table can compare each
+endpoint's median with its figure at the first size (the issue's target: within 1.5x at 56,000).
 """
 
 import datetime
@@ -12,6 +14,7 @@ import logging
 import math
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -21,11 +24,29 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from crf.demo import crf_seed
+from crf.models import FormStatus
 from trial.demo import criteria_specs, demo_logins, demo_seed
-from trial.models import Participant, Role, Study
+from trial.models import Participant, ParticipantStatus, Role, Study
 
 HOST = "127.0.0.1"  # in the default ALLOWED_HOSTS, unlike the test client's "testserver"
 USERS = ("coordinator", "monitor")
+TARGET_RATIO = 1.5  # the participant page and list at the largest size, against the first size
+EDITED_FORM = "procedure"
+CHANGE_REASON = "benchmark: operative time re-entered"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    url: str
+    body: dict | None = None
+    users: tuple[str, ...] = USERS
+    target: bool = False  # held to TARGET_RATIO
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.url}"
 
 
 class Command(BaseCommand):
@@ -76,14 +97,22 @@ class Command(BaseCommand):
                     "seconds": round(seconds, 2),
                 }
             )
-            self.stdout.write(
-                f"size {size}: seeded {result.participants} participants and "
-                f"{result.screenings} screenings in {seconds:.1f} s"
-            )
             # The seeder's plan (one object per row) would stay alive while we measure, and the garbage
             # collector would walk it on every request: a web worker never holds it, so neither do we.
             del result
             gc.collect()
+            started = time.perf_counter()
+            crf = crf_seed(study=found, seed=seed + i)
+            seeding[-1] |= {
+                "crf_forms_added": sum(crf.records.values()),
+                "crf_queries_added": sum(crf.queries.values()),
+                "crf_seconds": round(time.perf_counter() - started, 2),
+            }
+            self.stdout.write(
+                f"size {size}: seeded {seeding[-1]['participants_added']} participants and "
+                f"{seeding[-1]['screenings_added']} screenings in {seconds:.1f} s, "
+                f"{seeding[-1]['crf_forms_added']} CRF forms in {seeding[-1]['crf_seconds']:.1f} s"
+            )
             # Measure the steady state autovacuum would reach after a bulk load: fresh statistics and a
             # visibility map (index-only COUNTs), not the minute right after 70,000 inserts.
             with connection.cursor() as cursor:
@@ -108,7 +137,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"written {output}")
 
-    def _endpoints(self, study: Study) -> list[tuple[str, str, dict | None]]:
+    def _endpoints(self, study: Study) -> list[Endpoint]:
         site = study.sites.order_by("code").first()
         criteria = criteria_specs(study.current_version)
         answers = {c.code: c.kind == "inclusion" for c in criteria if not c.computed}
@@ -119,15 +148,44 @@ class Command(BaseCommand):
             "fracture_levels": ["L1"],
             "answers": answers,
         }
-        return [
-            ("GET", "/api/v1/screenings/", None),
-            ("GET", "/api/v1/participants/", None),
-            ("GET", f"/api/v1/studies/{study.code}/", None),
-            ("POST", f"/api/v1/studies/{study.code}/eligibility/", verdict_input),
-            ("GET", "/", None),
-            ("GET", "/screenings/", None),
-            ("GET", "/participants/", None),
+        endpoints = [
+            Endpoint("GET", "/api/v1/screenings/"),
+            Endpoint("GET", "/api/v1/participants/", target=True),
+            Endpoint("GET", f"/api/v1/studies/{study.code}/"),
+            Endpoint("POST", f"/api/v1/studies/{study.code}/eligibility/", verdict_input),
+            Endpoint("GET", "/"),
+            Endpoint("GET", "/screenings/"),
+            Endpoint("GET", "/participants/", target=True),
         ]
+        participant = self._participant(site)
+        if participant is None:
+            self.stdout.write(f"no participant of site {site.code} with an editable {EDITED_FORM} form yet")
+            return endpoints
+        forms = f"/api/v1/participants/{participant.study_id}/forms/"
+        return [
+            *endpoints,
+            Endpoint("GET", f"/participants/{participant.study_id}/", target=True),
+            Endpoint("GET", forms),
+            Endpoint("GET", f"{forms}{EDITED_FORM}/"),
+            Endpoint("PUT", f"{forms}{EDITED_FORM}/", users=("coordinator",)),
+            Endpoint("GET", "/api/v1/queries/"),
+            Endpoint("GET", f"/participants/{participant.study_id}/forms/", target=True),
+            Endpoint("GET", "/queries/"),
+        ]
+
+    def _participant(self, site) -> Participant | None:
+        """An enrolled participant of the site whose procedure form is there and not locked: the earliest
+        study ID, so that every size measures the same one (topping up adds later study IDs)."""
+        return (
+            Participant.objects.filter(
+                site=site,
+                status=ParticipantStatus.ENROLLED,
+                forms__form_code=EDITED_FORM,
+                forms__status__in=[s for s in FormStatus.values if s != FormStatus.LOCKED],
+            )
+            .order_by("study_id")
+            .first()
+        )
 
     def _measure(self, study: Study, size: int, requests: int) -> list[dict]:
         # The first site's coordinator (site-scoped) and the study-wide monitor.
@@ -143,23 +201,23 @@ class Command(BaseCommand):
         request_log = logging.getLogger("django.request")
         level, request_log.level = request_log.level, logging.CRITICAL
         try:
-            for method, url, body in self._endpoints(study):
-                for role in USERS:
-                    rows.append(self._time_one(logins[role], role, size, method, url, body, requests))
+            for endpoint in self._endpoints(study):
+                for role in endpoint.users:
+                    rows.append(self._time_one(logins[role], role, size, endpoint, requests))
         finally:
             request_log.level = level
         return rows
 
-    def _time_one(self, user, role: str, size: int, method: str, url: str, body, requests: int) -> dict:
+    def _time_one(self, user, role: str, size: int, endpoint: Endpoint, requests: int) -> dict:
         client = Client(HTTP_HOST=HOST, raise_request_exception=False)
         client.force_login(user)
+        call = (
+            self._form_put(client, endpoint.url)
+            if endpoint.method == "PUT"
+            else self._request(client, endpoint)
+        )
 
-        def call():
-            if method == "POST":
-                return client.post(url, data=json.dumps(body), content_type="application/json")
-            return client.get(url)
-
-        row = {"size": size, "endpoint": f"{method} {url}", "user": role}
+        row = {"size": size, "endpoint": endpoint.label, "user": role, "target": endpoint.target}
         with CaptureQueriesContext(connection) as queries:  # a warm-up request, also counting its queries
             response = call()
         row.update(status=response.status_code, queries=len(queries))
@@ -187,21 +245,76 @@ class Command(BaseCommand):
             "note": note,
         }
 
+    @staticmethod
+    def _request(client: Client, endpoint: Endpoint):
+        def call():
+            if endpoint.method == "POST":
+                return client.post(
+                    endpoint.url, data=json.dumps(endpoint.body), content_type="application/json"
+                )
+            return client.get(endpoint.url)
+
+        return call
+
+    @staticmethod
+    def _form_put(client: Client, url: str):
+        """Saves that each change the data: the operative time alternates between two values, with If-Match
+        from the last answer's ETag and a reason (the form may be complete or signed)."""
+        read = client.get(url)
+        if read.status_code != 200:
+            return lambda: read
+        data = read.json()["data"]
+        minutes = data.get("operative_time", 30)
+        payloads = [{**data, "operative_time": minutes + 1 if minutes < 170 else minutes - 1}, data]
+        state = {"etag": read["ETag"], "count": 0}
+
+        def call():
+            payload = payloads[state["count"] % 2]
+            state["count"] += 1
+            response = client.put(
+                url,
+                data=json.dumps({"data": payload}),
+                content_type="application/json",
+                HTTP_IF_MATCH=state["etag"],
+                HTTP_X_CHANGE_REASON=CHANGE_REASON,
+            )
+            state["etag"] = response.get("ETag", state["etag"])
+            return response
+
+        return call
+
     def _print_table(self, seeding: list[dict], rows: list[dict]) -> None:
-        self.stdout.write("\n size    seeding (participants / screenings added)        seconds")
+        self.stdout.write(
+            "\n size    seeding (participants / screenings added)        seconds   CRF forms added   seconds"
+        )
         for entry in seeding:
             self.stdout.write(
                 f" {entry['size']:>6}  {entry['participants_added']:>6} / "
                 f"{entry['screenings_added']:<6}{'':>33}{entry['seconds']:>8.1f}"
+                f"   {entry['crf_forms_added']:>15} {entry['crf_seconds']:>9.1f}"
             )
+        # Each endpoint's median against its median at the first size (the same participant at each size).
+        first = {}
+        for row in rows:
+            first.setdefault((row["endpoint"], row["user"]), row)
+        for row in rows:
+            base = first[(row["endpoint"], row["user"])]
+            ratio = None
+            if row is not base and row["median_ms"] and base["median_ms"]:
+                ratio = round(row["median_ms"] / base["median_ms"], 2)
+            row["ratio"] = ratio
+            if ratio is not None and row.get("target"):
+                verdict = "within" if ratio <= TARGET_RATIO else "OVER"
+                row["note"] = f"{verdict} the {TARGET_RATIO}x target {row['note']}".strip()
         self.stdout.write(
-            f"\n {'size':>6}  {'endpoint':<46} {'user':<12} {'status':>6} {'median ms':>10} "
-            f"{'p95 ms':>8} {'queries':>8}  note"
+            f"\n {'size':>6}  {'endpoint':<54} {'user':<12} {'status':>6} {'median ms':>10} "
+            f"{'p95 ms':>8} {'queries':>8} {'ratio':>6}  note"
         )
         for row in rows:
             median = "-" if row["median_ms"] is None else f"{row['median_ms']:.1f}"
             p95 = "-" if row["p95_ms"] is None else f"{row['p95_ms']:.1f}"
+            ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
             self.stdout.write(
-                f" {row['size']:>6}  {row['endpoint']:<46} {row['user']:<12} "
-                f"{row['status']:>6} {median:>10} {p95:>8} {row['queries']:>8}  {row['note']}"
+                f" {row['size']:>6}  {row['endpoint']:<54} {row['user']:<12} "
+                f"{row['status']:>6} {median:>10} {p95:>8} {row['queries']:>8} {ratio:>6}  {row['note']}"
             )

@@ -1,18 +1,21 @@
-"""Seed a study with a synthetic screening log, enrollment and demo logins (idempotent)."""
+"""Seed a study with a synthetic screening log, enrollment, CRFs and demo logins (idempotent)."""
 
 import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from crf.demo import crf_seed, crf_summary
+from crf.models import FormStatus, QueryStatus
 from trial.demo import DEMO_PASSWORD, demo_logins, demo_seed
 from trial.models import Outcome, Study
 
 
 class Command(BaseCommand):
     help = (
-        "Seed synthetic demo data: N enrolled participants with their screening log, three sites and "
-        "demo logins. Does nothing when the study already has screenings."
+        "Seed synthetic demo data: N enrolled participants with their screening log, their CRFs, three "
+        "sites and demo logins. Adds no screening when the study already has screenings, and no CRF to a "
+        "participant who already has one."
     )
 
     def add_arguments(self, parser):
@@ -50,7 +53,28 @@ class Command(BaseCommand):
                     f"in {time.perf_counter() - started:.1f} s (seed {seed})."
                 )
             )
+        started = time.perf_counter()
+        crf = crf_seed(study=found, seed=seed)
+        self.stdout.write(self._crf_line(found, crf, time.perf_counter() - started))
         self._print_logins(found)
+
+    def _crf_line(self, study: Study, added, seconds: float) -> str:
+        summary = crf_summary(study=study)
+        records, queries = summary["records"], summary["queries"]
+        by_status = ", ".join(
+            f"{status} {records[status]:,}" for status in FormStatus.values if records[status]
+        )
+        done = (
+            f"added {sum(added.records.values()):,} forms for {added.participants:,} participants "
+            f"in {seconds:.1f} s"
+            if added.participants
+            else "nothing to add"
+        )
+        return (
+            f"{study.code} CRFs: {done}; {sum(records.values()):,} forms ({by_status or 'none'}), "
+            f"{sum(queries.values()):,} data queries ({queries[QueryStatus.OPEN]:,} open, "
+            f"{queries[QueryStatus.ANSWERED]:,} answered)."
+        )
 
     def _print_logins(self, study: Study) -> None:
         sites = study.sites.filter(active=True).order_by("code")
