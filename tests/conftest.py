@@ -10,6 +10,7 @@ from trial.models import Role, Site, Study
 from trial.services import participant_enroll, screening_create
 from trial.services.protocols import protocol_load_file
 
+from .browser import page, plain_static_names  # noqa: F401 -- the browser tests' fixtures
 from .factories import StaffRoleFactory, UserFactory
 
 ALL_NO = {"EXC1": False, "EXC2": False, "EXC3": False}
