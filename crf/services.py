@@ -234,7 +234,7 @@ def _transition(
     roles,
     action: str,
     allowed_from: tuple[str, ...],
-    reason: str = "",
+    attests: bool = False,
 ):
     """Common frame of a life-cycle step: role, row lock, version, allowed state. Yields the locked record."""
     form = form_for(participant, form_code)
@@ -251,8 +251,8 @@ def _transition(
     record = _lock_record(participant, form_code)
     if record is None:
         raise Conflict(_("The form has not been started."), code="not_started")
-    # Verifying, signing and locking attest to the data the person saw: they must name its version (11.70).
-    if expected_version is not None or roles in (MONITOR_ONLY, SIGNING_ROLES, LOCKING_ROLES):
+    # A step that attests to the data the person saw (verify, sign, lock) must name its version (11.70).
+    if expected_version is not None or attests:
         _require_version(record, expected_version)
     if record.status not in allowed_from:
         raise Conflict(
@@ -301,6 +301,7 @@ def crf_verify(
             expected_version=expected_version,
             roles=MONITOR_ONLY,
             action="verified",
+            attests=True,
             allowed_from=(FormStatus.COMPLETE,),
         )
         if record.updated_by_id == actor.pk:
@@ -376,6 +377,7 @@ def crf_sign(
             expected_version=expected_version,
             roles=SIGNING_ROLES,
             action="signed",
+            attests=True,
             allowed_from=(FormStatus.VERIFIED,),
         )
         now = timezone.now()
@@ -403,6 +405,7 @@ def crf_lock(
             expected_version=expected_version,
             roles=LOCKING_ROLES,
             action="locked",
+            attests=True,
             allowed_from=(FormStatus.SIGNED,),
         )
         if record.queries.exclude(status=QueryStatus.CLOSED).exists():
@@ -432,6 +435,7 @@ def crf_unlock(
             expected_version=expected_version,
             roles=LOCKING_ROLES,
             action="unlocked",
+            attests=True,
             allowed_from=(FormStatus.LOCKED,),
         )
         record.status, record.locked_by, record.locked_at = FormStatus.SIGNED, None, None
