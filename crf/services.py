@@ -215,7 +215,15 @@ def crf_save(
         record.save()
         _sync_auto_queries(record, findings.warnings, form)
         _recheck_dependents(participant, form_code, {**forms, form_code: clean})
+        _after_write(record, form, actor)
         return record, findings
+
+
+def _after_write(record: FormRecord, form: FormDef, actor) -> None:
+    """Follow-up reacts in the same transaction: visits from anchor forms, adjudication cases from MRIs."""
+    from followup.hooks import record_written  # followup builds on crf: imported late to avoid a cycle
+
+    record_written(record=record, form=form, actor=actor)
 
 
 def _reopen(record: FormRecord, *, complete: bool) -> None:
@@ -286,6 +294,7 @@ def crf_complete(
             record.version + 1,
         )
         record.save(update_fields=["status", "completed_at", "version", "updated_at"])
+        _after_write(record, form, actor)
         return record
 
 

@@ -161,6 +161,12 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.StatusChangeIn, responses=s.ParticipantOut)
     @action(detail=True, methods=["post"])
+    def died(self, request, study_id=None):
+        """Record a death (final): the remaining visits become not applicable."""
+        return self._set_status(request, ParticipantStatus.DIED)
+
+    @extend_schema(request=s.StatusChangeIn, responses=s.ParticipantOut)
+    @action(detail=True, methods=["post"])
     def reinstate(self, request, study_id=None):
         """A participant lost to follow-up turned up again. Withdrawal is final and cannot be undone."""
         return self._set_status(request, ParticipantStatus.ENROLLED)

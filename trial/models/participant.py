@@ -11,6 +11,7 @@ class ParticipantStatus(models.TextChoices):
     ENROLLED = "enrolled", _("enrolled")
     WITHDRAWN = "withdrawn", _("withdrawn")
     LOST_TO_FOLLOW_UP = "lost_to_follow_up", _("lost to follow-up")
+    DIED = "died", _("died")
 
 
 @audited()

@@ -117,15 +117,33 @@ def participant_enroll(
         if screening.not_enrolled_reason:  # the patient changed their mind: enrollment supersedes the reason
             screening.not_enrolled_reason = ""
             screening.save(update_fields=["not_enrolled_reason", "updated_at"])
+        _follow_up(participant, actor)
         return participant
 
 
+def _follow_up(participant: Participant, actor) -> None:
+    """Visits follow enrollment and status changes, in the same transaction."""
+    from followup.hooks import participant_status_changed  # followup builds on trial: imported late
+
+    participant_status_changed(participant=participant, actor=actor)
+
+
 # Which status may follow which. Withdrawal is final: coming back would need new consent, so a new
-# enrollment. A participant lost to follow-up who turns up again is reinstated.
+# enrollment. A participant lost to follow-up who turns up again is reinstated. Death is final too, and is
+# recorded apart from withdrawal because it is a competing risk for re-fracture, not censoring.
 STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    ParticipantStatus.ENROLLED: (ParticipantStatus.WITHDRAWN, ParticipantStatus.LOST_TO_FOLLOW_UP),
-    ParticipantStatus.LOST_TO_FOLLOW_UP: (ParticipantStatus.ENROLLED, ParticipantStatus.WITHDRAWN),
+    ParticipantStatus.ENROLLED: (
+        ParticipantStatus.WITHDRAWN,
+        ParticipantStatus.LOST_TO_FOLLOW_UP,
+        ParticipantStatus.DIED,
+    ),
+    ParticipantStatus.LOST_TO_FOLLOW_UP: (
+        ParticipantStatus.ENROLLED,
+        ParticipantStatus.WITHDRAWN,
+        ParticipantStatus.DIED,
+    ),
     ParticipantStatus.WITHDRAWN: (),
+    ParticipantStatus.DIED: (),
 }
 
 
@@ -168,6 +186,7 @@ def participant_set_status(*, actor, participant: Participant, status: str, date
         participant.status, participant.status_date = status, date
         participant.status_reason = reason.strip()
         participant.save(update_fields=["status", "status_date", "status_reason"])
+        _follow_up(participant, actor)
         return participant
 
 

@@ -1,0 +1,234 @@
+"""Follow-up: scheduled and unscheduled visits, patient-reported questionnaires, patient links, and the
+re-fracture adjudication cases that a follow-up MRI opens.
+
+A visit's stored `state` is what people decided (pending, completed, missed, not applicable); whether a
+pending visit is upcoming, open or overdue depends on today's date at the site, so it is computed
+(`visit_status`), never stored and never stale.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
+
+
+class VisitKind(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    UNSCHEDULED = "unscheduled", _("unscheduled")
+
+
+class VisitState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    COMPLETED = "completed", _("completed")
+    MISSED = "missed", _("missed")
+    NOT_APPLICABLE = "not_applicable", _("not applicable")
+
+
+class VisitStatus(models.TextChoices):
+    """What a coordinator sees: the stored state, with pending split by the window and the site's today."""
+
+    UPCOMING = "upcoming", _("upcoming")
+    OPEN = "open", _("open")
+    OVERDUE = "overdue", _("overdue")
+    COMPLETED = "completed", _("completed")
+    MISSED = "missed", _("missed")
+    NOT_APPLICABLE = "not_applicable", _("not applicable")
+
+
+@audited()
+class Visit(models.Model):
+    """One expected (or unscheduled) contact with a participant, with its window in site-local dates."""
+
+    participant = models.ForeignKey("trial.Participant", on_delete=models.PROTECT, related_name="visits")
+    code = models.CharField(_("visit"), max_length=16)
+    label = models.JSONField(_("label"), default=dict)  # {"en": ..., "zh-hans": ...} from the protocol
+    kind = models.CharField(_("kind"), max_length=16, choices=VisitKind.choices, default=VisitKind.SCHEDULED)
+    sequence = models.PositiveIntegerField(_("order"))
+    anchor = models.CharField(_("anchor"), max_length=32, blank=True)
+    day = models.IntegerField(_("day"), null=True, blank=True)  # days after the anchor date
+    target_date = models.DateField(_("target date"))
+    window_open = models.DateField(_("window opens"))
+    window_close = models.DateField(_("window closes"))
+    forms = models.JSONField(_("forms"), default=list)  # CRF form codes collected at this visit
+    questionnaires = models.JSONField(_("questionnaires"), default=list)  # instrument codes: odi, vas
+    state = models.CharField(
+        _("state"), max_length=16, choices=VisitState.choices, default=VisitState.PENDING
+    )
+    visit_date = models.DateField(_("visit date"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)  # why missed / not applicable / unscheduled
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("visit")
+        ordering = ["participant_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "code"], name="visit_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(window_open__lte=models.F("target_date"))
+                & models.Q(target_date__lte=models.F("window_close")),
+                name="visit_window_around_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "window_close"]),
+            models.Index(fields=["state", "window_open"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}/{self.code}"
+
+
+class Instrument(models.TextChoices):
+    ODI = "odi", _("Oswestry Disability Index")
+    VAS = "vas", _("Pain visual analogue scale")
+
+
+class ResponseSource(models.TextChoices):
+    PATIENT = "patient", _("patient (own device)")
+    INTERVIEW = "interview", _("interview")
+    PAPER = "paper", _("paper form")
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "draft", _("in progress")
+    FINAL = "final", _("submitted")
+
+
+@audited()
+class QuestionnaireResponse(models.Model):
+    """One answered (or partly answered) questionnaire. The score is computed on every save, never typed."""
+
+    participant = models.ForeignKey(
+        "trial.Participant", on_delete=models.PROTECT, related_name="questionnaires"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="questionnaire_responses"
+    )
+    instrument = models.CharField(_("instrument"), max_length=16, choices=Instrument.choices)
+    instrument_version = models.CharField(_("instrument version"), max_length=16)
+    source = models.CharField(_("source"), max_length=16, choices=ResponseSource.choices)
+    language = models.CharField(_("language"), max_length=8, default="zh-hans")
+    answers = models.JSONField(_("answers"), default=dict)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
+    band = models.CharField(_("band"), max_length=16, blank=True)
+    answered = models.PositiveSmallIntegerField(_("items answered"), default=0)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT
+    )
+    completed_on = models.DateField(_("date answered"), null=True, blank=True)
+    entered_by = models.ForeignKey(  # null when the patient answered through a link
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("questionnaire response")
+        ordering = ["participant_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "visit", "instrument"],
+                nulls_distinct=False,
+                name="questionnaire_once_per_visit",
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "instrument", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}/{self.instrument}/{self.visit_id}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class PatientLink(models.Model):
+    """A single-use, expiring link that lets a patient answer one questionnaire without logging in.
+
+    The URL carries a signed token naming `key`; the key is random (128 bits) and stored only as its SHA-256,
+    so a database reader cannot rebuild a live link. Used once submitted, dead once expired or revoked.
+    """
+
+    response = models.ForeignKey(QuestionnaireResponse, on_delete=models.PROTECT, related_name="links")
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    language = models.CharField(_("language"), max_length=8)
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("patient link")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"link {self.pk} for response {self.response_id}"
+
+
+class InstrumentText(models.Model):
+    """A site's licensed wording of an instrument in one language, loaded from its own file."""
+
+    instrument = models.CharField(_("instrument"), max_length=16, choices=Instrument.choices)
+    instrument_version = models.CharField(_("instrument version"), max_length=16)
+    language = models.CharField(_("language"), max_length=8)
+    content = models.JSONField(_("content"))
+    source_sha256 = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("instrument text")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "instrument_version", "language"], name="instrument_text_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.instrument_version} {self.language}"
+
+
+class FractureLocation(models.TextChoices):
+    ADJACENT = "adjacent", _("adjacent (within one level of a treated level)")
+    REMOTE = "remote", _("remote")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("awaiting adjudication")
+    CANCELLED = "cancelled", _("cancelled (the MRI no longer reports it)")
+
+
+@audited()
+class AdjudicationCase(models.Model):
+    """A reported new fracture at a non-operated level, awaiting blinded adjudication (a later issue)."""
+
+    participant = models.ForeignKey(
+        "trial.Participant", on_delete=models.PROTECT, related_name="adjudication_cases"
+    )
+    record = models.ForeignKey("crf.FormRecord", on_delete=models.PROTECT, related_name="adjudication_cases")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    level = models.CharField(_("level"), max_length=4)
+    location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices)
+    exam_date = models.DateField(_("MRI date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("adjudication case")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "level"], name="adjudication_case_per_level"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.level} {self.location}"
