@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("crf.urls")),
+    path("", include("followup.urls")),
     path("", include("trial.urls")),
 ]

@@ -1,0 +1,5 @@
+"""Follow-up API URLs under /api/v1/: visits, questionnaires and instrument scoring, adjudication cases."""
+
+from . import adjudication, questionnaires, visits
+
+urlpatterns = visits.urlpatterns + questionnaires.urlpatterns + adjudication.urlpatterns
