@@ -171,6 +171,12 @@ SPECTACULAR_SETTINGS = {
 # Protocol files shipped with the code; `load_protocols` reads every *.yaml here.
 PROTOCOL_DIR = BASE_DIR / "trial" / "protocols"
 
+# ODI 2.1a: how many of the ten sections may be unanswered and still give a score (domain.md: at most 1).
+ODI_MAX_MISSING = env.int("ODI_MAX_MISSING", default=1)
+
+# Patient questionnaire links (ePRO): days a new link stays valid; the service caps it at 60 days.
+EPRO_LINK_DAYS = env.int("EPRO_LINK_DAYS", default=14)
+
 # Identifying data is cleansed from error reports like a password (trial/privacy.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "trial.privacy.IdentityReporterFilter"
 

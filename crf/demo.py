@@ -1046,6 +1046,7 @@ def _insert_sql(model, columns: tuple[str, ...]) -> str:
         joins = (
             f" JOIN {quote(FormRecord._meta.db_table)} fr"
             " ON fr.participant_id = r.participant_id AND fr.form_code = r.form_code"
+            " AND fr.visit_id IS NULL"  # the demo writes the participant-level forms only
         )
         if model is QueryMessage:
             joins += (

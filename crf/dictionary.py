@@ -1,4 +1,8 @@
-"""The data dictionary of every form, ours and in REDCap's format, derived from the definitions."""
+"""The data dictionary of every form, ours and in REDCap's format, derived from the definitions.
+
+Forms collected at visits (the follow-up MRI) are listed like the others: the dictionary describes fields, not
+when they are collected (the protocol's `visits` says that).
+"""
 
 from .engine.definitions import FieldDef, FormDef, form_definitions
 
@@ -50,6 +54,16 @@ def _condition(spec: FieldDef) -> str:
     return f"{spec.required_if.field} = {spec.required_if.equals}" if spec.required_if else ""
 
 
+def _derivation(spec: FieldDef) -> str:
+    """How a derived value is computed, in words a data manager can check: "bmi(weight, height)"."""
+    if spec.derivation is None:
+        return ""
+    name, args = spec.derivation
+    if name == "bmi":
+        return f"bmi({args['weight']}, {args['height_cm']})"
+    return f"{name}({args['level']} in {args['source']})"
+
+
 def dictionary_rows() -> list[dict]:
     rows = []
     for form in form_definitions().values():
@@ -77,6 +91,7 @@ def dictionary_rows() -> list[dict]:
                     if spec.required
                     else ("if " + _condition(spec) if spec.required_if else "no"),
                     "derived": "yes" if spec.derived else "",
+                    "derivation": _derivation(spec),
                 }
             )
     return rows
@@ -94,11 +109,21 @@ def _bmi_equation(form: FormDef, spec: FieldDef) -> str:
     return f"round([{weight}]/(([{height}]/100)^2),1)"
 
 
+def _calculation(form: FormDef, spec: FieldDef) -> str:
+    return _bmi_equation(form, spec) if spec.derivation and spec.derivation[0] == "bmi" else ""
+
+
 def redcap_rows() -> list[dict]:
     """A REDCap data dictionary; a repeating group becomes a repeating instrument named after it.
 
-    The first row is the record ID (the study ID), as REDCap expects; BMI is a calculated field.
+    The first row is the record ID (the study ID), as REDCap expects; BMI is a calculated field. Values
+    derived from another form (the follow-up MRI's treated level and relation) cannot be a REDCap calculation:
+    they are read-only fields (@READONLY) filled by the export. Variable names are unique, as REDCap requires:
+    a group field is <group>_<field>, or <form>_<group>_<field> when an earlier form already has a group of
+    that code (both the procedure and the follow-up MRI have a `levels` group).
     """
+    taken: set[str] = {"record_id"}
+    group_forms: dict[str, str] = {}  # group code -> the first form that has it (keeps the short names)
     first = next(iter(form_definitions()), "")
     rows = [
         _redcap_row(
@@ -114,16 +139,20 @@ def redcap_rows() -> list[dict]:
     for form in form_definitions().values():
         for group, spec in _fields(form):
             instrument = f"{form.code}_{group}" if group else form.code
+            prefix = group if group and group_forms.setdefault(group, form.code) == form.code else instrument
+            name = f"{prefix}_{spec.code}"
+            if name in taken:  # any other clash: the form's code makes it unique
+                name = f"{form.code}_{name}"
+            taken.add(name)
+            calculation = _calculation(form, spec)
             rows.append(
                 {
-                    "Variable / Field Name": f"{group}_{spec.code}" if group else f"{form.code}_{spec.code}",
+                    "Variable / Field Name": name,
                     "Form Name": instrument,
                     "Section Header": "",
-                    "Field Type": "calc" if spec.derived else REDCAP_TYPES[spec.type],
+                    "Field Type": "calc" if calculation else REDCAP_TYPES[spec.type],
                     "Field Label": spec.label["en"],
-                    "Choices, Calculations, OR Slider Labels": (
-                        _bmi_equation(form, spec) if spec.derived else _choices(spec, "en")
-                    ),
+                    "Choices, Calculations, OR Slider Labels": calculation or _choices(spec, "en"),
                     "Field Note": spec.unit,
                     "Text Validation Type OR Show Slider Number": ""
                     if spec.derived
@@ -137,7 +166,11 @@ def redcap_rows() -> list[dict]:
                     "Question Number (surveys only)": "",
                     "Matrix Group Name": "",
                     "Matrix Ranking?": "",
-                    "Field Annotation": spec.label["zh-hans"],
+                    "Field Annotation": (
+                        f"@READONLY {spec.label['zh-hans']}"
+                        if spec.derived and not calculation
+                        else spec.label["zh-hans"]
+                    ),
                 }
             )
     return rows

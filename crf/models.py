@@ -17,9 +17,14 @@ class FormStatus(models.TextChoices):
 
 @audited()
 class FormRecord(models.Model):
-    """One participant's data for one form. `version` grows with every write: it is the ETag."""
+    """One participant's data for one form, once per participant or once per visit (`visit` empty for the
+    forms the protocol lists once, set for the forms a visit collects). `version` grows with every write: it
+    is the ETag."""
 
     participant = models.ForeignKey("trial.Participant", on_delete=models.PROTECT, related_name="forms")
+    visit = models.ForeignKey(
+        "followup.Visit", on_delete=models.PROTECT, null=True, blank=True, related_name="form_records"
+    )
     form_code = models.CharField(_("form"), max_length=32)
     form_version = models.CharField(_("form version"), max_length=32)
     status = models.CharField(
@@ -43,11 +48,15 @@ class FormRecord(models.Model):
     class Meta:
         verbose_name = _("form record")
         constraints = [
-            models.UniqueConstraint(fields=["participant", "form_code"], name="form_record_unique"),
+            # NULLS NOT DISTINCT: a participant-level form (no visit) is unique too.
+            models.UniqueConstraint(
+                fields=["participant", "form_code", "visit"], nulls_distinct=False, name="form_record_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant_id}/{self.form_code}"
+        visit = f"@{self.visit_id}" if self.visit_id else ""
+        return f"{self.participant_id}/{self.form_code}{visit}"
 
     @property
     def etag(self) -> str:

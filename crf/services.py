@@ -3,6 +3,10 @@
 Life cycle: (not started) -> draft -> complete -> verified -> signed -> locked. Editing a complete, verified
 or signed form needs a reason, invalidates its signature and clears its verification. Unlocking needs a
 reason.
+
+A record is found by (participant, form code, visit): the forms the protocol lists once have no visit; the
+forms a visit collects (its `forms`, e.g. the follow-up MRI at M12) have one record per visit. Every service
+takes `visit=None` for the first kind.
 """
 
 import datetime
@@ -24,9 +28,9 @@ from trial.models import Participant, ParticipantStatus
 from trial.models.site import Role
 from trial.services.screening import site_today
 
-from .engine.definitions import FormDef, form_definition
+from .engine.definitions import FormDef, form_definition, text_in
 from .engine.paths import flatten, form_dependents, group_keys
-from .engine.validate import CheckContext, Findings, Warning, clean_data, evaluate
+from .engine.validate import CheckContext, Findings, Warning, clean_data, derive, evaluate
 from .models import (
     DataQuery,
     FormRecord,
@@ -59,8 +63,36 @@ def enabled_forms(participant: Participant) -> list[FormDef]:
     return sorted((f for c in codes if (f := form_definition(c))), key=lambda f: f.order)
 
 
-def form_for(participant: Participant, form_code: str) -> FormDef:
+def visit_forms(participant: Participant) -> set[str]:
+    """The form codes the protocol's visits collect (scheduled and unscheduled), from the protocol file."""
+    visits = participant.screening.protocol_version.definition.get("visits") or {}
+    codes = {code for visit in visits.get("schedule") or [] for code in visit.get("forms") or []}
+    return codes | set((visits.get("unscheduled") or {}).get("forms") or [])
+
+
+def form_for(participant: Participant, form_code: str, visit=None) -> FormDef:
+    """The definition of a form the participant has: listed by the protocol, or collected at `visit`.
+
+    A visit form needs its visit, and a visit collects only its own forms (400 otherwise). The visit is the
+    participant's own: callers find it by the participant (a visit of someone else is a 404 there).
+    """
+    if visit is not None:
+        if visit.participant_id != participant.pk:
+            raise InvalidInput(_("Unknown visit."), field_errors={"visit": [_("Unknown visit.")]})
+        form = form_definition(form_code) if form_code in (visit.forms or []) else None
+        if form is None:
+            raise InvalidInput(
+                _("Visit %(visit)s does not collect form %(code)s.")
+                % {"visit": visit.code, "code": form_code},
+                field_errors={"form": [_("Not collected at this visit.")]},
+            )
+        return form
     form = next((f for f in enabled_forms(participant) if f.code == form_code), None)
+    if form is None and form_code in visit_forms(participant) and form_definition(form_code):
+        raise InvalidInput(
+            _("Form %(code)s is collected at a visit: open it from the visit.") % {"code": form_code},
+            field_errors={"visit": [_("This form needs a visit.")]},
+        )
     if form is None:
         raise InvalidInput(
             _("This study does not use form %(code)s.") % {"code": form_code},
@@ -69,10 +101,20 @@ def form_for(participant: Participant, form_code: str) -> FormDef:
     return form
 
 
+def participant_forms_data(participant: Participant) -> dict:
+    """The data of the participant-level forms by code (one query). Visit records never shadow them."""
+    return dict(
+        FormRecord.objects.filter(participant=participant, visit__isnull=True).values_list(
+            "form_code", "data"
+        )
+    )
+
+
 def check_context(participant: Participant, *, exclude: str, forms: dict | None = None) -> CheckContext:
-    """Participant dates and the data of the participant's other forms (one query unless `forms` is given)."""
+    """Participant dates and the data of the participant's other participant-level forms (one query unless
+    `forms` is given): the checks and derived values of any form, visit forms too, read those."""
     if forms is None:
-        forms = dict(FormRecord.objects.filter(participant=participant).values_list("form_code", "data"))
+        forms = participant_forms_data(participant)
     return CheckContext(
         today=site_today(participant.site),
         consent_date=participant.consent_date,
@@ -100,8 +142,12 @@ def _require_version(record: FormRecord | None, expected: int | None) -> None:
         )
 
 
-def _lock_record(participant: Participant, form_code: str) -> FormRecord | None:
-    return FormRecord.objects.select_for_update().filter(participant=participant, form_code=form_code).first()
+def _lock_record(participant: Participant, form_code: str, visit=None) -> FormRecord | None:
+    return (
+        FormRecord.objects.select_for_update()
+        .filter(participant=participant, form_code=form_code, visit=visit)
+        .first()
+    )
 
 
 def _sync_auto_queries(record: FormRecord, warnings: list[Warning], form: FormDef) -> None:
@@ -151,22 +197,51 @@ def _sync_auto_queries(record: FormRecord, warnings: list[Warning], form: FormDe
     )
 
 
-def _recheck_dependents(participant: Participant, form_code: str, forms: dict) -> None:
-    """Forms whose checks read this one (procedure date, fracture levels...) get their queries re-evaluated.
+def _recheck_dependents(participant: Participant, form_code: str, forms: dict, actor) -> None:
+    """Forms that read this one (procedure date, fracture levels, treated levels...) follow its change.
 
-    Bounded by the number of form definitions, not by data: one query for the records, then a sync each.
+    Their derived values are computed again: a record whose data changes gets a new version (audited, in the
+    same transaction and context as the change that caused it), loses its verification and signatures as an
+    edit would, and its follow-up reacts (adjudication cases). A locked reader would change under its lock:
+    the change is refused until a data manager unlocks it. Then every reader's queries are re-evaluated.
+
+    Bounded by the number of form definitions and visits, not by data: one query for the records, then a
+    sync each (and a save for those whose derived values changed).
     """
     readers = form_dependents().get(form_code, frozenset())
     if not readers:
         return
-    for record in FormRecord.objects.select_for_update().filter(
-        participant=participant, form_code__in=readers
+    for record in (
+        FormRecord.objects.select_for_update(of=("self",))
+        .filter(participant=participant, form_code__in=readers)
+        .select_related("visit")
+        .order_by("pk")
     ):
         reader = form_definition(record.form_code)
-        findings = evaluate(
-            reader, record.data, check_context(participant, exclude=record.form_code, forms=forms)
-        )
+        context = check_context(participant, exclude=record.form_code, forms=forms)
+        data = derive(reader, record.data, context)
+        findings = evaluate(reader, data, context)
+        changed = data != record.data
+        if changed:
+            if record.status == FormStatus.LOCKED:
+                raise Conflict(
+                    _(
+                        "%(form)s%(visit)s is locked and its values computed from this form would change: a "
+                        "data manager must unlock it first."
+                    )
+                    % {
+                        "form": text_in(reader.title),
+                        "visit": f" ({record.visit.code})" if record.visit else "",
+                    },
+                    code="dependent_locked",
+                )
+            if record.status in EDITED_AFTER_COMPLETION:
+                _reopen(record, complete=not findings.incomplete)
+            record.data, record.version, record.updated_by = data, record.version + 1, actor
+            record.save()
         _sync_auto_queries(record, findings.warnings, reader)
+        if changed:
+            _after_write(record, reader, actor)
 
 
 def _participant_open(participant: Participant, record: FormRecord | None) -> None:
@@ -176,14 +251,22 @@ def _participant_open(participant: Participant, record: FormRecord | None) -> No
 
 
 def crf_save(
-    *, actor, participant: Participant, form_code: str, data, expected_version: int | None, reason: str = ""
+    *,
+    actor,
+    participant: Participant,
+    form_code: str,
+    data,
+    expected_version: int | None,
+    reason: str = "",
+    visit=None,
 ) -> tuple[FormRecord, Findings]:
     """Save a form's data (a draft until completed). Values that cannot be stored are refused (400).
 
     Atomic, with the record row locked: the version check and the write happen as one, so two people saving
-    the same form cannot both win. Soft warnings open automatic queries in the same transaction.
+    the same form cannot both win. Derived values are computed from the participant's other forms as they are
+    inside the lock; soft warnings open automatic queries in the same transaction.
     """
-    form = form_for(participant, form_code)
+    form = form_for(participant, form_code, visit)
     require_role_at(actor, participant.site, ENTRY_ROLES, "enter data", site_level=True)
     clean, findings = clean_data(form, data)
     if findings.errors:
@@ -192,13 +275,15 @@ def crf_save(
         # The participant's row first: two first saves of one form (no record row yet to lock) and saves of
         # forms that check each other queue here instead of racing.
         Participant.objects.select_for_update().filter(pk=participant.pk).exists()
-        record = _lock_record(participant, form_code)
+        record = _lock_record(participant, form_code, visit)
         _participant_open(participant, record)
         _require_version(record, expected_version)
         if record and record.status == FormStatus.LOCKED:
             raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")
-        forms = dict(FormRecord.objects.filter(participant=participant).values_list("form_code", "data"))
-        findings = evaluate(form, clean, check_context(participant, exclude=form_code, forms=forms))
+        forms = participant_forms_data(participant)
+        context = check_context(participant, exclude=form_code, forms=forms)
+        clean = derive(form, clean, context)
+        findings = evaluate(form, clean, context)
         if record is not None and record.data == clean:
             return record, findings  # nothing changed: no new version, no audit event, no reason needed
         if record and record.status in EDITED_AFTER_COMPLETION and not (reason or "").strip():
@@ -207,14 +292,15 @@ def crf_save(
                 field_errors={"reason": [_("Give a reason for the change.")]},
             )
         if record is None:
-            record = FormRecord(participant=participant, form_code=form_code)
+            record = FormRecord(participant=participant, form_code=form_code, visit=visit)
         if record.status in EDITED_AFTER_COMPLETION:
             _reopen(record, complete=not findings.incomplete)
         record.data, record.form_version, record.updated_by = clean, form.version, actor
         record.version = (record.version + 1) if record.pk else 1
         record.save()
         _sync_auto_queries(record, findings.warnings, form)
-        _recheck_dependents(participant, form_code, {**forms, form_code: clean})
+        if visit is None:  # only participant-level forms are read by others
+            _recheck_dependents(participant, form_code, {**forms, form_code: clean}, actor)
         _after_write(record, form, actor)
         return record, findings
 
@@ -243,9 +329,10 @@ def _transition(
     action: str,
     allowed_from: tuple[str, ...],
     attests: bool = False,
+    visit=None,
 ):
     """Common frame of a life-cycle step: role, row lock, version, allowed state. Yields the locked record."""
-    form = form_for(participant, form_code)
+    form = form_for(participant, form_code, visit)
     # Entering data and signing as investigator need a role at this very site; monitors, data managers and
     # the principal investigator act study-wide.
     if roles is SIGNING_ROLES:
@@ -256,7 +343,7 @@ def _transition(
             raise Forbidden(_("Only an investigator of this site or the principal investigator may sign."))
     else:
         require_role_at(actor, participant.site, roles, action, site_level=roles is ENTRY_ROLES)
-    record = _lock_record(participant, form_code)
+    record = _lock_record(participant, form_code, visit)
     if record is None:
         raise Conflict(_("The form has not been started."), code="not_started")
     # A step that attests to the data the person saw (verify, sign, lock) must name its version (11.70).
@@ -272,7 +359,7 @@ def _transition(
 
 
 def crf_complete(
-    *, actor, participant: Participant, form_code: str, expected_version: int | None = None
+    *, actor, participant: Participant, form_code: str, expected_version: int | None = None, visit=None
 ) -> FormRecord:
     """Mark a draft complete: every required field present and every hard check passing (else 400)."""
     with transaction.atomic(durable=True), audit_context(actor=actor):
@@ -281,6 +368,7 @@ def crf_complete(
             participant=participant,
             form_code=form_code,
             expected_version=expected_version,
+            visit=visit,
             roles=ENTRY_ROLES,
             action="completed",
             allowed_from=(FormStatus.DRAFT,),
@@ -299,7 +387,7 @@ def crf_complete(
 
 
 def crf_verify(
-    *, actor, participant: Participant, form_code: str, expected_version: int | None = None
+    *, actor, participant: Participant, form_code: str, expected_version: int | None = None, visit=None
 ) -> FormRecord:
     """Source data verification by a monitor."""
     with transaction.atomic(durable=True), audit_context(actor=actor):
@@ -308,6 +396,7 @@ def crf_verify(
             participant=participant,
             form_code=form_code,
             expected_version=expected_version,
+            visit=visit,
             roles=MONITOR_ONLY,
             action="verified",
             attests=True,
@@ -358,6 +447,7 @@ def crf_sign(
     password: str,
     meaning: str,
     expected_version: int | None = None,
+    visit=None,
 ) -> Signature:
     """An investigator's e-signature: the password again (11.200), printed name, time and meaning (11.50),
     linked to the record version and a hash of its data (11.70)."""
@@ -384,6 +474,7 @@ def crf_sign(
             participant=participant,
             form_code=form_code,
             expected_version=expected_version,
+            visit=visit,
             roles=SIGNING_ROLES,
             action="signed",
             attests=True,
@@ -404,7 +495,7 @@ def crf_sign(
 
 
 def crf_lock(
-    *, actor, participant: Participant, form_code: str, expected_version: int | None = None
+    *, actor, participant: Participant, form_code: str, expected_version: int | None = None, visit=None
 ) -> FormRecord:
     with transaction.atomic(durable=True), audit_context(actor=actor):
         _form, record = _transition(
@@ -412,6 +503,7 @@ def crf_lock(
             participant=participant,
             form_code=form_code,
             expected_version=expected_version,
+            visit=visit,
             roles=LOCKING_ROLES,
             action="locked",
             attests=True,
@@ -428,7 +520,13 @@ def crf_lock(
 
 
 def crf_unlock(
-    *, actor, participant: Participant, form_code: str, reason: str, expected_version: int | None = None
+    *,
+    actor,
+    participant: Participant,
+    form_code: str,
+    reason: str,
+    expected_version: int | None = None,
+    visit=None,
 ) -> FormRecord:
     """Unlock for a correction; the form goes back to signed, and the next edit reopens it."""
     if not (reason or "").strip():
@@ -442,6 +540,7 @@ def crf_unlock(
             participant=participant,
             form_code=form_code,
             expected_version=expected_version,
+            visit=visit,
             roles=LOCKING_ROLES,
             action="unlocked",
             attests=True,

@@ -22,8 +22,10 @@ max_requests_jitter = 100
 # wsgi.url_scheme=https, so Django sees secure requests without trusting arbitrary clients.
 forwarded_allow_ips = "127.0.0.1"
 
-# Logs go to stdout/stderr, i.e. the systemd journal.
+# Logs go to stdout/stderr, i.e. the systemd journal. The access log names the path without the query and
+# masks patient-link tokens (/p/<token>/, /api/v1/patient/<token>/).
 accesslog = "-"
+logger_class = "config.gunicorn_logging.PatientLinkSafeLogger"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 capture_output = True

@@ -36,6 +36,9 @@ class WarningOut(serializers.Serializer):
 
 class FormOut(serializers.Serializer):
     form = serializers.CharField(source="form_code")
+    visit = serializers.CharField(
+        allow_null=True, help_text="The visit's code for a form collected at a visit."
+    )
     form_version = serializers.CharField()
     status = serializers.CharField()
     version = serializers.IntegerField()
@@ -73,6 +76,7 @@ class QueryOut(serializers.ModelSerializer):
     study_id = serializers.CharField(source="record.participant.study_id")
     site = serializers.CharField(source="record.participant.site.code")
     form = serializers.CharField(source="record.form_code")
+    visit = serializers.CharField(source="record.visit.code", allow_null=True, default=None)
     field = serializers.CharField(source="field_path")
     raised_by = serializers.SerializerMethodField()
     age_days = serializers.SerializerMethodField()
@@ -85,6 +89,7 @@ class QueryOut(serializers.ModelSerializer):
             "study_id",
             "site",
             "form",
+            "visit",
             "field",
             "check_code",
             "auto",
@@ -107,6 +112,9 @@ class QueryOut(serializers.ModelSerializer):
 class QueryRaiseIn(StrictInput):
     study_id = serializers.CharField(max_length=32)
     form = serializers.CharField(max_length=32)
+    visit = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, help_text="The visit's code, for a visit form."
+    )
     field = serializers.CharField(max_length=200)
     text = serializers.CharField(max_length=2000)
 

@@ -56,9 +56,18 @@ def participant_for(request, study_id: str):
     return get_object_or_404(selectors.crf_participants(user=request.user), study_id=study_id)
 
 
-def form_answer(record: FormRecord | None, form_code: str, findings: Findings | None = None, *, status=200):
+def participant_and_visit(request, study_id: str, visit_code: str | None):
+    """The participant in the user's scope and, for a visit form's URL, their visit (404 if none)."""
+    participant = participant_for(request, study_id)
+    return participant, selectors.participant_visit(participant, visit_code)
+
+
+def form_answer(
+    record: FormRecord | None, form_code: str, findings: Findings | None = None, *, visit=None, status=200
+):
     payload = {
         "form_code": form_code,
+        "visit": visit.code if visit else None,
         "form_version": record.form_version if record else "",
         "status": record.status if record else "not_started",
         "version": record.version if record else 0,
@@ -93,19 +102,21 @@ class FormGridView(APIView):
 
 
 class FormView(APIView):
+    """One form of a participant; under .../visits/<visit_code>/forms/... the form collected at that visit."""
+
     @extend_schema(responses=s.FormOut)
-    def get(self, request, study_id, form_code):
-        participant = participant_for(request, study_id)
-        form = services.form_for(participant, form_code)
-        record = FormRecord.objects.filter(participant=participant, form_code=form.code).first()
+    def get(self, request, study_id, form_code, visit_code=None):
+        participant, visit = participant_and_visit(request, study_id, visit_code)
+        form = services.form_for(participant, form_code, visit)
+        record = FormRecord.objects.filter(participant=participant, form_code=form.code, visit=visit).first()
         findings = None
         if record:
             findings = evaluate(form, record.data, services.check_context(participant, exclude=form.code))
-        return form_answer(record, form.code, findings)
+        return form_answer(record, form.code, findings, visit=visit)
 
     @extend_schema(request=s.FormDataIn, responses=s.FormOut, parameters=[IF_MATCH, REASON])
-    def put(self, request, study_id, form_code):
-        participant = participant_for(request, study_id)
+    def put(self, request, study_id, form_code, visit_code=None):
+        participant, visit = participant_and_visit(request, study_id, visit_code)
         body = s.FormDataIn(data=request.data)
         body.is_valid(raise_exception=True)
         record, findings = services.crf_save(
@@ -115,8 +126,9 @@ class FormView(APIView):
             data=body.validated_data["data"],
             expected_version=expected_version(request),
             reason=request_reason(request),
+            visit=visit,
         )
-        return form_answer(record, form_code, findings)
+        return form_answer(record, form_code, findings, visit=visit)
 
 
 TRANSITIONS = {
@@ -128,27 +140,28 @@ TRANSITIONS = {
 
 class FormTransitionView(APIView):
     @extend_schema(request=None, responses=s.FormOut, parameters=[IF_MATCH, REASON])
-    def post(self, request, study_id, form_code, step):
+    def post(self, request, study_id, form_code, step, visit_code=None):
         """complete (coordinator), verify (monitor), lock and unlock (data manager; unlock needs a reason)."""
-        participant = participant_for(request, study_id)
+        participant, visit = participant_and_visit(request, study_id, visit_code)
         kwargs = {
             "actor": request.user,
             "participant": participant,
             "form_code": form_code,
             "expected_version": expected_version(request),
+            "visit": visit,
         }
         if step == "unlock":
             record = services.crf_unlock(**kwargs, reason=request_reason(request))
         else:
             record = TRANSITIONS[step](**kwargs)
-        return form_answer(record, form_code)
+        return form_answer(record, form_code, visit=visit)
 
 
 class FormSignView(APIView):
     @extend_schema(request=s.SignIn, responses=s.SignatureOut, parameters=[IF_MATCH])
-    def post(self, request, study_id, form_code):
+    def post(self, request, study_id, form_code, visit_code=None):
         """The investigator's e-signature: password again, and the meaning of the signature."""
-        participant = participant_for(request, study_id)
+        participant, visit = participant_and_visit(request, study_id, visit_code)
         body = s.SignIn(data=request.data)
         body.is_valid(raise_exception=True)
         signature = services.crf_sign(
@@ -158,6 +171,7 @@ class FormSignView(APIView):
             password=body.validated_data["password"],
             meaning=body.validated_data["meaning"],
             expected_version=expected_version(request),
+            visit=visit,
         )
         return Response(s.SignatureOut(signature).data, status=201)
 
@@ -169,9 +183,9 @@ class FormHistoryView(APIView):
             OpenApiParameter("field", description="Only this value's changes, e.g. levels[L1].cement_volume")
         ],
     )
-    def get(self, request, study_id, form_code):
-        participant = participant_for(request, study_id)
-        record = get_object_or_404(FormRecord, participant=participant, form_code=form_code)
+    def get(self, request, study_id, form_code, visit_code=None):
+        participant, visit = participant_and_visit(request, study_id, visit_code)
+        record = get_object_or_404(FormRecord, participant=participant, form_code=form_code, visit=visit)
         events = selectors.form_history(record, field=request.query_params.get("field", ""))
         return Response(s.FormHistoryOut(events, many=True).data)
 
@@ -180,6 +194,7 @@ class QueryFilter(django_filters.FilterSet):
     site = django_filters.CharFilter(field_name="record__participant__site__code")
     status = django_filters.ChoiceFilter(choices=QueryStatus.choices)
     form = django_filters.CharFilter(field_name="record__form_code")
+    visit = django_filters.CharFilter(field_name="record__visit__code")
     study_id = django_filters.CharFilter(field_name="record__participant__study_id")
     auto = django_filters.BooleanFilter()
 
@@ -205,8 +220,13 @@ class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         body = s.QueryRaiseIn(data=request.data)
         body.is_valid(raise_exception=True)
         participant = participant_for(request, body.validated_data["study_id"])
+        visit = None
+        if body.validated_data.get("visit"):
+            visit = participant.visits.filter(code=body.validated_data["visit"]).first()
+            if visit is None:
+                raise InvalidInput(_("Unknown visit."), field_errors={"visit": [_("No such visit.")]})
         record = FormRecord.objects.filter(
-            participant=participant, form_code=body.validated_data["form"]
+            participant=participant, form_code=body.validated_data["form"], visit=visit
         ).first()
         if record is None:
             raise InvalidInput(_("That form has no data yet."), field_errors={"form": [_("Not started.")]})

@@ -15,8 +15,20 @@ LANGUAGES = ("en", "zh-hans")
 TYPES = ("integer", "decimal", "date", "boolean", "choice", "multichoice", "text")
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 CHECK_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-RULES = ("not_before", "not_after", "in_values", "genant_consistent", "soft_range_by", "requires")
-DERIVATIONS = ("bmi",)
+RULES = (
+    "not_before",
+    "not_after",
+    "in_values",
+    "genant_consistent",
+    "soft_range_by",
+    "requires",
+    "matches_rows",
+    "not_together",
+)
+# Computed values, never typed. bmi reads the same form; treated and level_relation read the levels of another
+# form of the participant (the procedure's treated levels), so they are computed with the check context.
+DERIVATIONS = ("bmi", "treated", "level_relation")
+RELATIONS = ("treated", "adjacent", "remote")  # level_relation's values, in this order
 TEXT_MAX_LENGTH = 2000
 
 
@@ -73,6 +85,22 @@ class FieldDef:
     def choice_codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.choices)
 
+    @property
+    def derivation(self) -> tuple[str, dict] | None:
+        """(name, arguments) of a derived field, e.g. ("treated", {"level": "level", "source": ...})."""
+        if not self.derived:
+            return None
+        name = next(iter(self.derived))
+        return name, self.derived[name]
+
+    @property
+    def source_form(self) -> str | None:
+        """The other form a derivation reads (`source: procedure.levels.level` -> procedure), if any."""
+        derivation = self.derivation
+        if derivation is None or not isinstance(derivation[1].get("source"), str):
+            return None
+        return derivation[1]["source"].split(".", 1)[0]
+
 
 @dataclass(frozen=True)
 class GroupDef:
@@ -101,6 +129,21 @@ class CheckDef:
 
 
 @dataclass(frozen=True)
+class AdjudicationDef:
+    """Rows of a group that open an adjudication case (see FORMAT.md, `adjudication`).
+
+    A row opens a case when `when` holds for it and its `location` field has a value outside `exclude`; the
+    case records the row's key (the level), that location and the form's `date` field.
+    """
+
+    group: str
+    when: Condition
+    location: str
+    exclude: tuple[str, ...] = ()
+    date: str = ""
+
+
+@dataclass(frozen=True)
 class FormDef:
     code: str
     version: str
@@ -109,6 +152,7 @@ class FormDef:
     fields: tuple[FieldDef, ...]
     groups: tuple[GroupDef, ...]
     checks: tuple[CheckDef, ...]
+    adjudication: AdjudicationDef | None = None
 
     def field(self, code: str) -> FieldDef | None:
         return next((f for f in self.fields if f.code == code), None)
@@ -176,8 +220,16 @@ def _field(raw, where: str, errors: list[str]) -> FieldDef | None:
         if present != sorted(present):
             errors.append(f"{where}: bounds must satisfy min <= soft_min <= soft_max <= max")
     derived = raw.get("derived")
-    if derived is not None and (not isinstance(derived, dict) or set(derived) - set(DERIVATIONS)):
-        errors.append(f"{where}: derived must be one of {', '.join(DERIVATIONS)}")
+    if derived is not None and (
+        not isinstance(derived, dict)
+        or len(derived) != 1
+        or set(derived) - set(DERIVATIONS)
+        or not isinstance(next(iter(derived.values())), dict)
+    ):
+        errors.append(f"{where}: derived must be one of {', '.join(DERIVATIONS)}, with its arguments")
+        derived = None
+    if derived is not None:
+        _check_derivation(raw, derived, where, errors)
     return FieldDef(
         code=code,
         type=raw.get("type", "text"),
@@ -195,6 +247,95 @@ def _field(raw, where: str, errors: list[str]) -> FieldDef | None:
         show_if=_condition(raw.get("show_if"), f"{where} show_if", errors),
         derived=derived,
     )
+
+
+SOURCE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")  # form.group.field
+
+
+def _check_derivation(raw: dict, derived: dict, where: str, errors: list[str]) -> None:
+    """The arguments and the type each derivation needs (the fields they name are checked per scope later)."""
+    name, args = next(iter(derived.items()))
+    if name == "bmi":
+        if set(args) != {"weight", "height_cm"}:
+            errors.append(f"{where}: bmi needs {{weight, height_cm}}")
+        return
+    if set(args) != {"level", "source"} or not SOURCE.match(str(args.get("source", ""))):
+        errors.append(f"{where}: {name} needs {{level: <field>, source: <form>.<group>.<field>}}")
+    if name == "treated" and raw.get("type") != "boolean":
+        errors.append(f"{where}: treated is a boolean")
+    if name == "level_relation" and (
+        raw.get("type") != "choice"
+        or not isinstance(raw.get("choices"), list)
+        or [c.get("code") for c in raw["choices"] if isinstance(c, dict)] != list(RELATIONS)
+    ):
+        errors.append(f"{where}: level_relation is a choice of {', '.join(RELATIONS)}, in this order")
+
+
+def _adjudication(raw, form: FormDef, errors: list[str]) -> AdjudicationDef | None:
+    """`adjudication: {group, when: {field, equals}, location, exclude, date}`, checked against the form."""
+    if raw is None:
+        return None
+    where = f"{form.code} adjudication"
+    if (
+        not isinstance(raw, dict)
+        or not {"group", "when", "location"} <= set(raw)
+        or set(raw)
+        - {
+            "group",
+            "when",
+            "location",
+            "exclude",
+            "date",
+        }
+    ):
+        errors.append(f"{where}: give {{group, when, location}} and optionally exclude and date")
+        return None
+    group = form.group(str(raw["group"]))
+    when = _condition(raw["when"], f"{where} when", errors)
+    exclude = raw.get("exclude") or []
+    if group is None:
+        errors.append(f"{where}: group {raw['group']!r} does not exist")
+        return None
+    if when is not None and group.field(when.code) is None:
+        errors.append(f"{where}: when refers to unknown field {when.field}")
+    location = group.field(str(raw["location"]))
+    if location is None or location.type != "choice":
+        errors.append(f"{where}: location must name a choice field of the group")
+    elif not isinstance(exclude, list) or set(map(str, exclude)) - set(location.choice_codes):
+        errors.append(f"{where}: exclude lists choices of {location.code}")
+    date = str(raw.get("date") or "")
+    if date and (form.field(date) is None or form.field(date).type != "date"):
+        errors.append(f"{where}: date must name a top-level date field")
+    return AdjudicationDef(
+        group=group.code,
+        when=when or Condition(field="", equals=None),
+        location=str(raw["location"]),
+        exclude=tuple(str(e) for e in exclude) if isinstance(exclude, list) else (),
+        date=date,
+    )
+
+
+def _check_rule(check: CheckDef, form: FormDef, where: str, errors: list[str]) -> None:
+    """The arguments of the rules that name other fields of the same form."""
+    arg = check.rule[check.rule_name]
+    group, _spec = form.resolve(check.field)
+    if check.rule_name == "matches_rows":
+        target = form.group(str(arg.get("group"))) if isinstance(arg, dict) else None
+        if (
+            target is None
+            or set(arg) != {"group", "field", "equals"}
+            or target.field(str(arg["field"])) is None
+        ):
+            errors.append(f"{where}: matches_rows needs {{group, field, equals}} naming a field of a group")
+    elif check.rule_name == "not_together":
+        if not isinstance(arg, dict) or set(arg) != {"value", "field", "equals"}:
+            errors.append(f"{where}: not_together needs {{value, field, equals}}")
+            return
+        code = str(arg["field"])
+        scope = group if group is not None and not code.startswith("form.") else None
+        target = scope.field(code) if scope else form.field(code.removeprefix("form."))
+        if target is None:
+            errors.append(f"{where}: not_together refers to unknown field {code}")
 
 
 def parse_form(text: str, source: str = "form") -> FormDef:
@@ -264,17 +405,18 @@ def parse_form(text: str, source: str = "form") -> FormDef:
             errors.append(f"{where}: severity must be soft or hard")
         if form.resolve(str(c.get("field", "")))[1] is None:
             errors.append(f"{where}: field {c.get('field')!r} does not exist")
+            continue
         if not _texts_ok(c.get("message")):
             errors.append(f"{where}: message needs {' and '.join(LANGUAGES)}")
-        checks.append(
-            CheckDef(
-                code=c["code"],
-                severity=c.get("severity", "soft"),
-                field=str(c.get("field")),
-                rule=rule,
-                message=c.get("message") or {},
-            )
+        check = CheckDef(
+            code=c["code"],
+            severity=c.get("severity", "soft"),
+            field=str(c.get("field")),
+            rule=rule,
+            message=c.get("message") or {},
         )
+        _check_rule(check, form, where, errors)
+        checks.append(check)
     for scope, scope_fields in [(None, fields)] + [(g, g.fields) for g in groups]:
         for f in scope_fields:
             for cond in (f.required_if, f.show_if):
@@ -285,6 +427,13 @@ def parse_form(text: str, source: str = "form") -> FormDef:
                 )
                 if target is None:
                     errors.append(f"{source} field {f.code}: condition refers to unknown field {cond.field}")
+            derivation = f.derivation
+            if derivation is not None:
+                names = [v for k, v in derivation[1].items() if k != "source"]
+                scope_codes = {s.code for s in scope_fields}
+                if any(str(n) not in scope_codes for n in names):
+                    errors.append(f"{source} field {f.code}: derived from a field not in its scope")
+    adjudication = _adjudication(raw.get("adjudication"), form, errors)
     if len({c.code for c in checks}) != len(checks):
         errors.append(f"{source}: duplicate check code")
     if errors:
@@ -297,7 +446,35 @@ def parse_form(text: str, source: str = "form") -> FormDef:
         fields=fields,
         groups=tuple(groups),
         checks=tuple(checks),
+        adjudication=adjudication,
     )
+
+
+def all_fields(form: FormDef):
+    """(group or None, field) for every field of a form, top level first."""
+    for spec in form.fields:
+        yield None, spec
+    for group in form.groups:
+        for spec in group.fields:
+            yield group, spec
+
+
+def check_sources(forms: dict[str, FormDef]) -> None:
+    """Derivations that read another form must name a field of a group of a form that exists."""
+    errors = []
+    for form in forms.values():
+        for _group, spec in all_fields(form):
+            if spec.source_form is None:
+                continue
+            _form, group_code, code = spec.derivation[1]["source"].split(".")
+            source = forms.get(spec.source_form)
+            group = source.group(group_code) if source else None
+            if group is None or group.field(code) is None or spec.source_form == form.code:
+                errors.append(
+                    f"{form.code} field {spec.code}: source {spec.derivation[1]['source']} not found"
+                )
+    if errors:
+        raise DefinitionError("; ".join(errors))
 
 
 @functools.cache
@@ -307,6 +484,7 @@ def form_definitions() -> dict[str, FormDef]:
     for path in sorted(FORMS_DIR.glob("*.yaml")):
         form = parse_form(path.read_text(encoding="utf-8"), source=path.name)
         forms[form.code] = form
+    check_sources(forms)
     return dict(sorted(forms.items(), key=lambda item: item[1].order))
 
 

@@ -2,7 +2,7 @@
 
 import functools
 
-from .definitions import FormDef, form_definitions
+from .definitions import FormDef, all_fields, form_definitions
 
 
 def group_keys(form: FormDef | None) -> dict[str, str]:
@@ -25,9 +25,13 @@ def flatten(data, keys: dict[str, str]) -> dict[str, object]:
 
 @functools.cache
 def form_dependents() -> dict[str, frozenset[str]]:
-    """For each form, the forms whose checks read it (form:<F>.x references, in_values of F)."""
+    """For each form, the forms that read it: in their checks (form:<F>.x references, in_values of F) or in
+    their derived values (source: <F>.group.field)."""
     readers: dict[str, set[str]] = {}
     for form in form_definitions().values():
+        for _group, spec in all_fields(form):
+            if spec.source_form and spec.source_form != form.code:
+                readers.setdefault(spec.source_form, set()).add(form.code)
         for check in form.checks:
             arg = check.rule[check.rule_name]
             source = None

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from trial.levels import is_level, level_index
+
 from .definitions import TEXT_MAX_LENGTH, CheckDef, FieldDef, FormDef, GroupDef, text_in
 
 EMPTY = (None, "", [])
@@ -139,14 +141,89 @@ def clean_value(spec: FieldDef, value):
     return text or None
 
 
-def _derive(form: FormDef, data: dict) -> None:
-    for spec in form.fields:
-        if spec.derived and "bmi" in spec.derived:
-            names = spec.derived["bmi"]
-            weight, height = data.get(names.get("weight")), data.get(names.get("height_cm"))
-            data[spec.code] = (
-                round(weight / (height / 100) ** 2, spec.decimals or 1) if weight and height else None
-            )
+def _source_levels(spec: FieldDef, context: CheckContext | None) -> set[str] | None:
+    """The levels in the other form a derivation reads (procedure.levels.level: the treated levels); None when
+    that form has no data, so the derived value stays unknown rather than wrongly "not treated"."""
+    if context is None:
+        return None
+    form_code, group_code, code = spec.derivation[1]["source"].split(".")
+    other = context.other_forms.get(form_code)
+    if not other:
+        return None
+    return {row.get(code) for row in other.get(group_code) or [] if is_level(row.get(code))}
+
+
+def relation_to(level: str, treated: set[str]) -> str | None:
+    """treated, adjacent (within one level of a treated level; T12 and L1 are neighbours) or remote.
+
+    shared/domain.md: adjacent = within one level of a treated (cemented) level; remote = further away.
+
+    None when nothing is treated: there is no reference to be adjacent to.
+    """
+    if not is_level(level) or not treated:
+        return None
+    if level in treated:
+        return "treated"
+    distance = min(abs(level_index(level) - level_index(other)) for other in treated)
+    return "adjacent" if distance == 1 else "remote"
+
+
+def _derived_value(spec: FieldDef, scope: Mapping, context: CheckContext | None):
+    name, args = spec.derivation
+    if name == "bmi":
+        weight, height = scope.get(args["weight"]), scope.get(args["height_cm"])
+        return round(weight / (height / 100) ** 2, spec.decimals or 1) if weight and height else None
+    treated = _source_levels(spec, context)
+    level = scope.get(args["level"])
+    if treated is None or not is_level(level):
+        return None
+    if name == "treated":
+        return level in treated
+    return relation_to(level, treated)
+
+
+def _derive(form: FormDef, data: dict, context: CheckContext | None) -> None:
+    """Fill in the derived values in place. Without a context only those that read the form itself (BMI)."""
+    scopes = [(form.fields, data)] + [
+        (group.fields, row) for group in form.groups for row in data.get(group.code) or []
+    ]
+    for specs, scope in scopes:
+        for spec in specs:
+            if not spec.derived or (context is None and spec.source_form is not None):
+                continue
+            value = _derived_value(spec, scope, context)
+            if value is None:
+                scope.pop(spec.code, None)
+            else:
+                scope[spec.code] = value
+
+
+def typed_values(form: FormDef, data: Mapping) -> dict:
+    """Stored data without its derived values: what a person types, and what a client sends back to save it
+    again unchanged (a typed derived value is refused)."""
+    derived = {spec.code for spec in form.fields if spec.derived}
+    rows = {group.code: {spec.code for spec in group.fields if spec.derived} for group in form.groups}
+    typed = {}
+    for key, value in data.items():
+        if key in derived:
+            continue
+        if key in rows and isinstance(value, list):
+            value = [{k: v for k, v in row.items() if k not in rows[key]} for row in value]
+        typed[key] = value
+    return typed
+
+
+def derive(form: FormDef, data: Mapping, context: CheckContext) -> dict:
+    """Clean data with every derived value computed from it and from the participant's other forms.
+
+    A copy: the caller compares it with what is stored to know whether anything changed.
+    """
+    copy = {
+        key: [dict(row) for row in value] if form.group(key) and isinstance(value, list) else value
+        for key, value in data.items()
+    }
+    _derive(form, copy, context)
+    return copy
 
 
 def _clean_fields(specs, raw: Mapping, findings: Findings, path_of) -> dict:
@@ -157,6 +234,8 @@ def _clean_fields(specs, raw: Mapping, findings: Findings, path_of) -> dict:
             findings.error(path_of(str(key)), _("Unknown field."))
     for spec in specs:
         if spec.derived:
+            if raw.get(spec.code) not in EMPTY:
+                findings.error(path_of(spec.code), _("This value is computed by the form: leave it out."))
             continue
         try:
             value = clean_value(spec, raw.get(spec.code))
@@ -217,7 +296,7 @@ def clean_data(form: FormDef, raw: object) -> tuple[dict, Findings]:
             keys.add(row_data.get(group.key))
             cleaned.append(row_data)
         data[group.code] = cleaned
-    _derive(form, data)
+    _derive(form, data, None)
     data = {k: v for k, v in data.items() if v not in EMPTY}
     _check_visibility(form, data, findings)
     return data, findings
@@ -307,6 +386,16 @@ def _rule_fails(check: CheckDef, value, row: Mapping, data: Mapping, context: Ch
             return False
         source = data if str(arg["field"]).startswith("form.") else row
         return source.get(str(arg["field"]).removeprefix("form.")) != arg["equals"]
+    if name == "matches_rows":
+        if value is None:
+            return None
+        return bool(value) != any(r.get(arg["field"]) == arg["equals"] for r in data.get(arg["group"]) or [])
+    if name == "not_together":
+        source = data if str(arg["field"]).startswith("form.") else row
+        other = source.get(str(arg["field"]).removeprefix("form."))
+        if value is None or other is None:
+            return None
+        return value == arg["value"] and other == arg["equals"]
     return None
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from trial.errors import DomainError, Forbidden
@@ -32,11 +33,46 @@ def participant_for(request: HttpRequest, study_id: str) -> Participant:
     return get_object_or_404(selectors.crf_participants(user=request.user), study_id=study_id)
 
 
-def form_or_404(participant: Participant, form_code: str) -> FormDef:
+def participant_and_visit(request: HttpRequest, study_id: str, visit_code: str | None):
+    """The participant (as participant_for) and, on a visit form's page, their visit (404 if none)."""
+    participant = participant_for(request, study_id)
+    return participant, selectors.participant_visit(participant, visit_code)
+
+
+def form_or_404(participant: Participant, form_code: str, visit=None) -> FormDef:
     try:
-        return services.form_for(participant, form_code)
+        return services.form_for(participant, form_code, visit)
     except DomainError:
         raise Http404(_("This study does not use that form.")) from None
+
+
+def form_url(participant: Participant, form_code: str, anchor: str = "", visit=None) -> str:
+    """The form's page: /participants/<id>/forms/<form>/, or .../visits/<visit>/forms/<form>/ at a visit."""
+    return form_urls(participant, form_code, visit, anchor=anchor)["form"]
+
+
+def form_urls(participant: Participant, form_code: str, visit=None, *, anchor: str = "") -> dict[str, str]:
+    """Every address of a form's page and its actions, for a participant-level form or a visit's form."""
+    kwargs = {"study_id": participant.study_id, "form_code": form_code}
+    prefix = "crf-"
+    if visit is not None:
+        kwargs["visit_code"] = visit.code
+        prefix = "crf-visit-"
+    urls = {
+        "form": reverse(f"{prefix}form", kwargs=kwargs) + (f"#{anchor}" if anchor else ""),
+        "sign": reverse(f"{prefix}sign", kwargs=kwargs),
+        "query_raise": reverse(f"{prefix}query-raise", kwargs=kwargs),
+    }
+    for step in ("complete", "verify", "lock", "unlock"):
+        urls[step] = reverse(f"{prefix}step", kwargs={**kwargs, "step": step})
+    return urls
+
+
+def query_step_url(participant: Participant, form_code: str, pk: int, visit=None) -> str:
+    kwargs = {"study_id": participant.study_id, "form_code": form_code, "pk": pk}
+    if visit is not None:
+        return reverse("crf-visit-query-step", kwargs={**kwargs, "visit_code": visit.code})
+    return reverse("crf-query-step", kwargs=kwargs)
 
 
 def refusal(action: str, error: Forbidden) -> PermissionDenied:

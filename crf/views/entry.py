@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -12,26 +11,24 @@ from trial.errors import DomainError, Forbidden
 
 from .. import services
 from ..forms_ui import ReasonForm, parse_entry, parse_version
-from .common import form_or_404, participant_for, refusal
+from .common import form_or_404, form_url, participant_and_visit, refusal
 from .page import render_form_page
 
 
-def form_url(participant, form_code: str, anchor: str = "") -> str:
-    url = reverse("crf-form", kwargs={"study_id": participant.study_id, "form_code": form_code})
-    return f"{url}#{anchor}" if anchor else url
-
-
 @login_required
-def crf_form(request: HttpRequest, study_id: str, form_code: str) -> HttpResponse:
-    """One form of one participant: entry for coordinators and investigators, read-only for the others."""
-    participant = participant_for(request, study_id)
-    form = form_or_404(participant, form_code)
+def crf_form(
+    request: HttpRequest, study_id: str, form_code: str, visit_code: str | None = None
+) -> HttpResponse:
+    """One form of one participant (or of one of their visits): entry for coordinators and investigators,
+    read-only for the others."""
+    participant, visit = participant_and_visit(request, study_id, visit_code)
+    form = form_or_404(participant, form_code, visit)
     if request.method != "POST":
-        return render_form_page(request, participant, form)
+        return render_form_page(request, participant, form, visit=visit)
     values = parse_entry(form, request.POST)
     version = parse_version(request.POST.get("version"))
     reason_form = ReasonForm(request.POST)
-    redraw = {"values": values, "version": version, "reason_form": reason_form}
+    redraw = {"values": values, "version": version, "reason_form": reason_form, "visit": visit}
     if not reason_form.is_valid():
         return render_form_page(request, participant, form, **redraw, status=400)
     try:
@@ -43,6 +40,7 @@ def crf_form(request: HttpRequest, study_id: str, form_code: str) -> HttpRespons
             # 0 for a form not started yet: if someone started it meanwhile, that is a stale version too.
             expected_version=version,
             reason=reason_form.cleaned_data["reason"],
+            visit=visit,
         )
     except Forbidden as error:
         raise refusal("save", error) from None
@@ -73,4 +71,4 @@ def crf_form(request: HttpRequest, study_id: str, form_code: str) -> HttpRespons
         )
     else:
         messages.success(request, _("Saved (version %(version)s).") % {"version": record.version})
-    return redirect(form_url(participant, form.code))
+    return redirect(form_url(participant, form.code, visit=visit))

@@ -12,8 +12,7 @@ from trial.errors import Conflict, DomainError, Forbidden
 from .. import services
 from ..forms_ui import SignForm, UnlockForm, parse_version, status_label
 from ..models import FormRecord
-from .common import form_or_404, participant_for, refusal
-from .entry import form_url
+from .common import form_or_404, form_url, participant_and_visit, refusal
 from .page import render_form_page
 
 STEPS = {
@@ -23,11 +22,15 @@ STEPS = {
 }
 
 
-def _friendly(error: DomainError, participant, form_code: str) -> DomainError:
+def _friendly(error: DomainError, participant, form_code: str, visit=None) -> DomainError:
     """A refused transition said in the page's language, with the form's current status."""
     if error.code != "bad_transition":
         return error
-    record = FormRecord.objects.filter(participant=participant, form_code=form_code).only("status").first()
+    record = (
+        FormRecord.objects.filter(participant=participant, form_code=form_code, visit=visit)
+        .only("status")
+        .first()
+    )
     current = status_label(record.status) if record else ""
     return Conflict(
         _("This step is not possible now: the form is %(status)s. The page shows its current state.")
@@ -38,20 +41,25 @@ def _friendly(error: DomainError, participant, form_code: str) -> DomainError:
 
 @login_required
 @require_POST
-def crf_step(request: HttpRequest, study_id: str, form_code: str, step: str) -> HttpResponse:
-    participant = participant_for(request, study_id)
-    form = form_or_404(participant, form_code)
+def crf_step(
+    request: HttpRequest, study_id: str, form_code: str, step: str, visit_code: str | None = None
+) -> HttpResponse:
+    participant, visit = participant_and_visit(request, study_id, visit_code)
+    form = form_or_404(participant, form_code, visit)
     kwargs = {
         "actor": request.user,
         "participant": participant,
         "form_code": form.code,
         "expected_version": parse_version(request.POST.get("version")),
+        "visit": visit,
     }
     unlock_form = UnlockForm(request.POST) if step == "unlock" else None
     try:
         if unlock_form is not None:
             if not unlock_form.is_valid():
-                return render_form_page(request, participant, form, unlock_form=unlock_form, status=400)
+                return render_form_page(
+                    request, participant, form, visit=visit, unlock_form=unlock_form, status=400
+                )
             services.crf_unlock(**kwargs, reason=unlock_form.cleaned_data["reason"])
             done = _("The form is unlocked: it is signed again until someone edits it.")
         else:
@@ -68,24 +76,27 @@ def crf_step(request: HttpRequest, study_id: str, form_code: str, step: str) -> 
             request,
             participant,
             form,
-            error=_friendly(error, participant, form.code),
+            visit=visit,
+            error=_friendly(error, participant, form.code, visit),
             field_errors=None if unlock_form is not None else error.field_errors,
             unlock_form=unlock_form,
             status=error.status_code,
         )
     messages.success(request, done)
-    return redirect(form_url(participant, form.code))
+    return redirect(form_url(participant, form.code, visit=visit))
 
 
 @login_required
 @require_POST
-def crf_sign(request: HttpRequest, study_id: str, form_code: str) -> HttpResponse:
+def crf_sign(
+    request: HttpRequest, study_id: str, form_code: str, visit_code: str | None = None
+) -> HttpResponse:
     """The investigator's e-signature: password again, meaning chosen, printed name shown (21 CFR 11.50)."""
-    participant = participant_for(request, study_id)
-    form = form_or_404(participant, form_code)
+    participant, visit = participant_and_visit(request, study_id, visit_code)
+    form = form_or_404(participant, form_code, visit)
     sign_form = SignForm(request.POST)
     if not sign_form.is_valid():
-        return render_form_page(request, participant, form, sign_form=sign_form, status=400)
+        return render_form_page(request, participant, form, visit=visit, sign_form=sign_form, status=400)
     try:
         signature = services.crf_sign(
             actor=request.user,
@@ -94,12 +105,13 @@ def crf_sign(request: HttpRequest, study_id: str, form_code: str) -> HttpRespons
             password=sign_form.cleaned_data["password"],
             meaning=sign_form.cleaned_data["meaning"],
             expected_version=parse_version(request.POST.get("version")),
+            visit=visit,
         )
     except Forbidden as error:
         if error.code != "bad_password":
             raise refusal("sign", error) from None
         sign_form.add_error("password", error.message)
-        return render_form_page(request, participant, form, sign_form=sign_form, status=403)
+        return render_form_page(request, participant, form, visit=visit, sign_form=sign_form, status=403)
     except DomainError as error:
         for field, field_messages in error.field_errors.items():
             for message in field_messages:
@@ -108,7 +120,8 @@ def crf_sign(request: HttpRequest, study_id: str, form_code: str) -> HttpRespons
             request,
             participant,
             form,
-            error=_friendly(error, participant, form.code),
+            visit=visit,
+            error=_friendly(error, participant, form.code, visit),
             sign_form=sign_form,
             status=error.status_code,
         )
@@ -117,4 +130,4 @@ def crf_sign(request: HttpRequest, study_id: str, form_code: str) -> HttpRespons
         _("Signed by %(name)s: %(meaning)s.")
         % {"name": signature.printed_name, "meaning": signature.get_meaning_display()},
     )
-    return redirect(form_url(participant, form.code))
+    return redirect(form_url(participant, form.code, visit=visit))

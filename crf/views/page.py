@@ -37,6 +37,7 @@ from ..forms_ui import (
     values_from_data,
 )
 from ..models import FormRecord, FormStatus, QueryAction, QueryStatus
+from .common import form_urls, query_step_url
 
 LIFE_CYCLE = (
     FormStatus.DRAFT,
@@ -119,6 +120,7 @@ def render_form_page(
     participant: Participant,
     form: FormDef,
     *,
+    visit=None,
     values: dict | None = None,
     version: int | None = None,
     error: DomainError | None = None,
@@ -131,10 +133,13 @@ def render_form_page(
     step_query: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The page; `values` are what the user typed when a save failed (shown instead of the saved data)."""
+    """The page; `values` are what the user typed when a save failed (shown instead of the saved data).
+
+    `visit`: the visit that collects this form (the record is that visit's); None for a participant's form.
+    """
     record = (
         FormRecord.objects.select_related("updated_by", "verified_by", "locked_by")
-        .filter(participant=participant, form_code=form.code)
+        .filter(participant=participant, form_code=form.code, visit=visit)
         .first()
     )
     state = record.status if record else NOT_STARTED
@@ -153,6 +158,7 @@ def render_form_page(
             query.age_days = services.query_age_days(query, today)
             query.actions = _query_actions(query, can)
             query.field_label = path_label(form, query.field_path)
+            query.step_url = query_step_url(participant, form.code, query.pk, visit)
     typed = values is not None
     entry = entry_view(
         form,
@@ -180,6 +186,9 @@ def render_form_page(
     context = {
         "participant": participant,
         "form": form,
+        "visit": visit,
+        "visit_label": text_in(visit.label) if visit else "",
+        "urls": form_urls(participant, form.code, visit),
         "title": text_in(form.title),
         "record": record,
         "state": state,

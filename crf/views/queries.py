@@ -16,8 +16,7 @@ from .. import selectors, services
 from ..engine.definitions import form_definition, text_in
 from ..forms_ui import QueryPageFilter, QueryRaiseForm, QueryStepForm, path_label
 from ..models import FormRecord
-from .common import form_or_404, participant_for, refusal
-from .entry import form_url
+from .common import form_or_404, form_url, participant_and_visit, refusal
 from .page import render_form_page
 
 
@@ -41,14 +40,17 @@ def query_list(request: HttpRequest) -> HttpResponse:
                 "field_label": path_label(form, query.field_path),
                 "age": age,
                 "last": thread[-1] if thread else None,
-                "url": form_url(participant, query.record.form_code, f"q-{query.pk}"),
+                "visit": query.record.visit,
+                "url": form_url(
+                    participant, query.record.form_code, f"q-{query.pk}", visit=query.record.visit
+                ),
             }
         )
     return render(request, "crf/query_list.html", {"form": filters.form, "page": page, "rows": rows})
 
 
-def _record_for(participant, form) -> FormRecord:
-    record = FormRecord.objects.filter(participant=participant, form_code=form.code).first()
+def _record_for(participant, form, visit) -> FormRecord:
+    record = FormRecord.objects.filter(participant=participant, form_code=form.code, visit=visit).first()
     if record is None:
         raise Http404(_("This form has no data yet."))
     return record
@@ -56,14 +58,16 @@ def _record_for(participant, form) -> FormRecord:
 
 @login_required
 @require_POST
-def query_raise(request: HttpRequest, study_id: str, form_code: str) -> HttpResponse:
+def query_raise(
+    request: HttpRequest, study_id: str, form_code: str, visit_code: str | None = None
+) -> HttpResponse:
     """A monitor or data manager asks about one value of the form."""
-    participant = participant_for(request, study_id)
-    form = form_or_404(participant, form_code)
-    record = _record_for(participant, form)
+    participant, visit = participant_and_visit(request, study_id, visit_code)
+    form = form_or_404(participant, form_code, visit)
+    record = _record_for(participant, form, visit)
     raise_form = QueryRaiseForm(request.POST)
     if not raise_form.is_valid():
-        return render_form_page(request, participant, form, raise_form=raise_form, status=400)
+        return render_form_page(request, participant, form, visit=visit, raise_form=raise_form, status=400)
     try:
         query = services.query_raise(
             actor=request.user,
@@ -78,25 +82,33 @@ def query_raise(request: HttpRequest, study_id: str, form_code: str) -> HttpResp
         for message in error.field_errors.get("text", []):
             raise_form.add_error("text", message)
         return render_form_page(
-            request, participant, form, error=error, raise_form=raise_form, status=error.status_code
+            request,
+            participant,
+            form,
+            visit=visit,
+            error=error,
+            raise_form=raise_form,
+            status=error.status_code,
         )
     messages.success(request, _("Query raised on %(field)s.") % {"field": path_label(form, query.field_path)})
-    return redirect(form_url(participant, form.code, f"q-{query.pk}"))
+    return redirect(form_url(participant, form.code, f"q-{query.pk}", visit=visit))
 
 
 @login_required
 @require_POST
-def query_step(request: HttpRequest, study_id: str, form_code: str, pk: int) -> HttpResponse:
+def query_step(
+    request: HttpRequest, study_id: str, form_code: str, pk: int, visit_code: str | None = None
+) -> HttpResponse:
     """Answer (coordinator, investigator), close or reopen (monitor, data manager), with a message."""
-    participant = participant_for(request, study_id)
-    form = form_or_404(participant, form_code)
+    participant, visit = participant_and_visit(request, study_id, visit_code)
+    form = form_or_404(participant, form_code, visit)
     query = selectors.query_list(user=request.user).filter(record__participant=participant, pk=pk).first()
-    if query is None or query.record.form_code != form.code:
+    if query is None or query.record.form_code != form.code or query.record.visit_id != (visit and visit.pk):
         raise Http404(_("No such query on this form."))
     step_form = QueryStepForm(request.POST)
     if not step_form.is_valid():
         return render_form_page(
-            request, participant, form, step_form=step_form, step_query=query.pk, status=400
+            request, participant, form, visit=visit, step_form=step_form, step_query=query.pk, status=400
         )
     action = step_form.cleaned_data["action"]
     try:
@@ -112,10 +124,11 @@ def query_step(request: HttpRequest, study_id: str, form_code: str, pk: int) -> 
             request,
             participant,
             form,
+            visit=visit,
             error=error,
             step_form=step_form,
             step_query=query.pk,
             status=error.status_code,
         )
     messages.success(request, _("The query thread is updated."))
-    return redirect(form_url(participant, form.code, f"q-{query.pk}"))
+    return redirect(form_url(participant, form.code, f"q-{query.pk}", visit=visit))

@@ -3,3 +3,7 @@
 from . import adjudication, questionnaires, visits
 
 urlpatterns = visits.urlpatterns + questionnaires.urlpatterns + adjudication.urlpatterns
+
+from . import patient  # noqa: E402 -- the patient-link API (appended)
+
+urlpatterns += patient.urlpatterns

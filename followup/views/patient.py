@@ -1,3 +1,197 @@
-"""TODO(issue 4)."""
+"""The patient's questionnaire page, reached through a link: no login, no staff chrome, one questionnaire.
 
-urlpatterns: list = []
+GET draws the questionnaire with the answers saved so far; POST saves them (a draft: "save and continue
+later"), or asks for a confirmation ("submit"), then submits the answers confirmed (final). A dead link gets
+a friendly page in the patient's language: 404 for a link that never existed or was altered, 410 for one that
+was used, expired or replaced. The URL is the credential, so every answer is private: never cached, never
+indexed, no Referer, and Django's log of 4xx answers (which prints the path) is skipped.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from trial.errors import Conflict, DomainError
+
+from ..models import PatientLink
+from ..selectors.links import questionnaire_definition
+from ..services.links import LinkRefused, patient_link_open, patient_link_resolve, patient_link_save
+from . import questionnaire_entry
+from .answers import answers_from_post, patient_url, questionnaire_view
+
+LANGUAGE_NAMES = {"en": "English", "zh-hans": "简体中文"}  # each language named in itself, for the switch
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+# --- responses ----------------------------------------------------------------------------------------------
+
+
+def _private(response: HttpResponse, language: str) -> HttpResponse:
+    """Headers of every answer under /p/: the URL is a credential and the page holds health data."""
+    add_never_cache_headers(response)  # includes no-store and private
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Content-Language"] = language
+    # Django logs every 4xx with the request's path, which here is the token: this answer is logged by nobody.
+    response._has_been_logged = True
+    return response
+
+
+def _page_url(token: str, language: str, **query) -> str:
+    params = "&".join(f"{key}={value}" for key, value in {"lang": language, **query}.items())
+    return f"{patient_url(token)}?{params}"
+
+
+def _render(request, template: str, context: dict, *, token: str, language: str, status: int = 200):
+    with translation.override(language):
+        context = {
+            **context,
+            "page_language": language,
+            "language_links": [
+                {
+                    "code": code,
+                    "name": LANGUAGE_NAMES.get(code, code),
+                    "url": _page_url(token, code),
+                    "current": code == language,
+                }
+                for code in language_codes()
+            ],
+        }
+        response = render(request, template, context, status=status)
+    return _private(response, language)
+
+
+def _requested_language(request: HttpRequest, default: str) -> str:
+    wanted = request.POST.get("lang") or request.GET.get("lang") or ""
+    return wanted if wanted in language_codes() else default
+
+
+def _refused(request: HttpRequest, token: str, refusal: LinkRefused) -> HttpResponse:
+    """The friendly page of a dead link, with nothing of the questionnaire or its answers."""
+    fallback = refusal.language or translation.get_language_from_request(request)
+    language = _requested_language(request, fallback if fallback in language_codes() else "zh-hans")
+    return _render(
+        request,
+        "followup/patient_refused.html",
+        {"reason": refusal.code},
+        token=token,
+        language=language,
+        status=refusal.status_code,
+    )
+
+
+def _questionnaire_page(
+    request,
+    token: str,
+    link: PatientLink,
+    language: str,
+    *,
+    answers=None,
+    error: DomainError | None = None,
+    saved: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    response = link.response
+    with translation.override(language):
+        definition = questionnaire_definition(response.instrument, response.instrument_version, language)
+        view = questionnaire_view(
+            definition,
+            response.answers if answers is None else answers,
+            error.field_errors if error else None,
+        )
+    visit = response.visit
+    stale = isinstance(error, Conflict) and error.code == "stale_version"
+    context = {
+        "questionnaire": view,
+        "visit_label": (visit.label.get(language) or visit.label.get("en", "")) if visit else "",
+        # Typed answers refused as stale keep the version they were typed on: saving them again needs a
+        # reload first, so they never overwrite the other change unseen.
+        "version": _version(request) if stale and answers is not None else response.version,
+        "action_url": _page_url(token, language),
+        "error": error,
+        "stale": stale,
+        "saved": saved,
+        "expires_at": timezone.localtime(link.expires_at, _site_zone(response)),
+    }
+    return _render(
+        request, "followup/patient_questionnaire.html", context, token=token, language=language, status=status
+    )
+
+
+def _site_zone(response):
+    return zoneinfo.ZoneInfo(response.participant.site.time_zone)
+
+
+def _version(request) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+# --- the page -----------------------------------------------------------------------------------------------
+
+
+# The token in the URL is the credential, and it is a stronger secret than a CSRF token: a forged request
+# would need it already. Exempt, so a patient's phone keeps no cookie of ours at all.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def patient_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
+    """One questionnaire, answered by the patient through a link."""
+    try:
+        link = patient_link_open(token) if request.method == "GET" else patient_link_resolve(token)
+    except LinkRefused as refusal:
+        return _refused(request, token, refusal)
+    language = _requested_language(request, link.language)
+    if request.method == "GET":
+        return _questionnaire_page(request, token, link, language, saved=request.GET.get("saved") == "1")
+
+    action = request.POST.get("action", "save")
+    if action == "submit":
+        return _submit(request, token, link, language)
+    answers = answers_from_post(link.response.instrument, request.POST)
+    try:
+        response = patient_link_save(
+            token, answers, False, language=language, expected_version=_version(request)
+        )
+    except LinkRefused as refusal:
+        return _refused(request, token, refusal)
+    except DomainError as error:
+        return _questionnaire_page(
+            request, token, link, language, answers=answers, error=error, status=error.status_code
+        )
+    if action != "review":
+        # Post/redirect/get: a reload shows the saved answers instead of sending them again.
+        return _private(HttpResponseRedirect(_page_url(token, language, saved=1)), language)
+    with translation.override(language):
+        definition = questionnaire_definition(response.instrument, response.instrument_version, language)
+        view = questionnaire_view(definition, response.answers)
+    context = {"questionnaire": view, "version": response.version, "action_url": _page_url(token, language)}
+    return _render(request, "followup/patient_confirm.html", context, token=token, language=language)
+
+
+def _submit(request, token: str, link: PatientLink, language: str) -> HttpResponse:
+    """Submit the answers the patient confirmed: those saved, at the version the confirmation showed."""
+    try:
+        patient_link_save(
+            token, link.response.answers, True, language=language, expected_version=_version(request)
+        )
+    except LinkRefused as refusal:
+        return _refused(request, token, refusal)
+    except DomainError as error:
+        return _questionnaire_page(request, token, link, language, error=error, status=error.status_code)
+    return _render(request, "followup/patient_done.html", {}, token=token, language=language)
+
+
+urlpatterns = [
+    path("p/<str:token>/", patient_questionnaire, name="patient-questionnaire"),
+    *questionnaire_entry.urlpatterns,
+]

@@ -1,3 +1,185 @@
-"""TODO(issue 4)."""
+"""Coordinator pages of follow-up: the visits due and overdue, and a participant's timeline with its steps."""
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crf.selectors import crf_participants
+from trial.access import can_write_at
+from trial.errors import DomainError, Forbidden
+from trial.services.screening import site_today
+from trial.views.common import add_domain_errors, paginate
+
+from ..forms import UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
+from ..models import Instrument, Visit, VisitStatus
+from ..schedule import visit_status
+from ..selectors.questionnaires import questionnaire_changes
+from ..selectors.timeline import participant_cases, participant_timeline
+from ..selectors.worklist import DUE, visit_worklist, worklist_sites
+from ..services import visits as visit_services
+
+
+def _participant(request: HttpRequest, study_id: str):
+    """The participant if the user may read their follow-up (as their CRFs: never blinded adjudicators)."""
+    participants = crf_participants(user=request.user).select_related("site__study")
+    return get_object_or_404(participants, study_id=study_id)
+
+
+def _changes(participant) -> list[dict]:
+    """Change from baseline per instrument, with the instrument's name in the page's language."""
+    changes = questionnaire_changes(participant)
+    for change in changes:
+        change["title"] = Instrument(change["instrument"]).label
+        change["rows"] = 1 + len(change["followups"])
+    return [change for change in changes if change["baseline"] or change["followups"]]
+
+
+def _render_timeline(request: HttpRequest, participant, *, forms=None, status: int = 200) -> HttpResponse:
+    today = site_today(participant.site)
+    forms = forms or {}
+    context = {
+        "participant": participant,
+        "today": today,
+        "timeline": participant_timeline(participant, today=today),
+        "cases": participant_cases(participant),
+        "changes": _changes(participant),
+        "may_write": can_write_at(request.user, participant.site),
+        "complete_form": forms.get("complete") or VisitCompleteForm(initial={"visit_date": today}),
+        "reason_form": forms.get("reason") or VisitReasonForm(),
+        "unscheduled_form": forms.get("unscheduled") or UnscheduledVisitForm(initial={"visit_date": today}),
+        "failed_visit": forms.get("visit"),
+        "time_zone": participant.site.time_zone,
+    }
+    return render(request, "followup/timeline.html", context, status=status)
+
+
+@login_required
+def participant_timeline_page(request: HttpRequest, study_id: str) -> HttpResponse:
+    return _render_timeline(request, _participant(request, study_id))
+
+
+VISIT_REFUSAL = lambda: _("Only a coordinator or an investigator of this site can record visits.")  # noqa: E731
+STEP_FORMS = {"complete": VisitCompleteForm, "missed": VisitReasonForm, "reopen": VisitReasonForm}
+STEP_DONE = {
+    "complete": lambda: _("The visit is recorded as done."),
+    "missed": lambda: _("The visit is declared missed."),
+    "reopen": lambda: _("The visit is open again."),
+}
+
+
+def _run_step(step: str, *, actor, visit: Visit, data: dict) -> None:
+    if step == "complete":
+        visit_services.visit_complete(actor=actor, visit=visit, visit_date=data["visit_date"])
+    elif step == "missed":
+        visit_services.visit_miss(actor=actor, visit=visit, reason=data["reason"])
+    else:
+        visit_services.visit_reopen(actor=actor, visit=visit, reason=data["reason"])
+
+
+@login_required
+@require_POST
+def visit_step(request: HttpRequest, study_id: str, visit_code: str, step: str) -> HttpResponse:
+    """Record a visit as done, declare it missed, or reopen it: one service call."""
+    participant = _participant(request, study_id)
+    visit = get_object_or_404(Visit, participant=participant, code=visit_code)
+    form = STEP_FORMS[step](request.POST)
+    key = "complete" if step == "complete" else "reason"
+    if form.is_valid():
+        try:
+            _run_step(step, actor=request.user, visit=visit, data=form.cleaned_data)
+        except Forbidden:
+            raise PermissionDenied(VISIT_REFUSAL()) from None
+        except DomainError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, STEP_DONE[step]())
+            return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
+    return _render_timeline(request, participant, forms={key: form, "visit": visit.code}, status=400)
+
+
+@login_required
+@require_POST
+def visit_unscheduled(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = _participant(request, study_id)
+    form = UnscheduledVisitForm(request.POST)
+    if form.is_valid():
+        try:
+            visit = visit_services.visit_unscheduled_create(
+                actor=request.user, participant=participant, **form.cleaned_data
+            )
+        except Forbidden:
+            raise PermissionDenied(VISIT_REFUSAL()) from None
+        except DomainError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, _("Unscheduled visit %(code)s added.") % {"code": visit.code})
+            return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
+    return _render_timeline(request, participant, forms={"unscheduled": form, "visit": "new"}, status=400)
+
+
+def _timeline_url(participant) -> str:
+    return reverse("participant-timeline", kwargs={"study_id": participant.study_id})
+
+
+@login_required
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """Visits due this week and overdue (the default), or any status, at the user's sites. Four queries."""
+    sites = worklist_sites(user=request.user)
+    form = VisitFilterForm(request.GET or None, sites=sites)
+    chosen, status = sites, DUE
+    if form.is_bound and form.is_valid():
+        status = form.cleaned_data["status"] or DUE
+        if form.cleaned_data["site"]:
+            chosen = [site for site in sites if site.code == form.cleaned_data["site"]]
+    page = paginate(request, visit_worklist(sites=chosen, status=status))
+    today = {site.pk: site_today(site) for site in chosen}
+    rows = []
+    for visit in page.object_list:
+        day = today[visit.participant.site_id]
+        state = visit_status(visit.state, visit.window_open, visit.window_close, day)
+        rows.append(
+            {
+                "visit": visit,
+                "status": state,
+                "status_label": VisitStatus(state).label,
+                "days_overdue": (day - visit.window_close).days if state == VisitStatus.OVERDUE else 0,
+            }
+        )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "status": status,
+        "show_study": len({site.study_id for site in sites}) > 1,
+    }
+    return render(request, "followup/visit_list.html", context)
+
+
+urlpatterns = [
+    path("visits/", visit_list, name="visit-list"),
+    path("participants/<slug:study_id>/timeline/", participant_timeline_page, name="participant-timeline"),
+    path("participants/<slug:study_id>/visits/new/", visit_unscheduled, name="visit-unscheduled"),
+    path(
+        "participants/<slug:study_id>/visits/<slug:visit_code>/complete/",
+        visit_step,
+        {"step": "complete"},
+        name="visit-complete",
+    ),
+    path(
+        "participants/<slug:study_id>/visits/<slug:visit_code>/missed/",
+        visit_step,
+        {"step": "missed"},
+        name="visit-missed",
+    ),
+    path(
+        "participants/<slug:study_id>/visits/<slug:visit_code>/reopen/",
+        visit_step,
+        {"step": "reopen"},
+        name="visit-reopen",
+    ),
+]

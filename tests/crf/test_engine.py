@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from crf.engine.definitions import DefinitionError, form_definition, form_definitions, parse_form
-from crf.engine.validate import CheckContext, clean_data, evaluate, genant_grade_fits
+from crf.engine.validate import CheckContext, clean_data, derive, evaluate, genant_grade_fits, relation_to
 
 from .conftest import FRACTURES, PROCEDURE
 
@@ -17,7 +17,7 @@ CONTEXT = CheckContext(
 )
 
 
-def test_all_six_forms_load_in_grid_order():
+def test_all_forms_load_in_grid_order():
     assert list(form_definitions()) == [
         "baseline",
         "dxa",
@@ -25,14 +25,52 @@ def test_all_six_forms_load_in_grid_order():
         "qmri",
         "procedure",
         "discharge",
+        "followup_mri",
     ]
 
 
 def test_bmi_is_derived_not_typed():
     form = form_definition("baseline")
-    data, findings = clean_data(form, {"height": 160, "weight": 51.2, "bmi": 99})
+    data, findings = clean_data(form, {"height": 160, "weight": 51.2})
     assert data["bmi"] == 20.0  # 51.2 / 1.6^2 = 20.0
-    assert "bmi" not in findings.errors
+    assert findings.errors == {}
+    _data, typed = clean_data(form, {"height": 160, "weight": 51.2, "bmi": 20.0})
+    assert "bmi" in typed.errors  # a derived value is never typed, even a right one
+
+
+@pytest.mark.parametrize(
+    ("level", "treated", "relation"),
+    [
+        ("L1", {"L1", "T12"}, "treated"),
+        ("L2", {"L1", "T12"}, "adjacent"),  # next to L1
+        ("T11", {"L1", "T12"}, "adjacent"),  # next to T12
+        ("T10", {"L1", "T12"}, "remote"),  # two levels from T12
+        ("L1", {"T12"}, "adjacent"),  # T12 and L1 are neighbours across the junction
+        ("T12", {"L1"}, "adjacent"),
+        ("L3", {"L1"}, "remote"),
+        ("T1", {"L5"}, "remote"),
+        ("L2", set(), None),  # nothing treated: no reference
+        ("X9", {"L1"}, None),
+    ],
+)
+def test_relation_to_the_treated_levels(level, treated, relation):
+    assert relation_to(level, treated) == relation
+
+
+def test_levels_derived_from_another_form_need_its_data():
+    form = form_definition("followup_mri")
+    raw = {"levels": [{"level": "L2", "new_fracture": True}, {"level": "L1", "new_fracture": True}]}
+    data, findings = clean_data(form, raw)
+    assert findings.errors == {}
+    assert "treated" not in data["levels"][0]  # without a context: unknown, not "not treated"
+    assert "relation" not in derive(form, data, CONTEXT)["levels"][0]  # the context has no procedure
+    context = CheckContext(today=CONTEXT.today, other_forms={"procedure": PROCEDURE})
+    rows = derive(form, data, context)["levels"]
+    assert [(r["treated"], r["relation"]) for r in rows] == [(False, "adjacent"), (True, "treated")]
+    assert "treated" not in data["levels"][0]  # derive returns a copy
+    for code in ("treated", "relation"):
+        _data, typed = clean_data(form, {"levels": [{"level": "L2", "new_fracture": True, code: False}]})
+        assert f"levels[L2].{code}" in typed.errors
 
 
 @pytest.mark.parametrize(
@@ -157,3 +195,64 @@ def test_malformed_definitions_are_refused_with_every_reason():
     message = str(info.value)
     for fragment in ("snake_case", "quoted string", "title needs", "type must be", "UPPER_SNAKE"):
         assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("snippet", "fragment"),
+    [
+        ("fields:\n  - {code: r, type: text, label: L, derived: {magic: {}}}\n", "derived must be one of"),
+        ("fields:\n  - {code: r, type: text, label: L, derived: {treated: {level: x}}}\n", "treated needs"),
+        (
+            "fields:\n  - {code: level, type: choice, choices: levels, label: L}\n"
+            "  - {code: r, type: text, label: L, derived: {treated: {level: level, source: a.b.c}}}\n",
+            "treated is a boolean",
+        ),
+        (
+            "fields:\n  - {code: r, type: boolean, label: L,"
+            " derived: {treated: {level: nope, source: a.b.c}}}\n",
+            "not in its scope",
+        ),
+        (
+            "fields:\n  - {code: a, type: boolean, label: L}\n"
+            "adjudication: {group: rows, when: {field: a, equals: true}, location: a}\n",
+            "group 'rows' does not exist",
+        ),
+        (
+            "fields:\n  - {code: a, type: boolean, label: L}\n"
+            "checks:\n  - {code: X, severity: hard, field: a, rule: {matches_rows: {group: g}},"
+            " message: L}\n",
+            "matches_rows needs",
+        ),
+        (
+            "fields:\n  - {code: a, type: boolean, label: L}\n"
+            "checks:\n  - {code: X, severity: soft, field: a,"
+            " rule: {not_together: {value: true, field: b, equals: 1}}, message: L}\n",
+            "unknown field b",
+        ),
+    ],
+)
+def test_malformed_derivations_adjudication_and_rules_are_refused(snippet, fragment):
+    head = 'code: x\nversion: "1"\ntitle: {en: X, zh-hans: X}\n'
+    with pytest.raises(DefinitionError) as info:
+        parse_form(
+            (head + snippet)
+            .replace("label: L", "label: {en: L, zh-hans: L}")
+            .replace("message: L", "message: {en: L, zh-hans: L}")
+        )
+    assert fragment in str(info.value)
+
+
+def test_the_mri_declares_who_opens_adjudication_cases_and_reads_the_procedure():
+    from crf.engine.paths import form_dependents
+
+    spec = form_definition("followup_mri").adjudication
+    assert (spec.group, spec.when.code, spec.when.equals, spec.location, spec.exclude, spec.date) == (
+        "levels",
+        "new_fracture",
+        True,
+        "relation",
+        ("treated",),
+        "exam_date",
+    )
+    assert "followup_mri" in form_dependents()["procedure"]
+    assert form_definition("procedure").adjudication is None

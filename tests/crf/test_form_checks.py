@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from crf.engine.definitions import form_definitions
-from crf.engine.validate import CheckContext, clean_data, evaluate
+from crf.engine.validate import CheckContext, clean_data, derive, evaluate
 
 from .conftest import FRACTURES, PROCEDURE
 
@@ -55,6 +55,14 @@ DISCHARGE = {
     "medication": ["bisphosphonate"],
     "destination": "home",
 }
+# Collected at a visit; the procedure treated L1 and T12, so L3 is remote.
+FOLLOWUP_MRI = {
+    "exam_date": "2026-05-20",
+    "field_strength": "3.0",
+    "sequences": ["t1", "t2", "stir"],
+    "any_new_fracture": True,
+    "levels": [{"level": "L3", "new_fracture": True, "acute_signal": True, "genant_grade": "1"}],
+}
 FORMS = {
     "baseline": BASELINE,
     "dxa": DXA,
@@ -62,7 +70,9 @@ FORMS = {
     "qmri": QMRI,
     "procedure": PROCEDURE,
     "discharge": DISCHARGE,
+    "followup_mri": FOLLOWUP_MRI,
 }
+VISIT_FORMS = {"followup_mri"}  # never read by other forms' checks
 TODAY = datetime.date(2026, 6, 1)
 
 
@@ -71,7 +81,9 @@ def findings_for(form_code: str, data: dict):
     clean, stored = clean_data(form, data)
     assert stored.errors == {}, stored.errors
     others = {
-        code: clean_data(form_definitions()[code], d)[0] for code, d in FORMS.items() if code != form_code
+        code: clean_data(form_definitions()[code], d)[0]
+        for code, d in FORMS.items()
+        if code != form_code and code not in VISIT_FORMS
     }
     context = CheckContext(
         today=TODAY,
@@ -79,7 +91,7 @@ def findings_for(form_code: str, data: dict):
         enrollment_date=datetime.date(2026, 1, 7),
         other_forms=others,
     )
-    return evaluate(form, clean, context)
+    return evaluate(form, derive(form, clean, context), context)
 
 
 @pytest.mark.parametrize("form_code", list(FORMS))
@@ -109,6 +121,10 @@ CASES = [
     ("procedure", "RANGE_OPERATIVE_TIME", PROCEDURE | {"operative_time": 4}),
     ("discharge", "DISCHARGE_BEFORE_PROCEDURE", DISCHARGE | {"discharge_date": "2026-01-07"}),
     ("discharge", "DISCHARGE_IN_FUTURE", DISCHARGE | {"discharge_date": "2026-06-02"}),
+    ("followup_mri", "FOLLOWUP_MRI_IN_FUTURE", FOLLOWUP_MRI | {"exam_date": "2026-06-02"}),
+    ("followup_mri", "FOLLOWUP_MRI_BEFORE_PROCEDURE", FOLLOWUP_MRI | {"exam_date": "2026-01-07"}),
+    ("followup_mri", "NEW_FRACTURE_ROWS", FOLLOWUP_MRI | {"any_new_fracture": False}),
+    ("followup_mri", "NEW_FRACTURE_AT_TREATED_LEVEL", rows(FOLLOWUP_MRI, "levels", level="L1")),
 ]
 
 

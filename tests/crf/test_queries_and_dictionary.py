@@ -112,3 +112,22 @@ def test_queries_name_existing_values_and_block_locking(clients, participant, st
             form_code="procedure",
             expected_version=current_version(participant),
         )
+
+
+def test_the_dictionary_has_the_follow_up_mri_with_unique_redcap_names(clients):
+    rows = clients["coordinator"].get("/api/v1/forms/").json()
+    relation = next(r for r in rows if r["form"] == "followup_mri" and r["field"] == "relation")
+    assert (relation["group"], relation["derived"], relation["choices"]) == (
+        "levels",
+        "yes",
+        "treated, Treated level | adjacent, Adjacent | remote, Remote",
+    )
+    assert relation["derivation"] == "level_relation(level in procedure.levels.level)"
+    redcap = clients["coordinator"].get("/api/v1/forms/", {"export": "redcap"}).content.decode("utf-8-sig")
+    redcap_rows = list(csv.DictReader(io.StringIO(redcap)))
+    names = [r["Variable / Field Name"] for r in redcap_rows]
+    assert len(names) == len(set(names))  # REDCap refuses a dictionary with a name twice
+    assert "levels_level" in names and "followup_mri_levels_level" in names  # the procedure's keeps its name
+    treated = next(r for r in redcap_rows if r["Variable / Field Name"] == "followup_mri_levels_treated")
+    assert (treated["Field Type"], treated["Form Name"]) == ("yesno", "followup_mri_levels")
+    assert treated["Field Annotation"].startswith("@READONLY")  # filled from the procedure, not a calculation

@@ -403,7 +403,7 @@ def test_a_lost_participant_is_offered_reinstatement_only_from_the_page(coordina
         .fields["status"]
         .choices
     ]
-    assert choices == ["enrolled", "withdrawn"]
+    assert choices == ["enrolled", "withdrawn", "died"]
     refused = client.post(url, {"status": "lost_to_follow_up", "date": "2026-03-02", "reason": "again"})
     assert "status" in refused.context["status_form"].errors
     client.post(url, {"status": "enrolled", "date": "2026-04-01", "reason": "Came back to clinic"})

@@ -26,6 +26,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crf.demo import crf_seed
 from crf.models import FormStatus
+from followup.demo import followup_seed
 from trial.demo import criteria_specs, demo_logins, demo_seed
 from trial.models import Participant, ParticipantStatus, Role, Study
 
@@ -108,10 +109,20 @@ class Command(BaseCommand):
                 "crf_queries_added": sum(crf.queries.values()),
                 "crf_seconds": round(time.perf_counter() - started, 2),
             }
+            started = time.perf_counter()
+            followup = followup_seed(study=found, seed=seed + i)
+            seeding[-1] |= {
+                "visits_added": sum(followup.visits.values()),
+                "questionnaires_added": followup.responses,
+                "followup_seconds": round(time.perf_counter() - started, 2),
+            }
             self.stdout.write(
                 f"size {size}: seeded {seeding[-1]['participants_added']} participants and "
                 f"{seeding[-1]['screenings_added']} screenings in {seconds:.1f} s, "
-                f"{seeding[-1]['crf_forms_added']} CRF forms in {seeding[-1]['crf_seconds']:.1f} s"
+                f"{seeding[-1]['crf_forms_added']} CRF forms in {seeding[-1]['crf_seconds']:.1f} s, "
+                f"{seeding[-1]['visits_added']} visits and "
+                f"{seeding[-1]['questionnaires_added']} questionnaires "
+                f"in {seeding[-1]['followup_seconds']:.1f} s"
             )
             # Measure the steady state autovacuum would reach after a bulk load: fresh statistics and a
             # visibility map (index-only COUNTs), not the minute right after 70,000 inserts.
@@ -171,6 +182,12 @@ class Command(BaseCommand):
             Endpoint("GET", "/api/v1/queries/"),
             Endpoint("GET", f"/participants/{participant.study_id}/forms/", target=True),
             Endpoint("GET", "/queries/"),
+            Endpoint("GET", "/visits/", target=True),
+            Endpoint("GET", "/api/v1/visits/?status=overdue", target=True),
+            Endpoint("GET", f"/participants/{participant.study_id}/timeline/", target=True),
+            Endpoint("GET", f"/api/v1/participants/{participant.study_id}/visits/"),
+            Endpoint("GET", f"/api/v1/participants/{participant.study_id}/questionnaires/"),
+            Endpoint("GET", "/api/v1/adjudication-cases/"),
         ]
 
     def _participant(self, site) -> Participant | None:

@@ -7,15 +7,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crf.demo import crf_seed, crf_summary
 from crf.models import FormStatus, QueryStatus
+from followup.demo import followup_seed
 from trial.demo import DEMO_PASSWORD, demo_logins, demo_seed
 from trial.models import Outcome, Study
 
 
 class Command(BaseCommand):
     help = (
-        "Seed synthetic demo data: N enrolled participants with their screening log, their CRFs, three "
-        "sites and demo logins. Adds no screening when the study already has screenings, and no CRF to a "
-        "participant who already has one."
+        "Seed synthetic demo data: N enrolled participants with their screening log, their CRFs and "
+        "follow-up, three sites and demo logins. Adds no screening when the study already has screenings, "
+        "no CRF to a participant who already has one, and no follow-up to one who has visits."
     )
 
     def add_arguments(self, parser):
@@ -56,7 +57,20 @@ class Command(BaseCommand):
         started = time.perf_counter()
         crf = crf_seed(study=found, seed=seed)
         self.stdout.write(self._crf_line(found, crf, time.perf_counter() - started))
+        started = time.perf_counter()
+        followup = followup_seed(study=found, seed=seed)
+        self.stdout.write(self._followup_line(found, followup, time.perf_counter() - started))
         self._print_logins(found)
+
+    def _followup_line(self, study: Study, added, seconds: float) -> str:
+        if not added.participants:
+            return f"{study.code} follow-up: nothing to add."
+        states = ", ".join(f"{state} {count:,}" for state, count in sorted(added.visits.items()))
+        return (
+            f"{study.code} follow-up: {sum(added.visits.values()):,} visits ({states}), "
+            f"{added.responses:,} questionnaires, {added.mris:,} follow-up MRIs, "
+            f"{added.cases:,} adjudication cases for {added.participants:,} participants in {seconds:.1f} s."
+        )
 
     def _crf_line(self, study: Study, added, seconds: float) -> str:
         summary = crf_summary(study=study)

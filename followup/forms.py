@@ -1,0 +1,44 @@
+"""Forms of the follow-up pages. They parse input; the visit services own every rule."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from trial.forms import DateInput
+
+from .models import VisitStatus
+
+REASON = {"rows": 2, "maxlength": 500}
+
+
+class VisitCompleteForm(forms.Form):
+    visit_date = forms.DateField(label=_("Date of the visit"), widget=DateInput())
+
+
+class VisitReasonForm(forms.Form):
+    """Declaring a visit missed, or reopening one, needs the reason."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs=REASON))
+
+
+class UnscheduledVisitForm(forms.Form):
+    visit_date = forms.DateField(label=_("Date of the visit"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason for the visit"),
+        max_length=500,
+        widget=forms.Textarea(attrs=REASON),
+        help_text=_("For example: new back pain."),
+    )
+
+
+class VisitFilterForm(forms.Form):
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", _("All sites")), *((s.code, s.code) for s in sites)]
+        self.fields["status"].choices = [
+            ("", _("Due this week or overdue")),
+            *((value, label) for value, label in VisitStatus.choices),
+            ("all", _("All visits")),
+        ]

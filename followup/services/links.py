@@ -1,0 +1,254 @@
+"""Patient links (ePRO): a single-use, expiring, unguessable URL that lets a patient answer one questionnaire.
+
+The URL carries `key.signature`: a random 128-bit key, signed with the project's SECRET_KEY and a salt of its
+own. Only the key's SHA-256 is stored, so neither a database reader nor a guesser can build a live link: a
+token that was not signed here is refused before any lookup. A link dies when its questionnaire is
+submitted (by the patient or by staff), when it expires, or when a newer link replaces it; every refusal
+changes nothing. No token and no answer is ever logged.
+"""
+
+import datetime
+import hashlib
+import logging
+import re
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status
+
+from trial.access import require_role_at
+from trial.audit import audit_context
+from trial.errors import Conflict, DomainError, InvalidInput
+from trial.models.site import Role
+
+from ..instruments import instrument_def
+from ..models import PatientLink, QuestionnaireResponse, ResponseSource, ResponseStatus, Visit
+from .questionnaires import (
+    CLOSED_VISIT_STATES,
+    PATIENT_CLOSED,
+    questionnaire_get_or_start,
+    questionnaire_save,
+)
+
+logger = logging.getLogger(__name__)
+
+SALT = "followup.patient-link"
+SEPARATOR = "."  # not in the URL-safe base64 alphabet, so the token is one clean path segment
+KEY_BYTES = 16  # 128 bits
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+MAX_TOKEN_LENGTH = 200
+DEFAULT_LINK_DAYS = 14
+# A link is a bearer credential: even if a site sets a long expiry, a forgotten link does not live for months.
+MAX_LINK_DAYS = 60
+ISSUING_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+# The same rules as questionnaire_save's for a patient: a link is refused where an answer would be.
+CLOSED_PARTICIPANT = PATIENT_CLOSED
+CLOSED_VISIT = CLOSED_VISIT_STATES
+
+
+class LinkRefused(DomainError):
+    """A link that cannot be used. `code`: tampered, unknown (404) or expired, used, revoked (410).
+
+    Carries the link's language when the link is known, so the refusal speaks the patient's language.
+    """
+
+    GONE = frozenset({"expired", "used", "revoked"})
+
+    def __init__(self, code: str, *, language: str = ""):
+        messages = {
+            "tampered": _("This link is not valid."),
+            "unknown": _("This link is not valid."),
+            "expired": _("This link has expired."),
+            "used": _("This questionnaire has already been submitted."),
+            "revoked": _("This link is no longer valid."),
+        }
+        super().__init__(messages[code], code=code)
+        self.language = language
+        self.status_code = status.HTTP_410_GONE if code in self.GONE else status.HTTP_404_NOT_FOUND
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=SALT, sep=SEPARATOR)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def link_lifetime(expires_in: datetime.timedelta | None = None) -> datetime.timedelta:
+    """How long a new link lives: `expires_in`, else settings.EPRO_LINK_DAYS; at most MAX_LINK_DAYS."""
+    if expires_in is None:
+        expires_in = datetime.timedelta(days=getattr(settings, "EPRO_LINK_DAYS", DEFAULT_LINK_DAYS))
+    if expires_in <= datetime.timedelta(0):
+        raise InvalidInput(
+            _("A link must live for some time."), field_errors={"expires_in": [_("Must be positive.")]}
+        )
+    return min(expires_in, datetime.timedelta(days=MAX_LINK_DAYS))
+
+
+def _language(language: str) -> str:
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language not in codes:
+        raise InvalidInput(
+            _("Unknown language."),
+            field_errors={"language": [_("Choose one of: %(codes)s.") % {"codes": ", ".join(codes)}]},
+        )
+    return language
+
+
+def _visit_open_for(visit: Visit, instrument: str) -> None:
+    """Links only for a questionnaire the visit collects, at a visit that still happens, for a participant
+    who still takes part."""
+    if instrument not in (visit.questionnaires or []):
+        raise InvalidInput(
+            _("Visit %(visit)s does not collect this questionnaire.") % {"visit": visit.code},
+            field_errors={"instrument": [_("Not collected at this visit.")]},
+        )
+    if visit.state in CLOSED_VISIT:
+        raise Conflict(
+            _("Visit %(visit)s is %(state)s: no questionnaire is collected.")
+            % {"visit": visit.code, "state": visit.get_state_display()},
+            code="visit_closed",
+        )
+    if visit.participant.status in CLOSED_PARTICIPANT:
+        raise Conflict(
+            _("The participant is %(status)s: no questionnaire is collected.")
+            % {"status": visit.participant.get_status_display()},
+            code="participant_closed",
+        )
+
+
+def patient_link_issue(
+    *, actor, visit: Visit, instrument: str, language: str, expires_in: datetime.timedelta | None = None
+) -> tuple[PatientLink, str]:
+    """A new link for the visit's questionnaire; returns the link and the token of its URL (shown once).
+
+    Creates the draft response (source: patient) if there is none, and revokes the response's older live
+    links: only the newest link works. Atomic, with the response row locked, so two coordinators issuing at
+    once leave exactly one live link.
+    """
+    participant = visit.participant
+    require_role_at(actor, participant.site, ISSUING_ROLES, "send a questionnaire link", site_level=True)
+    language = _language(language)
+    instrument_def(instrument)  # an unknown instrument: 400 before anything else
+    _visit_open_for(visit, instrument)
+    lifetime = link_lifetime(expires_in)
+    # The draft comes first, in its own transaction (questionnaire_get_or_start queues on the participant's
+    # row, as every first save does); the link is then made with that response row locked.
+    draft, _created = questionnaire_get_or_start(
+        actor=actor,
+        participant=participant,
+        visit=visit,
+        instrument=instrument,
+        source=ResponseSource.PATIENT,
+        language=language,
+    )
+    key = secrets.token_urlsafe(KEY_BYTES)
+    with transaction.atomic(durable=True), audit_context(actor=actor):
+        response = QuestionnaireResponse.objects.select_for_update().get(pk=draft.pk)
+        if response.status == ResponseStatus.FINAL:
+            raise Conflict(_("This questionnaire has already been submitted."), code="final")
+        now = timezone.now()
+        _live_links(response, now).update(revoked_at=now)
+        link = PatientLink.objects.create(
+            response=response,
+            key_sha256=_digest(key),
+            language=language,
+            expires_at=now + lifetime,
+            created_by=actor,
+        )
+    logger.info("patient link %s issued for response %s", link.pk, response.pk)
+    return link, _signer().sign(key)
+
+
+def _live_links(response: QuestionnaireResponse, now: datetime.datetime):
+    return PatientLink.objects.filter(
+        response=response, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    )
+
+
+def _key_of(token: str) -> str:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise LinkRefused("tampered")
+    try:
+        key = _signer().unsign(token)
+    except signing.BadSignature:
+        raise LinkRefused("tampered") from None
+    if not KEY_PATTERN.match(key):
+        raise LinkRefused("tampered")
+    return key
+
+
+def patient_link_resolve(token: str) -> PatientLink:
+    """The live link a token names, with its response, visit and participant; else LinkRefused.
+
+    A response submitted meanwhile (by the patient, or by staff on the patient's behalf) makes the link
+    used; a visit that is missed or not applicable, or a participant who withdrew or died, makes it revoked.
+    """
+    key = _key_of(token)
+    links = PatientLink.objects.select_related(
+        "response__visit", "response__participant__site__study"
+    ).filter(key_sha256=_digest(key))
+    link = links.first()
+    if link is None:
+        raise LinkRefused("unknown")
+    response = link.response
+    if link.used_at is not None or response.status == ResponseStatus.FINAL:
+        raise LinkRefused("used", language=link.language)
+    closed = (response.visit is not None and response.visit.state in CLOSED_VISIT) or (
+        response.participant.status in CLOSED_PARTICIPANT
+    )
+    if link.revoked_at is not None or closed:
+        raise LinkRefused("revoked", language=link.language)
+    if link.expires_at <= timezone.now():
+        raise LinkRefused("expired", language=link.language)
+    return link
+
+
+def patient_link_open(token: str) -> PatientLink:
+    """Resolve a link for display, noting when the patient first opened it."""
+    link = patient_link_resolve(token)
+    if link.opened_at is None:
+        link.opened_at = timezone.now()
+        PatientLink.objects.filter(pk=link.pk, opened_at__isnull=True).update(opened_at=link.opened_at)
+    return link
+
+
+def patient_link_save(
+    token: str,
+    answers,
+    submit: bool,
+    *,
+    language: str | None = None,
+    expected_version: int | None = None,
+) -> QuestionnaireResponse:
+    """The patient saves answers (a draft) or submits them (final); the link is used once submitted.
+
+    `language`: the language the patient answered in (the page's), by default the link's. The refusals
+    (dead link, invalid answers, a response already final) happen before anything is written.
+    """
+    link = patient_link_resolve(token)
+    response = link.response
+    saved = questionnaire_save(
+        actor=None,
+        participant=response.participant,
+        visit=response.visit,
+        instrument=response.instrument,
+        answers=answers,
+        source=ResponseSource.PATIENT,
+        language=_language(language or link.language),
+        submit=submit,
+        expected_version=expected_version,
+    )
+    if submit:
+        # questionnaire_save owns its (durable) transaction and refuses a second submission itself; the
+        # link's used time is the record of when it did its job.
+        PatientLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+            used_at=saved.submitted_at or timezone.now()
+        )
+        logger.info("patient link %s used: response %s submitted", link.pk, response.pk)
+    return saved

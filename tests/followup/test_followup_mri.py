@@ -1,0 +1,505 @@
+"""The follow-up MRI: a CRF collected at a visit, with levels whose treated / adjacent / remote relation is
+derived from the procedure form, never typed; visit-scoped records, URLs, pages and queries."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from crf import services
+from crf.models import DataQuery, FormRecord, FormStatus
+from followup.models import Visit
+from trial.errors import InvalidInput
+from trial.models import Role
+
+from ..conftest import client_for
+from ..crf.conftest import PROCEDURE, put
+from ..factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+# The procedure treated L1 and T12 (tests/crf/conftest.py PROCEDURE).
+MRI = {
+    "exam_date": "2026-06-01",
+    "field_strength": "3.0",
+    "sequences": ["t1", "t2", "stir"],
+    "any_new_fracture": True,
+    "levels": [
+        {"level": "L2", "new_fracture": True, "acute_signal": True, "genant_grade": "1"},
+        {"level": "T10", "new_fracture": True, "acute_signal": True, "genant_grade": "2"},
+    ],
+}
+
+
+def make_visit(participant, code="M12", sequence=5, forms=("followup_mri",)) -> Visit:
+    target = datetime.date(2027, 1, 8)
+    return Visit.objects.create(
+        participant=participant,
+        code=code,
+        label={"en": "12 months", "zh-hans": "术后12个月"}
+        if code == "M12"
+        else {"en": code, "zh-hans": code},
+        sequence=sequence,
+        target_date=target,
+        window_open=target - datetime.timedelta(days=30),
+        window_close=target + datetime.timedelta(days=30),
+        forms=list(forms),
+        questionnaires=["odi", "vas"],
+    )
+
+
+def mri_url(participant, visit="M12", step="", form="followup_mri") -> str:
+    return f"/api/v1/participants/{participant.study_id}/visits/{visit}/forms/{form}/" + (
+        f"{step}/" if step else ""
+    )
+
+
+def put_mri(client, participant, data, *, visit="M12", version=None, reason=None):
+    headers = {}
+    if version is not None:
+        headers["HTTP_IF_MATCH"] = f'"{version}"'
+    if reason:
+        headers["HTTP_X_CHANGE_REASON"] = reason
+    return client.put(mri_url(participant, visit), {"data": data}, format="json", **headers)
+
+
+def act_mri(client, participant, step, body=None, *, visit="M12", **headers):
+    etag = client.get(mri_url(participant, visit)).get("ETag", '"0"')
+    return client.post(mri_url(participant, visit, step), body, format="json", HTTP_IF_MATCH=etag, **headers)
+
+
+def rows_by_level(response) -> dict:
+    return {row["level"]: row for row in response.json()["data"]["levels"]}
+
+
+def mri_record(participant, visit="M12") -> FormRecord:
+    return FormRecord.objects.get(participant=participant, form_code="followup_mri", visit__code=visit)
+
+
+# The CRF fixtures of tests/crf/conftest.py, which this folder does not see (no conftest here).
+@pytest.fixture
+def participant(make_participant):
+    return make_participant()
+
+
+@pytest.fixture
+def staff(make_user, study, site, coordinator):
+    return {
+        "coordinator": coordinator,
+        "investigator": make_user("inv07", role=Role.INVESTIGATOR, study=study, site=site),
+        "monitor": make_user("mon", role=Role.MONITOR, study=study),
+        "data_manager": make_user("dm", role=Role.DATA_MANAGER, study=study),
+        "pi": make_user("pi", role=Role.PRINCIPAL_INVESTIGATOR, study=study),
+    }
+
+
+@pytest.fixture
+def clients(staff):
+    return {role: client_for(user) for role, user in staff.items()}
+
+
+@pytest.fixture
+def m12(participant):
+    return make_visit(participant)
+
+
+@pytest.fixture
+def treated(clients, participant):
+    """The procedure form saved (L1 and T12 treated), as a draft: the MRI derives from its data."""
+    assert put(clients["coordinator"], participant, PROCEDURE).status_code == 200
+
+
+def logged_in(user, language: str | None = None) -> Client:
+    client = Client()
+    client.force_login(user)
+    if language:
+        client.cookies["django_language"] = language
+    return client
+
+
+# --- where the form lives ---------------------------------------------------------------------------------
+
+
+def test_the_mri_is_a_visit_form_not_a_participant_form(clients, participant, m12, treated):
+    coordinator = clients["coordinator"]
+    url = f"/api/v1/participants/{participant.study_id}/forms/followup_mri/"
+    for response in (coordinator.get(url), coordinator.put(url, {"data": MRI}, format="json")):
+        assert response.status_code == 400
+        assert "visit" in response.json()  # a field-level message: open it from the visit
+    grid = coordinator.get(f"/api/v1/participants/{participant.study_id}/forms/").json()
+    assert "followup_mri" not in [row["form"] for row in grid]
+    # A visit collects only its own forms: the procedure is not collected at M12.
+    assert coordinator.get(mri_url(participant, form="procedure")).status_code == 400
+    assert not FormRecord.objects.filter(form_code="followup_mri").exists()
+
+
+def test_another_participants_visit_code_is_a_404(clients, staff, participant, make_participant, m12):
+    other = make_participant()  # has no M12 of their own
+    assert put_mri(clients["coordinator"], other, MRI).status_code == 404
+    assert clients["coordinator"].get(mri_url(other)).status_code == 404
+    assert clients["coordinator"].get(mri_url(participant, visit="M99")).status_code == 404
+    page = f"/participants/{other.study_id}/visits/M12/forms/followup_mri/"
+    assert logged_in(staff["coordinator"]).get(page).status_code == 404
+    assert not FormRecord.objects.filter(form_code="followup_mri").exists()
+
+
+def test_a_participant_form_and_visit_forms_are_separate_records(participant, staff):
+    """(participant, form, visit) is unique, with no visit counting as one value (NULLS NOT DISTINCT)."""
+    m12, unscheduled = make_visit(participant), make_visit(participant, code="U1", sequence=1001)
+    user = staff["coordinator"]
+    FormRecord.objects.create(participant=participant, form_code="followup_mri", visit=m12, updated_by=user)
+    FormRecord.objects.create(
+        participant=participant, form_code="followup_mri", visit=unscheduled, updated_by=user
+    )
+    FormRecord.objects.create(participant=participant, form_code="procedure", updated_by=user)
+    for visit in (m12, None):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            FormRecord.objects.create(
+                participant=participant,
+                form_code="followup_mri" if visit else "procedure",
+                visit=visit,
+                updated_by=user,
+            )
+
+
+def test_visit_records_never_shadow_the_participant_forms(clients, participant, m12, treated):
+    put_mri(clients["coordinator"], participant, MRI)
+    other_forms = services.check_context(participant, exclude="discharge").other_forms
+    assert set(other_forms) == {"procedure"}  # the MRI is a visit's record, not a participant-level form
+    grid = clients["coordinator"].get(f"/api/v1/participants/{participant.study_id}/forms/").json()
+    assert {row["form"]: row["status"] for row in grid}["procedure"] == "draft"
+
+
+def test_the_same_form_at_two_visits(clients, participant, m12, treated):
+    make_visit(participant, code="U1", sequence=1001)
+    assert put_mri(clients["coordinator"], participant, MRI).status_code == 200
+    later = MRI | {"exam_date": "2026-09-01", "levels": MRI["levels"][:1]}
+    second = put_mri(clients["coordinator"], participant, later, visit="U1")
+    assert second.status_code == 200 and second.json()["visit"] == "U1" and second["ETag"] == '"1"'
+    assert mri_record(participant).data["exam_date"] == "2026-06-01"
+    assert mri_record(participant, "U1").data["exam_date"] == "2026-09-01"
+
+
+# --- derived values ---------------------------------------------------------------------------------------
+
+
+def test_treated_and_relation_are_derived_from_the_procedure(clients, participant, m12, treated):
+    data = MRI | {
+        "levels": [
+            *MRI["levels"],
+            {"level": "T11", "new_fracture": True, "acute_signal": False, "genant_grade": "1"},
+            {"level": "L1", "new_fracture": True, "acute_signal": True, "genant_grade": "2"},
+        ]
+    }
+    response = put_mri(clients["coordinator"], participant, data)
+    assert response.status_code == 200, response.json()
+    assert response.json()["visit"] == "M12"
+    derived = {level: (row["treated"], row["relation"]) for level, row in rows_by_level(response).items()}
+    assert derived == {
+        "L2": (False, "adjacent"),  # next to L1
+        "T10": (False, "remote"),  # two levels from T12
+        "T11": (False, "adjacent"),  # next to T12
+        "L1": (True, "treated"),
+    }
+    # A new fracture at a treated level: a soft warning and its automatic query, on the MRI's own record.
+    assert [(w["check"], w["field"]) for w in response.json()["warnings"]] == [
+        ("NEW_FRACTURE_AT_TREATED_LEVEL", "levels[L1].new_fracture")
+    ]
+    query = DataQuery.objects.get()
+    assert (query.record.visit, query.check_code) == (m12, "NEW_FRACTURE_AT_TREATED_LEVEL")
+
+
+@pytest.mark.parametrize("code", ["treated", "relation"])
+def test_a_typed_derived_value_is_refused(clients, participant, m12, treated, code):
+    typed = MRI | {"levels": [MRI["levels"][0] | {code: "remote" if code == "relation" else False}]}
+    response = put_mri(clients["coordinator"], participant, typed)
+    assert response.status_code == 400
+    assert f"levels[L2].{code}" in response.json()
+    assert not FormRecord.objects.filter(form_code="followup_mri").exists()
+
+
+def test_without_a_procedure_the_relation_is_unknown_until_it_is_saved(clients, participant, m12):
+    response = put_mri(clients["coordinator"], participant, MRI)
+    assert response.status_code == 200
+    assert all("relation" not in row and "treated" not in row for row in response.json()["data"]["levels"])
+    put(clients["coordinator"], participant, PROCEDURE)
+    record = mri_record(participant)
+    assert record.version == 2  # recomputed when the procedure arrived: a new version
+    assert {row["level"]: row["relation"] for row in record.data["levels"]} == {
+        "L2": "adjacent",
+        "T10": "remote",
+    }
+
+
+def test_a_procedure_change_moves_the_derived_values_with_a_new_audited_version(
+    clients,
+    participant,
+    m12,
+    treated,
+):
+    coordinator, monitor = clients["coordinator"], clients["monitor"]
+    assert put_mri(coordinator, participant, MRI).status_code == 200
+    assert act_mri(coordinator, participant, "complete").status_code == 200
+    assert act_mri(monitor, participant, "verify").status_code == 200
+    # The surgeon's note said T9, not T12: T10 becomes adjacent, L2 stays adjacent to L1.
+    moved = PROCEDURE | {"levels": [PROCEDURE["levels"][0], PROCEDURE["levels"][1] | {"level": "T9"}]}
+    assert put(coordinator, participant, moved, version=1).status_code == 200
+    record = mri_record(participant)
+    assert {row["level"]: row["relation"] for row in record.data["levels"]} == {
+        "L2": "adjacent",
+        "T10": "adjacent",
+    }
+    # Changed data is no longer what the monitor verified: back to complete, verification cleared.
+    assert (record.status, record.verified_by, record.version) == (FormStatus.COMPLETE, None, 4)
+    history = coordinator.get(mri_url(participant, step="history"), {"field": "levels[T10].relation"}).json()
+    assert [(c["old"], c["new"]) for c in history[-1]["changes"]] == [("remote", "adjacent")]
+    assert history[-1]["user"] == "coord07"
+
+
+def test_a_locked_mri_refuses_a_procedure_change_that_would_change_it(
+    clients,
+    participant,
+    m12,
+    treated,
+):
+    assert put_mri(clients["coordinator"], participant, MRI).status_code == 200
+    FormRecord.objects.filter(form_code="followup_mri").update(
+        status=FormStatus.LOCKED
+    )  # the steps: other tests
+    moved = PROCEDURE | {"levels": [PROCEDURE["levels"][0], PROCEDURE["levels"][1] | {"level": "T9"}]}
+    refused = put(clients["coordinator"], participant, moved, version=1)
+    assert refused.status_code == 409 and refused.json()["code"] == "dependent_locked"
+    assert (
+        FormRecord.objects.get(participant=participant, form_code="procedure").version == 1
+    )  # nothing saved
+    # A change that leaves the MRI as it is goes through.
+    assert (
+        put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr B"}, version=1).status_code
+        == 200
+    )
+
+
+# --- checks and life cycle ----------------------------------------------------------------------------------
+
+
+def test_new_fracture_answer_and_rows_must_agree_to_complete(clients, participant, m12, treated):
+    coordinator = clients["coordinator"]
+    put_mri(coordinator, participant, MRI | {"any_new_fracture": False})
+    refused = act_mri(coordinator, participant, "complete")
+    assert refused.status_code == 400 and "any_new_fracture" in refused.json()
+    no_rows = {k: v for k, v in MRI.items() if k != "levels"}
+    put_mri(coordinator, participant, no_rows, version=1)  # yes, but no level with a new fracture
+    assert "any_new_fracture" in act_mri(coordinator, participant, "complete").json()
+    put_mri(coordinator, participant, no_rows | {"any_new_fracture": False}, version=2)
+    assert act_mri(coordinator, participant, "complete").json()["status"] == "complete"
+
+
+def test_the_mri_cannot_be_before_the_procedure_nor_a_genant_grade_missing(
+    clients,
+    participant,
+    m12,
+    treated,
+):
+    early = MRI | {"exam_date": "2026-01-07", "levels": [{"level": "L2", "new_fracture": True}]}
+    put_mri(clients["coordinator"], participant, early)
+    incomplete = clients["coordinator"].get(mri_url(participant)).json()["incomplete"]
+    assert {"exam_date", "levels[L2].genant_grade", "levels[L2].acute_signal"} <= set(incomplete)
+    hidden = MRI | {"levels": [{"level": "L2", "new_fracture": False, "acute_signal": True}]}
+    assert "levels[L2].acute_signal" in put_mri(clients["coordinator"], participant, hidden, version=1).json()
+
+
+def test_the_whole_life_cycle_at_a_visit(clients, staff, participant, m12, treated):
+    assert put_mri(clients["coordinator"], participant, MRI).status_code == 200
+    assert act_mri(clients["coordinator"], participant, "complete").json()["status"] == "complete"
+    assert act_mri(clients["monitor"], participant, "verify").json()["status"] == "verified"
+    signed = act_mri(
+        clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"}
+    )
+    assert signed.status_code == 201
+    assert act_mri(clients["data_manager"], participant, "lock").json()["status"] == "locked"
+    assert put_mri(clients["coordinator"], participant, MRI, version=5).status_code == 409
+    unlocked = act_mri(clients["data_manager"], participant, "unlock", HTTP_X_CHANGE_REASON="correction")
+    assert unlocked.json()["status"] == "signed" and unlocked.json()["visit"] == "M12"
+    # The procedure, participant-level, was never touched by the MRI's steps.
+    assert FormRecord.objects.get(participant=participant, form_code="procedure").status == FormStatus.DRAFT
+
+
+def test_services_take_the_visit_keyword(staff, participant, m12, treated):
+    record, _findings = services.crf_save(
+        actor=staff["coordinator"],
+        participant=participant,
+        form_code="followup_mri",
+        data=MRI,
+        expected_version=None,
+        visit=m12,
+    )
+    assert record.visit == m12
+    completed = services.crf_complete(
+        actor=staff["coordinator"], participant=participant, form_code="followup_mri", visit=m12
+    )
+    assert completed.pk == record.pk and completed.status == FormStatus.COMPLETE
+    with pytest.raises(InvalidInput):  # the MRI without its visit
+        services.crf_complete(actor=staff["coordinator"], participant=participant, form_code="followup_mri")
+
+
+# --- queries ----------------------------------------------------------------------------------------------
+
+
+def test_queries_on_a_visit_form_name_the_visit(clients, participant, m12, treated):
+    put_mri(clients["coordinator"], participant, MRI)
+    body = {"study_id": participant.study_id, "form": "followup_mri", "field": "exam_date", "text": "Date?"}
+    assert clients["monitor"].post("/api/v1/queries/", body, format="json").status_code == 400  # no visit
+    assert (
+        clients["monitor"].post("/api/v1/queries/", body | {"visit": "M9"}, format="json").status_code == 400
+    )
+    raised = clients["monitor"].post("/api/v1/queries/", body | {"visit": "M12"}, format="json")
+    assert raised.status_code == 201 and raised.json()["visit"] == "M12"
+    listed = clients["monitor"].get("/api/v1/queries/", {"visit": "M12"}).json()
+    assert [q["visit"] for q in listed["results"]] == ["M12"]
+
+
+def test_the_query_list_shows_visit_codes_in_a_fixed_number_of_queries(
+    clients,
+    staff,
+    participant,
+    make_participant,
+):
+    put(clients["coordinator"], participant, PROCEDURE | {"operative_time": 200})  # one automatic query
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert clients["monitor"].get("/api/v1/queries/").status_code == 200
+            page = logged_in(staff["monitor"]).get("/queries/")
+            assert page.status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for _ in range(3):
+        other = make_participant()
+        make_visit(other)
+        put(clients["coordinator"], other, PROCEDURE)
+        put_mri(
+            clients["coordinator"],
+            other,
+            MRI | {"levels": [MRI["levels"][0], {"level": "L1", "new_fracture": True}]},
+        )
+    assert DataQuery.objects.filter(record__visit__isnull=False).count() == 3
+    assert count() == few
+    html = logged_in(staff["monitor"]).get("/queries/").content.decode()
+    assert 'data-role="visit"' in html and "/visits/M12/forms/followup_mri/#q-" in html
+
+
+def test_saving_the_mri_runs_a_fixed_number_of_queries(clients, participant, make_participant):
+    def count(target, data, version=None) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert put_mri(clients["coordinator"], target, data, version=version).status_code == 200
+        return len(ctx.captured_queries)
+
+    put(clients["coordinator"], participant, PROCEDURE)
+    make_visit(participant)
+    one_each = [
+        MRI["levels"][0],
+        {"level": "L1", "new_fracture": True, "acute_signal": True, "genant_grade": "1"},
+    ]
+    small = count(participant, MRI | {"levels": one_each})  # one case, one warning
+    other = make_participant()
+    put(clients["coordinator"], other, PROCEDURE)
+    make_visit(other)
+    many = [
+        {"level": level, "new_fracture": True, "acute_signal": True, "genant_grade": "1"}
+        for level in ("T5", "T7", "T10", "L2", "L1", "L4")
+    ]
+    assert count(other, MRI | {"levels": many}) == small  # five cases and a warning: one insert each
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en", ["Follow-up spine MRI", "12 months", "Position to the treated levels", "Adjacent", "Remote"]),
+        ("zh-hans", ["随访脊柱MRI", "术后12个月", "与治疗节段的位置关系", "相邻节段", "远隔节段"]),
+    ],
+)
+def test_the_mri_page_in_both_languages(clients, staff, participant, m12, treated, language, texts):
+    put_mri(clients["coordinator"], participant, MRI)
+    page = logged_in(staff["coordinator"], language).get(
+        f"/participants/{participant.study_id}/visits/M12/forms/followup_mri/"
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    for text in texts:
+        assert text in html, text
+    assert 'data-visit="M12"' in html
+    assert f'href="/participants/{participant.study_id}/forms/"' in html  # back to the participant's forms
+    assert f'action="/participants/{participant.study_id}/visits/M12/forms/followup_mri/complete/"' in html
+    assert 'name="levels-0-relation"' not in html and 'name="levels-0-treated"' not in html  # never typed
+
+
+def test_entering_the_mri_through_the_page(staff, participant, m12, treated):
+    client = logged_in(staff["coordinator"])
+    url = f"/participants/{participant.study_id}/visits/M12/forms/followup_mri/"
+    post = {
+        "version": "0",
+        "exam_date": "2026-06-01",
+        "field_strength": "1.5",
+        "sequences": ["t1", "stir"],
+        "any_new_fracture": "true",
+        "levels-0-level": "T11",
+        "levels-0-new_fracture": "true",
+        "levels-0-acute_signal": "true",
+        "levels-0-genant_grade": "1",
+        "levels-1-level": "",
+        "levels-1-new_fracture": "",
+    }
+    response = client.post(url, post)
+    assert response.status_code == 302 and response["Location"] == url
+    record = mri_record(participant)
+    assert record.data["levels"] == [
+        {
+            "level": "T11",
+            "new_fracture": True,
+            "acute_signal": True,
+            "genant_grade": "1",
+            "treated": False,
+            "relation": "adjacent",
+        }
+    ]
+    page = client.get(url).content.decode()
+    assert "Adjacent" in page and "Visit" in page
+    done = client.post(url + "complete/", {"version": "1"})
+    assert done.status_code == 302 and mri_record(participant).status == FormStatus.COMPLETE
+    # A page of another participant's visit, or an unknown visit: 404.
+    assert (
+        client.get(f"/participants/{participant.study_id}/visits/M6/forms/followup_mri/").status_code == 404
+    )
+
+
+def test_raising_and_answering_a_query_on_the_mri_page(staff, clients, participant, m12, treated):
+    put_mri(clients["coordinator"], participant, MRI)
+    url = f"/participants/{participant.study_id}/visits/M12/forms/followup_mri/"
+    raised = logged_in(staff["monitor"]).post(url + "queries/", {"field_path": "exam_date", "text": "Date?"})
+    query = DataQuery.objects.get()
+    assert raised.status_code == 302 and raised["Location"] == f"{url}#q-{query.pk}"
+    page = logged_in(staff["coordinator"]).get(url).content.decode()
+    assert f'action="{url}queries/{query.pk}/"' in page
+    answered = logged_in(staff["coordinator"]).post(
+        f"{url}queries/{query.pk}/", {"action": "answer", "text": "From the report."}
+    )
+    assert answered.status_code == 302
+    query.refresh_from_db()
+    assert query.status == "answered"
+    # The query is not reachable through the participant-level address of another form.
+    wrong = logged_in(staff["coordinator"]).post(
+        f"/participants/{participant.study_id}/forms/procedure/queries/{query.pk}/",
+        {"action": "answer", "text": "x"},
+    )
+    assert wrong.status_code == 404
+
+
+def test_an_adjudicator_cannot_open_the_mri(make_user, study, participant, m12, treated):
+    adjudicator = make_user("adj", role=Role.ADJUDICATOR, study=study)
+    assert client_for(adjudicator).get(mri_url(participant)).status_code == 404

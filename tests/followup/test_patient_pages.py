@@ -1,0 +1,362 @@
+"""The patient's questionnaire page (no login) in both languages, its friendly refusal pages, and the
+coordinator's page: entry on the patient's behalf and issuing a link."""
+
+import datetime
+import re
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.utils import timezone
+
+from followup.models import PatientLink, QuestionnaireResponse, ResponseStatus, Visit
+from followup.services import links
+from followup.services.links import patient_link_issue, patient_link_save
+from trial.models import Role
+from trial.services.screening import site_today
+
+from ..factories import StaffRoleFactory
+
+pytestmark = pytest.mark.django_db
+
+ODI_16 = [2, 1, 3, 2, 1, 2, 1, 0, 2, 2]  # 16 of 50: 32.0 %
+
+
+@pytest.fixture
+def participant(make_participant):
+    return make_participant()
+
+
+@pytest.fixture
+def visit(participant):
+    today = site_today(participant.site)
+    visit, _ = Visit.objects.update_or_create(
+        participant=participant,
+        code="M12",
+        defaults={
+            "label": {"en": "12 months", "zh-hans": "术后12个月"},
+            "sequence": 5,
+            "target_date": today,
+            "window_open": today - datetime.timedelta(days=30),
+            "window_close": today + datetime.timedelta(days=30),
+            "questionnaires": ["odi", "vas"],
+        },
+    )
+    return visit
+
+
+def issue(coordinator, visit, instrument="odi", language="zh-hans"):
+    return patient_link_issue(actor=coordinator, visit=visit, instrument=instrument, language=language)
+
+
+def page(token: str) -> str:
+    return f"/p/{token}/"
+
+
+def odi_post(answers, action="save", version=1, **extra) -> dict:
+    data = {"action": action, "version": str(version), **extra}
+    for i, value in enumerate(answers):
+        if value is not None:
+            data[f"q{i}"] = str(value)
+    return data
+
+
+def logged_in(user, language: str | None = None) -> Client:
+    client = Client()
+    client.force_login(user)
+    if language:
+        client.cookies["django_language"] = language
+    return client
+
+
+def checked(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(q\d)" id="[^"]+" value="(\d)" checked', html))
+
+
+# --- the patient's page -------------------------------------------------------------------------------------
+
+
+def test_the_page_in_chinese_shows_only_the_questionnaire_privately(coordinator, visit):
+    _link, token = issue(coordinator, visit)
+    answer = Client().get(page(token))
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "Oswestry 功能障碍指数" in html and "疼痛程度" in html and "出行" in html and "术后12个月" in html
+    assert html.count('type="radio"') == 60 and html.count("<fieldset") == 10
+    assert (
+        'name="robots" content="noindex, nofollow"' in html
+        and 'name="referrer" content="no-referrer"' in html
+    )
+    # no staff chrome, nothing identifying, no CDN
+    assert "Log out" not in html and "mainnav" not in html and participant_id_absent(html, visit)
+    assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)  # every asset is local
+    assert "no-store" in answer["Cache-Control"] and answer["Referrer-Policy"] == "no-referrer"
+    assert answer["X-Robots-Tag"] == "noindex, nofollow" and answer["Content-Language"] == "zh-hans"
+    assert "csrftoken" not in answer.cookies and "sessionid" not in answer.cookies
+    link = PatientLink.objects.get()
+    assert link.opened_at is not None
+
+
+def participant_id_absent(html: str, visit) -> bool:
+    return visit.participant.study_id not in html
+
+
+def test_the_language_switch_keeps_the_token(coordinator, visit):
+    _link, token = issue(coordinator, visit)
+    html = Client().get(page(token)).content.decode()
+    assert f'href="/p/{token}/?lang=en"' in html
+    english = Client().get(page(token), {"lang": "en"})
+    text = english.content.decode()
+    assert '<html lang="en">' in text and "Pain intensity" in text and "12 months" in text
+    assert "Save and continue later" in text and english["Content-Language"] == "en"
+    assert Client().get(page(token), {"lang": "fr"}).content.decode().count('<html lang="zh-hans">') == 1
+
+
+def test_partial_save_survives_a_reload(coordinator, visit):
+    link, token = issue(coordinator, visit)
+    client = Client()
+    answer = client.post(page(token), odi_post([3, None, 1] + [None] * 7, lang="zh-hans"))
+    assert answer.status_code == 302 and answer["Location"] == f"/p/{token}/?lang=zh-hans&saved=1"
+    response = QuestionnaireResponse.objects.get(pk=link.response_id)
+    assert (response.answers[:3], response.status, response.version) == ([3, None, 1], "draft", 2)
+    html = client.get(answer["Location"]).content.decode()
+    assert checked(html) == {"q0": "3", "q2": "1"}
+    assert 'data-role="saved"' in html and 'name="version" value="2"' in html
+
+
+def test_invalid_answers_are_shown_next_to_the_item_and_nothing_changes(coordinator, visit):
+    link, token = issue(coordinator, visit)
+    answer = Client().post(page(token), odi_post([1, 2, 3, 9] + [None] * 6, lang="en"))
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    assert 'id="item-3-errors"' in html and 'id="item-0-errors"' not in html
+    assert checked(html) == {"q0": "1", "q1": "2", "q2": "3"}  # what was typed is kept
+    response = QuestionnaireResponse.objects.get(pk=link.response_id)
+    assert (response.answers, response.version) == ([None] * 10, 1)
+
+
+def test_submit_asks_for_confirmation_then_the_link_refuses_changes(coordinator, visit):
+    link, token = issue(coordinator, visit)
+    client = Client()
+    confirm = client.post(page(token), odi_post(ODI_16, action="review", lang="zh-hans"))
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert 'value="submit"' in html and 'name="version" value="2"' in html
+    assert QuestionnaireResponse.objects.get(pk=link.response_id).status == ResponseStatus.DRAFT  # not yet
+
+    done = client.post(page(token), {"action": "submit", "version": "2", "lang": "zh-hans"})
+    assert done.status_code == 200 and 'data-role="done"' in done.content.decode()
+    response = QuestionnaireResponse.objects.get(pk=link.response_id)
+    assert (response.status, str(response.score), response.band, response.answers) == (
+        "final",
+        "32.0",
+        "moderate",
+        ODI_16,
+    )
+
+    for again in (client.get(page(token)), client.post(page(token), odi_post([5] * 10, action="save"))):
+        assert again.status_code == 410
+        text = again.content.decode()
+        assert 'data-reason="used"' in text and '<html lang="zh-hans">' in text
+        assert "疼痛程度" not in text and 'type="radio"' not in text  # nothing of the questionnaire
+    after = QuestionnaireResponse.objects.get(pk=link.response_id)
+    assert (after.answers, after.version) == (ODI_16, response.version)
+
+
+def test_a_stale_confirmation_submits_nothing(coordinator, visit):
+    link, token = issue(coordinator, visit)
+    client = Client()
+    client.post(page(token), odi_post(ODI_16, action="review"))
+    client.post(page(token), odi_post([5] * 10, action="save", version=2))  # changed in another window
+    answer = client.post(page(token), {"action": "submit", "version": "2"})
+    assert answer.status_code == 409
+    response = QuestionnaireResponse.objects.get(pk=link.response_id)
+    assert (response.status, response.answers) == ("draft", [5] * 10)
+
+
+def test_a_save_from_a_stale_window_keeps_what_was_typed_and_overwrites_nothing(coordinator, visit):
+    link, token = issue(coordinator, visit)
+    Client().post(page(token), odi_post([1] + [None] * 9, version=1))  # the first window saves
+    answer = Client().post(page(token), odi_post([4, 4] + [None] * 8, version=1))  # the second, stale
+    assert answer.status_code == 409
+    html = answer.content.decode()
+    assert checked(html) == {"q0": "4", "q1": "4"} and 'name="version" value="1"' in html
+    assert QuestionnaireResponse.objects.get(pk=link.response_id).answers == [1] + [None] * 9
+
+
+@pytest.mark.parametrize(("state", "status"), [("expired", 410), ("revoked", 410)])
+def test_dead_links_get_a_friendly_page_in_the_links_language(coordinator, visit, state, status):
+    link, token = issue(coordinator, visit, language="en")
+    if state == "expired":
+        PatientLink.objects.filter(pk=link.pk).update(
+            expires_at=timezone.now() - datetime.timedelta(minutes=1)
+        )
+    else:
+        issue(coordinator, visit, language="en")
+    answer = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").post(page(token), odi_post(ODI_16))
+    assert answer.status_code == status
+    html = answer.content.decode()
+    assert f'data-reason="{state}"' in html and '<html lang="en">' in html
+    assert "no-store" in answer["Cache-Control"]
+    assert QuestionnaireResponse.objects.get(pk=link.response_id).answers == [None] * 10
+
+
+def test_tampered_and_unknown_links_are_404_in_the_browsers_language(coordinator, visit):
+    _link, token = issue(coordinator, visit)
+    tampered = token[:-1] + ("x" if token[-1] != "x" else "y")
+    answer = Client(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").get(page(tampered))
+    assert answer.status_code == 404
+    html = answer.content.decode()
+    assert 'data-reason="tampered"' in html and '<html lang="zh-hans">' in html
+    unknown = signing.Signer(salt=links.SALT, sep=".").sign("Q" * 22)
+    answer = Client().get(page(unknown), {"lang": "en"})
+    assert answer.status_code == 404 and 'data-reason="unknown"' in answer.content.decode()
+    assert '<html lang="en">' in answer.content.decode()
+
+
+def test_the_vas_slider_starts_with_no_value(coordinator, visit):
+    link, token = issue(coordinator, visit, instrument="vas", language="en")
+    html = Client().get(page(token)).content.decode()
+    slider = re.search(r"<input type=\"range\"[^>]*>", html).group(0)
+    assert "value=" not in slider and "data-vas-slider" in slider
+    assert re.search(r'name="pain"[^>]*value=""', html)
+    assert "Not answered yet" in html and "No pain" in html and "Worst pain imaginable" in html
+    answer = Client().post(page(token), {"action": "save", "version": "1", "pain": "37"})
+    assert answer.status_code == 302
+    assert QuestionnaireResponse.objects.get(pk=link.response_id).answers == {"pain": 37}
+    assert "37 mm" in Client().get(page(token)).content.decode()
+    refused = Client().post(page(token), {"action": "save", "version": "2", "pain": "101"})
+    assert refused.status_code == 400 and 'id="item-pain-errors"' in refused.content.decode()
+
+
+# --- the coordinator's page ---------------------------------------------------------------------------------
+
+
+def entry_url(visit, instrument="odi", suffix="") -> str:
+    return (
+        f"/participants/{visit.participant.study_id}/visits/{visit.code}/questionnaires/{instrument}/{suffix}"
+    )
+
+
+def test_coordinator_enters_a_paper_odi_and_corrects_it_with_a_reason(coordinator, visit):
+    client = logged_in(coordinator, "zh-hans")
+    html = client.get(entry_url(visit)).content.decode()
+    assert "疼痛程度" in html and html.count('type="checkbox"') == 60
+    assert 'class="mainnav"' in html  # the staff pages' chrome
+    data = odi_post(ODI_16, action="submit", version=0, source="paper", language="zh-hans")
+    data["q0"] = ["1", "2"]  # two statements ticked on paper: the highest counts
+    answer = client.post(entry_url(visit), data)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    response = QuestionnaireResponse.objects.get()
+    assert (response.status, response.source, str(response.score), response.entered_by) == (
+        "final",
+        "paper",
+        "32.0",
+        coordinator,
+    )
+    assert response.answers[0] == [1, 2]
+
+    corrected = odi_post([0, *ODI_16[1:]], action="save", version=1, source="paper", language="zh-hans")
+    refused = client.post(entry_url(visit), corrected)
+    assert refused.status_code == 400 and 'id="id_reason"' in refused.content.decode()
+    assert QuestionnaireResponse.objects.get().version == 1
+    answer = client.post(entry_url(visit), {**corrected, "reason": "转录错误"})
+    assert answer.status_code == 302
+    response.refresh_from_db()
+    assert (response.version, str(response.score)) == (2, "28.0")
+
+
+def test_coordinator_enters_a_vas_interview_draft(coordinator, visit):
+    client = logged_in(coordinator, "en")
+    html = client.get(entry_url(visit, "vas")).content.decode()
+    assert 'type="number" name="pain"' in html and "data-vas " not in html  # a number box for staff
+    answer = client.post(
+        entry_url(visit, "vas"),
+        {"action": "save", "version": "0", "source": "interview", "language": "en", "pain": "64"},
+    )
+    assert answer.status_code == 302
+    response = QuestionnaireResponse.objects.get(instrument="vas")
+    assert (response.answers, response.status, response.source) == ({"pain": 64}, "draft", "interview")
+    bad = client.post(
+        entry_url(visit, "vas"),
+        {"action": "save", "version": "1", "source": "patient", "language": "en", "pain": "64"},
+    )
+    assert bad.status_code == 400  # staff never claim the patient's own source
+
+
+def test_a_link_is_issued_from_the_page_and_shown_once(coordinator, visit):
+    client = logged_in(coordinator, "en")
+    answer = client.post(entry_url(visit, suffix="link/"), {"language": "zh-hans"})
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    url = re.search(r'id="patient-link-url" value="([^"]+)"', html).group(1)
+    assert url.startswith("http://testserver/p/") and "<svg" in html and "no-store" in answer["Cache-Control"]
+    path = url.removeprefix("http://testserver")
+    assert Client().get(path).status_code == 200
+    assert 'data-link-state="live"' in html
+
+    again = client.post(entry_url(visit, suffix="link/"), {"language": "en"})
+    assert again.status_code == 200
+    assert Client().get(path).status_code == 410  # replaced
+    states = client.get(entry_url(visit)).content.decode()
+    assert states.count('data-link-state="revoked"') == 1 and states.count('data-link-state="live"') == 1
+    assert url not in states and path.split("/")[2] not in states  # never shown again
+
+
+def test_no_link_once_submitted(coordinator, visit):
+    _link, token = issue(coordinator, visit)
+    patient_link_save(token, ODI_16, True, expected_version=1)
+    client = logged_in(coordinator, "en")
+    assert "Create a patient link" not in client.get(entry_url(visit)).content.decode()
+    answer = client.post(entry_url(visit, suffix="link/"), {"language": "en"})
+    assert answer.status_code == 409
+    assert PatientLink.objects.count() == 1
+
+
+def test_monitors_read_but_neither_enter_nor_issue(monitor, coordinator, visit):
+    _link, token = issue(coordinator, visit)
+    patient_link_save(token, ODI_16, True, expected_version=1)
+    client = logged_in(monitor, "en")
+    html = client.get(entry_url(visit)).content.decode()
+    assert "32.0%" in html and "disabled" in html and 'name="action"' not in html
+    assert (
+        client.post(entry_url(visit), odi_post(ODI_16, version=1, source="paper", language="en")).status_code
+        == 403
+    )
+    assert client.post(entry_url(visit, suffix="link/"), {"language": "en"}).status_code == 403
+    assert QuestionnaireResponse.objects.get().version == 2
+
+
+def test_other_sites_adjudicators_and_strangers_see_nothing(make_user, study, other_coordinator, visit):
+    assert logged_in(other_coordinator).get(entry_url(visit)).status_code == 404
+    adjudicator = make_user("adj", role=Role.ADJUDICATOR, study=study)
+    assert logged_in(adjudicator).get(entry_url(visit)).status_code == 404
+    assert Client().get(entry_url(visit)).status_code == 302  # to the login page
+    assert (
+        logged_in(other_coordinator).post(entry_url(visit, suffix="link/"), {"language": "en"}).status_code
+        == 404
+    )
+    coordinator_of_both = other_coordinator
+    StaffRoleFactory(
+        user=coordinator_of_both, study=study, site=visit.participant.site, role=Role.COORDINATOR
+    )
+    assert logged_in(coordinator_of_both).get(entry_url(visit, "sf36")).status_code == 404
+    assert not PatientLink.objects.exists()
+
+
+def test_the_entry_page_reads_a_fixed_number_of_rows_whatever_the_number_of_links(coordinator, visit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged_in(coordinator, "en")
+    issue(coordinator, visit)
+    client.get(entry_url(visit))  # warm up: session, caches
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(entry_url(visit)).status_code == 200
+    for _ in range(4):
+        issue(coordinator, visit)
+    with CaptureQueriesContext(connection) as five:
+        html = client.get(entry_url(visit)).content.decode()
+    assert html.count("data-link-state=") == 5
+    assert len(five) == len(one)
