@@ -337,7 +337,7 @@ class _Person:
         recent = (today - visit.window_close).days < 60
         if draw < MISSED_SHARE:
             self._decide(row, VisitState.MISSED, None, rng.choice(MISSED_REASONS), visit.window_close)
-        elif draw < MISSED_SHARE + OVERDUE_SHARE * (3 if recent else 0.3):
+        elif draw < MISSED_SHARE + OVERDUE_SHARE * (3 if recent else 0.1):
             return  # overdue: nobody recorded it yet
         elif visit.anchor in participant_anchors(person.visits):
             self._done(row, visit, 0)  # a baseline is taken on its day (enrollment), before the procedure

@@ -9,6 +9,7 @@ pending visit is upcoming, open or overdue depends on today's date at the site, 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trial.audit import audited
 
@@ -29,7 +30,7 @@ class VisitStatus(models.TextChoices):
     """What a coordinator sees: the stored state, with pending split by the window and the site's today."""
 
     UPCOMING = "upcoming", _("upcoming")
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("visit status", "open")  # a data query is "open" too, in other words
     OVERDUE = "overdue", _("overdue")
     COMPLETED = "completed", _("completed")
     MISSED = "missed", _("missed")

@@ -180,3 +180,12 @@ def test_a_monitor_reads_but_cannot_record(treated, make_user, study):
         ).status_code
         == 403
     )
+
+
+def test_dashboard_counts_overdue_and_due_visits(treated, coordinator, make_user, study):
+    with time_machine.travel(at_site("2026-03-20"), tick=False):
+        page = logged_in(coordinator).get("/")
+        # BL and M1 are overdue; M3 opens within the week.
+        assert page.context["followup"] == {"overdue": 2, "due": 3}
+        adjudicator = make_user("adj", role=Role.ADJUDICATOR, study=study)
+        assert logged_in(adjudicator).get("/").context["followup"] is None  # blinded: no visits

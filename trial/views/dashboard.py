@@ -28,4 +28,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    return render(request, "trial/dashboard.html", {"studies": studies})
+    return render(request, "trial/dashboard.html", {"studies": studies, "followup": _followup(request.user)})
+
+
+def _followup(user) -> dict | None:
+    """Visits overdue and due this week at the user's sites, by each site's date (three queries)."""
+    from followup.selectors.worklist import DUE, visit_worklist, worklist_sites  # followup builds on trial
+
+    sites = worklist_sites(user=user)
+    if not sites:
+        return None
+    return {
+        "overdue": visit_worklist(sites=sites, status="overdue").count(),
+        "due": visit_worklist(sites=sites, status=DUE).count(),
+    }
