@@ -184,8 +184,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_tokens": {"()": "config.log_filters.MaskPatientLinkTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    # The loggers that name request paths mask patient-link tokens before any handler sees the record.
+    "loggers": {
+        "django.request": {"filters": ["mask_tokens"]},
+        "django.server": {"filters": ["mask_tokens"]},
+    },
 }
 
 # Audit trail: every tracked model records inserts, updates and deletes; event tables are append-only.

@@ -39,6 +39,7 @@ class VisitFilterForm(forms.Form):
         self.fields["site"].choices = [("", _("All sites")), *((s.code, s.code) for s in sites)]
         self.fields["status"].choices = [
             ("", _("Due this week or overdue")),
+            ("due", _("Due this week")),
             *((value, label) for value, label in VisitStatus.choices),
             ("all", _("All visits")),
         ]

@@ -150,11 +150,13 @@ class QuestionnaireResponse(models.Model):
         return f'"{self.version}"'
 
 
+@audited()
 class PatientLink(models.Model):
     """A single-use, expiring link that lets a patient answer one questionnaire without logging in.
 
     The URL carries a signed token naming `key`; the key is random (128 bits) and stored only as its SHA-256,
     so a database reader cannot rebuild a live link. Used once submitted, dead once expired or revoked.
+    Audited: who issued and who revoked a link (and when) is in the trail; the trail holds only the hash too.
     """
 
     response = models.ForeignKey(QuestionnaireResponse, on_delete=models.PROTECT, related_name="links")

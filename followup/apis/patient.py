@@ -1,5 +1,5 @@
 """Patient-link API: the questionnaire behind a link, for a patient app (the token is the only credential),
-and the staff endpoint that issues a link.
+and the staff endpoints that issue and revoke a link.
 
 GET/PUT /api/v1/patient/{token}/ take no session and no API token: the signed link token in the path is the
 credential, so they need no CSRF token either. A dead link answers 404 (never existed, or altered) or 410
@@ -20,10 +20,17 @@ from rest_framework.views import APIView
 
 from crf.apis.views import expected_version
 from trial.apis.serializers import StrictInput
+from trial.audit import request_reason
 
 from ..instruments.texts import text_language
-from ..selectors.links import questionnaire_definition, questionnaire_visit
-from ..services.links import MAX_LINK_DAYS, patient_link_issue, patient_link_open, patient_link_save
+from ..selectors.links import link_state, questionnaire_definition, questionnaire_visit, visit_link
+from ..services.links import (
+    MAX_LINK_DAYS,
+    patient_link_issue,
+    patient_link_open,
+    patient_link_revoke,
+    patient_link_save,
+)
 from ..views.answers import patient_url, questionnaire_view
 from .questionnaires import StrictBooleanField
 
@@ -231,11 +238,53 @@ class LinkIssueView(APIView):
         return private(Response(payload, status=201))
 
 
+class LinkOut(serializers.Serializer):
+    """A link as staff see it: never its token or URL (only a hash of its key is stored)."""
+
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["live", "used", "revoked", "expired"])
+    language = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class LinkRevokeView(APIView):
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "X-Change-Reason",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Why (optional), kept in the audit trail.",
+            )
+        ],
+        responses={200: LinkOut, 409: LinkRefusedOut},
+    )
+    def post(self, request, study_id, visit_code, instrument, link_id):
+        """Revoke a patient link at once (coordinators and investigators of the site): it no longer opens the
+        questionnaire. Revoking a revoked or expired link changes nothing; a used link is a 409."""
+        visit = questionnaire_visit(user=request.user, study_id=study_id, visit_code=visit_code)
+        link = visit_link(visit=visit, instrument=instrument, link_id=link_id)
+        link = patient_link_revoke(actor=request.user, link=link, reason=request_reason(request))
+        link.state = link_state(link)
+        return Response(LinkOut(link).data)
+
+
 urlpatterns = [
     path("patient/<str:token>/", PatientLinkView.as_view(), name="patient-link"),
     path(
         "participants/<slug:study_id>/visits/<slug:visit_code>/questionnaires/<slug:instrument>/link/",
         LinkIssueView.as_view(),
         name="questionnaire-link-issue",
+    ),
+    path(
+        "participants/<slug:study_id>/visits/<slug:visit_code>/questionnaires/<slug:instrument>/links/"
+        "<int:link_id>/revoke/",
+        LinkRevokeView.as_view(),
+        name="questionnaire-link-revoke",
     ),
 ]

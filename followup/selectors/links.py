@@ -91,12 +91,28 @@ def response_links(response: QuestionnaireResponse | None) -> list[PatientLink]:
     )
 
 
-def link_state(link: PatientLink, now: datetime.datetime | None = None) -> str:
-    """live, used, revoked or expired (what a coordinator sees of a link)."""
+def visit_link(*, visit: Visit, instrument: str, link_id: int) -> PatientLink:
+    """One link of the visit's questionnaire, else 404 (the visit comes from questionnaire_visit)."""
+    link = get_object_or_404(
+        PatientLink.objects.select_related("response"),
+        pk=link_id,
+        response__visit=visit,
+        response__instrument=instrument,
+    )
+    link.response.visit = visit  # already loaded, with its participant and site
+    link.response.participant = visit.participant
+    return link
+
+
+def link_state(
+    link: PatientLink, now: datetime.datetime | None = None, *, final: bool = False, closed: bool = False
+) -> str:
+    """live, used, revoked or expired (what a coordinator sees of a link), as patient_link_resolve decides:
+    `final` (the response is submitted) makes it used, `closed` (visit or participant) revoked."""
     now = now or timezone.now()
-    if link.used_at:
+    if link.used_at or final:
         return "used"
-    if link.revoked_at:
+    if link.revoked_at or closed:
         return "revoked"
     if link.expires_at <= now:
         return "expired"

@@ -19,7 +19,7 @@ def participant_questionnaires(participant) -> QuerySet:
     return (
         QuestionnaireResponse.objects.filter(participant=participant)
         .select_related("visit", "entered_by")
-        .order_by(F("visit__sequence").asc(nulls_last=True), "instrument", "id")
+        .order_by(F("visit__target_date").asc(nulls_last=True), "visit__sequence", "instrument", "id")
     )
 
 
@@ -53,7 +53,10 @@ def questionnaire_changes(participant, *, responses=None) -> list[dict]:
     changes = []
     for code, definition in INSTRUMENTS.items():
         listed = [pk for pk, questionnaires in visits if code in (questionnaires or [])]
-        mine = sorted((r for r in finals if r.instrument == code), key=lambda r: (r.visit.sequence, r.pk))
+        mine = sorted(
+            (r for r in finals if r.instrument == code),
+            key=lambda r: (r.visit.target_date, r.visit.sequence, r.pk),
+        )
         if not listed and not mine:
             continue
         first_visit = listed[0] if listed else None

@@ -13,26 +13,18 @@ from crf.selectors import NOT_READING_CRFS
 from trial.access import visible_sites
 from trial.services.screening import site_today
 
-from ..models import Visit, VisitState, VisitStatus
+from ..models import Visit, VisitStatus
+from .visits import DUE as WEEK
+from .visits import status_condition
 
-DUE = "due"  # due this week (the window is open on one of the next 7 days) or overdue: the default
-WEEK_DAYS = 7
-STATUS_FILTERS = (DUE, *VisitStatus.values, "all")
+DUE = "due_or_overdue"  # the worklist's default: due this week (selectors.visits.DUE) or overdue
+ALL = "all"
 
 
 def _condition(status: str, today: datetime.date) -> Q:
-    pending = Q(state=VisitState.PENDING)
-    week_end = today + datetime.timedelta(days=WEEK_DAYS - 1)
-    return {
-        DUE: pending & Q(window_open__lte=week_end),
-        VisitStatus.OVERDUE: pending & Q(window_close__lt=today),
-        VisitStatus.OPEN: pending & Q(window_open__lte=today, window_close__gte=today),
-        VisitStatus.UPCOMING: pending & Q(window_open__gt=today),
-        VisitStatus.COMPLETED: Q(state=VisitState.COMPLETED),
-        VisitStatus.MISSED: Q(state=VisitState.MISSED),
-        VisitStatus.NOT_APPLICABLE: Q(state=VisitState.NOT_APPLICABLE),
-        "all": Q(),
-    }[status]
+    if status == DUE:
+        return status_condition(WEEK, today) | status_condition(VisitStatus.OVERDUE, today)
+    return Q() if status == ALL else status_condition(status, today)
 
 
 def worklist_sites(*, user) -> list:

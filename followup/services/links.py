@@ -3,8 +3,8 @@
 The URL carries `key.signature`: a random 128-bit key, signed with the project's SECRET_KEY and a salt of its
 own. Only the key's SHA-256 is stored, so neither a database reader nor a guesser can build a live link: a
 token that was not signed here is refused before any lookup. A link dies when its questionnaire is
-submitted (by the patient or by staff), when it expires, or when a newer link replaces it; every refusal
-changes nothing. No token and no answer is ever logged.
+submitted (by the patient or by staff), when it expires, when a newer link replaces it, or when staff revoke
+it (sent to the wrong phone, say); every refusal changes nothing. No token and no answer is ever logged.
 """
 
 import datetime
@@ -45,6 +45,8 @@ DEFAULT_LINK_DAYS = 14
 # A link is a bearer credential: even if a site sets a long expiry, a forgotten link does not live for months.
 MAX_LINK_DAYS = 60
 ISSUING_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+# The audit trail's reason when staff revoke a link without giving one (data, not a message: not translated).
+REVOKED_BY_STAFF = "patient link revoked by staff"
 # The same rules as questionnaire_save's for a patient: a link is refused where an answer would be.
 CLOSED_PARTICIPANT = PATIENT_CLOSED
 CLOSED_VISIT = CLOSED_VISIT_STATES
@@ -165,6 +167,40 @@ def patient_link_issue(
     return link, _signer().sign(key)
 
 
+def patient_link_revoke(*, actor, link: PatientLink, reason: str = "") -> PatientLink:
+    """Revoke a link at once: it stops opening the questionnaire; the answers saved so far stay as they are.
+
+    The roles that issue links revoke them. Idempotent: a link already revoked, replaced or expired is
+    returned unchanged. A used link (its questionnaire submitted) is a 409: there is nothing left to stop.
+    Atomic, with the link row locked, so a revocation and a submission (or a new link) never interleave.
+    """
+    require_role_at(
+        actor, link.response.participant.site, ISSUING_ROLES, "revoke a questionnaire link", site_level=True
+    )
+    reason = (reason or "").strip() or REVOKED_BY_STAFF
+    with (
+        transaction.atomic(durable=True),
+        audit_context(actor=actor, reason=reason, action="patient_link_revoke"),
+    ):
+        locked = (
+            PatientLink.objects.select_for_update(of=("self",)).select_related("response").get(pk=link.pk)
+        )
+        if locked.revoked_at is not None:
+            return locked
+        if locked.used_at is not None or locked.response.status == ResponseStatus.FINAL:
+            raise Conflict(
+                _("This questionnaire has already been submitted: its link can no longer be revoked."),
+                code="used",
+            )
+        now = timezone.now()
+        if locked.expires_at <= now:
+            return locked  # dead already: nothing to stop, nothing recorded
+        locked.revoked_at = now
+        locked.save(update_fields=["revoked_at"])
+    logger.info("patient link %s revoked for response %s", locked.pk, locked.response_id)
+    return locked
+
+
 def _live_links(response: QuestionnaireResponse, now: datetime.datetime):
     return PatientLink.objects.filter(
         response=response, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
@@ -209,6 +245,18 @@ def patient_link_resolve(token: str) -> PatientLink:
     return link
 
 
+def _still_live(pk: int) -> None:
+    """The link row locked and checked again inside the save: a revocation or expiry that landed after the
+    token was resolved wins (patient_link_revoke locks the same row)."""
+    link = PatientLink.objects.select_for_update().get(pk=pk)
+    if link.used_at is not None:
+        raise LinkRefused("used", language=link.language)
+    if link.revoked_at is not None:
+        raise LinkRefused("revoked", language=link.language)
+    if link.expires_at <= timezone.now():
+        raise LinkRefused("expired", language=link.language)
+
+
 def patient_link_open(token: str) -> PatientLink:
     """Resolve a link for display, noting when the patient first opened it."""
     link = patient_link_resolve(token)
@@ -243,6 +291,7 @@ def patient_link_save(
         language=_language(language or link.language),
         submit=submit,
         expected_version=expected_version,
+        guard=lambda: _still_live(link.pk),
     )
     if submit:
         # questionnaire_save owns its (durable) transaction and refuses a second submission itself; the

@@ -164,6 +164,7 @@ def questionnaire_save(
     expected_version: int | None,
     reason: str = "",
     completed_on: datetime.date | None = None,
+    guard=None,
 ) -> QuestionnaireResponse:
     """Save answers to one questionnaire of a visit: a draft, or submitted (final) when `submit`.
 
@@ -205,6 +206,7 @@ def questionnaire_save(
             reason=reason,
             completed_on=completed_on,
             today=today,
+            guard=guard,
         )
     except IntegrityError as exc:
         # A first response created meanwhile by a path that does not queue on the participant's row (a
@@ -229,22 +231,32 @@ def _save(
     reason,
     completed_on,
     today,
+    guard,
 ) -> QuestionnaireResponse:
     instrument = definition.code
     # Without an actor the patient wrote it: the audit trail says so, rather than look like a system change.
     author = "patient" if actor is None else None
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason, author=author):
         status, visit, response = _lock(participant, visit, instrument)
+        if guard is not None:
+            guard()  # the caller's own last check, under the same locks (a patient link still live)
         _check_open(actor=actor, status=status, visit=visit, response=response, instrument=definition)
         _require_version(response, expected_version)
         final = response is not None and response.status == ResponseStatus.FINAL
+        if actor is not None and not final and source == ResponseSource.PATIENT:
+            raise InvalidInput(
+                _("Staff enter answers from an interview or a paper form; a patient answers through a link."),
+                field_errors={"source": [_("Choose interview or paper.")]},
+            )
         new_status = ResponseStatus.FINAL if (final or submit) else ResponseStatus.DRAFT
         kept_date = response.completed_on if response else None
         new_date = completed_on or kept_date or (today if new_status == ResponseStatus.FINAL else None)
         changes = {
             "answers": stored,
-            "source": source,
-            "language": language,
+            # Attributable (ALCOA): a correction of submitted answers changes the answers, never where they
+            # came from or the language they were given in.
+            "source": response.source if final else source,
+            "language": response.language if final else language,
             "status": new_status,
             "completed_on": new_date,
         }

@@ -25,7 +25,7 @@ from trial.models import Participant, ParticipantStatus
 from trial.models.site import SITE_WRITE_ROLES
 from trial.services.screening import site_today
 
-from ..models import Visit, VisitKind, VisitState, VisitStatus
+from ..models import ResponseStatus, Visit, VisitKind, VisitState, VisitStatus
 from ..schedule import form_anchors, participant_anchors, plan_visits, visit_status
 
 FINAL_STATUSES = (ParticipantStatus.WITHDRAWN, ParticipantStatus.DIED)
@@ -262,6 +262,14 @@ def visit_miss(*, actor, visit: Visit, reason: str) -> Visit:
                 _("The window opens on %(date)s: the visit cannot be missed before then.")
                 % {"date": visit.window_open},
                 code="visit_upcoming",
+            )
+        if (
+            visit.form_records.exists()
+            or visit.questionnaire_responses.filter(status=ResponseStatus.FINAL).exists()
+        ):
+            raise Conflict(
+                _("Data was collected at this visit: record it as done instead of missed."),
+                code="visit_has_data",
             )
         visit.state, visit.reason, visit.updated_by = VisitState.MISSED, reason, actor
         visit.save()

@@ -1,7 +1,9 @@
-"""Coordinators' questionnaire pages: entry on the patient's behalf (interview or paper form), and a patient
-link to send. GET draws the page; POST calls one service; a refusal keeps what was typed.
+"""Coordinators' questionnaire pages: entry on the patient's behalf (interview or paper form), and patient
+links to send and revoke. GET draws the page; POST calls one service, then redirects back (a refresh never
+repeats it); a refusal keeps what was typed.
 """
 
+import datetime
 import itertools
 import zoneinfo
 
@@ -33,9 +35,16 @@ from ..selectors.links import (
     questionnaire_definition,
     questionnaire_visit,
     response_links,
+    visit_link,
     visit_response,
 )
-from ..services.links import CLOSED_PARTICIPANT, CLOSED_VISIT, ISSUING_ROLES, patient_link_issue
+from ..services.links import (
+    CLOSED_PARTICIPANT,
+    CLOSED_VISIT,
+    ISSUING_ROLES,
+    patient_link_issue,
+    patient_link_revoke,
+)
 from ..services.questionnaires import questionnaire_save
 from .answers import answers_from_post, patient_url, questionnaire_view
 
@@ -46,6 +55,10 @@ LINK_STATES = {
     "revoked": gettext_lazy("replaced or withdrawn"),
     "expired": gettext_lazy("expired"),
 }
+# A new link's URL waits in the session for the one page drawn after the POST (Post/Redirect/Get), and no
+# longer: popped on that GET, and ignored when older than this (a coordinator who wandered off).
+NEW_LINK_SESSION_KEY = "followup.new-link:{visit}:{instrument}"
+NEW_LINK_MAX_AGE = datetime.timedelta(minutes=10)
 
 
 def language_choices():
@@ -139,11 +152,11 @@ def _render_entry(
     error: DomainError | None = None,
     link_form: LinkForm | None = None,
     link_error: DomainError | None = None,
-    new_link: dict | None = None,
     version: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     participant = visit.participant
+    shown_once = _pop_new_link(request, visit, instrument) if request.method == "GET" else None
     response = visit_response(visit, instrument)
     definition = instrument_def(instrument)
     language = text_language(get_language())
@@ -158,11 +171,15 @@ def _render_entry(
     )
     site_roles = roles_at(request.user, participant.site, site_level=True)
     now = timezone.now()
-    links = response_links(response)
-    for link in links:
-        link.state = link_state(link, now)
-        link.state_label = LINK_STATES[link.state]
     final = response is not None and response.status == ResponseStatus.FINAL
+    closed = visit.state in CLOSED_VISIT or participant.status in CLOSED_PARTICIPANT
+    links = response_links(response)
+    new_link = None
+    for link in links:
+        link.state = link_state(link, now, final=final, closed=closed)
+        link.state_label = LINK_STATES[link.state]
+        if shown_once and link.pk == shown_once["link"] and link.state == "live":
+            new_link = _new_link(shown_once["url"], link, participant.site.time_zone)
     if form is None:
         form = EntryForm(
             initial={
@@ -174,6 +191,7 @@ def _render_entry(
             }
         )
     may_enter = bool(site_roles & ISSUING_ROLES)
+    live_links = [link for link in links if link.state == "live"]
     context = {
         "participant": participant,
         "visit": visit,
@@ -191,22 +209,57 @@ def _render_entry(
         "error": error,
         "may_enter": may_enter,
         # As patient_link_issue decides: it says why on a POST drawn here by mistake.
-        "may_link": may_enter
-        and not final
-        and visit.state not in CLOSED_VISIT
-        and participant.status not in CLOSED_PARTICIPANT,
+        "may_link": may_enter and not final and not closed,
         "link_form": link_form
         or LinkForm(initial={"language": response.language if response else "zh-hans"}),
         "link_error": link_error,
         "links": links,
+        "live_links": live_links,
+        "may_revoke": may_enter,
         "new_link": new_link,
         "time_zone": participant.site.time_zone,
         "today": site_today(participant.site),
     }
     page = render(request, "followup/questionnaire_entry.html", context, status=status)
     if new_link:
-        add_never_cache_headers(page)  # the link's URL is shown once, never stored: keep it out of caches
+        add_never_cache_headers(page)  # the link's URL is shown once: keep it out of caches
     return page
+
+
+def _new_link_key(visit: Visit, instrument: str) -> str:
+    return NEW_LINK_SESSION_KEY.format(visit=visit.pk, instrument=instrument)
+
+
+def _keep_new_link(request: HttpRequest, visit: Visit, instrument: str, link, url: str) -> None:
+    """Hold a new link's URL for the next GET of its entry page only (the session is server-side)."""
+    request.session[_new_link_key(visit, instrument)] = {
+        "link": link.pk,
+        "url": url,
+        "at": timezone.now().isoformat(),
+    }
+
+
+def _pop_new_link(request: HttpRequest, visit: Visit, instrument: str) -> dict | None:
+    """The new link's URL held for this page, removed from the session whatever happens next."""
+    held = request.session.pop(_new_link_key(visit, instrument), None)
+    if not isinstance(held, dict):
+        return None
+    try:
+        at = datetime.datetime.fromisoformat(held["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if timezone.now() - at > NEW_LINK_MAX_AGE:
+        return None
+    return held
+
+
+def _new_link(url: str, link, time_zone: str) -> dict:
+    return {
+        "url": url,
+        "qr": qr_svg(url),
+        "language": dict(settings.LANGUAGES).get(link.language, link.language),
+        "expires_at": timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(time_zone)),
+    }
 
 
 def _version(request) -> int | None:
@@ -270,7 +323,8 @@ def questionnaire_entry(
 @login_required
 @require_POST
 def questionnaire_link(request: HttpRequest, study_id: str, visit_code: str, instrument: str) -> HttpResponse:
-    """Issue a patient link and show its URL (and QR code) once: only its hash is stored."""
+    """Issue a patient link, then redirect to the entry page, which shows its URL (and QR code) once: only
+    its hash is stored, and the URL waits in the session for that one GET."""
     visit = _visit(request, study_id, visit_code, instrument)
     link_form = LinkForm(request.POST)
     if not link_form.is_valid():
@@ -290,19 +344,45 @@ def questionnaire_link(request: HttpRequest, study_id: str, visit_code: str, ins
         return _render_entry(
             request, visit, instrument, link_form=link_form, link_error=error, status=error.status_code
         )
-    url = request.build_absolute_uri(patient_url(token))
-    new_link = {
-        "url": url,
-        "qr": qr_svg(url),
-        "language": dict(settings.LANGUAGES).get(link.language, link.language),
-        "expires_at": timezone.localtime(
-            link.expires_at, zoneinfo.ZoneInfo(visit.participant.site.time_zone)
-        ),
-    }
-    return _render_entry(request, visit, instrument, link_form=link_form, new_link=new_link)
+    _keep_new_link(request, visit, instrument, link, request.build_absolute_uri(patient_url(token)))
+    return redirect(entry_url(visit, instrument) + "#new-link")
+
+
+@login_required
+@require_POST
+def questionnaire_link_revoke(
+    request: HttpRequest, study_id: str, visit_code: str, instrument: str, link_id: int
+) -> HttpResponse:
+    """Revoke one patient link at once (sent to the wrong phone, say), then back to the entry page."""
+    visit = _visit(request, study_id, visit_code, instrument)
+    link = visit_link(visit=visit, instrument=instrument, link_id=link_id)
+    before = link_state(link)
+    try:
+        link = patient_link_revoke(actor=request.user, link=link)
+    except Forbidden:
+        raise PermissionDenied(
+            _("Only a coordinator or an investigator of this site can revoke a questionnaire link.")
+        ) from None
+    except DomainError as error:
+        return _render_entry(request, visit, instrument, link_error=error, status=error.status_code)
+    if before == "revoked":
+        messages.info(request, _("This link was already revoked."))
+    elif before == "expired":
+        messages.info(request, _("This link had already expired: it no longer opens the questionnaire."))
+    else:
+        messages.success(
+            request,
+            _("The link was revoked: it no longer opens the questionnaire. Answers saved so far are kept."),
+        )
+    return redirect(entry_url(visit, instrument) + "#links")
 
 
 urlpatterns = [
     path(QUESTIONNAIRE, questionnaire_entry, name="questionnaire-entry"),
     path(f"{QUESTIONNAIRE}link/", questionnaire_link, name="questionnaire-link"),
+    path(
+        f"{QUESTIONNAIRE}links/<int:link_id>/revoke/",
+        questionnaire_link_revoke,
+        name="questionnaire-link-revoke",
+    ),
 ]

@@ -176,11 +176,12 @@ def test_correcting_a_submitted_response_needs_a_reason_and_is_audited(
         visits["V0"],
         "odi",
         odi_answers(25),
-        source="patient",
+        source="paper",
         expected_version=1,
         reason="Transcription error on section 10",
     )
     assert (corrected.status, corrected.version, corrected.score) == ("final", 2, Decimal("50.0"))
+    assert corrected.source == "patient"  # attributable: a correction never relabels where answers came from
     assert corrected.entered_by is None  # the patient entered it; the corrector is in the audit trail
     last = history_for(corrected)[-1]
     assert (last["user"], last["reason"]) == ("inv07", "Transcription error on section 10")
@@ -342,3 +343,10 @@ def test_without_a_baseline_score_changes_are_unknown(coordinator, participant, 
     assert changes["odi"]["followups"][0]["change"] is None and changes["odi"]["followups"][0]["mcid"] is None
     assert changes["vas"]["baseline"] is None
     assert changes["vas"]["followups"][0]["visit"] == "V3" and changes["vas"]["followups"][0]["mcid"] is None
+
+
+def test_staff_cannot_enter_answers_as_the_patient(coordinator, participant, visits):
+    with pytest.raises(InvalidInput) as refused:
+        save(coordinator, participant, visits["V0"], "vas", {"pain": 40}, source="patient")
+    assert "source" in refused.value.field_errors
+    assert not QuestionnaireResponse.objects.filter(participant=participant, instrument="vas").exists()

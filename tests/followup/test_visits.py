@@ -5,9 +5,10 @@ unscheduled under the rules. Time is frozen: 2026-03-01 12:00 at the Shanghai si
 import datetime
 
 import pytest
+import time_machine
 
 from crf.models import FormRecord
-from followup.models import Visit, VisitKind, VisitState
+from followup.models import QuestionnaireResponse, ResponseStatus, Visit, VisitKind, VisitState
 from followup.services import visits as services
 from trial.errors import Conflict, Forbidden, InvalidInput, ReasonRequired
 from trial.models import ParticipantStatus, Role
@@ -422,3 +423,26 @@ def test_the_repeating_schedule_of_the_seed_003_fixture_end_to_end(make_user):
         actor=coordinator, participant=participant, visit_date=D(2026, 2, 20), reason="New pain"
     )
     assert (unscheduled.forms, unscheduled.questionnaires) == ([], ["vas"])
+
+
+def test_a_visit_with_collected_data_cannot_be_declared_missed(coordinator, make_participant):
+    """Answers submitted at a visit mean it took place: missing it would hide data (409, nothing changed)."""
+    participant = make_participant()
+    baseline = participant.visits.get(code="BL")
+    QuestionnaireResponse.objects.create(
+        participant=participant,
+        visit=baseline,
+        instrument="vas",
+        instrument_version="1.0",
+        source="interview",
+        answers={"pain": 70},
+        score=70,
+        answered=1,
+        status=ResponseStatus.FINAL,
+    )
+    moment = datetime.datetime(2026, 1, 20, 10, tzinfo=datetime.UTC)  # BL's window closed on 01-14
+    with time_machine.travel(moment, tick=False), pytest.raises(Conflict) as refused:
+        services.visit_miss(actor=coordinator, visit=baseline, reason="did not come")
+    assert refused.value.code == "visit_has_data"
+    baseline.refresh_from_db()
+    assert baseline.state == VisitState.PENDING
