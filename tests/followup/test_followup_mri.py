@@ -434,7 +434,7 @@ def test_the_mri_page_in_both_languages(clients, staff, participant, m12, treate
     for text in texts:
         assert text in html, text
     assert 'data-visit="M12"' in html
-    assert f'href="/participants/{participant.study_id}/forms/"' in html  # back to the participant's forms
+    assert f'href="/participants/{participant.study_id}/timeline/#visit-M12"' in html  # back to the follow-up
     assert f'action="/participants/{participant.study_id}/visits/M12/forms/followup_mri/complete/"' in html
     assert 'name="levels-0-relation"' not in html and 'name="levels-0-treated"' not in html  # never typed
 
