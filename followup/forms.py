@@ -8,6 +8,7 @@ from trial.forms import DateInput
 from .models import VisitStatus
 
 REASON = {"rows": 2, "maxlength": 500}
+ALL = "all"  # the visits page's filter for every status
 
 
 class VisitCompleteForm(forms.Form):
@@ -41,5 +42,5 @@ class VisitFilterForm(forms.Form):
             ("", _("Due this week or overdue")),
             ("due", _("Due this week")),
             *((value, label) for value, label in VisitStatus.choices),
-            ("all", _("All visits")),
+            (ALL, _("All visits")),
         ]

@@ -21,6 +21,7 @@ from ..models import Visit, VisitState, VisitStatus
 from ..schedule import visit_status
 
 DUE = "due"  # pending, and the window is open on at least one of the next 7 days (today..today+6)
+DUE_OR_OVERDUE = "due_or_overdue"  # the coordinator's worklist: due this week, or overdue
 DUE_DAYS = 7
 STATUS_FILTERS = (*VisitStatus.values, DUE)
 
@@ -29,6 +30,8 @@ def status_condition(status: str, today: datetime.date) -> Q:
     """Visits with this status (or due this week) on `today`, a site-local date; the same rule as
     followup.schedule.visit_status."""
     pending = Q(state=VisitState.PENDING)
+    if status == DUE_OR_OVERDUE:
+        return status_condition(DUE, today) | status_condition(VisitStatus.OVERDUE, today)
     return {
         VisitStatus.UPCOMING: pending & Q(window_open__gt=today),
         VisitStatus.OPEN: pending & Q(window_open__lte=today, window_close__gte=today),
@@ -65,6 +68,12 @@ def visits_for(*, user, status: str | None = None, site: str | None = None) -> Q
             raise InvalidInput(
                 _("Unknown site."), field_errors={"site": [_("Unknown site: %(code)s.") % {"code": site}]}
             )
+    return visits_at(sites, status=status)
+
+
+def visits_at(sites: Iterable, *, status: str | None = None) -> QuerySet:
+    """Visits at these sites with `status` (any when None) as of each site's today, most urgent first."""
+    sites = list(sites)
     by_zone: dict[str, list[int]] = defaultdict(list)
     for s in sites:
         by_zone[s.time_zone].append(s.pk)
@@ -75,7 +84,7 @@ def visits_for(*, user, status: str | None = None, site: str | None = None) -> Q
         condition |= where & status_condition(status, today) if status else where
     return (
         Visit.objects.filter(condition)
-        .select_related("participant__site")
+        .select_related("participant__site__study")  # the visits page names the study when there are several
         .order_by("window_close", "participant__study_id", "sequence", "pk")
     )
 

@@ -15,12 +15,12 @@ from trial.errors import DomainError, Forbidden
 from trial.services.screening import site_today
 from trial.views.common import add_domain_errors, paginate
 
-from ..forms import UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
+from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
 from ..models import Instrument, Visit, VisitStatus
 from ..schedule import visit_status
 from ..selectors.questionnaires import questionnaire_changes
 from ..selectors.timeline import participant_cases, participant_timeline
-from ..selectors.worklist import DUE, visit_worklist, worklist_sites
+from ..selectors.visits import DUE_OR_OVERDUE, visit_sites, visits_at
 from ..services import visits as visit_services
 
 
@@ -129,14 +129,14 @@ def _timeline_url(participant) -> str:
 @login_required
 def visit_list(request: HttpRequest) -> HttpResponse:
     """Visits due this week and overdue (the default), or any status, at the user's sites. Four queries."""
-    sites = worklist_sites(user=request.user)
+    sites = visit_sites(user=request.user)
     form = VisitFilterForm(request.GET or None, sites=sites)
-    chosen, status = sites, DUE
+    chosen, status = sites, DUE_OR_OVERDUE
     if form.is_bound and form.is_valid():
-        status = form.cleaned_data["status"] or DUE
+        status = form.cleaned_data["status"] or DUE_OR_OVERDUE
         if form.cleaned_data["site"]:
             chosen = [site for site in sites if site.code == form.cleaned_data["site"]]
-    page = paginate(request, visit_worklist(sites=chosen, status=status))
+    page = paginate(request, visits_at(chosen, status=None if status == ALL else status))
     today = {site.pk: site_today(site) for site in chosen}
     rows = []
     for visit in page.object_list:

@@ -33,12 +33,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _followup(user) -> dict | None:
     """Visits overdue and due this week at the user's sites, by each site's date (three queries)."""
-    from followup.selectors.worklist import DUE, visit_worklist, worklist_sites  # followup builds on trial
+    from followup.selectors.visits import DUE_OR_OVERDUE, visit_sites, visits_at  # followup builds on trial
 
-    sites = worklist_sites(user=user)
+    sites = visit_sites(user=user)
     if not sites:
         return None
     return {
-        "overdue": visit_worklist(sites=sites, status="overdue").count(),
-        "due": visit_worklist(sites=sites, status=DUE).count(),
+        "overdue": visits_at(sites, status="overdue").count(),
+        "due": visits_at(sites, status=DUE_OR_OVERDUE).count(),
     }
