@@ -9,9 +9,9 @@ from .models import DataQuery, FormRecord, Signature
 
 @admin.register(FormRecord)
 class FormRecordAdmin(ReadOnlyAdmin):
-    list_display = ["participant", "form_code", "visit", "status", "version", "updated_at"]
+    list_display = ["participant", "form_code", "visit_code", "status", "version", "updated_at"]
     list_filter = ["form_code", "status"]
-    list_select_related = ["participant", "visit"]
+    list_select_related = ["participant"]
     search_fields = ["participant__study_id"]
 
 

@@ -33,10 +33,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef
 
 from trial.audit import audit_context
+from trial.clock import site_today
 from trial.demo import DEMO_REASON, demo_staff
+from trial.hooks import DemoAdded
 from trial.levels import LEVELS, level_index
 from trial.models import Participant, ParticipantStatus, ProtocolVersion, Role, Study
-from trial.services.screening import site_today
 
 from .engine.definitions import FormDef, form_definitions
 from .engine.paths import flatten, group_keys
@@ -1046,7 +1047,7 @@ def _insert_sql(model, columns: tuple[str, ...]) -> str:
         joins = (
             f" JOIN {quote(FormRecord._meta.db_table)} fr"
             " ON fr.participant_id = r.participant_id AND fr.form_code = r.form_code"
-            " AND fr.visit_id IS NULL"  # the demo writes the participant-level forms only
+            " AND fr.visit_code = ''"  # the demo writes the participant-level forms only
         )
         if model is QueryMessage:
             joins += (
@@ -1222,3 +1223,28 @@ def crf_summary(*, study: Study) -> dict:
         )
     )
     return {"records": records, "queries": queries}
+
+
+def crf_demo_stage(*, study: Study, seed: int) -> DemoAdded:
+    """trial.hooks.demo_stages: the CRFs of the demo participants, with a line saying what was added."""
+    added = crf_seed(study=study, seed=seed)
+    summary = crf_summary(study=study)
+    records, queries = summary["records"], summary["queries"]
+    by_status = ", ".join(f"{status} {records[status]:,}" for status in FormStatus.values if records[status])
+    done = (
+        f"added {sum(added.records.values()):,} forms for {added.participants:,} participants"
+        if added.participants
+        else "nothing to add"
+    )
+    return DemoAdded(
+        name="crf",
+        line=(
+            f"{study.code} CRFs: {done}; {sum(records.values()):,} forms ({by_status or 'none'}), "
+            f"{sum(queries.values()):,} data queries ({queries[QueryStatus.OPEN]:,} open, "
+            f"{queries[QueryStatus.ANSWERED]:,} answered)"
+        ),
+        counts={
+            "crf_forms_added": sum(added.records.values()),
+            "crf_queries_added": sum(added.queries.values()),
+        },
+    )

@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy
 
 from trial.audit import MAX_REASON_LENGTH
 from trial.filters import SiteFilter
+from trial.i18n import localized
 
-from .engine.definitions import Condition, FieldDef, FormDef, GroupDef, form_definitions, text_in
+from .engine.definitions import Condition, FieldDef, FormDef, GroupDef, form_definitions
 from .engine.validate import Findings
 from .models import DataQuery, FormStatus, QueryAction, QueryStatus, SignatureMeaning
 
@@ -72,8 +73,8 @@ def path_label(form: FormDef | None, path: str) -> str:
     spec = spec_of(form, path)
     if spec is None:
         group = form.group(path)
-        return text_in(group.label) if group else path
-    return f"{text_in(spec.label)} ({row})" if row else text_in(spec.label)
+        return localized(group.label) if group else path
+    return f"{localized(spec.label)} ({row})" if row else localized(spec.label)
 
 
 # --- POST -> data ----------------------------------------------------------------------------------------
@@ -196,11 +197,11 @@ class FieldView:
 
     @property
     def label(self) -> str:
-        return text_in(self.spec.label)
+        return localized(self.spec.label)
 
     @property
     def help(self) -> str:
-        return text_in(self.spec.help) if self.spec.help else ""
+        return localized(self.spec.help) if self.spec.help else ""
 
     @property
     def widget(self) -> str:
@@ -250,7 +251,7 @@ class FieldView:
         if self.spec.type == "boolean":
             pairs = [("true", _("Yes")), ("false", _("No"))]
         else:
-            pairs = [(c.code, text_in(c.label)) for c in self.spec.choices]
+            pairs = [(c.code, localized(c.label)) for c in self.spec.choices]
         values = self.value if isinstance(self.value, list) else [self.value]
         return [
             Option(value=code, label=label, checked=code in values, id=f"{self.id}_{index}")
@@ -309,7 +310,7 @@ class GroupView:
 
     @property
     def label(self) -> str:
-        return text_in(self.spec.label)
+        return localized(self.spec.label)
 
     @property
     def anchor(self) -> str:
@@ -567,7 +568,7 @@ class QueryStepForm(forms.Form):
 
 
 def _form_choices():
-    return [(form.code, text_in(form.title)) for form in form_definitions().values()]
+    return [(form.code, localized(form.title)) for form in form_definitions().values()]
 
 
 LIVE = "live"

@@ -17,14 +17,18 @@ class FormStatus(models.TextChoices):
 
 @audited()
 class FormRecord(models.Model):
-    """One participant's data for one form, once per participant or once per visit (`visit` empty for the
-    forms the protocol lists once, set for the forms a visit collects). `version` grows with every write: it
-    is the ETag."""
+    """One participant's data for one form, once per participant or once per visit (`visit_code` empty for
+    the forms the protocol lists once, the visit's code for the forms a visit collects). `version` grows with
+    every write: it is the ETag.
+
+    A visit is named by its code, not a foreign key: visits belong to follow-up, which builds on crf
+    (apps depend downward only); a participant's visit codes are unique, and follow-up finds a record's visit
+    by (participant, code) through crf.hooks.visit_of.
+    """
 
     participant = models.ForeignKey("trial.Participant", on_delete=models.PROTECT, related_name="forms")
-    visit = models.ForeignKey(
-        "followup.Visit", on_delete=models.PROTECT, null=True, blank=True, related_name="form_records"
-    )
+    # db_default too: bulk inserts that name no visit (the demo's) write participant-level forms.
+    visit_code = models.CharField(_("visit"), max_length=16, blank=True, default="", db_default="")
     form_code = models.CharField(_("form"), max_length=32)
     form_version = models.CharField(_("form version"), max_length=32)
     status = models.CharField(
@@ -48,14 +52,14 @@ class FormRecord(models.Model):
     class Meta:
         verbose_name = _("form record")
         constraints = [
-            # NULLS NOT DISTINCT: a participant-level form (no visit) is unique too.
+            # A participant-level form has the empty visit code: unique once per participant too.
             models.UniqueConstraint(
-                fields=["participant", "form_code", "visit"], nulls_distinct=False, name="form_record_unique"
+                fields=["participant", "form_code", "visit_code"], name="form_record_unique"
             ),
         ]
 
     def __str__(self) -> str:
-        visit = f"@{self.visit_id}" if self.visit_id else ""
+        visit = f"@{self.visit_code}" if self.visit_code else ""
         return f"{self.participant_id}/{self.form_code}{visit}"
 
     @property

@@ -4,13 +4,13 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from followup.models import Visit
 from trial.access import visible_sites
 from trial.models.site import Role
 from trial.selectors import history_for, participant_list
 
 from .engine.definitions import form_definition
 from .engine.paths import flatten, group_keys
+from .hooks import VisitLike, visit_of
 from .models import DataQuery, FormRecord, QueryMessage, QueryStatus
 
 # Adjudicators judge outcomes blind to the predictors: the CRFs are closed to them.
@@ -26,12 +26,12 @@ def crf_participants(*, user) -> QuerySet:
     )
 
 
-def participant_visit(participant, visit_code: str | None) -> Visit | None:
+def participant_visit(participant, visit_code: str | None) -> VisitLike | None:
     """The participant's visit by code (one query); None when none is asked; 404 for a code the participant
     has not (another participant's visit code included)."""
     if visit_code is None:
         return None
-    visit = Visit.objects.filter(participant=participant, code=visit_code).first()
+    visit = visit_of(participant=participant, code=visit_code)
     if visit is None:
         raise Http404(_("No such visit for this participant."))
     return visit
@@ -40,7 +40,7 @@ def participant_visit(participant, visit_code: str | None) -> Visit | None:
 def form_grid(participant) -> dict[str, FormRecord]:
     """The participant's participant-level records by form code, each with its count of live queries (one
     query). Forms collected at visits are on the participant's follow-up timeline."""
-    records = FormRecord.objects.filter(participant=participant, visit__isnull=True).annotate(
+    records = FormRecord.objects.filter(participant=participant, visit_code="").annotate(
         live_queries=Count("queries", filter=~Q(queries__status=QueryStatus.CLOSED))
     )
     return {record.form_code: record for record in records}
@@ -49,7 +49,7 @@ def form_grid(participant) -> dict[str, FormRecord]:
 def query_list(*, user) -> QuerySet:
     return (
         DataQuery.objects.filter(record__participant__site__in=visible_sites(user, without=NOT_READING_CRFS))
-        .select_related("record__participant__site", "record__visit", "raised_by")
+        .select_related("record__participant__site", "raised_by")
         .defer("record__data")  # the form's whole data, which a query list never shows
         .prefetch_related(Prefetch("messages", queryset=QueryMessage.objects.select_related("author")))
         .order_by("-created_at", "-id")

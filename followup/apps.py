@@ -1,5 +1,24 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FollowupConfig(AppConfig):
     name = "followup"
+    verbose_name = _("Follow-up: visits, questionnaires and adjudication")
+
+    def ready(self) -> None:
+        # followup builds on trial and crf: it plugs into their extension points (trial/hooks.py,
+        # crf/hooks.py), never the reverse.
+        from crf import hooks as crf_hooks
+        from trial import hooks as trial_hooks
+
+        from . import bench, demo, hooks, protocol
+        from .selectors.visits import dashboard_panel
+
+        trial_hooks.participant_status_changed.register(hooks.participant_status_changed)
+        trial_hooks.protocol_sections.register(protocol.protocol_sections)
+        trial_hooks.dashboard_panels.register(dashboard_panel)
+        trial_hooks.demo_stages.register(demo.followup_demo_stage)
+        trial_hooks.bench_endpoints.register(bench.bench_endpoints)
+        crf_hooks.record_written.register(hooks.record_written)
+        crf_hooks.visit_finder.register(hooks.visit_of)

@@ -31,10 +31,11 @@ from django.db.models import Exists, OuterRef
 from crf.engine.definitions import form_definition
 from crf.models import FormRecord, FormStatus
 from trial.audit import audit_context
+from trial.clock import site_today
 from trial.demo import DEMO_REASON, demo_staff
+from trial.hooks import DemoAdded
 from trial.levels import LEVELS, level_index
 from trial.models import Participant, ParticipantStatus, Role, Study
-from trial.services.screening import site_today
 
 from .instruments import INSTRUMENTS, score_answers
 from .models import (
@@ -565,7 +566,7 @@ def _followed(participants) -> list[Followed]:
         (pk, code): (status, data)
         for pk, code, status, data in FormRecord.objects.filter(
             participant__in=[row["pk"] for row in rows],
-            visit__isnull=True,
+            visit_code="",
             form_code__in=("baseline", "procedure"),
         ).values_list("participant_id", "form_code", "status", "data")
     }
@@ -649,19 +650,19 @@ def followup_write(plans: Sequence[Plan], *, users: Mapping[tuple[str, str], int
         for row in plan.mris:
             row = dict(row)
             site = sites[row["participant_id"]]
-            row["visit_id"] = ids[(row["participant_id"], row.pop("visit_code"))]
             row["updated_by_id"] = users[(Role.COORDINATOR, site)]
             row["verified_by_id"] = users[(Role.MONITOR, "*")] if row["verified_at"] else None
             mris.append(row)
     records = {
-        visit_id: record_id for record_id, visit_id in _insert(FormRecord, mris, returning=("id", "visit_id"))
+        (pk, code): record_id
+        for record_id, pk, code in _insert(FormRecord, mris, returning=("id", "participant_id", "visit_code"))
     }
     cases = []
     for plan in plans:
         for row in plan.cases:
             row = dict(row)
-            visit_id = ids[(row["participant_id"], row.pop("visit_code"))]
-            cases.append({**row, "visit_id": visit_id, "record_id": records[visit_id]})
+            key = (row["participant_id"], row.pop("visit_code"))
+            cases.append({**row, "visit_id": ids[key], "record_id": records[key]})
     _insert(AdjudicationCase, cases)
 
 
@@ -698,3 +699,22 @@ def followup_seed(*, study: Study, seed: int, today: datetime.date | None = None
             for plan in plans:
                 result.add(plan)
         return result
+
+
+def followup_demo_stage(*, study: Study, seed: int) -> DemoAdded:
+    """trial.hooks.demo_stages: the follow-up of the demo participants, with a line saying what was added."""
+    added = followup_seed(study=study, seed=seed)
+    if not added.participants:
+        return DemoAdded(
+            name="followup", line=f"{study.code} follow-up: nothing to add", counts={"visits_added": 0}
+        )
+    states = ", ".join(f"{state} {count:,}" for state, count in sorted(added.visits.items()))
+    return DemoAdded(
+        name="followup",
+        line=(
+            f"{study.code} follow-up: {sum(added.visits.values()):,} visits ({states}), "
+            f"{added.responses:,} questionnaires, {added.mris:,} follow-up MRIs, "
+            f"{added.cases:,} adjudication cases for {added.participants:,} participants"
+        ),
+        counts={"visits_added": sum(added.visits.values()), "questionnaires_added": added.responses},
+    )

@@ -4,6 +4,7 @@ Plain function calls inside the caller's transaction, not signals (style.md): th
 adjudication cases change atomically with the record or status that drives them.
 """
 
+from .models import Visit
 from .services.adjudication import adjudication_sync
 from .services.visits import visits_on_participant_status, visits_on_record
 
@@ -17,3 +18,8 @@ def record_written(*, record, form, actor) -> None:
 def participant_status_changed(*, participant, actor) -> None:
     """A participant withdrew, died, was lost or was reinstated: their pending visits follow."""
     visits_on_participant_status(participant=participant, actor=actor)
+
+
+def visit_of(*, participant, code: str) -> Visit | None:
+    """The participant's visit with this code (one query), for crf's visit forms."""
+    return Visit.objects.filter(participant=participant, code=code).first()

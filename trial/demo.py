@@ -20,6 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from .audit import audit_context
+from .clock import site_today
 from .eligibility import CriterionSpec, Facts, evaluate_rule, judge
 from .levels import LEVELS, level_index
 from .models import (
@@ -35,7 +36,6 @@ from .models import (
     StaffRole,
     Study,
 )
-from .services.screening import site_today
 
 DEMO_PASSWORD = "spinetrial-demo"  # noqa: S105 -- printed on purpose: synthetic demo logins only
 DEMO_REASON = "synthetic demo data"

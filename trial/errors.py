@@ -40,6 +40,13 @@ class ReasonRequired(InvalidInput):
     code = "reason_required"
 
 
+class PreconditionRequired(DomainError):
+    """A write that must name the version it read (If-Match) and did not (428)."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    code = "precondition_required"
+
+
 class Conflict(DomainError):
     """The request is valid but the record's state refuses it (409)."""
 

@@ -76,11 +76,14 @@ class QueryOut(serializers.ModelSerializer):
     study_id = serializers.CharField(source="record.participant.study_id")
     site = serializers.CharField(source="record.participant.site.code")
     form = serializers.CharField(source="record.form_code")
-    visit = serializers.CharField(source="record.visit.code", allow_null=True, default=None)
+    visit = serializers.SerializerMethodField()
     field = serializers.CharField(source="field_path")
     raised_by = serializers.SerializerMethodField()
     age_days = serializers.SerializerMethodField()
     messages = QueryMessageOut(many=True)
+
+    def get_visit(self, obj) -> str | None:
+        return obj.record.visit_code or None
 
     class Meta:
         model = DataQuery

@@ -21,6 +21,7 @@ from trial.errors import InvalidInput
 from .. import selectors, services
 from ..dictionary import dictionary_rows, redcap_rows
 from ..engine.validate import Findings, evaluate
+from ..hooks import visit_key, visit_of
 from ..models import FormRecord, QueryAction, QueryStatus
 from . import serializers as s
 
@@ -108,7 +109,9 @@ class FormView(APIView):
     def get(self, request, study_id, form_code, visit_code=None):
         participant, visit = participant_and_visit(request, study_id, visit_code)
         form = services.form_for(participant, form_code, visit)
-        record = FormRecord.objects.filter(participant=participant, form_code=form.code, visit=visit).first()
+        record = FormRecord.objects.filter(
+            participant=participant, form_code=form.code, visit_code=visit_key(visit)
+        ).first()
         findings = None
         if record:
             findings = evaluate(form, record.data, services.check_context(participant, exclude=form.code))
@@ -185,7 +188,9 @@ class FormHistoryView(APIView):
     )
     def get(self, request, study_id, form_code, visit_code=None):
         participant, visit = participant_and_visit(request, study_id, visit_code)
-        record = get_object_or_404(FormRecord, participant=participant, form_code=form_code, visit=visit)
+        record = get_object_or_404(
+            FormRecord, participant=participant, form_code=form_code, visit_code=visit_key(visit)
+        )
         events = selectors.form_history(record, field=request.query_params.get("field", ""))
         return Response(s.FormHistoryOut(events, many=True).data)
 
@@ -194,7 +199,7 @@ class QueryFilter(django_filters.FilterSet):
     site = django_filters.CharFilter(field_name="record__participant__site__code")
     status = django_filters.ChoiceFilter(choices=QueryStatus.choices)
     form = django_filters.CharFilter(field_name="record__form_code")
-    visit = django_filters.CharFilter(field_name="record__visit__code")
+    visit = django_filters.CharFilter(field_name="record__visit_code")
     study_id = django_filters.CharFilter(field_name="record__participant__study_id")
     auto = django_filters.BooleanFilter()
 
@@ -222,11 +227,11 @@ class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         participant = participant_for(request, body.validated_data["study_id"])
         visit = None
         if body.validated_data.get("visit"):
-            visit = participant.visits.filter(code=body.validated_data["visit"]).first()
+            visit = visit_of(participant=participant, code=body.validated_data["visit"])
             if visit is None:
                 raise InvalidInput(_("Unknown visit."), field_errors={"visit": [_("No such visit.")]})
         record = FormRecord.objects.filter(
-            participant=participant, form_code=body.validated_data["form"], visit=visit
+            participant=participant, form_code=body.validated_data["form"], visit_code=visit_key(visit)
         ).first()
         if record is None:
             raise InvalidInput(_("That form has no data yet."), field_errors={"form": [_("Not started.")]})

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from django.utils.translation import get_language
 
+from trial.i18n import LANGUAGES
 from trial.levels import LEVELS
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
-LANGUAGES = ("en", "zh-hans")
 TYPES = ("integer", "decimal", "date", "boolean", "choice", "multichoice", "text")
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 CHECK_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -34,11 +33,6 @@ TEXT_MAX_LENGTH = 2000
 
 class DefinitionError(ValueError):
     """A form definition that breaks FORMAT.md; the message names every problem."""
-
-
-def text_in(text: dict, language: str | None = None) -> str:
-    language = (language or get_language() or "en").lower()
-    return text.get(language) or text.get("en") or ""
 
 
 @dataclass(frozen=True)

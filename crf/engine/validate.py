@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from trial.i18n import localized
 from trial.levels import is_level, level_index
 
-from .definitions import TEXT_MAX_LENGTH, CheckDef, FieldDef, FormDef, GroupDef, text_in
+from .definitions import TEXT_MAX_LENGTH, CheckDef, FieldDef, FormDef, GroupDef
 
 EMPTY = (None, "", [])
 TRUE_WORDS = {"true", "yes", "1", "on"}
@@ -441,7 +442,7 @@ def evaluate(form: FormDef, data: Mapping, context: CheckContext) -> Findings:
         )
         for row, path_of in rows:
             if _rule_fails(check, row.get(spec.code), row, data, context):
-                message = text_in(check.message)
+                message = localized(check.message)
                 if check.severity == "hard":
                     findings.missing(path_of(spec.code), message)
                 else:

@@ -46,17 +46,23 @@ def form_or_404(participant: Participant, form_code: str, visit=None) -> FormDef
         raise Http404(_("This study does not use that form.")) from None
 
 
-def form_url(participant: Participant, form_code: str, anchor: str = "", visit=None) -> str:
-    """The form's page: /participants/<id>/forms/<form>/, or .../visits/<visit>/forms/<form>/ at a visit."""
-    return form_urls(participant, form_code, visit, anchor=anchor)["form"]
+def form_url(
+    participant: Participant, form_code: str, anchor: str = "", visit=None, *, visit_code: str = ""
+) -> str:
+    """The form's page: /participants/<id>/forms/<form>/, or .../visits/<visit>/forms/<form>/ at a visit
+    (given as the visit or its code)."""
+    return form_urls(participant, form_code, visit, anchor=anchor, visit_code=visit_code)["form"]
 
 
-def form_urls(participant: Participant, form_code: str, visit=None, *, anchor: str = "") -> dict[str, str]:
+def form_urls(
+    participant: Participant, form_code: str, visit=None, *, anchor: str = "", visit_code: str = ""
+) -> dict[str, str]:
     """Every address of a form's page and its actions, for a participant-level form or a visit's form."""
     kwargs = {"study_id": participant.study_id, "form_code": form_code}
     prefix = "crf-"
-    if visit is not None:
-        kwargs["visit_code"] = visit.code
+    visit_code = visit_code or (visit.code if visit is not None else "")
+    if visit_code:
+        kwargs["visit_code"] = visit_code
         prefix = "crf-visit-"
     urls = {
         "form": reverse(f"{prefix}form", kwargs=kwargs) + (f"#{anchor}" if anchor else ""),

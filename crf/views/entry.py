@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from trial.errors import DomainError, Forbidden
+from trial.errors import DomainError, Forbidden, PreconditionRequired
 
 from .. import services
 from ..forms_ui import ReasonForm, parse_entry, parse_version
@@ -55,7 +55,7 @@ def crf_form(
             **redraw,
             error=error,
             field_errors=field_errors,
-            status=409 if isinstance(error, services.PreconditionRequired) else error.status_code,
+            status=409 if isinstance(error, PreconditionRequired) else error.status_code,
         )
     if version is not None and record.version == version:
         messages.info(request, _("Nothing changed: the form is as it was."))

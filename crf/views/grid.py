@@ -4,8 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from trial.i18n import localized
+
 from .. import selectors, services
-from ..engine.definitions import text_in
 from ..forms_ui import NOT_STARTED, status_label
 from .common import participant_for
 
@@ -22,7 +23,7 @@ def participant_forms(request: HttpRequest, study_id: str) -> HttpResponse:
         rows.append(
             {
                 "code": form.code,
-                "title": text_in(form.title),
+                "title": localized(form.title),
                 "state": state,
                 "state_label": status_label(state),
                 "version": record.version if record else None,

@@ -11,6 +11,7 @@ from trial.errors import Conflict, DomainError, Forbidden
 
 from .. import services
 from ..forms_ui import SignForm, UnlockForm, parse_version, status_label
+from ..hooks import visit_key
 from ..models import FormRecord
 from .common import form_or_404, form_url, participant_and_visit, refusal
 from .page import render_form_page
@@ -27,7 +28,7 @@ def _friendly(error: DomainError, participant, form_code: str, visit=None) -> Do
     if error.code != "bad_transition":
         return error
     record = (
-        FormRecord.objects.filter(participant=participant, form_code=form_code, visit=visit)
+        FormRecord.objects.filter(participant=participant, form_code=form_code, visit_code=visit_key(visit))
         .only("status")
         .first()
     )

@@ -12,14 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from trial.access import roles_at
-from trial.errors import DomainError
+from trial.clock import site_today
+from trial.errors import DomainError, PreconditionRequired
+from trial.i18n import localized
 from trial.models import Participant, ParticipantStatus
 from trial.models.site import Role
-from trial.services.screening import site_today
 from trial.views.common import HISTORY_LABELS
 
 from .. import selectors, services
-from ..engine.definitions import FormDef, text_in
+from ..engine.definitions import FormDef
 from ..engine.validate import evaluate
 from ..forms_ui import (
     NOT_STARTED,
@@ -36,6 +37,7 @@ from ..forms_ui import (
     value_text,
     values_from_data,
 )
+from ..hooks import visit_key
 from ..models import FormRecord, FormStatus, QueryAction, QueryStatus
 from .common import form_urls, query_step_url
 
@@ -139,7 +141,7 @@ def render_form_page(
     """
     record = (
         FormRecord.objects.select_related("updated_by", "verified_by", "locked_by")
-        .filter(participant=participant, form_code=form.code, visit=visit)
+        .filter(participant=participant, form_code=form.code, visit_code=visit_key(visit))
         .first()
     )
     state = record.status if record else NOT_STARTED
@@ -171,7 +173,7 @@ def render_form_page(
         blank_rows=can["edit"],
     )
     conflict = error is not None and (
-        error.code == "stale_version" or isinstance(error, services.PreconditionRequired)
+        error.code == "stale_version" or isinstance(error, PreconditionRequired)
     )
     if reason_form is None:
         reason_form = ReasonForm()
@@ -187,9 +189,9 @@ def render_form_page(
         "participant": participant,
         "form": form,
         "visit": visit,
-        "visit_label": text_in(visit.label) if visit else "",
+        "visit_label": localized(visit.label) if visit else "",
         "urls": form_urls(participant, form.code, visit),
-        "title": text_in(form.title),
+        "title": localized(form.title),
         "record": record,
         "state": state,
         "state_label": status_label(state),

@@ -8,13 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from trial.clock import site_today
 from trial.errors import DomainError, Forbidden
-from trial.services.screening import site_today
+from trial.i18n import localized
 from trial.views.common import paginate
 
 from .. import selectors, services
-from ..engine.definitions import form_definition, text_in
+from ..engine.definitions import form_definition
 from ..forms_ui import QueryPageFilter, QueryRaiseForm, QueryStepForm, path_label
+from ..hooks import visit_key
 from ..models import FormRecord
 from .common import form_or_404, form_url, participant_and_visit, refusal
 from .page import render_form_page
@@ -36,13 +38,13 @@ def query_list(request: HttpRequest) -> HttpResponse:
             {
                 "query": query,
                 "participant": participant,
-                "form_title": text_in(form.title) if form else query.record.form_code,
+                "form_title": localized(form.title) if form else query.record.form_code,
                 "field_label": path_label(form, query.field_path),
                 "age": age,
                 "last": thread[-1] if thread else None,
-                "visit": query.record.visit,
+                "visit_code": query.record.visit_code,
                 "url": form_url(
-                    participant, query.record.form_code, f"q-{query.pk}", visit=query.record.visit
+                    participant, query.record.form_code, f"q-{query.pk}", visit_code=query.record.visit_code
                 ),
             }
         )
@@ -50,7 +52,9 @@ def query_list(request: HttpRequest) -> HttpResponse:
 
 
 def _record_for(participant, form, visit) -> FormRecord:
-    record = FormRecord.objects.filter(participant=participant, form_code=form.code, visit=visit).first()
+    record = FormRecord.objects.filter(
+        participant=participant, form_code=form.code, visit_code=visit_key(visit)
+    ).first()
     if record is None:
         raise Http404(_("This form has no data yet."))
     return record
@@ -103,7 +107,7 @@ def query_step(
     participant, visit = participant_and_visit(request, study_id, visit_code)
     form = form_or_404(participant, form_code, visit)
     query = selectors.query_list(user=request.user).filter(record__participant=participant, pk=pk).first()
-    if query is None or query.record.form_code != form.code or query.record.visit_id != (visit and visit.pk):
+    if query is None or query.record.form_code != form.code or query.record.visit_code != visit_key(visit):
         raise Http404(_("No such query on this form."))
     step_form = QueryStepForm(request.POST)
     if not step_form.is_valid():

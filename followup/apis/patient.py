@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from crf.apis.views import expected_version
 from trial.apis.serializers import StrictInput
 from trial.audit import request_reason
+from trial.i18n import language_code
 
-from ..instruments.texts import text_language
 from ..selectors.links import link_state, questionnaire_definition, questionnaire_visit, visit_link
 from ..services.links import (
     MAX_LINK_DAYS,
@@ -44,7 +44,7 @@ IF_MATCH = OpenApiParameter(
 
 def _language(request, default: str) -> str:
     wanted = request.query_params.get("lang", "")
-    return text_language(wanted) if wanted else default
+    return language_code(wanted) if wanted else default
 
 
 class OptionOut(serializers.Serializer):

@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from crf.apis.views import IF_MATCH, REASON, expected_version
 from trial.apis.serializers import StrictInput
 from trial.audit import request_reason
+from trial.i18n import LANGUAGES, language_code, localized
 
-from ..instruments import INSTRUMENTS, LANGUAGES, RELATIVE_MCID_PERCENT, instrument_def, pick, score_answers
-from ..instruments.texts import text_language
+from ..instruments import INSTRUMENTS, RELATIVE_MCID_PERCENT, instrument_def, score_answers
 from ..models import QuestionnaireResponse, ResponseSource, Visit
 from ..selectors.questionnaires import (
     participant_questionnaires,
@@ -75,12 +75,12 @@ class InstrumentListView(APIView):
     @extend_schema(responses=InstrumentOut(many=True))
     def get(self, request):
         """The instruments: codes, versions, section names, bands and MCID. Never the licensed wording."""
-        language = text_language(request.LANGUAGE_CODE)
+        language = language_code(request.LANGUAGE_CODE)
         rows = [
             {
                 "code": d.code,
                 "version": d.version,
-                "name": pick(d.name, language),
+                "name": localized(d.name, language),
                 "name_i18n": d.name,
                 "unit": d.unit,
                 "minimum": d.minimum,
@@ -88,13 +88,14 @@ class InstrumentListView(APIView):
                 "mcid": d.mcid,
                 "mcid_relative_percent": RELATIVE_MCID_PERCENT,
                 "sections": [
-                    {"code": s.code, "name": pick(s.name, language), "name_i18n": s.name} for s in d.sections
+                    {"code": s.code, "name": localized(s.name, language), "name_i18n": s.name}
+                    for s in d.sections
                 ],
                 "bands": [
                     {
                         "code": b.code,
                         "upper": b.upper,
-                        "label": pick(b.label, language),
+                        "label": localized(b.label, language),
                         "label_i18n": b.label,
                     }
                     for b in d.bands
@@ -248,7 +249,7 @@ class ParticipantQuestionnairesView(APIView):
         MCID flags (ODI 10 points, VAS 15 mm, or 30 % of the baseline). A fixed number of queries."""
         participant = get_object_or_404(questionnaire_participants(user=request.user), study_id=study_id)
         responses = list(participant_questionnaires(participant))
-        language = text_language(request.LANGUAGE_CODE)
+        language = language_code(request.LANGUAGE_CODE)
         payload = {
             "responses": [
                 response_payload(r, visit=r.visit, instrument=r.instrument, language=language)
@@ -301,7 +302,7 @@ class QuestionnaireView(APIView):
             .first()
         )
         return response_answer(
-            response, visit=visit, instrument=instrument, language=text_language(request.LANGUAGE_CODE)
+            response, visit=visit, instrument=instrument, language=language_code(request.LANGUAGE_CODE)
         )
 
     @extend_schema(
@@ -327,14 +328,14 @@ class QuestionnaireView(APIView):
             instrument=instrument,
             answers=data["answers"],
             source=data["source"],
-            language=data.get("language") or text_language(request.LANGUAGE_CODE),
+            language=data.get("language") or language_code(request.LANGUAGE_CODE),
             submit=data["submit"],
             expected_version=expected_version(request),
             reason=request_reason(request),
             completed_on=data["completed_on"],
         )
         return response_answer(
-            response, visit=visit, instrument=instrument, language=text_language(request.LANGUAGE_CODE)
+            response, visit=visit, instrument=instrument, language=language_code(request.LANGUAGE_CODE)
         )
 
 

@@ -6,20 +6,17 @@ from .mcid import RELATIVE_MCID_PERCENT, Change, change_from_baseline
 from .odi import max_missing_setting, odi_band, odi_errors, odi_score, odi_values
 from .registry import (
     INSTRUMENTS,
-    LANGUAGES,
     ODI,
     VAS,
     InstrumentDef,
     ScoreResult,
     Section,
     instrument_def,
-    pick,
 )
 from .vas import vas_errors, vas_normalized, vas_score
 
 __all__ = [
     "INSTRUMENTS",
-    "LANGUAGES",
     "ODI",
     "RELATIVE_MCID_PERCENT",
     "VAS",
@@ -36,7 +33,6 @@ __all__ = [
     "odi_errors",
     "odi_score",
     "odi_values",
-    "pick",
     "score_answers",
     "stored_answers",
     "vas_errors",

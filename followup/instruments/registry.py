@@ -10,13 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from trial.errors import InvalidInput
-
-LANGUAGES = ("en", "zh-hans")
-
-
-def pick(text: dict[str, str], language: str | None) -> str:
-    """The text in `language`, falling back to English."""
-    return text.get(language or "en") or text["en"]
+from trial.i18n import localized
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,7 @@ class InstrumentDef:
 
     def band_label(self, code: str | None, language: str | None = None) -> str:
         band = next((b for b in self.bands if b.code == code), None)
-        return pick(band.label, language) if band else ""
+        return localized(band.label, language) if band else ""
 
 
 ODI = InstrumentDef(

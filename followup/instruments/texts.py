@@ -21,8 +21,9 @@ import yaml
 from django.utils.translation import gettext as _
 
 from trial.errors import InvalidInput
+from trial.i18n import LANGUAGES, language_code, localized
 
-from .registry import INSTRUMENTS, LANGUAGES, ODI, VAS, InstrumentDef, instrument_def, pick
+from .registry import INSTRUMENTS, ODI, VAS, InstrumentDef, instrument_def
 
 MAX_FILE_BYTES = 1_000_000  # a questionnaire's wording is a few kilobytes; anything bigger is the wrong file
 MAX_TEXT = {"title": 500, "instructions": 5000, "statement": 1000, "anchor": 200}
@@ -43,14 +44,6 @@ VAS_ANCHORS = {  # the VAS is not licensed: its usual anchors (domain.md) serve 
 }
 
 
-def text_language(language: str | None) -> str:
-    """One of LANGUAGES: zh, zh-cn and zh-hans read Simplified Chinese; anything else English."""
-    language = (language or "en").lower()
-    if language in LANGUAGES:
-        return language
-    return "zh-hans" if language.startswith("zh") else "en"
-
-
 def _placeholder_statements(language: str, count: int) -> list[str]:
     first, last = PLACEHOLDER_ENDS[language]
     statements = [PLACEHOLDER_STATEMENT[language].format(n=n) for n in range(count)]
@@ -67,18 +60,18 @@ def placeholder_text(instrument: InstrumentDef, language: str) -> dict:
         "language": language,
         "licensed": False,
         "source_sha256": "",
-        "name": pick(instrument.name, language),
-        "title": pick(instrument.name, language),
+        "name": localized(instrument.name, language),
+        "title": localized(instrument.name, language),
         "instructions": PLACEHOLDER_INSTRUCTIONS[language],
     }
     if instrument is VAS:
-        text["anchors"] = {end: pick(words, language) for end, words in VAS_ANCHORS.items()}
+        text["anchors"] = {end: localized(words, language) for end, words in VAS_ANCHORS.items()}
     else:
         text["sections"] = [
             {
                 "code": section.code,
-                "name": pick(section.name, language),
-                "title": pick(section.name, language),
+                "name": localized(section.name, language),
+                "title": localized(section.name, language),
                 "statements": _placeholder_statements(language, instrument.statements_per_section),
             }
             for section in instrument.sections
@@ -95,7 +88,7 @@ def instrument_text(instrument: str, version: str, language: str | None) -> dict
     from followup.models import InstrumentText  # the one read of this package: imported where it is used
 
     definition = instrument_def(instrument)
-    language = text_language(language)
+    language = language_code(language)
     text = placeholder_text(definition, language)
     loaded = InstrumentText.objects.filter(
         instrument=instrument, instrument_version=version, language=language

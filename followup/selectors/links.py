@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from crf.selectors import crf_participants
+from trial.i18n import localized
 
-from ..instruments import ODI, instrument_def, pick
+from ..instruments import ODI, instrument_def
 from ..instruments.texts import instrument_text
 from ..models import PatientLink, QuestionnaireResponse, Visit
 
@@ -29,7 +30,7 @@ def questionnaire_definition(instrument: str, version: str, language: str) -> di
         "instrument": definition.code,
         "version": version,
         "language": language,
-        "title": text.get("title") or pick(definition.name, language),
+        "title": text.get("title") or localized(definition.name, language),
         "instructions": text.get("instructions", ""),
         "licensed": bool(text.get("licensed")),
     }
@@ -41,7 +42,7 @@ def questionnaire_definition(instrument: str, version: str, language: str) -> di
                 "number": i + 1,
                 "code": section.code,
                 # The licensed section title when loaded, else the registry's section name.
-                "name": _section_text(sections, i).get("title") or pick(section.name, language),
+                "name": _section_text(sections, i).get("title") or localized(section.name, language),
                 "options": [
                     {"value": value, "text": statement}
                     for value, statement in enumerate(_section_text(sections, i).get("statements") or [])

@@ -3,8 +3,9 @@
 import datetime
 from dataclasses import dataclass, field
 
-from crf.engine.definitions import form_definition, text_in
+from crf.engine.definitions import form_definition
 from crf.models import FormRecord
+from trial.i18n import localized
 from trial.models import Participant
 
 from ..models import AdjudicationCase, Instrument, QuestionnaireResponse, Visit, VisitStatus
@@ -38,10 +39,10 @@ def participant_timeline(participant: Participant, *, today: datetime.date) -> l
     """Visits in order with their items. Three queries whatever the number of visits."""
     visits = list(Visit.objects.filter(participant=participant).order_by("target_date", "sequence", "id"))
     records = {
-        (record.visit_id, record.form_code): record
-        for record in FormRecord.objects.filter(participant=participant, visit__isnull=False).only(
-            "id", "visit_id", "form_code", "status"
-        )
+        (record.visit_code, record.form_code): record
+        for record in FormRecord.objects.filter(participant=participant)
+        .exclude(visit_code="")
+        .only("id", "visit_code", "form_code", "status")
     }
     responses = {
         (response.visit_id, response.instrument): response
@@ -54,19 +55,19 @@ def participant_timeline(participant: Participant, *, today: datetime.date) -> l
         status = visit_status(visit.state, visit.window_open, visit.window_close, today)
         row = TimelineVisit(
             visit=visit,
-            label=text_in(visit.label),
+            label=localized(visit.label),
             status=status,
             status_label=_status_label(status),
             days_overdue=(today - visit.window_close).days if status == "overdue" else 0,
         )
         for code in visit.forms:
-            record = records.get((visit.pk, code))
+            record = records.get((visit.code, code))
             definition = form_definition(code)
             row.items.append(
                 TimelineItem(
                     kind="form",
                     code=code,
-                    title=text_in(definition.title) if definition else code,
+                    title=localized(definition.title) if definition else code,
                     status=record.status if record else "",
                     status_label=record.get_status_display() if record else "",
                 )

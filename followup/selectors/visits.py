@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from crf.selectors import NOT_READING_CRFS
 from trial.access import visible_sites
+from trial.clock import site_today
 from trial.errors import InvalidInput
-from trial.services.screening import site_today
 
 from ..models import Visit, VisitState, VisitStatus
 from ..schedule import visit_status
@@ -100,3 +100,16 @@ def with_status(visits: Iterable[Visit]) -> list[Visit]:
         visit.status = visit_status(visit.state, visit.window_open, visit.window_close, today[site.pk])
         result.append(visit)
     return result
+
+
+def dashboard_panel(*, user) -> dict | None:
+    """The dashboard's follow-up panel: visits overdue, and due this week or overdue, at the user's sites by
+    each site's date (three queries); None for a user who reads no visits."""
+    sites = visit_sites(user=user)
+    if not sites:
+        return None
+    return {
+        "template": "followup/_dashboard_panel.html",
+        "overdue": visits_at(sites, status=VisitStatus.OVERDUE).count(),
+        "due": visits_at(sites, status=DUE_OR_OVERDUE).count(),
+    }

@@ -12,7 +12,7 @@ import datetime
 
 from django.utils import timezone
 
-from ..models import AdjudicationCase, CaseStatus, FractureLocation
+from ..models import AdjudicationCase, CaseStatus, FractureLocation, Visit
 
 
 def _reported(record, form) -> dict[str, str]:
@@ -35,13 +35,25 @@ def _exam_date(record, form) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _visit_id(record) -> int | None:
+    """The visit a visit-level record was collected at (crf names it by code)."""
+    if not record.visit_code:
+        return None
+    return (
+        Visit.objects.filter(participant_id=record.participant_id, code=record.visit_code)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def adjudication_sync(*, record, form) -> None:
     """Open a case per new non-operated fracture; cancel those no longer reported; reopen those back again.
 
     Runs inside the caller's transaction (crf_save, crf_complete, a procedure change that moves a derived
     relation), with the record's row locked by it. Idempotent: the cases are unique per record and level, and
     a second call with the same data changes nothing. Returns at once, with no query, for a form that declares
-    no adjudication. Three queries at most: the record's cases, one insert, one update.
+    no adjudication. Four queries at most: the record's cases, its visit (for a new case), one insert, one
+    update.
     """
     if form is None or form.adjudication is None:
         return
@@ -50,6 +62,7 @@ def adjudication_sync(*, record, form) -> None:
     cases = {case.level: case for case in AdjudicationCase.objects.filter(record=record)}
     now = timezone.now()
     new, changed = [], []
+    visit_id = _visit_id(record) if set(reported) - set(cases) else None
     for level, location in reported.items():
         case = cases.get(level)
         if case is None:
@@ -57,7 +70,7 @@ def adjudication_sync(*, record, form) -> None:
                 AdjudicationCase(
                     participant_id=record.participant_id,
                     record=record,
-                    visit_id=record.visit_id,
+                    visit_id=visit_id,
                     level=level,
                     location=location,
                     exam_date=exam_date,

@@ -23,6 +23,7 @@ from rest_framework import status
 from trial.access import require_role_at
 from trial.audit import audit_context
 from trial.errors import Conflict, DomainError, InvalidInput
+from trial.i18n import LANGUAGES
 from trial.models.site import Role
 
 from ..instruments import instrument_def
@@ -93,7 +94,7 @@ def link_lifetime(expires_in: datetime.timedelta | None = None) -> datetime.time
 
 
 def _language(language: str) -> str:
-    codes = [code for code, _name in settings.LANGUAGES]
+    codes = LANGUAGES
     if language not in codes:
         raise InvalidInput(
             _("Unknown language."),

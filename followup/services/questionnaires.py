@@ -15,15 +15,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crf.services import ENTRY_ROLES, PreconditionRequired
+from crf.services import ENTRY_ROLES
 from trial.access import require_role_at
 from trial.audit import audit_context
-from trial.errors import Conflict, InvalidInput, ReasonRequired
+from trial.clock import site_today
+from trial.errors import Conflict, InvalidInput, PreconditionRequired, ReasonRequired
+from trial.i18n import LANGUAGES
 from trial.models import Participant, ParticipantStatus
-from trial.services.screening import site_today
 
 from ..instruments import (
-    LANGUAGES,
     InstrumentDef,
     answers_errors,
     blank_answers,

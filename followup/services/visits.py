@@ -17,13 +17,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crf.models import FormStatus
+from crf.models import FormRecord, FormStatus
 from trial.access import require_role_at
 from trial.audit import audit_context
+from trial.clock import site_today
 from trial.errors import Conflict, InvalidInput, ReasonRequired
 from trial.models import Participant, ParticipantStatus
 from trial.models.site import SITE_WRITE_ROLES
-from trial.services.screening import site_today
 
 from ..models import ResponseStatus, Visit, VisitKind, VisitState, VisitStatus
 from ..schedule import form_anchors, participant_anchors, plan_visits, visit_status
@@ -115,7 +115,7 @@ def visits_on_record(*, record, actor) -> None:
     A record must be complete (not a draft) to anchor visits; a later change of its date moves the pending
     visits only. Visit-level records (the forms a visit collects) anchor nothing.
     """
-    if record.status == FormStatus.DRAFT or getattr(record, "visit_id", None) is not None:
+    if record.status == FormStatus.DRAFT or record.visit_code:
         return
     status, visits = _schedule_of(record.participant_id)
     anchors = form_anchors(visits, record.form_code)
@@ -264,7 +264,7 @@ def visit_miss(*, actor, visit: Visit, reason: str) -> Visit:
                 code="visit_upcoming",
             )
         if (
-            visit.form_records.exists()
+            FormRecord.objects.filter(participant_id=visit.participant_id, visit_code=visit.code).exists()
             or visit.questionnaire_responses.filter(status=ResponseStatus.FINAL).exists()
         ):
             raise Conflict(

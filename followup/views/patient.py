@@ -9,7 +9,6 @@ indexed, no Referer, and Django's log of 4xx answers (which prints the path) is 
 
 import zoneinfo
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path
@@ -19,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from trial.errors import Conflict, DomainError
+from trial.i18n import LANGUAGES
 
 from ..models import PatientLink
 from ..selectors.links import questionnaire_definition
@@ -30,7 +30,7 @@ LANGUAGE_NAMES = {"en": "English", "zh-hans": "简体中文"}  # each language n
 
 
 def language_codes() -> list[str]:
-    return [code for code, _name in settings.LANGUAGES]
+    return list(LANGUAGES)
 
 
 # --- responses ----------------------------------------------------------------------------------------------

@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trial.access import roles_at
+from trial.clock import site_today
 from trial.errors import DomainError, Forbidden
 from trial.forms import DateInput
-from trial.services.screening import site_today
+from trial.i18n import language_code, localized
 
-from ..instruments import instrument_def, pick
-from ..instruments.texts import text_language
+from ..instruments import instrument_def
 from ..models import ResponseSource, ResponseStatus, Visit
 from ..selectors.links import (
     link_state,
@@ -159,7 +159,7 @@ def _render_entry(
     shown_once = _pop_new_link(request, visit, instrument) if request.method == "GET" else None
     response = visit_response(visit, instrument)
     definition = instrument_def(instrument)
-    language = text_language(get_language())
+    language = language_code(get_language())
     shown = questionnaire_definition(
         instrument, response.instrument_version if response else definition.version, language
     )
@@ -197,7 +197,7 @@ def _render_entry(
         "visit": visit,
         "visit_label": (visit.label or {}).get(language) or (visit.label or {}).get("en") or visit.code,
         "instrument": definition,
-        "title": pick(definition.name, language),
+        "title": localized(definition.name, language),
         "response": response,
         "band_label": definition.band_label(response.band, language) if response and response.band else "",
         "questionnaire": questionnaire,

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from crf.selectors import crf_participants
 from trial.access import can_write_at
+from trial.clock import site_today
 from trial.errors import DomainError, Forbidden
-from trial.services.screening import site_today
 from trial.views.common import add_domain_errors, paginate
 
 from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm

@@ -217,7 +217,7 @@ def test_no_signature_without_a_printed_name(clients, staff, participant):
 def test_wrong_signing_passwords_lock_signing_for_a_while(clients, staff, participant):
     from django.core.cache import cache
 
-    from crf.services import SIGNING_ATTEMPTS, _attempts_key
+    from crf.services.signatures import SIGNING_ATTEMPTS, _attempts_key
 
     cache.delete(_attempts_key(staff["investigator"]))
     put(clients["coordinator"], participant, PROCEDURE)

@@ -17,11 +17,11 @@ from crf.engine.paths import flatten, group_keys
 from crf.engine.validate import CheckContext, clean_data, derive, evaluate, typed_values
 from crf.models import DataQuery, FormRecord, FormStatus, QueryAction, QueryStatus, Signature
 from crf.services import data_fingerprint
+from trial.clock import site_today
 from trial.demo import DEMO_REASON, demo_plan, demo_seed
 from trial.eligibility import CriterionSpec
 from trial.models import Participant, ParticipantStatus, Role, StaffRole
 from trial.services.protocols import protocol_parse
-from trial.services.screening import site_today
 
 TODAY = datetime.date(2026, 11, 21)
 FORMS = ("baseline", "dxa", "fracture_levels", "qmri", "procedure", "discharge")
@@ -295,7 +295,7 @@ def test_seed_demo_stores_clean_data_and_the_queries_evaluate_raises(seeded, stu
     assert len(records) > 150 * 4
     forms = {}  # the participant-level forms, which checks and derived values read (visit forms are not)
     for record in records:
-        if record.visit_id is None:
+        if not record.visit_code:
             forms.setdefault(record.participant_id, {})[record.form_code] = record.data
     for record in records:
         form = form_definition(record.form_code)

@@ -30,10 +30,10 @@ from followup.services.links import (
     patient_link_save,
 )
 from followup.services.questionnaires import instrument_text_load, questionnaire_save
+from trial.clock import site_today
 from trial.errors import Conflict, Forbidden, InvalidInput
 from trial.models import Participant, ParticipantStatus, Role
 from trial.selectors import history_for
-from trial.services.screening import site_today
 
 from ..conftest import client_for
 

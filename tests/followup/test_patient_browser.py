@@ -12,7 +12,7 @@ import pytest
 
 from followup.models import PatientLink, QuestionnaireResponse, Visit
 from followup.services.links import patient_link_issue
-from trial.services.screening import site_today
+from trial.clock import site_today
 
 from ..browser import BROWSER_MARKS, SHOTS, TIMEOUT_MS
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from followup.models import PatientLink, QuestionnaireResponse, ResponseStatus, Visit
 from followup.services import links
 from followup.services.links import patient_link_issue, patient_link_save
+from trial.clock import site_today
 from trial.models import Role
-from trial.services.screening import site_today
 
 from ..factories import StaffRoleFactory
 

@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from crf.services import PreconditionRequired
 from followup.models import QuestionnaireResponse, VisitState
 from followup.selectors.questionnaires import participant_questionnaires, questionnaire_changes
 from followup.services.questionnaires import questionnaire_get_or_start
-from trial.errors import Conflict, Forbidden, InvalidInput, ReasonRequired
+from trial.clock import site_today
+from trial.errors import Conflict, Forbidden, InvalidInput, PreconditionRequired, ReasonRequired
 from trial.models import Participant, Role
 from trial.selectors import history_for
-from trial.services.screening import site_today
 
 from . import questionnaire_helpers as helpers
 from .questionnaire_helpers import make_visit, odi_answers, save, submit

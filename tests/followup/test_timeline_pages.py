@@ -186,6 +186,7 @@ def test_dashboard_counts_overdue_and_due_visits(treated, coordinator, make_user
     with time_machine.travel(at_site("2026-03-20"), tick=False):
         page = logged_in(coordinator).get("/")
         # BL and M1 are overdue; M3 opens within the week.
-        assert page.context["followup"] == {"overdue": 2, "due": 3}
+        panel = page.context["panels"][0]
+        assert (panel["template"], panel["overdue"], panel["due"]) == ("followup/_dashboard_panel.html", 2, 3)
         adjudicator = make_user("adj", role=Role.ADJUDICATOR, study=study)
-        assert logged_in(adjudicator).get("/").context["followup"] is None  # blinded: no visits
+        assert logged_in(adjudicator).get("/").context["panels"] == []  # blinded: no visits

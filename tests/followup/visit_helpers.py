@@ -52,7 +52,7 @@ def complete_procedure(actor, participant, procedure_date: str = PROCEDURE_DATE)
 
 
 def change_procedure_date(actor, participant, procedure_date: str, reason: str = "date typed wrongly"):
-    record = FormRecord.objects.get(participant=participant, form_code="procedure", visit__isnull=True)
+    record = FormRecord.objects.get(participant=participant, form_code="procedure", visit_code="")
     return crf_save(
         actor=actor,
         participant=participant,

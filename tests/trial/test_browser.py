@@ -6,8 +6,8 @@ ever downloaded. Screenshots go to /tmp/screening.png and /tmp/screening_zh.png 
 
 import re
 
+from trial.clock import site_today
 from trial.models import Participant, Screening
-from trial.services.screening import site_today
 
 from ..browser import BROWSER_MARKS, SHOTS, choose
 from ..factories import PASSWORD

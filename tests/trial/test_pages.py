@@ -9,8 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from trial.clock import site_today
 from trial.models import Participant, ParticipantIdentity, ParticipantStatus, Screening
-from trial.services.screening import site_today
 
 from ..conftest import ELIGIBLE_ANSWERS
 from ..factories import PASSWORD

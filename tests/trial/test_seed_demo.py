@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from trial.clock import site_today
 from trial.demo import DEMO_PASSWORD, DEMO_REASON, criteria_specs, demo_plan, demo_seed
 from trial.eligibility import CriterionSpec, Facts, judge
 from trial.models import (
@@ -24,7 +25,6 @@ from trial.models import (
     Study,
 )
 from trial.services.protocols import protocol_load_file, protocol_parse
-from trial.services.screening import site_today
 
 START, END = datetime.date(2023, 12, 1), datetime.date(2026, 11, 20)
 

@@ -1,16 +1,10 @@
 """A study and the versions of its protocol. A protocol is data loaded from a file, never code."""
 
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
-
-
-def localized(text: dict, language: str | None = None) -> str:
-    """Pick the text for the active language from {"en": ..., "zh-hans": ...}, falling back to English."""
-    language = (language or get_language() or "en").lower()
-    return text.get(language) or text.get("en") or next(iter(text.values()), "")
+from trial.i18n import localized
 
 
 @audited()

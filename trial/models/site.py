@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
+from trial.i18n import localized
 
 
 def validate_time_zone(value: str) -> None:
@@ -43,8 +44,6 @@ class Site(models.Model):
 
     @property
     def localized_name(self) -> str:
-        from .protocol import localized
-
         return localized(self.name)
 
 

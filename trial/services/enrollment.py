@@ -7,12 +7,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from .. import hooks
 from ..access import can_read_identity, require_write_at
 from ..audit import audit_context
+from ..clock import site_today
 from ..errors import Conflict, Forbidden, InvalidInput, ReasonRequired
 from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
 from ..privacy import IDENTITY_FIELDS
-from .screening import site_today, study_opened
+from .screening import study_opened
 
 
 def _check_dates(*, site, consent_date, enrollment_date) -> None:
@@ -122,10 +124,8 @@ def participant_enroll(
 
 
 def _follow_up(participant: Participant, actor) -> None:
-    """Visits follow enrollment and status changes, in the same transaction."""
-    from followup.hooks import participant_status_changed  # followup builds on trial: imported late
-
-    participant_status_changed(participant=participant, actor=actor)
+    """Visits follow enrollment and status changes, in the same transaction (followup's hook)."""
+    hooks.participant_status_changed(participant=participant, actor=actor)
 
 
 # Which status may follow which. Withdrawal is final: coming back would need new consent, so a new

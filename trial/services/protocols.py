@@ -11,11 +11,12 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
+from .. import hooks
 from ..audit import audit_context
 from ..eligibility import rule_errors
+from ..i18n import LANGUAGES
 from ..models import Criterion, ProtocolVersion, Site, Study
 
-LANGUAGES = ("en", "zh-hans")
 REQUIRED_KEYS = (
     "code",
     "version",
@@ -28,6 +29,9 @@ REQUIRED_KEYS = (
 )
 
 
+CORE_KEYS = {*REQUIRED_KEYS, "effective_date", "study_id_format"}
+
+
 class ProtocolFileError(ValueError):
     """A protocol file that cannot be loaded; the message lists every problem found."""
 
@@ -38,7 +42,7 @@ class LoadResult:
     created: bool
 
 
-def _text_errors(where: str, text: object) -> list[str]:
+def text_errors(where: str, text: object) -> list[str]:
     if not isinstance(text, dict) or any(
         not isinstance(text.get(lang), str) or not text[lang].strip() for lang in LANGUAGES
     ):
@@ -84,15 +88,10 @@ def protocol_parse(text: str) -> dict:
         )
         if e
     ]
-    errors += _text_errors("title", data["title"])
+    errors += text_errors("title", data["title"])
     if not isinstance(data["sponsor"], str) or not data["sponsor"].strip():
         errors.append("sponsor: give the sponsor's name")
-    forms = data.get("forms", [])
-    if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
-        errors.append("forms: a list of form codes")
-        forms = []
-    if "visits" in data:
-        errors += visits_errors(data["visits"], protocol_forms=forms)
+    errors += _section_errors(data)
     for key in ("target_enrollment", "follow_up_days"):
         if not _positive_int(data[key]):
             errors.append(f"{key} must be a positive whole number")
@@ -116,6 +115,21 @@ def protocol_parse(text: str) -> dict:
     return data
 
 
+def _section_errors(data: dict) -> list[str]:
+    """The sections the apps built on trial read (crf: forms, followup: visits), each checked by its app;
+    a key that neither trial nor any app reads is a mistake (a typo would otherwise be ignored)."""
+    checks: dict = {}
+    for sections in hooks.protocol_sections():
+        checks.update(sections)
+    errors = [
+        f"unknown key {key!r}" for key in sorted(map(str, data)) if key not in CORE_KEYS and key not in checks
+    ]
+    for key, check in checks.items():
+        if key in data:
+            errors += check(data[key], protocol=data)
+    return errors
+
+
 def _site_errors(sites: object) -> list[str]:
     if not isinstance(sites, list) or not sites:
         return ["sites: list at least one site"]
@@ -131,7 +145,7 @@ def _site_errors(sites: object) -> list[str]:
         if code in seen:
             errors.append(f"sites[{i}]: duplicate code {code!r}")
         seen.add(code)
-        errors += _text_errors(f"site {code} name", site.get("name"))
+        errors += text_errors(f"site {code} name", site.get("name"))
         time_zone = site.get("time_zone", "Asia/Shanghai")
         if not isinstance(time_zone, str) or time_zone not in zoneinfo.available_timezones():
             errors.append(f"site {code}: unknown time zone {site.get('time_zone')!r}")
@@ -155,195 +169,9 @@ def _criteria_errors(criteria: object) -> list[str]:
         seen.add(code)
         if criterion.get("kind") not in ("inclusion", "exclusion"):
             errors.append(f"criterion {code}: kind must be inclusion or exclusion")
-        errors += _text_errors(f"criterion {code} text", criterion.get("text"))
+        errors += text_errors(f"criterion {code} text", criterion.get("text"))
         if criterion.get("rule") is not None:
             errors += [f"criterion {code} rule: {e}" for e in rule_errors(criterion["rule"])]
-    return errors
-
-
-# --- the visit schedule (trial/protocols/FORMAT.md) -------------------------------------------------------
-
-ANCHOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-VISIT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")  # Visit.code is 16 characters, and a URL slug
-UNSCHEDULED_CODE = re.compile(r"^U[0-9]+$")  # handed out to unscheduled visits: U1, U2...
-PARTICIPANT_DATES = ("enrollment_date", "consent_date")
-VISITS_KEYS = {"anchors", "schedule", "unscheduled"}
-ITEM_KEYS = {
-    "code",
-    "label",
-    "anchor",
-    "day",
-    "window_before",
-    "window_after",
-    "forms",
-    "questionnaires",
-    "repeat",
-}
-REPEAT_KEYS = {"every", "count", "number_from", "number_step"}
-MAX_REPEAT = 100
-
-
-def _whole(value: object, *, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def _unknown_keys(where: str, mapping: dict, allowed: set[str]) -> list[str]:
-    unknown = sorted(str(key) for key in set(mapping) - allowed)
-    return [f"{where}: unknown key(s) {', '.join(unknown)}"] if unknown else []
-
-
-def _collected_errors(where: str, value: object, *, kind: str) -> list[str]:
-    """`forms` and `questionnaires`: lists of distinct codes that exist."""
-    from crf.engine.definitions import form_definition  # crf and followup build on trial: imported late
-    from followup.models import Instrument
-
-    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        return [f"{where}: a list of codes"]
-    errors = [f"{where}: {code!r} is listed twice" for code in sorted(set(value)) if value.count(code) > 1]
-    if kind == "forms":
-        errors += [f"{where}: no CRF form {code!r}" for code in value if form_definition(code) is None]
-    else:
-        errors += [
-            f"{where}: no questionnaire {code!r} (choose from {', '.join(Instrument.values)})"
-            for code in value
-            if code not in Instrument.values
-        ]
-    return errors
-
-
-def _anchor_errors(anchors: object, protocol_forms: list) -> list[str]:
-    from crf.engine.definitions import form_definition
-
-    if not isinstance(anchors, dict) or not anchors:
-        return [
-            "visits.anchors: name at least one anchor date, "
-            "e.g. procedure: {form: procedure, field: procedure_date}"
-        ]
-    errors = []
-    for name, spec in anchors.items():
-        where = f"visits.anchors.{name}"
-        if not isinstance(name, str) or not ANCHOR_NAME.match(name):
-            errors.append(f"{where}: an anchor name matches {ANCHOR_NAME.pattern}")
-        if not isinstance(spec, dict):
-            errors.append(f"{where}: {{participant: enrollment_date}} or {{form: F, field: X}}")
-        elif set(spec) == {"participant"}:
-            if spec["participant"] not in PARTICIPANT_DATES:
-                errors.append(f"{where}: the participant's date is one of {', '.join(PARTICIPANT_DATES)}")
-        elif set(spec) == {"form", "field"}:
-            form = form_definition(spec["form"]) if isinstance(spec["form"], str) else None
-            field = form.field(spec["field"]) if form and isinstance(spec["field"], str) else None
-            if form is None:
-                errors.append(f"{where}: no CRF form {spec['form']!r}")
-            elif spec["form"] not in protocol_forms:
-                errors.append(f"{where}: form {spec['form']!r} is not among the protocol's forms")
-            if form is not None and (field is None or field.type != "date"):
-                errors.append(f"{where}: {spec['form']}.{spec['field']} is not a top-level date field")
-        else:
-            errors.append(f"{where}: {{participant: enrollment_date}} or {{form: F, field: X}}")
-    return errors
-
-
-def _repeat_errors(where: str, item: dict) -> list[str]:
-    """A repeating item numbers its occurrences: its code and each label must say where, with {n}."""
-    repeat = item.get("repeat")
-    label = item.get("label") if isinstance(item.get("label"), dict) else {}
-    numbered = [("code", item.get("code"))] + [
-        (f"label {language}", text) for language, text in label.items()
-    ]
-    if repeat is None:
-        return [
-            f"{where}: {{n}} in the {part} needs `repeat`" for part, text in numbered if "{n}" in str(text)
-        ]
-    if not isinstance(repeat, dict):
-        return [f"{where} repeat: {{every: days, count: visits}}"]
-    errors = _unknown_keys(f"{where} repeat", repeat, REPEAT_KEYS)
-    if not _whole(repeat.get("every"), minimum=1):
-        errors.append(f"{where} repeat: every must be a whole number of days, at least 1")
-    if not _whole(repeat.get("count"), minimum=2) or repeat["count"] > MAX_REPEAT:
-        errors.append(f"{where} repeat: count must be a whole number from 2 to {MAX_REPEAT}")
-    if not _whole(repeat.get("number_from", 1), minimum=0):
-        errors.append(f"{where} repeat: number_from must be a whole number, 0 or more")
-    if not _whole(repeat.get("number_step", 1), minimum=1):
-        errors.append(f"{where} repeat: number_step must be a whole number, at least 1")
-    errors += [
-        f"{where}: a repeating item's {part} must contain {{n}}"
-        for part, text in numbered
-        if "{n}" not in str(text)
-    ]
-    return errors
-
-
-def _item_errors(where: str, item: dict, anchors: dict) -> list[str]:
-    errors = _unknown_keys(where, item, ITEM_KEYS)
-    errors += [
-        f"{where}: missing {key}"
-        for key in sorted(ITEM_KEYS - {"forms", "questionnaires", "repeat"})
-        if key not in item
-    ]
-    code = item.get("code")
-    if "code" in item and not isinstance(code, str):
-        errors.append(f"{where}: write the code as a string, e.g. 'M12' (got {code!r})")
-    if "label" in item:
-        errors += _text_errors(f"{where} label", item["label"])
-    if "anchor" in item and (not isinstance(item["anchor"], str) or item["anchor"] not in anchors):
-        errors.append(f"{where}: anchor {item['anchor']!r} is not one of visits.anchors")
-    for key in ("day", "window_before", "window_after"):
-        if key in item and not _whole(item[key], minimum=0):
-            errors.append(f"{where}: {key} must be a whole number of days, 0 or more")
-    day, before = item.get("day"), item.get("window_before")
-    if _whole(day, minimum=0) and _whole(before, minimum=0) and before > day:
-        errors.append(f"{where}: the window opens before the anchor date (window_before > day)")
-    for key in ("forms", "questionnaires"):
-        if key in item:
-            errors += _collected_errors(f"{where} {key}", item[key], kind=key)
-    errors += _repeat_errors(where, item)
-    return errors
-
-
-def visits_errors(visits: object, *, protocol_forms: list) -> list[str]:
-    """Every problem of a `visits:` section (trial/protocols/FORMAT.md), each naming where it is."""
-    from followup.schedule import occurrences  # the one rule that expands repeats
-
-    if not isinstance(visits, dict):
-        return ["visits: a mapping with anchors, schedule and (optionally) unscheduled"]
-    errors = _unknown_keys("visits", visits, VISITS_KEYS)
-    anchors = visits.get("anchors")
-    errors += _anchor_errors(anchors, protocol_forms)
-    anchors = anchors if isinstance(anchors, dict) else {}
-    schedule = visits.get("schedule")
-    if not isinstance(schedule, list) or not schedule:
-        errors.append("visits.schedule: list at least one visit")
-        schedule = []
-    seen: dict[str, str] = {}
-    for i, item in enumerate(schedule):
-        where = f"visits.schedule[{i}]"
-        if not isinstance(item, dict):
-            errors.append(f"{where}: a mapping with code, label, anchor, day, window_before, window_after")
-            continue
-        if isinstance(item.get("code"), str):
-            where = f"{where} ({item['code']})"
-        item_errors = _item_errors(where, item, anchors)
-        errors += item_errors
-        if item_errors:
-            continue  # its codes cannot be expanded reliably
-        for code, _label, _day in occurrences(item):
-            if not VISIT_CODE.match(code):
-                errors.append(f"{where}: visit code {code!r} does not match {VISIT_CODE.pattern}")
-            elif UNSCHEDULED_CODE.match(code):
-                errors.append(f"{where}: visit code {code!r} is kept for unscheduled visits (U1, U2...)")
-            elif code in seen:
-                errors.append(f"{where}: visit code {code!r} is also given by {seen[code]}")
-            seen.setdefault(code, where)
-    unscheduled = visits.get("unscheduled", {})
-    if not isinstance(unscheduled, dict):
-        errors.append("visits.unscheduled: a mapping with forms and questionnaires")
-    else:
-        errors += _unknown_keys("visits.unscheduled", unscheduled, {"label", "forms", "questionnaires"})
-        if "label" in unscheduled:
-            errors += _text_errors("visits.unscheduled label", unscheduled["label"])
-        for key in ("forms", "questionnaires"):
-            if key in unscheduled:
-                errors += _collected_errors(f"visits.unscheduled {key}", unscheduled[key], kind=key)
     return errors
 
 

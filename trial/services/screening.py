@@ -1,16 +1,15 @@
 """Screening: record a patient against the protocol's criteria, keep every record, correct with a reason."""
 
 import datetime
-import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..access import require_write_at
 from ..audit import audit_context
+from ..clock import site_today
 from ..eligibility import CriterionSpec, Facts, Verdict, judge
 from ..errors import Conflict, InvalidInput, ReasonRequired
 from ..levels import LEVELS, is_level, level_index
@@ -26,11 +25,6 @@ UPDATABLE_FIELDS = (
     "notes",
     "not_enrolled_reason",
 )
-
-
-def site_today(site: Site) -> datetime.date:
-    """Today's date where the site is: clinical dates are judged in the site's time zone."""
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(site.time_zone))
 
 
 def study_opened(study_id: int) -> datetime.date | None:

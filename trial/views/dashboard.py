@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .. import selectors
+from .. import hooks, selectors
 from .common import TOP_FAILURE_REASONS, visible_studies
 
 # --- dashboard -----------------------------------------------------------------------------------------
@@ -28,17 +28,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    return render(request, "trial/dashboard.html", {"studies": studies, "followup": _followup(request.user)})
-
-
-def _followup(user) -> dict | None:
-    """Visits overdue and due this week at the user's sites, by each site's date (three queries)."""
-    from followup.selectors.visits import DUE_OR_OVERDUE, visit_sites, visits_at  # followup builds on trial
-
-    sites = visit_sites(user=user)
-    if not sites:
-        return None
-    return {
-        "overdue": visits_at(sites, status="overdue").count(),
-        "due": visits_at(sites, status=DUE_OR_OVERDUE).count(),
-    }
+    # Panels of the apps built on trial (follow-up counts...), each drawn by its own template.
+    panels = [panel for panel in hooks.dashboard_panels(user=request.user) if panel]
+    return render(request, "trial/dashboard.html", {"studies": studies, "panels": panels})

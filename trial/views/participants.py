@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..access import can_read_identity, can_write_at, identity_sites
+from ..clock import site_today
 from ..errors import DomainError
 from ..filters import ParticipantFilter
 from ..forms import (
@@ -17,7 +18,6 @@ from ..forms import (
 )
 from ..models import Participant, ParticipantIdentity
 from ..services.enrollment import STATUS_TRANSITIONS
-from ..services.screening import site_today
 from .common import add_domain_errors, filter_sites, history_rows, paginate
 
 # --- participants --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..access import can_write_at
+from ..clock import site_today
 from ..eligibility import Verdict
 from ..errors import DomainError
 from ..filters import ScreeningFilter
@@ -23,7 +24,6 @@ from ..forms import (
     ScreeningForm,
 )
 from ..models import Outcome, Screening, Study
-from ..services.screening import site_today
 from .common import (
     add_domain_errors,
     criterion_state,

@@ -14,7 +14,6 @@ import logging
 import math
 import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -24,30 +23,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from crf.demo import crf_seed
-from crf.models import FormStatus
-from followup.demo import followup_seed
+from trial import hooks
+from trial.bench import Endpoint
 from trial.demo import criteria_specs, demo_logins, demo_seed
-from trial.models import Participant, ParticipantStatus, Role, Study
+from trial.models import Participant, Role, Study
 
 HOST = "127.0.0.1"  # in the default ALLOWED_HOSTS, unlike the test client's "testserver"
-USERS = ("coordinator", "monitor")
 TARGET_RATIO = 1.5  # the participant page and list at the largest size, against the first size
-EDITED_FORM = "procedure"
-CHANGE_REASON = "benchmark: operative time re-entered"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    url: str
-    body: dict | None = None
-    users: tuple[str, ...] = USERS
-    target: bool = False  # held to TARGET_RATIO
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.url}"
 
 
 class Command(BaseCommand):
@@ -102,27 +84,17 @@ class Command(BaseCommand):
             # collector would walk it on every request: a web worker never holds it, so neither do we.
             del result
             gc.collect()
-            started = time.perf_counter()
-            crf = crf_seed(study=found, seed=seed + i)
-            seeding[-1] |= {
-                "crf_forms_added": sum(crf.records.values()),
-                "crf_queries_added": sum(crf.queries.values()),
-                "crf_seconds": round(time.perf_counter() - started, 2),
-            }
-            started = time.perf_counter()
-            followup = followup_seed(study=found, seed=seed + i)
-            seeding[-1] |= {
-                "visits_added": sum(followup.visits.values()),
-                "questionnaires_added": followup.responses,
-                "followup_seconds": round(time.perf_counter() - started, 2),
-            }
+            # The apps built on trial seed theirs (crf: forms; followup: visits, questionnaires...).
+            for stage in hooks.demo_stages:
+                started = time.perf_counter()
+                added = stage(study=found, seed=seed + i)
+                seeding[-1] |= {
+                    **added.counts,
+                    f"{added.name}_seconds": round(time.perf_counter() - started, 2),
+                }
             self.stdout.write(
-                f"size {size}: seeded {seeding[-1]['participants_added']} participants and "
-                f"{seeding[-1]['screenings_added']} screenings in {seconds:.1f} s, "
-                f"{seeding[-1]['crf_forms_added']} CRF forms in {seeding[-1]['crf_seconds']:.1f} s, "
-                f"{seeding[-1]['visits_added']} visits and "
-                f"{seeding[-1]['questionnaires_added']} questionnaires "
-                f"in {seeding[-1]['followup_seconds']:.1f} s"
+                f"size {size}: seeded "
+                + ", ".join(f"{key.removesuffix('_added')} {value:,}" for key, value in seeding[-1].items())
             )
             # Measure the steady state autovacuum would reach after a bulk load: fresh statistics and a
             # visibility map (index-only COUNTs), not the minute right after 70,000 inserts.
@@ -164,45 +136,13 @@ class Command(BaseCommand):
             Endpoint("GET", "/api/v1/participants/", target=True),
             Endpoint("GET", f"/api/v1/studies/{study.code}/"),
             Endpoint("POST", f"/api/v1/studies/{study.code}/eligibility/", verdict_input),
-            Endpoint("GET", "/"),
+            Endpoint("GET", "/", target=True),
             Endpoint("GET", "/screenings/"),
             Endpoint("GET", "/participants/", target=True),
         ]
-        participant = self._participant(site)
-        if participant is None:
-            self.stdout.write(f"no participant of site {site.code} with an editable {EDITED_FORM} form yet")
-            return endpoints
-        forms = f"/api/v1/participants/{participant.study_id}/forms/"
-        return [
-            *endpoints,
-            Endpoint("GET", f"/participants/{participant.study_id}/", target=True),
-            Endpoint("GET", forms),
-            Endpoint("GET", f"{forms}{EDITED_FORM}/"),
-            Endpoint("PUT", f"{forms}{EDITED_FORM}/", users=("coordinator",)),
-            Endpoint("GET", "/api/v1/queries/"),
-            Endpoint("GET", f"/participants/{participant.study_id}/forms/", target=True),
-            Endpoint("GET", "/queries/"),
-            Endpoint("GET", "/visits/", target=True),
-            Endpoint("GET", "/api/v1/visits/?status=overdue", target=True),
-            Endpoint("GET", f"/participants/{participant.study_id}/timeline/", target=True),
-            Endpoint("GET", f"/api/v1/participants/{participant.study_id}/visits/"),
-            Endpoint("GET", f"/api/v1/participants/{participant.study_id}/questionnaires/"),
-            Endpoint("GET", "/api/v1/adjudication-cases/"),
-        ]
-
-    def _participant(self, site) -> Participant | None:
-        """An enrolled participant of the site whose procedure form is there and not locked: the earliest
-        study ID, so that every size measures the same one (topping up adds later study IDs)."""
-        return (
-            Participant.objects.filter(
-                site=site,
-                status=ParticipantStatus.ENROLLED,
-                forms__form_code=EDITED_FORM,
-                forms__status__in=[s for s in FormStatus.values if s != FormStatus.LOCKED],
-            )
-            .order_by("study_id")
-            .first()
-        )
+        for provided in hooks.bench_endpoints(study=study, site=site):
+            endpoints += provided
+        return endpoints
 
     def _measure(self, study: Study, size: int, requests: int) -> list[dict]:
         # The first site's coordinator (site-scoped) and the study-wide monitor.
@@ -228,11 +168,7 @@ class Command(BaseCommand):
     def _time_one(self, user, role: str, size: int, endpoint: Endpoint, requests: int) -> dict:
         client = Client(HTTP_HOST=HOST, raise_request_exception=False)
         client.force_login(user)
-        call = (
-            self._form_put(client, endpoint.url)
-            if endpoint.method == "PUT"
-            else self._request(client, endpoint)
-        )
+        call = endpoint.caller(client, endpoint)
 
         row = {"size": size, "endpoint": endpoint.label, "user": role, "target": endpoint.target}
         with CaptureQueriesContext(connection) as queries:  # a warm-up request, also counting its queries
@@ -262,54 +198,10 @@ class Command(BaseCommand):
             "note": note,
         }
 
-    @staticmethod
-    def _request(client: Client, endpoint: Endpoint):
-        def call():
-            if endpoint.method == "POST":
-                return client.post(
-                    endpoint.url, data=json.dumps(endpoint.body), content_type="application/json"
-                )
-            return client.get(endpoint.url)
-
-        return call
-
-    @staticmethod
-    def _form_put(client: Client, url: str):
-        """Saves that each change the data: the operative time alternates between two values, with If-Match
-        from the last answer's ETag and a reason (the form may be complete or signed)."""
-        read = client.get(url)
-        if read.status_code != 200:
-            return lambda: read
-        data = read.json()["data"]
-        minutes = data.get("operative_time", 30)
-        payloads = [{**data, "operative_time": minutes + 1 if minutes < 170 else minutes - 1}, data]
-        state = {"etag": read["ETag"], "count": 0}
-
-        def call():
-            payload = payloads[state["count"] % 2]
-            state["count"] += 1
-            response = client.put(
-                url,
-                data=json.dumps({"data": payload}),
-                content_type="application/json",
-                HTTP_IF_MATCH=state["etag"],
-                HTTP_X_CHANGE_REASON=CHANGE_REASON,
-            )
-            state["etag"] = response.get("ETag", state["etag"])
-            return response
-
-        return call
-
     def _print_table(self, seeding: list[dict], rows: list[dict]) -> None:
-        self.stdout.write(
-            "\n size    seeding (participants / screenings added)        seconds   CRF forms added   seconds"
-        )
+        self.stdout.write("\n seeding (rows added, seconds)")
         for entry in seeding:
-            self.stdout.write(
-                f" {entry['size']:>6}  {entry['participants_added']:>6} / "
-                f"{entry['screenings_added']:<6}{'':>33}{entry['seconds']:>8.1f}"
-                f"   {entry['crf_forms_added']:>15} {entry['crf_seconds']:>9.1f}"
-            )
+            self.stdout.write(f" {entry['size']:>6}  " + ", ".join(f"{k} {v:,}" for k, v in entry.items()))
         # Each endpoint's median against its median at the first size (the same participant at each size).
         first = {}
         for row in rows:

@@ -5,9 +5,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from crf.demo import crf_seed, crf_summary
-from crf.models import FormStatus, QueryStatus
-from followup.demo import followup_seed
+from trial import hooks
 from trial.demo import DEMO_PASSWORD, demo_logins, demo_seed
 from trial.models import Outcome, Study
 
@@ -54,41 +52,12 @@ class Command(BaseCommand):
                     f"in {time.perf_counter() - started:.1f} s (seed {seed})."
                 )
             )
-        started = time.perf_counter()
-        crf = crf_seed(study=found, seed=seed)
-        self.stdout.write(self._crf_line(found, crf, time.perf_counter() - started))
-        started = time.perf_counter()
-        followup = followup_seed(study=found, seed=seed)
-        self.stdout.write(self._followup_line(found, followup, time.perf_counter() - started))
+        # The apps built on trial add theirs in order (crf: the CRFs, followup: visits, questionnaires...).
+        for stage in hooks.demo_stages:
+            started = time.perf_counter()
+            added = stage(study=found, seed=seed)
+            self.stdout.write(f"{added.line} ({time.perf_counter() - started:.1f} s).")
         self._print_logins(found)
-
-    def _followup_line(self, study: Study, added, seconds: float) -> str:
-        if not added.participants:
-            return f"{study.code} follow-up: nothing to add."
-        states = ", ".join(f"{state} {count:,}" for state, count in sorted(added.visits.items()))
-        return (
-            f"{study.code} follow-up: {sum(added.visits.values()):,} visits ({states}), "
-            f"{added.responses:,} questionnaires, {added.mris:,} follow-up MRIs, "
-            f"{added.cases:,} adjudication cases for {added.participants:,} participants in {seconds:.1f} s."
-        )
-
-    def _crf_line(self, study: Study, added, seconds: float) -> str:
-        summary = crf_summary(study=study)
-        records, queries = summary["records"], summary["queries"]
-        by_status = ", ".join(
-            f"{status} {records[status]:,}" for status in FormStatus.values if records[status]
-        )
-        done = (
-            f"added {sum(added.records.values()):,} forms for {added.participants:,} participants "
-            f"in {seconds:.1f} s"
-            if added.participants
-            else "nothing to add"
-        )
-        return (
-            f"{study.code} CRFs: {done}; {sum(records.values()):,} forms ({by_status or 'none'}), "
-            f"{sum(queries.values()):,} data queries ({queries[QueryStatus.OPEN]:,} open, "
-            f"{queries[QueryStatus.ANSWERED]:,} answered)."
-        )
 
     def _print_logins(self, study: Study) -> None:
         sites = study.sites.filter(active=True).order_by("code")

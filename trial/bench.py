@@ -1,0 +1,40 @@
+"""What `manage.py bench` times: endpoints, each with the users who request it and how to call it.
+
+The command (trial/management/commands/bench.py) times trial's own pages; the apps built on trial add theirs
+through trial.hooks.bench_endpoints.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpResponse
+from django.test import Client
+
+USERS = ("coordinator", "monitor")
+
+
+def plain_call(client: Client, endpoint: "Endpoint") -> Callable[[], HttpResponse]:
+    """A GET, or a POST of the endpoint's JSON body, the same every time."""
+
+    def call():
+        if endpoint.method == "POST":
+            return client.post(endpoint.url, data=json.dumps(endpoint.body), content_type="application/json")
+        return client.get(endpoint.url)
+
+    return call
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    url: str
+    body: dict | None = None
+    users: tuple[str, ...] = USERS
+    target: bool = False  # held to the benchmark's target ratio
+    # Builds the timed call for one logged-in client (e.g. a form save that sends back the ETag it read).
+    caller: Callable[[Client, "Endpoint"], Callable[[], HttpResponse]] = plain_call
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.url}"

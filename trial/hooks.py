@@ -1,0 +1,81 @@
+"""Extension points: where a higher app (crf, followup, reports) acts inside trial's own work.
+
+Apps depend downward only (trial <- crf <- followup <- reports). When trial must let a higher app act (a
+baseline visit at enrollment, the `forms:` and `visits:` sections of a protocol file, a dashboard panel, the
+demo data and the benchmark), it calls the callables registered on a `Hook` here; the higher app registers
+them in its AppConfig.ready(). A call is explicit and shows in a stack trace, runs inside the caller's
+transaction, and a missing registration shows in tests (tests/test_layering.py). No Django signals.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+
+class Hook(Generic[F]):
+    """A named list of callables with one documented signature, called in registration order."""
+
+    def __init__(self, name: str, doc: str):
+        self.name, self.__doc__ = name, doc
+        self._callables: list[F] = []
+
+    def register(self, function: F) -> F:
+        """Add a callable, once (ready() may run twice in some test set-ups). Usable as a decorator."""
+        if function not in self._callables:
+            self._callables.append(function)
+        return function
+
+    def __iter__(self) -> Iterator[F]:
+        return iter(tuple(self._callables))
+
+    def __len__(self) -> int:
+        return len(self._callables)
+
+    def __call__(self, **kwargs) -> list:
+        """Call every registered callable with the same keyword arguments; their answers, in order."""
+        return [function(**kwargs) for function in self._callables]
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {len(self._callables)} registered>"
+
+
+participant_status_changed: Hook[Callable[..., None]] = Hook(
+    "participant_status_changed",
+    "f(*, participant, actor) -> None. A participant was enrolled, withdrew, died, was lost to follow-up or "
+    "was reinstated; runs inside the service's transaction with the participant's row locked.",
+)
+
+protocol_sections: Hook[Callable[..., dict]] = Hook(
+    "protocol_sections",
+    "f() -> {section key: check(value, *, protocol: dict) -> list[str]}. The sections of a protocol file "
+    "that a higher app reads (crf: forms, followup: visits), each with a check that names every problem.",
+)
+
+dashboard_panels: Hook[Callable[..., dict | None]] = Hook(
+    "dashboard_panels",
+    "f(*, user) -> {'template': name, ...context} | None. A panel of the dashboard for this user, drawn "
+    "with its own template and a fixed number of queries; None draws nothing.",
+)
+
+
+@dataclass(frozen=True)
+class DemoAdded:
+    """What a demo stage added: one line for seed_demo's output, and counts for the benchmark's table."""
+
+    name: str  # the app's, e.g. "crf": names its figures in the benchmark's output
+    line: str
+    counts: dict[str, float] = field(default_factory=dict)
+
+
+demo_stages: Hook[Callable[..., DemoAdded]] = Hook(
+    "demo_stages",
+    "f(*, study, seed) -> DemoAdded. Demo data a higher app adds after trial's screenings and enrollment "
+    "(seed_demo, bench), in registration order (crf, then followup); idempotent.",
+)
+
+bench_endpoints: Hook[Callable[..., list]] = Hook(
+    "bench_endpoints",
+    "f(*, study, site) -> list[trial.bench.Endpoint]. Endpoints a higher app adds to `manage.py bench`.",
+)
