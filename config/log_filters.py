@@ -2,21 +2,29 @@
 
 import logging
 
-from .gunicorn_logging import mask_tokens
+from trial.privacy import mask_tokens
 
 
 class MaskPatientLinkTokens(logging.Filter):
-    """Masks /p/<token>/ and /api/v1/patient/<token>/ in every record's message and arguments.
+    """Masks /p/<token>/ and /api/v1/patient/<token>/ in every record's final text and traceback.
 
-    Django logs 4xx and 5xx responses with their path (django.request, django.server); a HEAD from a link
-    preview bot or a mistyped path would otherwise put a live token in the journal.
+    Django logs 4xx and 5xx responses with their path (django.request, django.server), gunicorn its access
+    line and "Error handling request <uri>"; a HEAD from a link preview bot or a mistyped path would
+    otherwise put a live token in the journal. The message is formatted here and masked whole, so no
+    argument (a dict, a request object whose str names its path) slips past.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = mask_tokens(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(mask_tokens(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = None  # a malformed record: the handler reports it, as without this filter
+        if message is not None:
+            record.msg, record.args = mask_tokens(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_tokens(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = mask_tokens(record.exc_text)
         request = getattr(record, "request", None)
         if request is not None and hasattr(request, "path"):
             # The AdminEmailHandler and error reports read the request: they get the masked path too.

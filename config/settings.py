@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before any view (and CSRF): a JSON body nested too deep or holding a lone surrogate is a 400.
+    "trial.apis.parsers.JSONBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "trial.audit.AuditContextMiddleware",
@@ -151,6 +153,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies nested too deep or holding lone surrogates are a 400; no answer can fail to encode.
+    "DEFAULT_PARSER_CLASSES": [
+        "trial.apis.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "trial.apis.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "trial.apis.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -177,8 +189,9 @@ ODI_MAX_MISSING = env.int("ODI_MAX_MISSING", default=1)
 # Patient questionnaire links (ePRO): days a new link stays valid; the service caps it at 60 days.
 EPRO_LINK_DAYS = env.int("EPRO_LINK_DAYS", default=14)
 
-# Identifying data is cleansed from error reports like a password (trial/privacy.py).
+# Error reports: identifying data cleansed like a password, patient-link tokens masked (trial/privacy.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "trial.privacy.IdentityReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "trial.privacy.PrivateExceptionReporter"
 
 LOGGING = {
     "version": 1,
@@ -190,9 +203,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     # The loggers that name request paths mask patient-link tokens before any handler sees the record.
+    # django.server (runserver's request lines) does not propagate in Django's defaults: it gets the console
+    # here, or redefining it would leave it with no handler at all and runserver would log no request.
     "loggers": {
         "django.request": {"filters": ["mask_tokens"]},
-        "django.server": {"filters": ["mask_tokens"]},
+        "django.server": {"handlers": ["console"], "filters": ["mask_tokens"], "propagate": False},
     },
 }
 

@@ -86,7 +86,9 @@ export PYTHONUNBUFFERED=1
 port_in_use "${WEB_PORT}" && die "port ${WEB_PORT} is already in use (another make run?); set WEB_PORT=..."
 
 # --- services ----------------------------------------------------------------------------------------------
+LOCAL_DB=0
 if [[ -z ${DATABASE_URL:-} ]]; then
+    LOCAL_DB=1
     pg_start "${VAR}/pgdata" "${PG_PORT}" "${VAR}/log/postgresql.log" || die "cannot start PostgreSQL"
     pg_ensure_db "${PG_PORT}"
     export DATABASE_URL="postgres://${SERVICES_DB_ROLE}@127.0.0.1:${PG_PORT}/${SERVICES_DB_NAME}"
@@ -109,7 +111,11 @@ log "collectstatic"
 log "load_protocols"
 "${PY}" manage.py load_protocols
 log "seed_demo (idempotent)"
-"${PY}" manage.py seed_demo --participants 560 --seed 1
+# seed_demo refuses to run with DEBUG off unless told the database is not production: the var/ database is
+# this demo's own, so it may be told so; a DATABASE_URL from the environment gets no such pass.
+SEED_FLAGS=()
+((LOCAL_DB == 0)) || SEED_FLAGS+=(--i-know-this-is-not-production)
+"${PY}" manage.py seed_demo --participants 560 --seed 1 "${SEED_FLAGS[@]}"
 
 log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/log/celery-beat.log)"
 # (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
@@ -120,7 +126,9 @@ setsid .venv/bin/celery -A config beat --loglevel=INFO --schedule "${VAR}/celery
 CHILD_PIDS+=($!)
 
 log "starting gunicorn on ${WEB_HOST}:${WEB_PORT}"
-setsid .venv/bin/gunicorn config.wsgi -b "${WEB_HOST}:${WEB_PORT}" --workers 3 --access-logfile - &
+# Settings (the access log that masks patient-link tokens included) come from ./gunicorn.conf.py, shared with
+# the systemd unit; only the address and the number of workers differ here.
+setsid .venv/bin/gunicorn -c gunicorn.conf.py config.wsgi -b "${WEB_HOST}:${WEB_PORT}" --workers 3 &
 CHILD_PIDS+=($!)
 
 # Announce the URL once the web server answers (or give up quietly if it died: wait -n handles that).

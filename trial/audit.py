@@ -13,6 +13,8 @@ import pghistory
 from django.db import connection
 from pghistory.middleware import HistoryMiddleware
 
+from .privacy import mask_tokens
+
 REASON_HEADER = "HTTP_X_CHANGE_REASON"
 MAX_REASON_LENGTH = 500
 
@@ -49,10 +51,15 @@ def _is_utf8_quoted(text: str) -> bool:
 
 
 class AuditContextMiddleware(HistoryMiddleware):
-    """Adds the reason for change to pghistory's user and URL context (DRF users are attached on auth)."""
+    """Adds the reason for change to pghistory's user and URL context (DRF users are attached on auth).
+
+    The URL is stored with patient-link tokens masked: audit rows can never be deleted, and a token in one
+    would be a live key to a questionnaire for anyone who reads the trail.
+    """
 
     def get_context(self, request) -> dict:
         context = super().get_context(request)
+        context["url"] = mask_tokens(context.get("url") or "")
         reason = request_reason(request)
         if reason:
             context["reason"] = reason

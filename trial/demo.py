@@ -15,9 +15,11 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from .audit import audit_context
 from .clock import site_today
@@ -39,6 +41,9 @@ from .models import (
 
 DEMO_PASSWORD = "spinetrial-demo"  # noqa: S105 -- printed on purpose: synthetic demo logins only
 DEMO_REASON = "synthetic demo data"
+DEMO_COMMAND = "seed_demo"  # the audit context's command of every row the demo writes
+# Every demo login's e-mail domain: .invalid is reserved (RFC 2606), so no real account has an address there.
+DEMO_EMAIL_DOMAIN = "demo.invalid"
 DEMO_SITE_CODES = tuple(str(n) for n in range(91, 100))  # site codes are unique across studies: next free
 DEMO_SITE_COUNT = 3
 # Share of screenings per site, largest first (the protocol's own site leads); more sites get 1/k weights.
@@ -519,7 +524,7 @@ def demo_staff(study: Study, sites: Sequence[Site]) -> dict[tuple[str, str], obj
                 first_name=first_name,
                 last_name=last_name,
                 password=password,
-                email=f"{login.username}@demo.invalid",
+                email=f"{login.username}@{DEMO_EMAIL_DOMAIN}",
                 is_staff=superuser,
                 is_superuser=superuser,
             )
@@ -607,7 +612,7 @@ def demo_seed(
     continue after each site's sequence, and the dates span the same period. Atomic and durable so that a
     failed seed leaves nothing behind; the study row is locked so that two seeders cannot both start.
     """
-    with transaction.atomic(durable=True), audit_context(reason=DEMO_REASON, command="seed_demo"):
+    with transaction.atomic(durable=True), audit_context(reason=DEMO_REASON, command=DEMO_COMMAND):
         study = (
             Study.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=study.pk)
         )
@@ -634,3 +639,19 @@ def demo_seed(
             failure_weights=FAILURE_WEIGHTS.get(study.code),
         )
         return demo_write(study=study, plan=plan, sites=sites, staff=staff)
+
+
+def demo_foreign_participants(study: Study):
+    """The study's participants the demo did not create: the ones seed_demo refuses to seed beside.
+
+    The demo's own are those the audit trail records as inserted by seed_demo, and those a demo login (an
+    account at DEMO_EMAIL_DOMAIN) enrolled while trying the pages; anyone else is a real participant.
+    """
+    demo_inserted = apps.get_model("trial", "ParticipantEvent").objects.filter(
+        pgh_obj=OuterRef("pk"), pgh_label="insert", pgh_context__metadata__command=DEMO_COMMAND
+    )
+    return (
+        Participant.objects.filter(site__study=study)
+        .exclude(Exists(demo_inserted))
+        .exclude(enrolled_by__email__iendswith=f"@{DEMO_EMAIL_DOMAIN}")
+    )

@@ -14,11 +14,11 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.apis.views import expected_version
+from trial.apis.renderers import JSONRenderer
 from trial.apis.serializers import StrictInput
 from trial.audit import request_reason
 from trial.i18n import language_code

@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from config.gunicorn_logging import PatientLinkSafeLogger, mask_tokens
+from config.gunicorn_logging import PatientLinkSafeLogger
+from trial.privacy import mask_tokens
 
 
 def test_tokens_are_masked_and_other_paths_kept():

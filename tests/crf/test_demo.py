@@ -286,7 +286,7 @@ def test_soft_warnings_of_every_kind_occur(plan):
 @pytest.fixture
 def seeded(study):
     out = io.StringIO()
-    call_command("seed_demo", participants=150, seed=3, stdout=out)
+    call_command("seed_demo", "--i-know-this-is-not-production", participants=150, seed=3, stdout=out)
     return out.getvalue()
 
 
@@ -377,7 +377,7 @@ def test_seed_demo_prints_a_summary_and_a_second_run_adds_nothing(seeded, study)
     counts = (FormRecord.objects.count(), DataQuery.objects.count(), Signature.objects.count())
 
     again = io.StringIO()
-    call_command("seed_demo", participants=150, seed=3, stdout=again)
+    call_command("seed_demo", "--i-know-this-is-not-production", participants=150, seed=3, stdout=again)
 
     assert "CRFs: nothing to add" in again.getvalue()
     assert crf_seed(study=study, seed=3).participants == 0
@@ -434,7 +434,14 @@ def test_worker_processes_store_what_the_plan_says(study, monkeypatch):
 
 def test_forms_follow_the_protocol_of_each_participant(study2):
     """NCT06172179 has no quantitative MRI form: none is seeded for its participants."""
-    call_command("seed_demo", participants=40, seed=3, study="NCT06172179", stdout=io.StringIO())
+    call_command(
+        "seed_demo",
+        "--i-know-this-is-not-production",
+        participants=40,
+        seed=3,
+        study="NCT06172179",
+        stdout=io.StringIO(),
+    )
     codes = set(FormRecord.objects.values_list("form_code", flat=True))
     assert codes and "qmri" not in codes and codes <= set(form_definitions())
     assert Participant.objects.filter(site__study=study2).exists()

@@ -8,10 +8,17 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from trial.clock import site_today
-from trial.demo import DEMO_PASSWORD, DEMO_REASON, criteria_specs, demo_plan, demo_seed
+from trial.demo import (
+    DEMO_PASSWORD,
+    DEMO_REASON,
+    criteria_specs,
+    demo_foreign_participants,
+    demo_plan,
+    demo_seed,
+)
 from trial.eligibility import CriterionSpec, Facts, judge
 from trial.models import (
     Outcome,
@@ -24,6 +31,7 @@ from trial.models import (
     StaffRole,
     Study,
 )
+from trial.services import participant_enroll, screening_create
 from trial.services.protocols import protocol_load_file, protocol_parse
 
 START, END = datetime.date(2023, 12, 1), datetime.date(2026, 11, 20)
@@ -148,8 +156,11 @@ def demo_study(db) -> Study:
 
 
 def seed_command(**options) -> str:
+    """seed_demo as the tests run it: DEBUG is off here, so with the explicit not-production flag."""
     out = io.StringIO()
-    call_command("seed_demo", participants=200, seed=7, stdout=out, **options)
+    call_command(
+        "seed_demo", "--i-know-this-is-not-production", participants=200, seed=7, stdout=out, **options
+    )
     return out.getvalue()
 
 
@@ -249,10 +260,83 @@ def test_topping_up_continues_the_study_ids(demo_study):
 
 
 def test_a_second_study_gets_its_own_demo_site_codes(study, study2):
-    call_command("seed_demo", "--participants", "20", "--seed", "3", stdout=io.StringIO())
+    flag = "--i-know-this-is-not-production"
+    call_command("seed_demo", "--participants", "20", "--seed", "3", flag, stdout=io.StringIO())
     call_command(
-        "seed_demo", "--participants", "20", "--seed", "3", "--study", "NCT06172179", stdout=io.StringIO()
+        "seed_demo",
+        "--participants",
+        "20",
+        "--seed",
+        "3",
+        "--study",
+        "NCT06172179",
+        flag,
+        stdout=io.StringIO(),
     )
     codes = {s.code: s.study.code for s in Site.objects.select_related("study")}
     assert sum(1 for owner in codes.values() if owner == "NCT06172179") == 3
     assert Participant.objects.filter(site__study=study2).count() == 20
+
+
+# --- the guard: never on a production database ------------------------------------------------------------
+
+
+def written() -> tuple[int, ...]:
+    return (get_user_model().objects.count(), Screening.objects.count(), Participant.objects.count())
+
+
+def test_without_debug_or_the_flag_it_refuses_and_writes_nothing(demo_study, settings):
+    settings.DEBUG = False
+    before = written()
+    with pytest.raises(CommandError, match="--i-know-this-is-not-production") as refused:
+        call_command("seed_demo", participants=20, seed=7, stdout=io.StringIO())
+    assert DEMO_PASSWORD in str(refused.value)  # says what it would have published
+    assert written() == before
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_with_debug_on_it_needs_no_flag(demo_study, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", participants=20, seed=7, stdout=io.StringIO())
+    assert Participant.objects.filter(site__study=demo_study).count() == 20
+
+
+def test_a_study_with_a_real_participant_is_never_touched_even_with_the_flag(study, make_participant):
+    real = make_participant()  # enrolled by coord07 of the test factories, not by a demo login
+    before = written()
+    with pytest.raises(CommandError, match="1 participants that neither seed_demo nor a demo login"):
+        seed_command()
+    assert written() == before
+    assert not get_user_model().objects.filter(email__endswith="@demo.invalid").exists()
+    assert list(demo_foreign_participants(study)) == [real]
+
+
+def test_participants_a_demo_login_enrolled_are_the_demos_own(demo_study):
+    """Trying the pages of `make run` (a demo coordinator enrolls someone) does not stop the next run."""
+    seed_command()
+    coordinator = get_user_model().objects.get(username="coord07")
+    screening = screening_create(
+        actor=coordinator,
+        study=demo_study,
+        site=demo_study.sites.get(code="07"),
+        data={
+            "screening_date": site_today(demo_study.sites.get(code="07")) - datetime.timedelta(days=1),
+            "age": 70,
+            "sex": "female",
+            "fracture_levels": ["L1"],
+            "answers": {"INC1": True, "INC2": True, "EXC1": False, "EXC2": False, "EXC3": False},
+        },
+    )
+    day = screening.screening_date
+    participant_enroll(
+        actor=coordinator,
+        screening=screening,
+        consent_date=day,
+        enrollment_date=day,
+        identity={"full_name": "Tried In The Demo", "phone": "13800000000"},
+    )
+    assert not demo_foreign_participants(demo_study).exists()
+
+    output = seed_command()
+
+    assert "already has" in output

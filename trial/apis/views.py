@@ -7,6 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .. import selectors, services
 from ..access import can_read_identity, visible_sites
@@ -25,7 +26,14 @@ REASON_PARAMETER = OpenApiParameter(
 
 
 class TokenView(ObtainAuthToken):
-    """POST {username, password} -> {"token": ...}; wrong credentials answer 400 with a message."""
+    """POST {username, password} -> {"token": ...}; wrong credentials answer 400 with a message.
+
+    ObtainAuthToken names DRF's own parsers and renderer: this unauthenticated endpoint uses the project's,
+    like every other (a deep or surrogate-laden body is a 400, never a 500).
+    """
+
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES
 
     @extend_schema(
         request=s.TokenIn, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}}

@@ -2,11 +2,12 @@
 
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from trial import hooks
-from trial.demo import DEMO_PASSWORD, demo_logins, demo_seed
+from trial.demo import DEMO_PASSWORD, demo_foreign_participants, demo_logins, demo_seed
 from trial.models import Outcome, Study
 
 
@@ -27,13 +28,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--study", default="NCT06379243", help="Registration number (default NCT06379243)."
         )
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help=(
+                "Seed although DEBUG is off. The demo creates a superuser with a published password and "
+                "e-signatures made without one: never on a database that holds real data."
+            ),
+        )
 
-    def handle(self, *args, participants, seed, study, **options):
+    def handle(self, *args, participants, seed, study, not_production=False, **options):
+        if not (settings.DEBUG or not_production):
+            raise CommandError(
+                "seed_demo creates a superuser 'admin' with the published password "
+                f"'{DEMO_PASSWORD}' and e-signatures made without a password: it runs only with DEBUG=1 "
+                "(`make run` sets it) or with --i-know-this-is-not-production."
+            )
         if participants < 1:
             raise CommandError("--participants must be at least 1")
         found = Study.objects.filter(code=study).select_related("current_version").first()
         if found is None or found.current_version is None:
             raise CommandError(f"Unknown study {study}: run `manage.py load_protocols` first.")
+        foreign = demo_foreign_participants(found).count()
+        if foreign:
+            raise CommandError(
+                f"{study} has {foreign} participants that neither seed_demo nor a demo login enrolled: "
+                "the demo never touches a study with real participants. Nothing was changed."
+            )
         started = time.perf_counter()
         result = demo_seed(study=found, participants=participants, seed=seed)
         if result is None:

@@ -1,7 +1,10 @@
-"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py config.wsgi`.
+"""gunicorn settings for every way the project starts it: `make run`, the systemd unit and a bare
+`gunicorn config.wsgi` run from the project root (gunicorn reads ./gunicorn.conf.py by default).
 
-Values can be overridden from /etc/spinetrial/env (GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT).
-nginx on the same host terminates TLS and proxies to GUNICORN_BIND.
+One file, so that no start-up path can forget the masking access log. Values can be overridden from the
+environment (/etc/spinetrial/env in production: GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT) or on
+the command line (`make run` passes -b and --workers). In production nginx on the same host terminates TLS
+and proxies to GUNICORN_BIND.
 """
 
 import multiprocessing
@@ -22,8 +25,9 @@ max_requests_jitter = 100
 # wsgi.url_scheme=https, so Django sees secure requests without trusting arbitrary clients.
 forwarded_allow_ips = "127.0.0.1"
 
-# Logs go to stdout/stderr, i.e. the systemd journal. The access log names the path without the query and
-# masks patient-link tokens (/p/<token>/, /api/v1/patient/<token>/).
+# Logs go to stdout/stderr (the terminal of `make run`, the systemd journal in production). The access log
+# and the error log mask patient-link tokens (/p/<token>/, /api/v1/patient/<token>/): a token in a log is a
+# live key to a questionnaire. Do not replace the logger on the command line.
 accesslog = "-"
 logger_class = "config.gunicorn_logging.PatientLinkSafeLogger"
 errorlog = "-"
