@@ -1,17 +1,28 @@
-"""The `forms:` section of a protocol file: the CRFs a study uses, checked against crf/forms/ and registered
-with trial's protocol loader (trial.hooks.protocol_sections)."""
+"""The `forms:` section of a protocol file: the CRFs a study uses, declared here, where forms are understood,
+and registered with trial's protocol schema (trial.hooks.protocol_sections)."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+from trial.schema import distinct, says, shaped
 
 from .engine.definitions import form_definition
 
 
-def forms_errors(value: object, *, protocol: dict) -> list[str]:
-    """`forms`: a list of distinct codes of forms defined in crf/forms/."""
-    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        return ["forms: a list of form codes"]
-    errors = [f"forms: {code!r} is listed twice" for code in sorted(set(value)) if value.count(code) > 1]
-    return errors + [f"forms: no CRF form {code!r}" for code in value if form_definition(code) is None]
+def _defined(code: str) -> str:
+    if form_definition(code) is None:
+        raise PydanticCustomError("form", "{message}", {"message": f"no CRF form {code!r}"})
+    return code
+
+
+# The code of a form defined in crf/forms/ (also what a visit of followup's `visits:` section lists).
+FormCode = Annotated[str, says("must be the code of a form, e.g. 'procedure'"), AfterValidator(_defined)]
+# The forms a protocol or a visit collects, each once.
+FormCodes = Annotated[list[FormCode], distinct, shaped("must be a list of form codes")]
 
 
 def protocol_sections() -> dict:
     """The protocol-file sections crf reads, for trial.hooks.protocol_sections."""
-    return {"forms": forms_errors}
+    return {"forms": FormCodes}

@@ -1,196 +1,171 @@
-"""The `visits:` section of a protocol file (trial/protocols/FORMAT.md): checked here, where visits are
-understood, and registered with trial's protocol loader (trial.hooks.protocol_sections)."""
+"""The `visits:` section of a protocol file (trial/protocols/FORMAT.md): declared here, where visits are
+understood, and registered with trial's protocol schema (trial.hooks.protocol_sections)."""
 
 import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from crf.engine.definitions import form_definition
-from trial.services.protocols import text_errors
+from crf.protocol import FormCode, FormCodes
+from trial.schema import StrictModel, Text, code, distinct, fail_if, problem, says, shaped
 
 from .models import Instrument
-from .schedule import occurrences  # the one rule that expands repeats
+from .schedule import NUMBER, occurrences  # the one rule that expands repeats
 
-ANCHOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+ANCHOR_NAME = r"^[a-z][a-z0-9_]{0,31}$"
 VISIT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")  # Visit.code is 16 characters, and a URL slug
 UNSCHEDULED_CODE = re.compile(r"^U[0-9]+$")  # handed out to unscheduled visits: U1, U2...
 PARTICIPANT_DATES = ("enrollment_date", "consent_date")
-VISITS_KEYS = {"anchors", "schedule", "unscheduled"}
-ITEM_KEYS = {
-    "code",
-    "label",
-    "anchor",
-    "day",
-    "window_before",
-    "window_after",
-    "forms",
-    "questionnaires",
-    "repeat",
-}
-REPEAT_KEYS = {"every", "count", "number_from", "number_step"}
 MAX_REPEAT = 100
+ANCHOR_SHAPE = "{participant: enrollment_date} or {form: F, field: X}"
 
 
-def _whole(value: object, *, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+def _protocol(info: ValidationInfo) -> dict:
+    """The whole protocol file as parsed (trial's protocol_parse passes it): what a visit refers to."""
+    protocol = (info.context or {}).get("protocol")
+    return protocol if isinstance(protocol, dict) else {}
 
 
-def _unknown_keys(where: str, mapping: dict, allowed: set[str]) -> list[str]:
-    unknown = sorted(str(key) for key in set(mapping) - allowed)
-    return [f"{where}: unknown key(s) {', '.join(unknown)}"] if unknown else []
+def _questionnaire(code: str) -> str:
+    if code not in Instrument.values:
+        raise PydanticCustomError(
+            "questionnaire",
+            "{message}",
+            {"message": f"no questionnaire {code!r} (choose from {', '.join(Instrument.values)})"},
+        )
+    return code
 
 
-def _collected_errors(where: str, value: object, *, kind: str) -> list[str]:
-    """`forms` and `questionnaires`: lists of distinct codes that exist."""
-    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        return [f"{where}: a list of codes"]
-    errors = [f"{where}: {code!r} is listed twice" for code in sorted(set(value)) if value.count(code) > 1]
-    if kind == "forms":
-        errors += [f"{where}: no CRF form {code!r}" for code in value if form_definition(code) is None]
-    else:
-        errors += [
-            f"{where}: no questionnaire {code!r} (choose from {', '.join(Instrument.values)})"
-            for code in value
-            if code not in Instrument.values
-        ]
-    return errors
+Questionnaires = Annotated[
+    list[Annotated[str, says("must be a questionnaire code, e.g. 'odi'"), AfterValidator(_questionnaire)]],
+    distinct,
+    shaped("must be a list of questionnaire codes"),
+]
+Days = Annotated[int, Field(ge=0), says("must be a whole number of days, 0 or more")]
 
 
-def _anchor_errors(anchors: object, protocol_forms: list) -> list[str]:
-    if not isinstance(anchors, dict) or not anchors:
-        return [
-            "visits.anchors: name at least one anchor date, "
-            "e.g. procedure: {form: procedure, field: procedure_date}"
-        ]
-    errors = []
-    for name, spec in anchors.items():
-        where = f"visits.anchors.{name}"
-        if not isinstance(name, str) or not ANCHOR_NAME.match(name):
-            errors.append(f"{where}: an anchor name matches {ANCHOR_NAME.pattern}")
-        if not isinstance(spec, dict):
-            errors.append(f"{where}: {{participant: enrollment_date}} or {{form: F, field: X}}")
-        elif set(spec) == {"participant"}:
-            if spec["participant"] not in PARTICIPANT_DATES:
-                errors.append(f"{where}: the participant's date is one of {', '.join(PARTICIPANT_DATES)}")
-        elif set(spec) == {"form", "field"}:
-            form = form_definition(spec["form"]) if isinstance(spec["form"], str) else None
-            field = form.field(spec["field"]) if form and isinstance(spec["field"], str) else None
-            if form is None:
-                errors.append(f"{where}: no CRF form {spec['form']!r}")
-            elif spec["form"] not in protocol_forms:
-                errors.append(f"{where}: form {spec['form']!r} is not among the protocol's forms")
-            if form is not None and (field is None or field.type != "date"):
-                errors.append(f"{where}: {spec['form']}.{spec['field']} is not a top-level date field")
-        else:
-            errors.append(f"{where}: {{participant: enrollment_date}} or {{form: F, field: X}}")
-    return errors
+class Anchor(StrictModel):
+    """A named date the schedule counts from: a date of the participant, or a date field of a form."""
+
+    participant: Annotated[
+        Literal[PARTICIPANT_DATES], says(f"the participant's date is one of {', '.join(PARTICIPANT_DATES)}")
+    ] = None
+    form: FormCode = None
+    field: Annotated[str, says("must be the code of a date field, e.g. 'procedure_date'")] = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_date(self, info: ValidationInfo):
+        given = self.model_fields_set
+        if given == {"participant"}:
+            return self
+        fail_if([] if given == {"form", "field"} else [problem((), ANCHOR_SHAPE)])
+        problems = []
+        forms = _protocol(info).get("forms")
+        if not isinstance(forms, list) or self.form not in forms:
+            problems.append(problem(("form",), f"form {self.form!r} is not among the protocol's forms"))
+        spec = form_definition(self.form).field(self.field)
+        if spec is None or spec.type != "date":
+            problems.append(problem(("field",), f"{self.form}.{self.field} is not a top-level date field"))
+        fail_if(problems)
+        return self
 
 
-def _repeat_errors(where: str, item: dict) -> list[str]:
-    """A repeating item numbers its occurrences: its code and each label must say where, with {n}."""
-    repeat = item.get("repeat")
-    label = item.get("label") if isinstance(item.get("label"), dict) else {}
-    numbered = [("code", item.get("code"))] + [
-        (f"label {language}", text) for language, text in label.items()
+class Repeat(StrictModel):
+    """`count` visits `every` days apart, numbered from `number_from` by `number_step` (FORMAT.md)."""
+
+    every: Annotated[int, Field(ge=1), says("must be a whole number of days, at least 1")]
+    count: Annotated[int, Field(ge=2, le=MAX_REPEAT), says(f"must be a whole number from 2 to {MAX_REPEAT}")]
+    number_from: Annotated[int, Field(ge=0), says("must be a whole number, 0 or more")] = 1
+    number_step: Annotated[int, Field(ge=1), says("must be a whole number, at least 1")] = 1
+
+
+class ScheduleItem(StrictModel):
+    """One visit of the schedule, or with `repeat` a numbered series of them."""
+
+    code: code(None, "M12")  # its pattern is checked on the codes it expands to (M{n} -> M1, M4...)
+    label: Text
+    anchor: Annotated[str, says("must name one of visits.anchors")]
+    day: Days
+    window_before: Days
+    window_after: Days
+    forms: FormCodes = []
+    questionnaires: Questionnaires = []
+    repeat: Annotated[Repeat, shaped("{every: days, count: visits}")] = None
+
+    @field_validator("anchor")
+    @classmethod
+    def _anchored(cls, anchor: str, info: ValidationInfo) -> str:
+        # Read from the file, so that a typo here is found beside any problem of the anchors themselves.
+        visits = _protocol(info).get("visits")
+        anchors = visits.get("anchors") if isinstance(visits, dict) else None
+        if isinstance(anchors, dict) and anchor not in anchors:
+            raise PydanticCustomError(
+                "anchor", "{message}", {"message": f"{anchor!r} is not one of visits.anchors"}
+            )
+        return anchor
+
+    @model_validator(mode="after")
+    def _window_and_numbers(self):
+        problems = []
+        if self.window_before > self.day:
+            problems.append(problem((), "the window opens before the anchor date (window_before > day)"))
+        # A repeating item numbers its occurrences: its code and each label must say where, with {n}.
+        numbered = [("code", self.code)] + [(f"label {lang}", text) for lang, text in self.label.items()]
+        for part, text in numbered:
+            if self.repeat is None and NUMBER in text:
+                problems.append(problem((), f"{NUMBER} in the {part} needs `repeat`"))
+            if self.repeat is not None and NUMBER not in text:
+                problems.append(problem((), f"a repeating item's {part} must contain {NUMBER}"))
+        fail_if(problems)
+        return self
+
+
+class Unscheduled(StrictModel):
+    """What an unscheduled visit (new back pain) collects; its label may say {n}, its number."""
+
+    label: Text = None
+    forms: FormCodes = []
+    questionnaires: Questionnaires = []
+
+
+class Visits(StrictModel):
+    anchors: Annotated[
+        dict[
+            Annotated[str, Field(pattern=ANCHOR_NAME), says(f"an anchor name matches {ANCHOR_NAME}")],
+            Annotated[Anchor, shaped(ANCHOR_SHAPE)],
+        ],
+        Field(min_length=1),
+        shaped("name at least one anchor date, e.g. procedure: {form: procedure, field: procedure_date}"),
     ]
-    if repeat is None:
-        return [
-            f"{where}: {{n}} in the {part} needs `repeat`" for part, text in numbered if "{n}" in str(text)
-        ]
-    if not isinstance(repeat, dict):
-        return [f"{where} repeat: {{every: days, count: visits}}"]
-    errors = _unknown_keys(f"{where} repeat", repeat, REPEAT_KEYS)
-    if not _whole(repeat.get("every"), minimum=1):
-        errors.append(f"{where} repeat: every must be a whole number of days, at least 1")
-    if not _whole(repeat.get("count"), minimum=2) or repeat["count"] > MAX_REPEAT:
-        errors.append(f"{where} repeat: count must be a whole number from 2 to {MAX_REPEAT}")
-    if not _whole(repeat.get("number_from", 1), minimum=0):
-        errors.append(f"{where} repeat: number_from must be a whole number, 0 or more")
-    if not _whole(repeat.get("number_step", 1), minimum=1):
-        errors.append(f"{where} repeat: number_step must be a whole number, at least 1")
-    errors += [
-        f"{where}: a repeating item's {part} must contain {{n}}"
-        for part, text in numbered
-        if "{n}" not in str(text)
-    ]
-    return errors
+    schedule: Annotated[list[ScheduleItem], Field(min_length=1), shaped("list at least one visit")]
+    unscheduled: Annotated[Unscheduled, shaped("a mapping with label, forms and questionnaires")] = None
+
+    @model_validator(mode="after")
+    def _visit_codes(self):
+        """The codes the schedule expands to: each a valid code, none kept for unscheduled visits, all
+        distinct across the whole schedule."""
+        problems, seen = [], {}
+        for index, item in enumerate(self.schedule):
+            for visit_code, _label, _day in occurrences(item.model_dump()):
+                if not VISIT_CODE.match(visit_code):
+                    message = f"visit code {visit_code!r} does not match {VISIT_CODE.pattern}"
+                elif UNSCHEDULED_CODE.match(visit_code):
+                    message = f"visit code {visit_code!r} is kept for unscheduled visits (U1, U2...)"
+                elif visit_code in seen:
+                    message = f"visit code {visit_code!r} is also given by {seen[visit_code]}"
+                else:
+                    seen[visit_code] = f"visits.schedule[{index}] ({item.code})"
+                    continue
+                problems.append(problem(("schedule", index), message, visit_code))
+        fail_if(problems)
+        return self
 
 
-def _item_errors(where: str, item: dict, anchors: dict) -> list[str]:
-    errors = _unknown_keys(where, item, ITEM_KEYS)
-    errors += [
-        f"{where}: missing {key}"
-        for key in sorted(ITEM_KEYS - {"forms", "questionnaires", "repeat"})
-        if key not in item
-    ]
-    code = item.get("code")
-    if "code" in item and not isinstance(code, str):
-        errors.append(f"{where}: write the code as a string, e.g. 'M12' (got {code!r})")
-    if "label" in item:
-        errors += text_errors(f"{where} label", item["label"])
-    if "anchor" in item and (not isinstance(item["anchor"], str) or item["anchor"] not in anchors):
-        errors.append(f"{where}: anchor {item['anchor']!r} is not one of visits.anchors")
-    for key in ("day", "window_before", "window_after"):
-        if key in item and not _whole(item[key], minimum=0):
-            errors.append(f"{where}: {key} must be a whole number of days, 0 or more")
-    day, before = item.get("day"), item.get("window_before")
-    if _whole(day, minimum=0) and _whole(before, minimum=0) and before > day:
-        errors.append(f"{where}: the window opens before the anchor date (window_before > day)")
-    for key in ("forms", "questionnaires"):
-        if key in item:
-            errors += _collected_errors(f"{where} {key}", item[key], kind=key)
-    errors += _repeat_errors(where, item)
-    return errors
-
-
-def visits_errors(visits: object, *, protocol_forms: list) -> list[str]:
-    """Every problem of a `visits:` section (trial/protocols/FORMAT.md), each naming where it is."""
-    if not isinstance(visits, dict):
-        return ["visits: a mapping with anchors, schedule and (optionally) unscheduled"]
-    errors = _unknown_keys("visits", visits, VISITS_KEYS)
-    anchors = visits.get("anchors")
-    errors += _anchor_errors(anchors, protocol_forms)
-    anchors = anchors if isinstance(anchors, dict) else {}
-    schedule = visits.get("schedule")
-    if not isinstance(schedule, list) or not schedule:
-        errors.append("visits.schedule: list at least one visit")
-        schedule = []
-    seen: dict[str, str] = {}
-    for i, item in enumerate(schedule):
-        where = f"visits.schedule[{i}]"
-        if not isinstance(item, dict):
-            errors.append(f"{where}: a mapping with code, label, anchor, day, window_before, window_after")
-            continue
-        if isinstance(item.get("code"), str):
-            where = f"{where} ({item['code']})"
-        item_errors = _item_errors(where, item, anchors)
-        errors += item_errors
-        if item_errors:
-            continue  # its codes cannot be expanded reliably
-        for code, _label, _day in occurrences(item):
-            if not VISIT_CODE.match(code):
-                errors.append(f"{where}: visit code {code!r} does not match {VISIT_CODE.pattern}")
-            elif UNSCHEDULED_CODE.match(code):
-                errors.append(f"{where}: visit code {code!r} is kept for unscheduled visits (U1, U2...)")
-            elif code in seen:
-                errors.append(f"{where}: visit code {code!r} is also given by {seen[code]}")
-            seen.setdefault(code, where)
-    unscheduled = visits.get("unscheduled", {})
-    if not isinstance(unscheduled, dict):
-        errors.append("visits.unscheduled: a mapping with forms and questionnaires")
-    else:
-        errors += _unknown_keys("visits.unscheduled", unscheduled, {"label", "forms", "questionnaires"})
-        if "label" in unscheduled:
-            errors += text_errors("visits.unscheduled label", unscheduled["label"])
-        for key in ("forms", "questionnaires"):
-            if key in unscheduled:
-                errors += _collected_errors(f"visits.unscheduled {key}", unscheduled[key], kind=key)
-    return errors
+VisitsSection = Annotated[Visits, shaped("a mapping with anchors, schedule and (optionally) unscheduled")]
 
 
 def protocol_sections() -> dict:
     """The protocol-file sections follow-up reads, for trial.hooks.protocol_sections."""
-    return {"visits": _visits_section}
-
-
-def _visits_section(value, *, protocol: dict) -> list[str]:
-    forms = protocol.get("forms")
-    return visits_errors(value, protocol_forms=forms if isinstance(forms, list) else [])
+    return {"visits": VisitsSection}

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
+from pydantic import TypeAdapter
 
 from crf import hooks as crf_hooks
 from trial import hooks as trial_hooks
+from trial.protocol_schema import ProtocolCore, protocol_schema
 
 LAYERS = ("trial", "crf", "followup", "reports")
 ROOT = Path(settings.BASE_DIR)
@@ -90,3 +92,19 @@ def test_higher_apps_register_their_hooks():
         "record_written": {"followup"},
         "visit_finder": {"followup"},
     }
+
+
+def test_each_app_declares_the_schema_of_its_protocol_section():
+    """trial.hooks.protocol_sections: crf declares `forms`, followup `visits`, each as a type that pydantic
+    validates; trial joins them to its own keys without knowing them (its schema imports neither app)."""
+    sections = {
+        key: (function.__module__.split(".")[0], section)
+        for function in trial_hooks.protocol_sections
+        for key, section in function().items()
+    }
+    assert {key: app for key, (app, _section) in sections.items()} == {"forms": "crf", "visits": "followup"}
+    for _app, section in sections.values():
+        TypeAdapter(section)  # a declared type, not a function that checks
+    joined = protocol_schema()
+    assert set(joined.model_fields) == set(ProtocolCore.model_fields) | {"forms", "visits"}
+    assert protocol_schema() is joined  # built once

@@ -47,10 +47,16 @@ participant_status_changed: Hook[Callable[..., None]] = Hook(
     "was reinstated; runs inside the service's transaction with the participant's row locked.",
 )
 
-protocol_sections: Hook[Callable[..., dict]] = Hook(
+protocol_sections: Hook[Callable[[], dict]] = Hook(
     "protocol_sections",
-    "f() -> {section key: check(value, *, protocol: dict) -> list[str]}. The sections of a protocol file "
-    "that a higher app reads (crf: forms, followup: visits), each with a check that names every problem.",
+    "f() -> {section key: type}. The sections of a protocol file that a higher app reads (crf: forms, "
+    "followup: visits), each declared as a type that pydantic validates strictly: a trial.schema.StrictModel "
+    "or an Annotated type (trial/schema.py has the shared parts and the wording of problems). "
+    "trial.protocol_schema joins them to its own keys into one model, so one pass lists every problem of "
+    "the file; a section may be left out of a file, but one that is there is checked. A section's "
+    "validators find the whole file as parsed in info.context['protocol'] (the visits' anchors read the "
+    "protocol's forms there). Return the same type objects on every call (module constants): the joined "
+    "model is built once per set of sections.",
 )
 
 dashboard_panels: Hook[Callable[..., dict | None]] = Hook(

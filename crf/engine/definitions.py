@@ -1,33 +1,20 @@
-"""Form definitions: parsed from crf/forms/*.yaml, checked once, cached. See crf/forms/FORMAT.md."""
+"""Form definitions: read from crf/forms/*.yaml, checked against their schema (crf/engine/schema.py) once,
+cached. See crf/forms/FORMAT.md. The engine, the pages and the data dictionary use the frozen definitions
+below, built from the validated files."""
 
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
-from trial.i18n import LANGUAGES
-from trial.levels import LEVELS
+from trial.schema import problems, where
+
+from . import schema
+from .schema import DERIVATIONS, RELATIONS, RULES, TYPES  # noqa: F401 (the engine's vocabulary, declared there)
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
-TYPES = ("integer", "decimal", "date", "boolean", "choice", "multichoice", "text")
-CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-CHECK_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-RULES = (
-    "not_before",
-    "not_after",
-    "in_values",
-    "genant_consistent",
-    "soft_range_by",
-    "requires",
-    "matches_rows",
-    "not_together",
-)
-# Computed values, never typed. bmi reads the same form; treated and level_relation read the levels of another
-# form of the participant (the procedure's treated levels), so they are computed with the check context.
-DERIVATIONS = ("bmi", "treated", "level_relation")
-RELATIONS = ("treated", "adjacent", "remote")  # level_relation's values, in this order
 TEXT_MAX_LENGTH = 2000
 
 
@@ -163,285 +150,89 @@ class FormDef:
         return None, self.field(path)
 
 
-def _texts_ok(text) -> bool:
-    return isinstance(text, dict) and all(
-        isinstance(text.get(lang), str) and text[lang].strip() for lang in LANGUAGES
-    )
+def _condition(spec: schema.Condition | None) -> Condition | None:
+    return None if spec is None else Condition(field=spec.field, equals=spec.equals)
 
 
-def _condition(raw, where: str, errors: list[str]) -> Condition | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or set(raw) != {"field", "equals"}:
-        errors.append(f"{where}: give {{field, equals}}")
-        return None
-    return Condition(field=str(raw["field"]), equals=raw["equals"])
-
-
-def _field(raw, where: str, errors: list[str]) -> FieldDef | None:
-    if not isinstance(raw, dict) or not CODE.match(str(raw.get("code", ""))):
-        errors.append(f"{where}: a field needs a snake_case code")
-        return None
-    code = raw["code"]
-    where = f"{where} {code}"
-    if raw.get("type") not in TYPES:
-        errors.append(f"{where}: type must be one of {', '.join(TYPES)}")
-    if not _texts_ok(raw.get("label")):
-        errors.append(f"{where}: label needs {' and '.join(LANGUAGES)}")
-    if "help" in raw and not _texts_ok(raw["help"]):
-        errors.append(f"{where}: help needs {' and '.join(LANGUAGES)}")
-    choices: tuple[Choice, ...] = ()
-    if raw.get("type") in ("choice", "multichoice"):
-        if raw.get("choices") == "levels":
-            choices = tuple(Choice(level, {"en": level, "zh-hans": level}) for level in LEVELS)
-        elif isinstance(raw.get("choices"), list) and raw["choices"]:
-            choices = tuple(
-                Choice(str(c.get("code")), c.get("label")) for c in raw["choices"] if isinstance(c, dict)
-            )
-            if len(choices) != len(raw["choices"]) or any(
-                not _texts_ok(c.label) or not c.code for c in choices
-            ):
-                errors.append(f"{where}: every choice needs a code and a label in both languages")
-            if len({c.code for c in choices}) != len(choices):
-                errors.append(f"{where}: duplicate choice code")
-        else:
-            errors.append(f"{where}: a choice field needs choices")
-    bounds = [raw.get(k) for k in ("min", "soft_min", "soft_max", "max")]
-    if any(b is not None and (isinstance(b, bool) or not isinstance(b, int | float)) for b in bounds):
-        errors.append(f"{where}: bounds must be numbers")
-    else:
-        present = [b for b in bounds if b is not None]
-        if present != sorted(present):
-            errors.append(f"{where}: bounds must satisfy min <= soft_min <= soft_max <= max")
-    derived = raw.get("derived")
-    if derived is not None and (
-        not isinstance(derived, dict)
-        or len(derived) != 1
-        or set(derived) - set(DERIVATIONS)
-        or not isinstance(next(iter(derived.values())), dict)
-    ):
-        errors.append(f"{where}: derived must be one of {', '.join(DERIVATIONS)}, with its arguments")
-        derived = None
-    if derived is not None:
-        _check_derivation(raw, derived, where, errors)
+def _field(spec: schema.FormField) -> FieldDef:
     return FieldDef(
-        code=code,
-        type=raw.get("type", "text"),
-        label=raw.get("label") or {},
-        help=raw.get("help") or {},
-        unit=str(raw.get("unit") or ""),
-        required=bool(raw.get("required", False)),
-        min=raw.get("min"),
-        max=raw.get("max"),
-        soft_min=raw.get("soft_min"),
-        soft_max=raw.get("soft_max"),
-        decimals=raw.get("decimals"),
-        choices=choices,
-        required_if=_condition(raw.get("required_if"), f"{where} required_if", errors),
-        show_if=_condition(raw.get("show_if"), f"{where} show_if", errors),
-        derived=derived,
+        code=spec.code,
+        type=spec.type,
+        label=spec.label,
+        help=spec.help or {},
+        unit=spec.unit,
+        required=spec.required,
+        min=spec.min,
+        max=spec.max,
+        soft_min=spec.soft_min,
+        soft_max=spec.soft_max,
+        decimals=spec.decimals,
+        choices=tuple(Choice(code=c.code, label=c.label) for c in spec.choices or ()),
+        required_if=_condition(spec.required_if),
+        show_if=_condition(spec.show_if),
+        derived=spec.derived.model_dump(exclude_none=True) if spec.derived else None,
     )
 
 
-SOURCE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")  # form.group.field
-
-
-def _check_derivation(raw: dict, derived: dict, where: str, errors: list[str]) -> None:
-    """The arguments and the type each derivation needs (the fields they name are checked per scope later)."""
-    name, args = next(iter(derived.items()))
-    if name == "bmi":
-        if set(args) != {"weight", "height_cm"}:
-            errors.append(f"{where}: bmi needs {{weight, height_cm}}")
-        return
-    if set(args) != {"level", "source"} or not SOURCE.match(str(args.get("source", ""))):
-        errors.append(f"{where}: {name} needs {{level: <field>, source: <form>.<group>.<field>}}")
-    if name == "treated" and raw.get("type") != "boolean":
-        errors.append(f"{where}: treated is a boolean")
-    if name == "level_relation" and (
-        raw.get("type") != "choice"
-        or not isinstance(raw.get("choices"), list)
-        or [c.get("code") for c in raw["choices"] if isinstance(c, dict)] != list(RELATIONS)
-    ):
-        errors.append(f"{where}: level_relation is a choice of {', '.join(RELATIONS)}, in this order")
-
-
-def _adjudication(raw, form: FormDef, errors: list[str]) -> AdjudicationDef | None:
-    """`adjudication: {group, when: {field, equals}, location, exclude, date}`, checked against the form."""
-    if raw is None:
-        return None
-    where = f"{form.code} adjudication"
-    if (
-        not isinstance(raw, dict)
-        or not {"group", "when", "location"} <= set(raw)
-        or set(raw)
-        - {
-            "group",
-            "when",
-            "location",
-            "exclude",
-            "date",
-        }
-    ):
-        errors.append(f"{where}: give {{group, when, location}} and optionally exclude and date")
-        return None
-    group = form.group(str(raw["group"]))
-    when = _condition(raw["when"], f"{where} when", errors)
-    exclude = raw.get("exclude") or []
-    if group is None:
-        errors.append(f"{where}: group {raw['group']!r} does not exist")
-        return None
-    if when is not None and group.field(when.code) is None:
-        errors.append(f"{where}: when refers to unknown field {when.field}")
-    location = group.field(str(raw["location"]))
-    if location is None or location.type != "choice":
-        errors.append(f"{where}: location must name a choice field of the group")
-    elif not isinstance(exclude, list) or set(map(str, exclude)) - set(location.choice_codes):
-        errors.append(f"{where}: exclude lists choices of {location.code}")
-    date = str(raw.get("date") or "")
-    if date and (form.field(date) is None or form.field(date).type != "date"):
-        errors.append(f"{where}: date must name a top-level date field")
-    return AdjudicationDef(
-        group=group.code,
-        when=when or Condition(field="", equals=None),
-        location=str(raw["location"]),
-        exclude=tuple(str(e) for e in exclude) if isinstance(exclude, list) else (),
-        date=date,
+def _definition(spec: schema.Form) -> FormDef:
+    adjudication = spec.adjudication
+    return FormDef(
+        code=spec.code,
+        version=spec.version,
+        title=spec.title,
+        order=spec.order,
+        fields=tuple(_field(f) for f in spec.fields),
+        groups=tuple(
+            GroupDef(
+                code=g.code,
+                label=g.label,
+                key=g.key,
+                fields=tuple(_field(f) for f in g.fields),
+                min_rows=g.min_rows,
+                max_rows=g.max_rows,
+            )
+            for g in spec.groups
+        ),
+        checks=tuple(
+            CheckDef(
+                code=c.code,
+                severity=c.severity,
+                field=c.field,
+                rule=c.rule.model_dump(exclude_none=True),
+                message=c.message,
+            )
+            for c in spec.checks
+        ),
+        adjudication=None
+        if adjudication is None
+        else AdjudicationDef(
+            group=adjudication.group,
+            when=_condition(adjudication.when),
+            location=adjudication.location,
+            exclude=tuple(adjudication.exclude),
+            date=adjudication.date or "",
+        ),
     )
 
 
-def _check_rule(check: CheckDef, form: FormDef, where: str, errors: list[str]) -> None:
-    """The arguments of the rules that name other fields of the same form."""
-    arg = check.rule[check.rule_name]
-    group, _spec = form.resolve(check.field)
-    if check.rule_name == "matches_rows":
-        target = form.group(str(arg.get("group"))) if isinstance(arg, dict) else None
-        if (
-            target is None
-            or set(arg) != {"group", "field", "equals"}
-            or target.field(str(arg["field"])) is None
-        ):
-            errors.append(f"{where}: matches_rows needs {{group, field, equals}} naming a field of a group")
-    elif check.rule_name == "not_together":
-        if not isinstance(arg, dict) or set(arg) != {"value", "field", "equals"}:
-            errors.append(f"{where}: not_together needs {{value, field, equals}}")
-            return
-        code = str(arg["field"])
-        scope = group if group is not None and not code.startswith("form.") else None
-        target = scope.field(code) if scope else form.field(code.removeprefix("form."))
-        if target is None:
-            errors.append(f"{where}: not_together refers to unknown field {code}")
+def _read(text: str, source: str) -> tuple[schema.Form, dict]:
+    """A form file validated against its schema, and its data as written (to name places in messages)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{source}: a form definition is a mapping")
+    try:
+        return schema.Form.model_validate(data), data
+    except ValidationError as exc:
+        raise DefinitionError("; ".join(f"{source}: {line}" for line in problems(exc, data))) from None
 
 
 def parse_form(text: str, source: str = "form") -> FormDef:
-    """Parse and check one definition; raises DefinitionError listing every problem."""
-    raw = yaml.safe_load(text)
-    errors: list[str] = []
-    if not isinstance(raw, dict):
-        raise DefinitionError(f"{source}: a form definition is a mapping")
-    if not CODE.match(str(raw.get("code", ""))):
-        errors.append(f"{source}: code must be snake_case")
-    if not isinstance(raw.get("version"), str):
-        errors.append(f"{source}: version must be a quoted string")
-    if not _texts_ok(raw.get("title")):
-        errors.append(f"{source}: title needs {' and '.join(LANGUAGES)}")
-    fields = tuple(
-        f for i, r in enumerate(raw.get("fields") or []) if (f := _field(r, f"{source} fields[{i}]", errors))
-    )
-    groups = []
-    for i, g in enumerate(raw.get("groups") or []):
-        where = f"{source} groups[{i}]"
-        if not isinstance(g, dict) or not CODE.match(str(g.get("code", ""))):
-            errors.append(f"{where}: a group needs a snake_case code")
-            continue
-        group_fields = tuple(
-            f for j, r in enumerate(g.get("fields") or []) if (f := _field(r, f"{where} fields[{j}]", errors))
-        )
-        if not _texts_ok(g.get("label")):
-            errors.append(f"{where}: label needs {' and '.join(LANGUAGES)}")
-        if g.get("key") not in {f.code for f in group_fields}:
-            errors.append(f"{where}: key must name one of its fields")
-        groups.append(
-            GroupDef(
-                code=g["code"],
-                label=g.get("label") or {},
-                key=str(g.get("key")),
-                fields=group_fields,
-                min_rows=int(g.get("min_rows", 0)),
-                max_rows=int(g.get("max_rows", 50)),
-            )
-        )
-    codes = [f.code for f in fields] + [g.code for g in groups]
-    if len(set(codes)) != len(codes):
-        errors.append(f"{source}: field and group codes must be unique")
-    for group in groups:
-        if len({f.code for f in group.fields}) != len(group.fields):
-            errors.append(f"{source} group {group.code}: duplicate field code")
-    form = FormDef(
-        code=str(raw.get("code")),
-        version=str(raw.get("version")),
-        title=raw.get("title") or {},
-        order=int(raw.get("order", 99)),
-        fields=fields,
-        groups=tuple(groups),
-        checks=(),
-    )
-    checks = []
-    for i, c in enumerate(raw.get("checks") or []):
-        where = f"{source} checks[{i}]"
-        if not isinstance(c, dict) or not CHECK_CODE.match(str(c.get("code", ""))):
-            errors.append(f"{where}: a check needs an UPPER_SNAKE code")
-            continue
-        rule = c.get("rule")
-        if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in RULES:
-            errors.append(f"{where}: rule must be one of {', '.join(RULES)}")
-            continue
-        if c.get("severity") not in ("soft", "hard"):
-            errors.append(f"{where}: severity must be soft or hard")
-        if form.resolve(str(c.get("field", "")))[1] is None:
-            errors.append(f"{where}: field {c.get('field')!r} does not exist")
-            continue
-        if not _texts_ok(c.get("message")):
-            errors.append(f"{where}: message needs {' and '.join(LANGUAGES)}")
-        check = CheckDef(
-            code=c["code"],
-            severity=c.get("severity", "soft"),
-            field=str(c.get("field")),
-            rule=rule,
-            message=c.get("message") or {},
-        )
-        _check_rule(check, form, where, errors)
-        checks.append(check)
-    for scope, scope_fields in [(None, fields)] + [(g, g.fields) for g in groups]:
-        for f in scope_fields:
-            for cond in (f.required_if, f.show_if):
-                if cond is None:
-                    continue
-                target = (
-                    form.field(cond.code) if (cond.top_level or scope is None) else scope.field(cond.code)
-                )
-                if target is None:
-                    errors.append(f"{source} field {f.code}: condition refers to unknown field {cond.field}")
-            derivation = f.derivation
-            if derivation is not None:
-                names = [v for k, v in derivation[1].items() if k != "source"]
-                scope_codes = {s.code for s in scope_fields}
-                if any(str(n) not in scope_codes for n in names):
-                    errors.append(f"{source} field {f.code}: derived from a field not in its scope")
-    adjudication = _adjudication(raw.get("adjudication"), form, errors)
-    if len({c.code for c in checks}) != len(checks):
-        errors.append(f"{source}: duplicate check code")
-    if errors:
-        raise DefinitionError("; ".join(errors))
-    return FormDef(
-        code=form.code,
-        version=form.version,
-        title=form.title,
-        order=form.order,
-        fields=fields,
-        groups=tuple(groups),
-        checks=tuple(checks),
-        adjudication=adjudication,
-    )
+    """Parse and check one definition; raises DefinitionError listing every problem, each naming the file and
+    the place in it. References to other forms are checked by form_definitions()."""
+    return _definition(_read(text, source)[0])
 
 
 def all_fields(form: FormDef):
@@ -453,32 +244,73 @@ def all_fields(form: FormDef):
             yield group, spec
 
 
-def check_sources(forms: dict[str, FormDef]) -> None:
-    """Derivations that read another form must name a field of a group of a form that exists."""
-    errors = []
+def _cross_form_problems(forms: dict[str, schema.Form]) -> list[tuple[str, tuple, str]]:
+    """(form code, location, problem) of each reference to another form that names nothing: a derivation's
+    source, an in_values check, a `form:<form>.<field>` date."""
+    found = []
     for form in forms.values():
-        for _group, spec in all_fields(form):
-            if spec.source_form is None:
-                continue
-            _form, group_code, code = spec.derivation[1]["source"].split(".")
-            source = forms.get(spec.source_form)
-            group = source.group(group_code) if source else None
-            if group is None or group.field(code) is None or spec.source_form == form.code:
-                errors.append(
-                    f"{form.code} field {spec.code}: source {spec.derivation[1]['source']} not found"
-                )
-    if errors:
-        raise DefinitionError("; ".join(errors))
+        scopes = [(("fields",), form.fields)] + [
+            (("groups", i, "fields"), g.fields) for i, g in enumerate(form.groups)
+        ]
+        for loc, fields in scopes:
+            for index, spec in enumerate(fields):
+                if spec.derivation is None or not hasattr(spec.derivation[1], "source"):
+                    continue
+                source = spec.derivation[1].source
+                other_code, group_code, code = source.split(".")
+                other = forms.get(other_code)
+                group = other.group(group_code) if other and other_code != form.code else None
+                if group is None or group.field(code) is None:
+                    found.append((form.code, (*loc, index, "derived"), f"source {source} not found"))
+        for index, check in enumerate(form.checks):
+            name = check.rule.name
+            arg = getattr(check.rule, name)
+            at = ("checks", index, "rule", name)
+            if name == "in_values":
+                other = forms.get(arg.form)
+                group_code, _dot, code = arg.field.partition(".")
+                group = other.group(group_code) if other and arg.form != form.code else None
+                if group is None or group.field(code) is None:
+                    found.append((form.code, at, f"no field {arg.field} in another form {arg.form!r}"))
+            elif name in ("not_before", "not_after") and arg.startswith("form:"):
+                other_code, _dot, code = arg.removeprefix("form:").partition(".")
+                other = forms.get(other_code)
+                date = other.field(code) if other and other_code != form.code else None
+                if date is None or date.type != "date":
+                    found.append(
+                        (
+                            form.code,
+                            at,
+                            f"{arg.removeprefix('form:')} is not a top-level date field of another form",
+                        )
+                    )
+    return found
 
 
 @functools.cache
 def form_definitions() -> dict[str, FormDef]:
-    """Every shipped form definition by code, read on first use (never at import time)."""
-    forms = {}
+    """Every shipped form definition by code, read on first use (never at import time).
+
+    Raises DefinitionError listing every problem of every file, each naming its file and place.
+    """
+    read, errors = {}, []
     for path in sorted(FORMS_DIR.glob("*.yaml")):
-        form = parse_form(path.read_text(encoding="utf-8"), source=path.name)
-        forms[form.code] = form
-    check_sources(forms)
+        try:
+            spec, data = _read(path.read_text(encoding="utf-8"), path.name)
+        except DefinitionError as exc:
+            errors.append(str(exc))
+            continue
+        if spec.code in read:
+            errors.append(f"{path.name}: code {spec.code!r} is also the code of {read[spec.code][1]}")
+        read.setdefault(spec.code, (spec, path.name, data))
+    if errors:  # references to other forms are judged once every form has its shape
+        raise DefinitionError("; ".join(errors))
+    for code, loc, message in _cross_form_problems({code: entry[0] for code, entry in read.items()}):
+        _spec, name, data = read[code]
+        errors.append(f"{name}: {where(loc, data)}: {message}")
+    if errors:
+        raise DefinitionError("; ".join(errors))
+    forms = {code: _definition(spec) for code, (spec, _name, _data) in read.items()}
     return dict(sorted(forms.items(), key=lambda item: item[1].order))
 
 

@@ -193,15 +193,27 @@ def test_malformed_definitions_are_refused_with_every_reason():
             "checks:\n  - {code: x, severity: loud, field: nope, rule: {magic: 1}}\n"
         )
     message = str(info.value)
-    for fragment in ("snake_case", "quoted string", "title needs", "type must be", "UPPER_SNAKE"):
+    for fragment in (
+        "form: code: 'Bad' is not snake_case",
+        "form: version: write it as a quoted string, e.g. '1.0' (got 1)",
+        "form: title: give the text in en and zh-hans",
+        "form: fields[0] (a) type: must be one of integer, decimal",
+        "form: checks[0] (x) code: 'x' is not UPPER_SNAKE",
+    ):
         assert fragment in message
 
 
 @pytest.mark.parametrize(
     ("snippet", "fragment"),
     [
-        ("fields:\n  - {code: r, type: text, label: L, derived: {magic: {}}}\n", "derived must be one of"),
-        ("fields:\n  - {code: r, type: text, label: L, derived: {treated: {level: x}}}\n", "treated needs"),
+        (
+            "fields:\n  - {code: r, type: text, label: L, derived: {magic: {}}}\n",
+            "derived: give one of bmi, treated, level_relation",
+        ),
+        (
+            "fields:\n  - {code: r, type: text, label: L, derived: {treated: {level: x}}}\n",
+            "derived.treated: missing source",
+        ),
         (
             "fields:\n  - {code: level, type: choice, choices: levels, label: L}\n"
             "  - {code: r, type: text, label: L, derived: {treated: {level: level, source: a.b.c}}}\n",
@@ -221,7 +233,13 @@ def test_malformed_definitions_are_refused_with_every_reason():
             "fields:\n  - {code: a, type: boolean, label: L}\n"
             "checks:\n  - {code: X, severity: hard, field: a, rule: {matches_rows: {group: g}},"
             " message: L}\n",
-            "matches_rows needs",
+            "rule.matches_rows: missing field",
+        ),
+        (
+            "fields:\n  - {code: a, type: boolean, label: L}\n"
+            "checks:\n  - {code: X, severity: hard, field: a, rule: {matches_rows: {group: g, field: a,"
+            " equals: true}}, message: L}\n",
+            "matches_rows needs {group, field, equals} naming a field of a group",
         ),
         (
             "fields:\n  - {code: a, type: boolean, label: L}\n"

@@ -139,10 +139,13 @@ def item(visits, code):
             lambda v: item(v, "M3").update(windw_after=14),
             "visits.schedule[2] (M3): unknown key(s) windw_after",
         ),
-        (lambda v: item(v, "M3").update(anchor="surgery"), "anchor 'surgery' is not one of visits.anchors"),
+        (
+            lambda v: item(v, "M3").update(anchor="surgery"),
+            "visits.schedule[2] (M3) anchor: 'surgery' is not one of visits.anchors",
+        ),
         (lambda v: item(v, "M3").pop("day"), "(M3): missing day"),
-        (lambda v: item(v, "M6").update(window_after=-1), "window_after must be a whole number"),
-        (lambda v: item(v, "M6").update(window_before=7.5), "window_before must be a whole number"),
+        (lambda v: item(v, "M6").update(window_after=-1), "(M6) window_after: must be a whole number"),
+        (lambda v: item(v, "M6").update(window_before=7.5), "(M6) window_before: must be a whole number"),
         (lambda v: item(v, "M1").update(window_before=31), "opens before the anchor date"),
         (lambda v: item(v, "M6").update(code="M3"), "visit code 'M3' is also given by visits.schedule[2]"),
         (lambda v: item(v, "M12").update(forms=["mri_12m"]), "no CRF form 'mri_12m'"),
@@ -152,13 +155,22 @@ def item(visits, code):
             lambda v: item(v, "M12").update(label={"en": "12 months"}),
             "(M12) label: give the text in en and zh-hans",
         ),
-        (lambda v: item(v, "M12").update(code=12), "write the code as a string"),
+        (
+            lambda v: item(v, "M12").update(code=12),
+            "visits.schedule[4] code: write it as a quoted string, e.g. 'M12' (got 12)",
+        ),
         (lambda v: item(v, "M12").update(code="M12-MRI"), "does not match"),
         (lambda v: item(v, "M12").update(code="U1"), "kept for unscheduled visits"),
         (lambda v: item(v, "M12").update(code="M{n}"), "{n} in the code needs `repeat`"),
         (lambda v: item(v, "M12").update(repeat={"every": 91, "count": 3}), "must contain {n}"),
-        (lambda v: item(v, "M12").update(repeat={"every": 0, "count": 1, "x": 1}), "every must be"),
-        (lambda v: item(v, "M12").update(repeat={"every": 91, "count": 1}), "count must be a whole number"),
+        (
+            lambda v: item(v, "M12").update(repeat={"every": 0, "count": 1, "x": 1}),
+            "(M12) repeat.every: must be a whole number of days, at least 1 (got 0)",
+        ),
+        (
+            lambda v: item(v, "M12").update(repeat={"every": 91, "count": 1}),
+            "(M12) repeat.count: must be a whole number from 2 to 100",
+        ),
         (
             lambda v: v["schedule"].append(
                 {
@@ -192,7 +204,8 @@ def item(visits, code):
         (lambda v: v["anchors"].update(procedure="procedure_date"), "{form: F, field: X}"),
         (lambda v: v.update(schedule=[]), "visits.schedule: list at least one visit"),
         (lambda v: v.update(anchor="procedure"), "visits: unknown key(s) anchor"),
-        (lambda v: v["unscheduled"].update(forms=["xray"]), "visits.unscheduled forms: no CRF form 'xray'"),
+        (lambda v: v["unscheduled"].update(forms=["xray"]), "visits.unscheduled.forms[0]: no CRF form 'xray"),
+        (lambda v: v.update(anchors={}), "visits.anchors: name at least one anchor date"),
         (lambda v: v["unscheduled"].update(when="any"), "visits.unscheduled: unknown key(s) when"),
     ],
 )
@@ -215,12 +228,12 @@ def test_the_old_single_anchor_format_is_refused_with_every_problem_named():
     message = str(info.value)
     for fragment in (
         "visits: unknown key(s) anchor",
-        "visits.anchors: name at least one anchor date",
+        "visits: missing anchors",
         "visits.schedule[0] (M1): missing anchor",
         "visits.schedule[0] (M1): missing window_before",
         "visits.schedule[1] (M6): missing anchor",
         "visits.schedule[1] (M6) label: give the text in en and zh-hans",
-        "visits.schedule[1] (M6): day must be a whole number of days, 0 or more",
+        "visits.schedule[1] (M6) day: must be a whole number of days, 0 or more",
     ):
         assert fragment in message
 

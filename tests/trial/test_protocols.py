@@ -102,7 +102,7 @@ def test_layout_and_comments_do_not_make_a_version(study):
     [
         ("code: [", "not valid YAML"),
         ("- a list", "mapping"),
-        ("code: X", "missing key"),
+        ("code: X", "missing version; missing title"),
     ],
 )
 def test_malformed_files_are_refused_with_a_reason(db, text, message):
@@ -125,7 +125,7 @@ def test_every_problem_is_listed(db):
     for fragment in (
         "target_enrollment",
         "Mars/Olympus",
-        "kind must be",
+        "criteria[0] (INC1) kind: must be 'inclusion' or 'exclusion' (got 'maybe')",
         "zh-hans",
         "min is above max",
         "duplicate code",
