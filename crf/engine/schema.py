@@ -121,6 +121,7 @@ class Derivation(StrictModel):
 
 
 DERIVATIONS = tuple(Derivation.model_fields)
+DerivedBy = Annotated[Derivation, one_of(DERIVATIONS, "with its arguments (FORMAT.md, Derived values)")]
 
 
 class InValues(StrictModel):
@@ -207,9 +208,7 @@ class FormField(StrictModel):
     choices: Choices = None
     required_if: Condition = None
     show_if: Condition = None
-    derived: Annotated[Derivation, one_of(DERIVATIONS, "with its arguments (FORMAT.md, Derived values)")] = (
-        None
-    )
+    derived: DerivedBy = None
 
     @property
     def derivation(self) -> tuple[str, BaseModel] | None:
@@ -267,10 +266,12 @@ class Group(StrictModel):
 
     @model_validator(mode="after")
     def _rows(self):
-        fail_if(
-            ([] if self.field(self.key) else [problem(("key",), "key must name one of its fields", self.key)])
-            + ([] if self.min_rows <= self.max_rows else [problem((), "min_rows is above max_rows")])
-        )
+        problems = []
+        if self.field(self.key) is None:
+            problems.append(problem(("key",), "key must name one of its fields", self.key))
+        if self.min_rows > self.max_rows:
+            problems.append(problem((), "min_rows is above max_rows"))
+        fail_if(problems)
         return self
 
 
@@ -299,6 +300,8 @@ class Adjudication(StrictModel):
 
 
 class Form(StrictModel):
+    """A CRF form file: its fields, repeating groups, edit checks and adjudication (FORMAT.md)."""
+
     code: Code
     version: code(r"^\S{1,32}$", "1.0")
     title: Text
