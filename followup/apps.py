@@ -22,3 +22,7 @@ class FollowupConfig(AppConfig):
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
         crf_hooks.record_written.register(hooks.record_written)
         crf_hooks.visit_finder.register(hooks.visit_of)
+
+        from .demo_wording import demo_wording_stage
+
+        trial_hooks.demo_stages.register(demo_wording_stage)

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from trial.models import Role, Site, Study
@@ -122,3 +123,20 @@ def make_participant(make_screening, coordinator):
         )
 
     return make
+
+
+@pytest.fixture
+def odi_wording(db):
+    """The demo's ODI wording loaded in both languages (plainly a demonstration, not the licensed text): an
+    ODI patient link needs wording in its language."""
+    from followup.demo_wording import demo_wording_files, demo_wording_load
+
+    return {text.language: text for text, _state in map(demo_wording_load, demo_wording_files())}
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request activates its language in the test's thread, and it would stay for the next test (whose
+    messages then come out in Chinese): back to the default after each test."""
+    yield
+    translation.deactivate()

@@ -74,9 +74,14 @@ class QuestionnaireOut(serializers.Serializer):
     title = serializers.CharField()
     instructions = serializers.CharField(allow_blank=True)
     licensed = serializers.BooleanField(help_text="false: neutral placeholders, not the licensed wording.")
+    demonstration = serializers.BooleanField(
+        help_text="true: the demo's wording, loaded to try the system; not the licensed wording."
+    )
     items = ItemOut(many=True, required=False, help_text="ODI: the ten sections, in order.")
     scale = ScaleOut(
-        required=False, help_text='VAS: answers are {"pain": mm}; no value until the patient marks.'
+        required=False,
+        help_text='VAS: answers are {"pain": mm}; no value until the patient marks. Draw the line with its '
+        "two anchors only: no numbers, ticks or readout (a number in sight biases the mark).",
     )
 
 
@@ -211,12 +216,17 @@ class LinkIssueView(APIView):
                     "language": serializers.CharField(),
                     "expires_at": serializers.DateTimeField(),
                 },
-            )
+            ),
+            409: inline_serializer(
+                "PatientLinkNotIssued",
+                {"detail": serializers.CharField(), "code": serializers.CharField()},
+            ),
         },
     )
     def post(self, request, study_id, visit_code, instrument):
         """Issue a patient link for one questionnaire of a visit (coordinators and investigators of the site).
-        Older live links of the same questionnaire stop working."""
+        Older live links of the same questionnaire stop working. An ODI link needs the wording loaded in the
+        link's language (`manage.py load_instrument_text`): until then 409 `wording_not_loaded`."""
         visit = questionnaire_visit(user=request.user, study_id=study_id, visit_code=visit_code)
         body = LinkIssueIn(data=request.data)
         body.is_valid(raise_exception=True)

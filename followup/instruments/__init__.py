@@ -1,5 +1,5 @@
 """Instruments: the registry (ODI 2.1a, VAS), answer validation, scoring, bands and MCID. Pure: no database,
-except `texts.instrument_text`, which reads a site's loaded wording.
+except `texts.instrument_text` and `texts.instrument_text_loaded`, which read a site's loaded wording.
 """
 
 from .mcid import RELATIVE_MCID_PERCENT, Change, change_from_baseline

@@ -41,6 +41,9 @@ class InstrumentDef:
     sections: tuple[Section, ...] = ()
     bands: tuple[Band, ...] = ()
     statements_per_section: int = 0
+    # The wording is licensed and not in the repository: until a site loads it, pages show placeholders
+    # that staff can enter from a paper form but a patient cannot answer (no patient link: services.links).
+    licensed_wording: bool = False
 
     def band_label(self, code: str | None, language: str | None = None) -> str:
         band = next((b for b in self.bands if b.code == code), None)
@@ -56,6 +59,7 @@ ODI = InstrumentDef(
     maximum=100,
     mcid=Decimal(10),
     statements_per_section=6,
+    licensed_wording=True,
     # The order of the questionnaire (domain.md); answers[i] is sections[i].
     sections=(
         Section("pain_intensity", {"en": "Pain intensity", "zh-hans": "疼痛程度"}),

@@ -12,6 +12,9 @@ YAML); this module checks such a file strictly and never repeats its wording in 
     sections:                             anchors: {low: ..., high: ...}
       - {code: pain_intensity, title: ..., statements: [six statements, 0 first]}
       - ... ten sections in the questionnaire's order
+
+An optional `demonstration: true` marks a file as demonstration wording, not the licensed text (the demo's
+own, followup/instruments/demo_wording/): pages say so, and the demo never loads over a site's real wording.
 """
 
 import json
@@ -42,6 +45,9 @@ VAS_ANCHORS = {  # the VAS is not licensed: its usual anchors (domain.md) serve 
     "low": {"en": "No pain", "zh-hans": "无痛"},
     "high": {"en": "Worst pain imaginable", "zh-hans": "能想象的最剧烈疼痛"},
 }
+# What the patient's page is titled until a site loads its own: no "0-100 mm" from the registry's name, since
+# the patient marks an unnumbered line (a number in sight biases the mark).
+VAS_TITLE = {"en": "Your pain", "zh-hans": "您的疼痛"}
 
 
 def _placeholder_statements(language: str, count: int) -> list[str]:
@@ -58,13 +64,15 @@ def placeholder_text(instrument: InstrumentDef, language: str) -> dict:
         "instrument": instrument.code,
         "version": instrument.version,
         "language": language,
-        "licensed": False,
+        "licensed": False,  # the site's real wording is loaded
+        "demonstration": False,  # the demo's wording is loaded: answerable, but not the instrument's text
         "source_sha256": "",
         "name": localized(instrument.name, language),
         "title": localized(instrument.name, language),
         "instructions": PLACEHOLDER_INSTRUCTIONS[language],
     }
     if instrument is VAS:
+        text["title"] = localized(VAS_TITLE, language)
         text["anchors"] = {end: localized(words, language) for end, words in VAS_ANCHORS.items()}
     else:
         text["sections"] = [
@@ -82,8 +90,9 @@ def placeholder_text(instrument: InstrumentDef, language: str) -> dict:
 def instrument_text(instrument: str, version: str, language: str | None) -> dict:
     """What a page shows: the loaded licensed wording in `language`, else placeholders (`licensed` False).
 
-    One query. Keys: instrument, version, language, licensed, source_sha256, name, title, instructions, and
-    sections [{code, name, title, statements}] (ODI) or anchors {low, high} (VAS).
+    One query. Keys: instrument, version, language, licensed, demonstration (the loaded text is the demo's),
+    source_sha256, name, title, instructions, and sections [{code, name, title, statements}] (ODI) or anchors
+    {low, high} (VAS).
     """
     from followup.models import InstrumentText  # the one read of this package: imported where it is used
 
@@ -96,8 +105,10 @@ def instrument_text(instrument: str, version: str, language: str | None) -> dict
     if loaded is None or version != definition.version:
         return text
     content = loaded.content
+    demonstration = content.get("demonstration") is True
     text.update(
-        licensed=True,
+        licensed=not demonstration,
+        demonstration=demonstration,
         source_sha256=loaded.source_sha256,
         title=content["title"],
         instructions=content["instructions"],
@@ -108,6 +119,17 @@ def instrument_text(instrument: str, version: str, language: str | None) -> dict
         for section, words in zip(text["sections"], content["sections"], strict=True):
             section.update(title=words["title"], statements=list(words["statements"]))
     return text
+
+
+def instrument_text_loaded(instrument: InstrumentDef, language: str) -> bool:
+    """Whether wording (a site's or the demo's) is loaded for the instrument's version in `language`.
+
+    One query."""
+    from followup.models import InstrumentText
+
+    return InstrumentText.objects.filter(
+        instrument=instrument.code, instrument_version=instrument.version, language=language
+    ).exists()
 
 
 # --- a site's file ------------------------------------------------------------------------------------------
@@ -183,7 +205,9 @@ def text_file_clean(data) -> tuple[InstrumentDef, str, dict]:
             field_errors={"instrument": [_("One of: %(codes)s.") % {"codes": ", ".join(INSTRUMENTS)}]},
         )
     body = ("sections",) if instrument is ODI else ("anchors",)
-    problems.keys("", data, ("instrument", "version", "language", "title", "instructions", *body))
+    problems.keys(
+        "", data, ("instrument", "version", "language", "title", "instructions", "demonstration", *body)
+    )
     if data.get("version") != instrument.version:
         problems.add(
             "version",
@@ -197,6 +221,11 @@ def text_file_clean(data) -> tuple[InstrumentDef, str, dict]:
         "title": problems.text("title", data.get("title"), MAX_TEXT["title"]),
         "instructions": problems.text("instructions", data.get("instructions"), MAX_TEXT["instructions"]),
     }
+    demonstration = data.get("demonstration", False)
+    if not isinstance(demonstration, bool):
+        problems.add("demonstration", _("true or false."))
+    elif demonstration:
+        content["demonstration"] = True  # absent from a site's real wording: its stored content is unchanged
     if instrument is ODI:
         content["sections"] = _clean_sections(problems, data.get("sections"))
     else:

@@ -19,7 +19,7 @@ from ..models import PatientLink, QuestionnaireResponse, Visit
 
 
 def questionnaire_definition(instrument: str, version: str, language: str) -> dict:
-    """{instrument, version, language, title, instructions, licensed, items | scale} in `language`.
+    """{instrument, version, language, title, instructions, licensed, demonstration, items | scale}.
 
     ODI: items[i] = {index, number, code, name, options: [{value 0..5, text}]}. VAS: scale = {minimum,
     maximum, unit, low, high}. Texts come from instrument_text: the loaded wording or placeholders. One query.
@@ -33,6 +33,7 @@ def questionnaire_definition(instrument: str, version: str, language: str) -> di
         "title": text.get("title") or localized(definition.name, language),
         "instructions": text.get("instructions", ""),
         "licensed": bool(text.get("licensed")),
+        "demonstration": bool(text.get("demonstration")),
     }
     if definition is ODI:
         sections = text.get("sections") or []

@@ -26,7 +26,8 @@ from trial.errors import Conflict, DomainError, InvalidInput
 from trial.i18n import LANGUAGES
 from trial.models.site import Role
 
-from ..instruments import instrument_def
+from ..instruments import InstrumentDef, instrument_def
+from ..instruments.texts import instrument_text_loaded
 from ..models import PatientLink, QuestionnaireResponse, ResponseSource, ResponseStatus, Visit
 from .questionnaires import (
     CLOSED_VISIT_STATES,
@@ -125,6 +126,23 @@ def _visit_open_for(visit: Visit, instrument: str) -> None:
         )
 
 
+def _wording_loaded(instrument: InstrumentDef, language: str) -> None:
+    """A patient cannot answer the placeholders shown while an instrument's licensed wording is not loaded
+    ("Statement 0 ... Statement 5"): no link until it is, in the link's language. Staff entry from a paper
+    form needs no wording and is not refused."""
+    if instrument.licensed_wording and not instrument_text_loaded(instrument, language):
+        raise Conflict(
+            _(
+                "The %(instrument)s wording is not loaded in %(language)s, and a patient cannot answer "
+                "placeholder statements: no link was created. A data manager loads the site's licensed "
+                "wording with `manage.py load_instrument_text FILE` (one file per language). Until then, "
+                "staff can enter the answers from a paper form."
+            )
+            % {"instrument": instrument.code.upper(), "language": dict(settings.LANGUAGES)[language]},
+            code="wording_not_loaded",
+        )
+
+
 def patient_link_issue(
     *, actor, visit: Visit, instrument: str, language: str, expires_in: datetime.timedelta | None = None
 ) -> tuple[PatientLink, str]:
@@ -137,8 +155,9 @@ def patient_link_issue(
     participant = visit.participant
     require_role_at(actor, participant.site, ISSUING_ROLES, "send a questionnaire link", site_level=True)
     language = _language(language)
-    instrument_def(instrument)  # an unknown instrument: 400 before anything else
+    definition = instrument_def(instrument)  # an unknown instrument: 400 before anything else
     _visit_open_for(visit, instrument)
+    _wording_loaded(definition, language)
     lifetime = link_lifetime(expires_in)
     # The draft comes first, in its own transaction (questionnaire_get_or_start queues on the participant's
     # row, as every first save does); the link is then made with that response row locked.

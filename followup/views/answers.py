@@ -21,15 +21,19 @@ def _number_or_text(text: str):
 
 
 def answers_from_post(instrument: str, data) -> list | dict:
-    """The answers a questionnaire form sent: ODI fields q0..q9 (one value, or several boxes ticked on paper),
-    VAS field pain (empty until the slider was touched)."""
+    """The answers a questionnaire form sent: ODI fields q0..q9 (one value, or several boxes ticked on paper);
+    VAS: the patient's line pain_mark, counted only with pain_marked (a line always has a value, its middle
+    before any touch), or the staff's number box pain (millimetres measured on paper)."""
     if instrument_def(instrument) is ODI:
         answers = []
         for i in range(len(ODI.sections)):
             values = [_number_or_text(v) for v in data.getlist(f"q{i}") if v.strip()]
             answers.append(None if not values else values[0] if len(values) == 1 else values)
         return answers
-    raw = data.get("pain", "").strip()
+    if "pain_mark" in data:
+        raw = data.get("pain_mark", "").strip() if data.get("pain_marked") else ""
+    else:
+        raw = data.get("pain", "").strip()
     return {"pain": _number_or_text(raw) if raw else None}
 
 

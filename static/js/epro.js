@@ -1,40 +1,36 @@
-/* Patient questionnaires: the VAS slider that starts with no value, and the count of answered items.
-   Plain JavaScript, no library. Without it the page still works: the VAS is a number box. */
+/* Patient questionnaires: the VAS line that starts with no mark and shows no number, and the count of answered
+   items. Plain JavaScript, no library. Without it the page still works: the patient drags the line and ticks
+   "My mark on the line is placed". */
 (function () {
   "use strict";
 
-  // A range input always has a value (its middle by default). The answer lives in the number field instead,
-  // empty until the patient touches the line; the slider shows no thumb until then.
+  // A range input always has a value (its middle by default), so the line's value counts only once the
+  // "placed" box is ticked: here at the first touch, the box hidden. No number is ever shown or read out
+  // (a number beside the line biases the mark): the screen reader hears "no mark yet" or "mark placed".
   function setUpVas(box) {
     var slider = box.querySelector("[data-vas-slider]");
-    var field = box.querySelector("[data-vas-value]");
-    var numberBox = box.querySelector("[data-vas-number]");
-    var readout = box.querySelector("[data-vas-readout]");
-    if (!slider || !field) return;
-    var unsetText = box.getAttribute("data-unset-text") || "";
-    var unit = box.getAttribute("data-unit") || "mm";
+    var marked = box.querySelector("[data-vas-marked]");
+    var confirm = box.querySelector("[data-vas-confirm]");
+    var status = box.querySelector("[data-vas-status]");
+    if (!slider || !marked || slider.disabled) return;
 
-    function show(value) {
-      var unset = value === "";
-      slider.classList.toggle("is-unset", unset);
-      readout.classList.toggle("is-unset", unset);
-      readout.textContent = unset ? unsetText : value + " " + unit;
-      slider.setAttribute("aria-valuetext", unset ? unsetText : value + " " + unit);
+    function show() {
+      var placed = marked.checked;
+      slider.classList.toggle("is-unset", !placed);
+      slider.setAttribute("aria-valuetext", box.getAttribute(placed ? "data-value-set" : "data-value-unset"));
+      status.textContent = box.getAttribute(placed ? "data-set-text" : "data-unset-text");
     }
     function take() {
-      field.value = slider.value;
-      show(field.value);
-      field.dispatchEvent(new Event("change", { bubbles: true }));
+      if (!marked.checked) {
+        marked.checked = true;
+        marked.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      show();
     }
 
-    var typed = field.value.trim();
-    var valid = /^\d{1,3}$/.test(typed) && Number(typed) <= Number(slider.max);
-    if (!valid && typed !== "") return; // a typed value the server refused: leave the number box to fix it
-    slider.hidden = false;
-    numberBox.hidden = true;
-    field.type = "hidden";
-    if (valid) slider.value = typed;
-    show(valid ? typed : "");
+    if (confirm) confirm.hidden = true;
+    if (status) status.hidden = false;
+    show();
     slider.addEventListener("input", take);
     slider.addEventListener("change", take);
     // A tap exactly on the (invisible) thumb's spot changes nothing, so no input event: take it anyway.
@@ -52,8 +48,7 @@
     function update() {
       var answered = 0;
       items.forEach(function (item) {
-        var vas = item.querySelector("[data-vas-value]");
-        if (vas ? vas.value.trim() !== "" : item.querySelector("input:checked")) answered += 1;
+        if (item.querySelector("input:checked")) answered += 1; // a statement, or the VAS's "placed" box
       });
       counter.textContent = template.replace("__n__", answered).replace("__total__", items.length);
     }

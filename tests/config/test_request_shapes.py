@@ -143,7 +143,7 @@ def endpoints(values) -> list[Endpoint]:
 
 
 @pytest.fixture
-def world(make_participant, make_screening, coordinator, admin_user):
+def world(make_participant, make_screening, coordinator, admin_user, odi_wording):
     participant = make_participant()
     screening = make_screening(levels=("T12",))  # eligible, not enrolled
     today = timezone.localdate()

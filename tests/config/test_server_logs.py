@@ -93,7 +93,7 @@ SERVERS = {
 
 
 @pytest.fixture
-def token(transactional_db, coordinator, make_participant) -> str:
+def token(transactional_db, coordinator, make_participant, odi_wording) -> str:
     """A live link, committed so that the servers (other processes) see it."""
     today = timezone.localdate()
     visit = Visit.objects.create(

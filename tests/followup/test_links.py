@@ -10,7 +10,7 @@ import logging
 import pytest
 import time_machine
 from django.core import signing
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from followup.models import (
@@ -44,7 +44,8 @@ ODI_16 = [2, 1, 3, 2, 1, 2, 1, 0, 2, 2]
 
 
 @pytest.fixture
-def participant(make_participant):
+def participant(make_participant, odi_wording):
+    """A participant at a site where the ODI's wording is loaded (the demo's), as an ODI link needs."""
     return make_participant()
 
 
@@ -309,14 +310,15 @@ def test_api_get_gives_the_questionnaire_in_the_links_language(issued):
     )
     assert answer["ETag"] == '"1"'
     questionnaire = body["questionnaire"]
-    assert questionnaire["title"] == "Oswestry 功能障碍指数" and questionnaire["licensed"] is False
-    assert [item["name"] for item in questionnaire["items"]][:2] == ["疼痛程度", "生活自理"]
+    assert questionnaire["title"] == "演示文本——不是 Oswestry 功能障碍指数"  # the demo's wording, plainly
+    assert (questionnaire["licensed"], questionnaire["demonstration"]) == (False, True)
+    assert [item["name"] for item in questionnaire["items"]][:2] == ["疼痛程度（演示）", "生活自理（演示）"]  # noqa: RUF001
     assert [option["value"] for option in questionnaire["items"][0]["options"]] == [0, 1, 2, 3, 4, 5]
-    assert "陈述" in questionnaire["items"][0]["options"][0]["text"]  # a neutral placeholder, not the wording
+    assert questionnaire["items"][0]["options"][0]["text"].startswith("演示文本，不是 ODI")  # noqa: RUF001
     assert body["answers"] == [None] * 10 and body["visit_label"] == "术后12个月"
     assert "no-store" in answer["Cache-Control"] and answer["Referrer-Policy"] == "no-referrer"
     english = patient_api().get(api_url(token), {"lang": "en"}).json()["questionnaire"]
-    assert english["items"][0]["name"] == "Pain intensity"
+    assert english["items"][0]["name"] == "Pain intensity (demonstration)"
 
 
 def test_api_partial_save_submit_then_reuse_is_refused_with_410_and_nothing_changed(issued):
@@ -470,9 +472,14 @@ def test_api_shows_the_licensed_wording_once_loaded(issued):
             "sections": sections,
         }
     ).encode()
+    demo = patient_api().get(api_url(token)).json()["questionnaire"]
+    assert (demo["licensed"], demo["demonstration"]) == (False, True)
+    assert demo["items"][3]["options"][5]["text"] == "演示文本，不是 ODI：行走 第 5 级（共 5 级），最重"  # noqa: RUF001
+    # a site's real file replaces the demo's wording
     instrument_text_load(raw=raw, name="odi_zh.json")
     questionnaire = patient_api().get(api_url(token)).json()["questionnaire"]
     assert (questionnaire["title"], questionnaire["licensed"]) == ("授权标题", True)
+    assert questionnaire["demonstration"] is False
     assert questionnaire["items"][3]["name"] == "Licensed section 3"
     assert questionnaire["items"][3]["options"][5]["text"] == "Licensed 3.5"
 
@@ -491,6 +498,56 @@ def test_no_token_and_no_answer_is_logged(issued, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert key not in logged
     assert "[9, 9" not in logged and "32.0" not in logged
+
+
+# --- no ODI link without wording ----------------------------------------------------------------------------
+
+
+def test_an_odi_link_needs_wording_loaded_in_its_language(coordinator, make_participant):
+    visit = make_visit(make_participant())
+    with pytest.raises(Conflict) as refused:
+        patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")
+    assert refused.value.code == "wording_not_loaded" and refused.value.status_code == 409
+    assert "`manage.py load_instrument_text FILE`" in refused.value.message
+    assert "English" in refused.value.message
+    assert not QuestionnaireResponse.objects.exists() and not PatientLink.objects.exists()  # nothing written
+    # the VAS is not licensed: its link needs no loaded wording
+    assert patient_link_issue(actor=coordinator, visit=visit, instrument="vas", language="en")[0].pk
+    # staff entry from a paper form needs no wording either
+    paper = questionnaire_save(
+        actor=coordinator,
+        participant=visit.participant,
+        visit=visit,
+        instrument="odi",
+        answers=ODI_16,
+        source=ResponseSource.PAPER,
+        language="en",
+        submit=True,
+        expected_version=None,
+    )
+    assert str(paper.score) == "32.0"
+
+
+def test_wording_in_one_language_allows_links_in_that_language_only(coordinator, make_participant):
+    from followup.demo_wording import DEMO_WORDING, demo_wording_load
+
+    visit = make_visit(make_participant())
+    demo_wording_load(DEMO_WORDING / "odi-2.1a-demo-en.yaml")
+    assert patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")[0].pk
+    with translation.override("zh-hans"), pytest.raises(Conflict) as refused:
+        patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="zh-hans")
+    assert "manage.py load_instrument_text FILE" in refused.value.message
+    assert "简体中文" in refused.value.message and "尚未载入" in refused.value.message
+
+
+def test_staff_api_refuses_an_odi_link_without_wording(coordinator, make_participant):
+    visit = make_visit(make_participant())
+    url = f"/api/v1/participants/{visit.participant.study_id}/visits/M12/questionnaires/odi/link/"
+    answer = client_for(coordinator).post(url, {"language": "zh-hans"}, format="json")
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["code"] == "wording_not_loaded" and "manage.py load_instrument_text FILE" in body["detail"]
+    assert not PatientLink.objects.exists()
 
 
 # --- the staff API that issues links ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from followup.models import PatientLink, QuestionnaireResponse, ResponseStatus, Visit
+from followup.models import InstrumentText, PatientLink, QuestionnaireResponse, ResponseStatus, Visit
 from followup.services import links
 from followup.services.links import patient_link_issue, patient_link_save
 from trial.clock import site_today
@@ -23,7 +23,8 @@ ODI_16 = [2, 1, 3, 2, 1, 2, 1, 0, 2, 2]  # 16 of 50: 32.0 %
 
 
 @pytest.fixture
-def participant(make_participant):
+def participant(make_participant, odi_wording):
+    """A participant at a site where the ODI's wording is loaded (the demo's), as an ODI link needs."""
     return make_participant()
 
 
@@ -215,18 +216,47 @@ def test_tampered_and_unknown_links_are_404_in_the_browsers_language(coordinator
     assert '<html lang="en">' in answer.content.decode()
 
 
-def test_the_vas_slider_starts_with_no_value(coordinator, visit):
+def vas_fieldset(html: str) -> str:
+    return re.search(r'<fieldset class="epro-item epro-vas[^>]*>.*?</fieldset>', html, flags=re.S).group(0)
+
+
+def shown_text(html: str) -> str:
+    """What a sighted reader sees of some HTML: no comments, tags, attributes or screen-reader-only text."""
+    html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
+    html = re.sub(r'<p class="epro-sr-only".*?</p>', "", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_vas_line_starts_with_no_value_and_shows_no_number(coordinator, visit):
     link, token = issue(coordinator, visit, instrument="vas", language="en")
     html = Client().get(page(token)).content.decode()
-    slider = re.search(r"<input type=\"range\"[^>]*>", html).group(0)
-    assert "value=" not in slider and "data-vas-slider" in slider
-    assert re.search(r'name="pain"[^>]*value=""', html)
-    assert "Not answered yet" in html and "No pain" in html and "Worst pain imaginable" in html
-    answer = Client().post(page(token), {"action": "save", "version": "1", "pain": "37"})
+    vas = vas_fieldset(html)
+    assert "No pain" in vas and "Worst pain imaginable" in vas
+    assert not re.search(r"\d", shown_text(vas))  # no numbered ends, no ticks, no value
+    assert 'type="number"' not in html and " mm" not in html  # no number box, no readout
+    assert "0-100" not in html  # nor in the title (the registry's name says "0-100 mm": staff only)
+    slider = re.search(r'<input type="range"[^>]*>', vas, flags=re.S).group(0)
+    assert "value=" not in slider and 'name="pain_mark"' in slider
+    assert 'aria-valuetext="No mark yet"' in slider  # the screen reader hears no number either
+    assert 'aria-labelledby="item-pain-question"' in slider  # named by the question
+    assert 'name="pain_marked"' in vas and " checked" not in vas
+
+    # the line's value counts once the mark is said to be placed, in whole millimetres
+    answer = Client().post(
+        page(token), {"action": "save", "version": "1", "pain_mark": "37", "pain_marked": "1"}
+    )
     assert answer.status_code == 302
     assert QuestionnaireResponse.objects.get(pk=link.response_id).answers == {"pain": 37}
-    assert "37 mm" in Client().get(page(token)).content.decode()
-    refused = Client().post(page(token), {"action": "save", "version": "2", "pain": "101"})
+    saved = vas_fieldset(Client().get(page(token)).content.decode())
+    assert 'value="37"' in saved and 'aria-valuetext="Mark placed"' in saved and " checked" in saved
+    assert not re.search(r"\d", shown_text(saved))
+
+    # an untouched line (its middle) is no answer, and a value off the line is refused by item
+    Client().post(page(token), {"action": "save", "version": "2", "pain_mark": "50"})
+    assert QuestionnaireResponse.objects.get(pk=link.response_id).answers == {"pain": None}
+    refused = Client().post(
+        page(token), {"action": "save", "version": "3", "pain_mark": "101", "pain_marked": "1"}
+    )
     assert refused.status_code == 400 and 'id="item-pain-errors"' in refused.content.decode()
 
 
@@ -468,3 +498,18 @@ def test_the_entry_page_reads_a_fixed_number_of_rows_whatever_the_number_of_link
         html = client.get(entry_url(visit)).content.decode()
     assert html.count("data-link-state=") == 5
     assert len(five) == len(one)
+
+
+def test_without_odi_wording_the_page_says_how_to_load_it_and_paper_entry_still_works(coordinator, visit):
+    InstrumentText.objects.filter(language="zh-hans").delete()  # the demo's English wording stays
+    client = logged_in(coordinator, "zh-hans")
+    refused = client.post(entry_url(visit, suffix="link/"), {"language": "zh-hans"})
+    assert refused.status_code == 409
+    html = refused.content.decode()
+    assert "manage.py load_instrument_text FILE" in html and "尚未载入" in html
+    assert not PatientLink.objects.exists() and not QuestionnaireResponse.objects.exists()
+    # an English link is issued (its wording is loaded), and staff enter a paper form in any language
+    assert client.post(entry_url(visit, suffix="link/"), {"language": "en"}).status_code == 302
+    paper = odi_post(ODI_16, action="submit", version=1, source="paper", language="zh-hans")
+    assert client.post(entry_url(visit), paper).status_code == 302
+    assert QuestionnaireResponse.objects.get().status == ResponseStatus.FINAL

@@ -3,6 +3,7 @@ timeline with its steps; both languages, fixed query counts, bad input re-render
 site scoping."""
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
@@ -16,6 +17,7 @@ from followup.models import Visit, VisitState
 from trial.models import Role
 
 from ..crf.conftest import PROCEDURE
+from . import questionnaire_helpers as helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +27,18 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 def at_site(day: str, hour: int = 10) -> datetime.datetime:
     """A moment of a Shanghai day (site 07's time zone)."""
     return datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(hour), tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def questionnaire_visits(make_participant):
+    """A participant with the questionnaire helpers' schedule (V0 the baseline, then V1, V3, V12)."""
+    participant = make_participant()
+    Visit.objects.filter(participant=participant).delete()
+    visits = {
+        code: helpers.make_visit(participant, code, sequence, day=day, questionnaires=q)
+        for code, sequence, day, q in helpers.SCHEDULE
+    }
+    return participant, visits
 
 
 def logged_in(user, language: str | None = None) -> Client:
@@ -190,3 +204,42 @@ def test_dashboard_counts_overdue_and_due_visits(treated, coordinator, make_user
         assert (panel["template"], panel["overdue"], panel["due"]) == ("followup/_dashboard_panel.html", 2, 3)
         adjudicator = make_user("adj", role=Role.ADJUDICATOR, study=study)
         assert logged_in(adjudicator).get("/").context["panels"] == []  # blinded: no visits
+
+
+# --- change from baseline -------------------------------------------------------------------------------
+
+
+def mcid_cells(page) -> dict[tuple[str, str], tuple[str, str]]:
+    """{(instrument, visit): (absolute cell, relative cell)} of the change table, as read (tags dropped)."""
+    rows = re.findall(
+        r'<tr data-instrument="(\w+)" data-visit="(\w+)">(.*?)</tr>', page.content.decode(), flags=re.S
+    )
+    cells = {}
+    for instrument, visit, row in rows:
+        found = dict(re.findall(r'<td class="mcid" data-criterion="(\w+)">(.*?)</td>', row, flags=re.S))
+        cells[instrument, visit] = tuple(
+            " ".join(re.sub(r"<[^>]+>", "", found[key]).split()) for key in ("absolute", "relative")
+        )
+    return cells
+
+
+def test_change_table_gives_each_mcid_criterion_its_own_verdict(coordinator, questionnaire_visits):
+    """ODI 20 -> 12 improves by 8 points (under the 10-point MCID) but by 40 % (over 30 %): two verdicts,
+    each beside its own criterion, never "no · ≥ 30 % better" in one cell."""
+    participant, visits = questionnaire_visits
+    for visit, total in (("V0", 10), ("V3", 6), ("V12", 4)):  # ODI 20.0, 12.0, 8.0
+        helpers.submit(coordinator, participant, visits[visit], "odi", helpers.odi_answers(total))
+    for visit, pain in (("V0", 87), ("V1", 25), ("V3", 70)):
+        helpers.submit(coordinator, participant, visits[visit], "vas", {"pain": pain})
+    url = f"/participants/{participant.study_id}/timeline/"
+
+    english = mcid_cells(logged_in(coordinator, "en").get(url))
+    assert english == {
+        ("odi", "V3"): ("≥ 10 points: no", "≥ 30 %: yes (40.0 %)"),  # 8 points, 40 %
+        ("odi", "V12"): ("≥ 10 points: yes", "≥ 30 %: yes (60.0 %)"),  # 12 points, 60 %
+        ("vas", "V1"): ("≥ 15 mm: yes", "≥ 30 %: yes (71.3 %)"),  # 62 mm of 87
+        ("vas", "V3"): ("≥ 15 mm: yes", "≥ 30 %: no (19.5 %)"),  # 17 mm of 87
+    }
+    chinese = mcid_cells(logged_in(coordinator, "zh-hans").get(url))
+    assert chinese[("odi", "V3")] == ("≥ 10 分：否", "≥ 30 %：是 (40.0 %)")  # noqa: RUF001
+    assert chinese[("vas", "V3")] == ("≥ 15 mm：是", "≥ 30 %：否 (19.5 %)")  # noqa: RUF001

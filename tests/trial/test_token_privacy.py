@@ -26,7 +26,7 @@ TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY"
 
 
 @pytest.fixture
-def visit(make_participant):
+def visit(make_participant, odi_wording):
     today = timezone.localdate()
     visit, _ = Visit.objects.update_or_create(
         participant=make_participant(),
