@@ -10,8 +10,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 
-from crf import demo
-from crf.demo import Enrolled, _chunk, _enrolled, crf_plan, crf_seed
+from crf.demo import Enrolled, crf_plan, crf_seed, seeder
+from crf.demo.seeder import _chunk, _enrolled
 from crf.engine.definitions import form_definition, form_definitions
 from crf.engine.paths import flatten, group_keys
 from crf.engine.validate import CheckContext, clean_data, derive, evaluate, typed_values
@@ -415,7 +415,7 @@ def test_an_unchanged_save_through_the_api_changes_nothing(seeded, study):
 def test_worker_processes_store_what_the_plan_says(study, monkeypatch):
     """The parallel path (forked planners, chunks) writes exactly the in-process plan."""
     demo_seed(study=study, participants=120, seed=4, end=TODAY - datetime.timedelta(days=1))
-    monkeypatch.setattr(demo, "CHUNK_SIZE", 25)
+    monkeypatch.setattr(seeder, "CHUNK_SIZE", 25)
     expected = crf_plan(_enrolled(Participant.objects.all()), seed=4, today=TODAY)
 
     result = crf_seed(study=study, seed=4, today=TODAY, workers=2)

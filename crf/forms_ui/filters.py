@@ -1,0 +1,51 @@
+"""The filters of the query list page."""
+
+import django_filters
+from django.utils.translation import gettext_lazy
+
+from trial.filters import SiteFilter
+from trial.i18n import localized
+
+from ..engine.definitions import form_definitions
+from ..models import DataQuery, QueryStatus
+
+
+def _form_choices():
+    return [(form.code, localized(form.title)) for form in form_definitions().values()]
+
+
+LIVE = "live"
+
+
+class QueryPageFilter(django_filters.FilterSet):
+    """Filters of the query list page; sites offered are those the user can see."""
+
+    site = SiteFilter(
+        field_name="record__participant__site",
+        label=gettext_lazy("Site"),
+        empty_label=gettext_lazy("All sites"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Status"),
+        choices=[(LIVE, gettext_lazy("open or answered")), *QueryStatus.choices],
+        empty_label=gettext_lazy("All statuses"),
+        method="filter_status",
+    )
+    form = django_filters.ChoiceFilter(
+        field_name="record__form_code",
+        label=gettext_lazy("Form"),
+        choices=_form_choices,
+        empty_label=gettext_lazy("All forms"),
+    )
+    study_id = django_filters.CharFilter(
+        field_name="record__participant__study_id", label=gettext_lazy("Study ID")
+    )
+
+    class Meta:
+        model = DataQuery
+        fields = ["site", "status", "form", "study_id"]
+
+    def filter_status(self, queryset, name, value):
+        if value == LIVE:
+            return queryset.exclude(status=QueryStatus.CLOSED)
+        return queryset.filter(status=value)

@@ -1,0 +1,67 @@
+"""The small forms of the CRF pages: a reason for change, an e-signature, unlocking, and data queries."""
+
+from django import forms
+from django.utils.translation import gettext_lazy
+
+from trial.audit import MAX_REASON_LENGTH
+
+from ..models import QueryAction, SignatureMeaning
+
+
+class ReasonForm(forms.Form):
+    """The reason for change a completed, verified or signed form needs."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for change"),
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class SignForm(forms.Form):
+    """An investigator's e-signature: the password again and the meaning of the signature (21 CFR 11.50)."""
+
+    meaning = forms.ChoiceField(
+        label=gettext_lazy("Meaning of the signature"),
+        choices=SignatureMeaning.choices,
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Your password"),
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "sign")
+        super().__init__(*args, **kwargs)
+
+
+class UnlockForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for unlocking"),
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "unlock")
+        super().__init__(*args, **kwargs)
+
+
+class QueryRaiseForm(forms.Form):
+    field_path = forms.CharField(max_length=200, widget=forms.HiddenInput)
+    text = forms.CharField(
+        label=gettext_lazy("Question"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QueryStepForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in (QueryAction.ANSWER, QueryAction.CLOSE, QueryAction.REOPEN)]
+    )
+    text = forms.CharField(
+        label=gettext_lazy("Message"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,34 @@
+"""Synthetic follow-up for the demo: visits, ODI and VAS answers, follow-up MRIs and adjudication cases.
+
+`followup_plan` (course/) is a pure function of a participant, a seed and today's date: each participant
+draws from a random stream of its own (seed and study ID), so the result does not depend on who else is
+planned. What is stored is what the services would store: visits placed by the protocol's schedule
+(followup.schedule), answers scored by the instruments' own scoring, MRI data with the derived levels the
+engine computes, and one open adjudication case per new fracture at a non-operated level. `followup_write`
+(writer.py) inserts plans, `followup_seed` (seeder.py) ties them to the study's participants that have no
+visit yet, and `followup_demo_stage` (stage.py) is seed_demo's follow-up stage.
+
+Rates (rates.py; shared/domain.md where it gives them, else demo realism, said so beside them):
+- New fracture within one year about 15% (domain.md: 12-20%), more likely with the risk factors domain.md
+  lists (female, older, cement leakage, prior fracture, glucocorticoids, diabetes, smoking; anti-osteoporosis
+  treatment protective), and more often adjacent to a treated level than remote.
+- Pain: VAS about 80 mm before the procedure and 20-30 mm after (domain.md: 87 -> 25 at 6 weeks); a new
+  fracture brings the pain back.
+- Visits: most done in their window, some missed with a reason, some still overdue (demo realism).
+"""
+
+from .course import followup_plan
+from .plan import Followed, Plan
+from .seeder import FollowupSeedResult, followup_seed
+from .stage import followup_demo_stage
+from .writer import followup_write
+
+__all__ = [
+    "Followed",
+    "FollowupSeedResult",
+    "Plan",
+    "followup_demo_stage",
+    "followup_plan",
+    "followup_seed",
+    "followup_write",
+]
