@@ -54,8 +54,11 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
-def frozen(request):
-    """Applies the `frozen` marker; autouse, so the clock stops before the other fixtures build any data."""
+def frozen_marker_clock(request):
+    """Applies the `frozen` marker; autouse, so the clock stops before the other fixtures build any data.
+
+    Not named `frozen`: tests/followup/test_visits.py has an autouse fixture of that name that would hide it.
+    """
     marker = request.node.get_closest_marker("frozen")
     if marker is None:
         yield None
