@@ -1,21 +1,77 @@
-"""Shared fixtures: protocols loaded from the shipped files, sites, staff with roles, API clients."""
+"""Shared fixtures: protocols loaded from the shipped files, sites, staff with roles, API clients, and the
+`frozen` marker that stops the clock for tests whose dates the services judge against the site's today.
+
+TEST_CLOCK=2031-06-01T12:00+08:00 runs the whole session with the clock moved there (ticking), to show that
+no test leans on the day it happens to run: a frozen test's own instant wins inside it.
+"""
 
 import datetime
+import os
+import zoneinfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from trial.eligibility import CriterionSpec
 from trial.models import Role, Site, Study
 from trial.services import participant_enroll, screening_create
-from trial.services.protocols import protocol_load_file
+from trial.services.protocols import protocol_load_file, protocol_parse
 
 from .browser import page, plain_static_names  # noqa: F401 -- the browser tests' fixtures
 from .factories import StaffRoleFactory, UserFactory
 
+# The instant of `@pytest.mark.frozen` with no argument, at site 07's wall clock (Asia/Shanghai): after every
+# date the tests enter as past (the latest, a reinstatement on 2026-09-01) and after the study opened
+# (2023-12-01), so "not in the future" and "not before the study opened" judge them the same on any day.
+FROZEN_AT = "2026-10-01 09:00"
+
 ALL_NO = {"EXC1": False, "EXC2": False, "EXC3": False}
 ELIGIBLE_ANSWERS = {"INC1": True, "INC2": True, **ALL_NO}
+
+
+def frozen_clock(text: str = FROZEN_AT, zone: str = "Asia/Shanghai"):
+    """Stop the clock at a wall-clock time of `zone` (time-machine patches the C-level clocks too)."""
+    instant = datetime.datetime.fromisoformat(text).replace(tzinfo=zoneinfo.ZoneInfo(zone))
+    return time_machine.travel(instant, tick=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"frozen(at='{FROZEN_AT}', zone='Asia/Shanghai'): the test and its function-scoped fixtures run "
+        "with the clock stopped at that wall-clock time",
+    )
+    if clock := os.environ.get("TEST_CLOCK"):
+        config.test_clock = time_machine.travel(datetime.datetime.fromisoformat(clock), tick=True)
+        config.test_clock.start()
+
+
+def pytest_unconfigure(config):
+    if clock := getattr(config, "test_clock", None):
+        clock.stop()
+
+
+@pytest.fixture(autouse=True)
+def frozen_marker_clock(request):
+    """Applies the `frozen` marker; autouse, so the clock stops before the other fixtures build any data.
+
+    Not named `frozen`: tests/followup/test_visits.py has an autouse fixture of that name that would hide it.
+    """
+    marker = request.node.get_closest_marker("frozen")
+    if marker is None:
+        yield None
+        return
+    with frozen_clock(*marker.args, **marker.kwargs) as traveller:
+        yield traveller
+
+
+def shipped_criteria(code: str) -> list[CriterionSpec]:
+    """The criteria of a shipped protocol file, as the loader reads them (no database)."""
+    data = protocol_parse((settings.PROTOCOL_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
+    return [CriterionSpec(code=str(c["code"]), kind=c["kind"], rule=c.get("rule")) for c in data["criteria"]]
 
 
 def load_study(code: str) -> Study:

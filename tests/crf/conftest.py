@@ -1,5 +1,8 @@
 """CRF fixtures: an enrolled participant, staff in every role, valid form data."""
 
+import hashlib
+import json
+
 import pytest
 
 from trial.models import Role
@@ -86,3 +89,10 @@ def current_version(participant, form="procedure") -> int:
     from crf.models import FormRecord
 
     return FormRecord.objects.get(participant=participant, form_code=form).version
+
+
+def canonical_sha256(data) -> str:
+    """SHA-256 of the canonical JSON text a signature hashes (21 CFR 11.70): keys sorted, json.dumps' default
+    separators ", " and ": ", non-ASCII characters as themselves, UTF-8. Written here, not taken from the
+    service; the hand-worked example in test_api_forms.py pins it to a literal text."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -1,5 +1,8 @@
 """The CRF life cycle through the API: save, complete, verify, sign, lock, unlock; ETags; roles; audit."""
 
+import hashlib
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -7,7 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from crf.models import DataQuery, FormRecord, Signature
 
 from ..factories import PASSWORD
-from .conftest import FRACTURES, PROCEDURE, act, form_url, put
+from .conftest import FRACTURES, PROCEDURE, act, canonical_sha256, form_url, put
+
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
 
 
 def test_full_life_cycle(clients, participant):
@@ -127,6 +134,57 @@ def test_signing_needs_the_password_and_the_signer_role(clients, participant):
     assert sign("coordinator", PASSWORD, "approval") == 403
     assert sign("pi", PASSWORD, "responsibility") == 201
     assert Signature.objects.get().record_version == FormRecord.objects.get().version
+
+
+# A small discharge form, and by hand the canonical text its signature hashes: keys in sorted order, ", "
+# between items and ": " after keys (json.dumps' defaults), the Chinese as itself (not \uXXXX), then UTF-8.
+DISCHARGE = {
+    "discharge_date": "2026-01-11",
+    "vas_discharge": 25,
+    "ambulation": "walking_aid",
+    "complications": ["none"],
+    "medication": ["calcitonin", "other"],
+    "medication_other": "仙灵骨葆胶囊",
+    "brace": True,
+    "destination": "home",
+}
+DISCHARGE_TEXT = (
+    '{"ambulation": "walking_aid", "brace": true, "complications": ["none"], "destination": "home", '
+    '"discharge_date": "2026-01-11", "medication": ["calcitonin", "other"], '
+    '"medication_other": "仙灵骨葆胶囊", "vas_discharge": 25}'
+)
+
+
+def test_signature_hashes_the_stored_data_as_canonical_json(clients, participant):
+    def sign(data, **edit):
+        put(clients["coordinator"], participant, data, form="discharge", **edit)
+        if not edit:
+            act(clients["coordinator"], participant, "complete", form="discharge")
+        act(clients["monitor"], participant, "verify", form="discharge")
+        signed = act(
+            clients["investigator"],
+            participant,
+            "sign",
+            {"password": PASSWORD, "meaning": "approval"},
+            form="discharge",
+        )
+        assert signed.status_code == 201, signed.json()
+        signature = Signature.objects.get(invalidated_at=None)
+        return signature, FormRecord.objects.get(form_code="discharge")
+
+    signature, record = sign(DISCHARGE)
+    # the data read back from the database is the hand-written text, and the signature hashes that text
+    assert record.data == json.loads(DISCHARGE_TEXT)
+    assert signature.data_sha256 == hashlib.sha256(DISCHARGE_TEXT.encode("utf-8")).hexdigest()
+    assert canonical_sha256(record.data) == signature.data_sha256  # the helper other tests use agrees
+
+    # when one value changes (a reason given, the form verified and signed again), so does the hash
+    changed, record_version = DISCHARGE | {"vas_discharge": 30}, record.version
+    resigned, record = sign(changed, version=record_version, reason="VAS misread")
+    changed_text = DISCHARGE_TEXT.replace('"vas_discharge": 25', '"vas_discharge": 30')
+    assert record.data == json.loads(changed_text)
+    assert resigned.data_sha256 == hashlib.sha256(changed_text.encode("utf-8")).hexdigest()
+    assert resigned.data_sha256 != signature.data_sha256
 
 
 def test_per_field_audit_trail(clients, participant):

@@ -7,12 +7,17 @@ downloaded. Screenshots go to /tmp/crf_form.png and /tmp/crf_form_zh.png for a l
 
 import re
 
+import pytest
+
 from crf.models import DataQuery, FormRecord, Signature
 
 from ..browser import BROWSER_MARKS, SHOTS, choose
 from ..factories import PASSWORD
 
-pytestmark = BROWSER_MARKS
+# The participant's dates and the procedure date typed below are judged against the site's today: the
+# server runs in this process, so the clock is stopped at FROZEN_AT (tests/conftest.py) for it too.
+# Cookies keep working: Django sends Max-Age, which the browser counts from its own clock.
+pytestmark = [*BROWSER_MARKS, pytest.mark.frozen]
 
 
 def log_in(page, live_server, user, path: str) -> None:

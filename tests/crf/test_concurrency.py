@@ -12,6 +12,10 @@ from trial.services import participant_set_status
 
 from .conftest import PROCEDURE
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_saves_of_one_version(participant, coordinator):

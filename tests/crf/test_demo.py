@@ -16,12 +16,17 @@ from crf.engine.definitions import form_definition, form_definitions
 from crf.engine.paths import flatten, group_keys
 from crf.engine.validate import CheckContext, clean_data, derive, evaluate, typed_values
 from crf.models import DataQuery, FormRecord, FormStatus, QueryAction, QueryStatus, Signature
-from crf.services import data_fingerprint
 from trial.clock import site_today
 from trial.demo import DEMO_REASON, demo_plan, demo_seed
 from trial.eligibility import CriterionSpec
 from trial.models import Participant, ParticipantStatus, Role, StaffRole
 from trial.services.protocols import protocol_parse
+
+from .conftest import canonical_sha256
+
+# seed_demo's default end is the site's yesterday: the clock is stopped on TODAY (2026-11-21), so the command
+# seeds the same data as the plans below, and the dates judged against today, on any day.
+pytestmark = pytest.mark.frozen("2026-11-21 09:00")
 
 TODAY = datetime.date(2026, 11, 21)
 FORMS = ("baseline", "dxa", "fracture_levels", "qmri", "procedure", "discharge")
@@ -336,7 +341,7 @@ def test_statuses_carry_their_signatures_and_people(seeded, study):
             assert signature.invalidated_at is None and signature.meaning == "approval"
             assert signature.signer_id == investigators[record.participant.site_id]
             assert signature.printed_name and signature.signed_at >= record.verified_at
-            assert signature.data_sha256 == data_fingerprint(record.data)
+            assert signature.data_sha256 == canonical_sha256(record.data)  # of the data stored now
             assert signature.record_version == record.version - (record.status == FormStatus.LOCKED)
         else:
             assert signatures == []

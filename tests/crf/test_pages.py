@@ -15,7 +15,9 @@ from crf.models import DataQuery, FormRecord, QueryStatus, Signature
 from ..factories import PASSWORD, StaffRoleFactory
 from .conftest import FRACTURES, PROCEDURE, current_version, put
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 FORM_CODES = ("baseline", "dxa", "fracture_levels", "qmri", "procedure", "discharge")
 

@@ -3,10 +3,16 @@
 import csv
 import io
 
+import pytest
+
 from crf.models import DataQuery
 
 from ..conftest import client_for
 from .conftest import PROCEDURE, current_version, put
+
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
 
 QUERIES = "/api/v1/queries/"
 

@@ -16,6 +16,10 @@ from trial.errors import Conflict
 
 from .conftest import FRACTURES, PROCEDURE, act, current_version, form_url, put
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 QMRI = {
     "exam_date": "2026-01-09",
     "field_strength": "3.0",

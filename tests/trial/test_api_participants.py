@@ -10,6 +10,10 @@ from trial.models import Participant, ParticipantIdentity, SiteSequence
 
 from ..conftest import client_for
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 ENROLL = {
     "consent_date": "2026-01-06",
     "enrollment_date": "2026-01-07",

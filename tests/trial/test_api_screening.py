@@ -10,6 +10,10 @@ from trial.models import Screening
 
 from ..conftest import ELIGIBLE_ANSWERS, client_for
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 URL = "/api/v1/screenings/"
 
 

@@ -9,6 +9,10 @@ from trial.audit import audit_context
 from trial.models import Screening
 from trial.selectors import history_for
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 
 def test_queryset_update_is_recorded(make_screening, coordinator):
     screening = make_screening()

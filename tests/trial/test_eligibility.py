@@ -1,24 +1,14 @@
-"""Eligibility judged against hand-worked examples for both shipped protocols."""
+"""Eligibility judged against hand-worked examples for both shipped protocols, read from their files: a change
+to a shipped protocol's criteria is judged here, not an old copy of them."""
 
 import pytest
 
 from trial.eligibility import CriterionSpec, Facts, judge, rule_errors
 
-from ..conftest import ALL_NO, ELIGIBLE_ANSWERS
+from ..conftest import ALL_NO, ELIGIBLE_ANSWERS, shipped_criteria
 
 # NCT06379243: INC1, INC2 asked; INC3 computed (1-3 fractured levels, T1-L5); EXC1-3 asked.
-NCT063 = [
-    CriterionSpec("INC1", "inclusion"),
-    CriterionSpec("INC2", "inclusion"),
-    CriterionSpec(
-        "INC3",
-        "inclusion",
-        {"fracture_count": {"min": 1, "max": 3}, "fracture_levels": {"within": ["T1", "L5"]}},
-    ),
-    CriterionSpec("EXC1", "exclusion"),
-    CriterionSpec("EXC2", "exclusion"),
-    CriterionSpec("EXC3", "exclusion"),
-]
+NCT063 = shipped_criteria("NCT06379243")
 
 
 def facts(*levels, age=72, sex="female"):
@@ -55,12 +45,10 @@ def test_nct06379243_examples(levels, answers, outcome, failed, missing):
     assert (verdict.outcome, verdict.failed, verdict.missing) == (outcome, failed, missing)
 
 
-# NCT06172179: INC3L computed (new fracture within T5-L5).
-NCT061 = [
-    CriterionSpec("INC1", "inclusion"),
-    CriterionSpec("INC3L", "inclusion", {"fracture_levels": {"within": ["T5", "L5"]}}),
-    CriterionSpec("EXC6", "exclusion"),
-]
+# NCT06172179: INC3L computed (new fracture within T5-L5), no count limit; every other criterion asked.
+NCT061 = shipped_criteria("NCT06172179")
+# Every asked criterion answered in the patient's favour, so that the levels alone decide.
+NCT061_FAVOURABLE = {c.code: c.kind == "inclusion" for c in NCT061 if not c.computed}
 
 
 @pytest.mark.parametrize(
@@ -74,11 +62,12 @@ NCT061 = [
     ],
 )
 def test_nct06172179_level_range(levels, outcome, failed):
-    verdict = judge(NCT061, facts=facts(*levels), answers={"INC1": True, "EXC6": False})
+    verdict = judge(NCT061, facts=facts(*levels), answers=NCT061_FAVOURABLE)
     assert (verdict.outcome, verdict.failed) == (outcome, failed)
 
 
 def test_age_and_sex_rules_where_a_protocol_has_them():
+    # Neither shipped protocol limits age or sex: the rules are written here, as a protocol file would.
     criteria = [
         CriterionSpec("AGE", "inclusion", {"age": {"min": 50, "max": 90}}),
         CriterionSpec("SEX", "inclusion", {"sex": {"in": ["female"]}}),
@@ -113,4 +102,5 @@ def test_malformed_rules_are_reported(rule):
 
 
 def test_answers_to_all_no_exclusions_do_not_exclude():
-    assert judge(NCT063[3:], facts=facts("L1"), answers=ALL_NO).outcome == "eligible"
+    exclusions = [c for c in NCT063 if c.kind == "exclusion"]
+    assert judge(exclusions, facts=facts("L1"), answers=ALL_NO).outcome == "eligible"

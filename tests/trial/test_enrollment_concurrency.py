@@ -10,6 +10,10 @@ from trial.errors import Conflict
 from trial.models import Participant, SiteSequence
 from trial.services import participant_enroll
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 WORKERS = 8
 IDENTITY = {"full_name": "Synthetic Person"}
 

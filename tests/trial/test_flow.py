@@ -2,6 +2,7 @@
 
 import datetime
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -9,6 +10,10 @@ from trial.selectors import enrollment_summary, participant_flow
 from trial.services import participant_set_status
 
 from ..conftest import ELIGIBLE_ANSWERS, client_for
+
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
 
 FLOW = "/api/v1/studies/NCT06379243/flow/"
 

@@ -15,7 +15,9 @@ from trial.models import Participant, ParticipantIdentity, ParticipantStatus, Sc
 from ..conftest import ELIGIBLE_ANSWERS
 from ..factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 FORM_URL = "/screenings/new/?study=NCT06379243"
 

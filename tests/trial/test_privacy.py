@@ -7,6 +7,10 @@ from django.views.debug import get_default_exception_reporter_filter
 
 from trial.models import ParticipantIdentity, StaffRole
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 
 def test_error_reports_cleanse_identity_fields():
     request = RequestFactory().post(

@@ -13,6 +13,10 @@ from trial.services.protocols import ProtocolFileError, protocol_load
 
 from ..conftest import ELIGIBLE_ANSWERS
 
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = pytest.mark.frozen
+
 SHIPPED = settings.PROTOCOL_DIR / "NCT06379243.yaml"
 
 

@@ -34,6 +34,10 @@ from trial.models import (
 from trial.services import participant_enroll, screening_create
 from trial.services.protocols import protocol_load_file, protocol_parse
 
+# seed_demo's default end is the site's yesterday: the clock is stopped on the day after END (2026-11-21), so
+# the command seeds the same data as the plans below, and the dates judged against today, on any day.
+pytestmark = pytest.mark.frozen("2026-11-21 09:00")
+
 START, END = datetime.date(2023, 12, 1), datetime.date(2026, 11, 20)
 
 
