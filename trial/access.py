@@ -1,72 +1,121 @@
-"""Who may see and change what: site scoping by staff role. One place, used by API and pages."""
+"""Who may see and change what: site scoping by staff role. One place, used by the API, the pages and the
+services.
+
+- Reading: `visible_sites`. Adjudicators read their case packets only (TRIPOD: the outcome is judged blind to
+  the predictors), so by default no role of theirs opens a site; the adjudication-case list alone asks for
+  them (`adjudication=True`).
+- Acting: `require_role_at`, with the roles that `roles_at` counts at the site: every role held there, and
+  the study-wide ones. A coordinator or an investigator (site staff) acts only where the role is held: the
+  model refuses a study-wide one (StaffRole's constraint), and `roles_at` would not count one either. So every
+  write that site staff make (`require_site_staff`) is the same check of a role held at that site.
+- Superusers read every site (they run the installation) but act nowhere without a role: every entry is
+  attributable to someone who holds a role (21 CFR 11.10(d), (e)).
+"""
+
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .errors import Forbidden
 from .models import Site, StaffRole
-from .models.site import SITE_STAFF_ROLES, SITE_WRITE_ROLES
+from .models.site import SITE_STAFF_ROLES, Role
+
+# Roles that read their adjudication case packets and nothing else: no screening, participant, CRF, visit or
+# questionnaire data, which hold the predictors of the outcome they judge.
+BLIND_ROLES = frozenset({Role.ADJUDICATOR})
 
 
 def _roles(user) -> QuerySet:
     return StaffRole.objects.filter(user=user, active=True)
 
 
-def visible_sites(user, *, without: frozenset[str] = frozenset()) -> QuerySet:
+def _held_at(site: Site) -> Q:
+    """The roles that apply at a site: those held there, and the study-wide ones other than site staff."""
+    study_wide = Q(site__isnull=True, study_id=site.study_id) & ~Q(role__in=SITE_STAFF_ROLES)
+    return Q(site=site) | study_wide
+
+
+def visible_sites(user, *, adjudication: bool = False, without: Iterable[str] = ()) -> QuerySet:
     """Sites whose research data the user may read: their own sites, or all sites of a study-wide role.
 
-    `without` leaves out roles that do not open this kind of data (adjudicators do not read the CRFs: they
-    judge outcomes blind to the predictors).
+    Adjudicators' roles open nothing unless `adjudication` (the adjudication-case list, which shows no
+    predictor). `without` leaves out further roles.
     """
     if not user.is_authenticated:
         return Site.objects.none()
     if user.is_superuser:
         return Site.objects.all()
-    roles = _roles(user).exclude(role__in=without)
+    roles = _roles(user).exclude(role__in={*without, *(() if adjudication else BLIND_ROLES)})
+    study_wide = roles.filter(site__isnull=True).exclude(role__in=SITE_STAFF_ROLES)
     return Site.objects.filter(
-        Q(pk__in=roles.filter(site__isnull=False).values("site"))
-        | Q(study__in=roles.filter(site__isnull=True).values("study"))
+        Q(pk__in=roles.filter(site__isnull=False).values("site")) | Q(study__in=study_wide.values("study"))
     )
 
 
 def writable_sites(user) -> QuerySet:
-    """Sites where the user may screen, enroll and change status: coordinators and investigators there."""
-    if user.is_superuser:
-        return Site.objects.all()
-    return Site.objects.filter(pk__in=_roles(user).filter(role__in=SITE_WRITE_ROLES).values("site"))
+    """Sites where the user is site staff (coordinator or investigator): where they screen, enroll, change
+    status and enter data."""
+    return Site.objects.filter(
+        pk__in=_roles(user).filter(role__in=SITE_STAFF_ROLES, site__isnull=False).values("site")
+    )
 
 
 def identity_sites(user) -> QuerySet:
     """Sites whose identifying data the user may read: only their own site staff (not monitors,
     adjudicators or study-wide roles, and not superusers either)."""
-    return Site.objects.filter(pk__in=_roles(user).filter(role__in=SITE_STAFF_ROLES).values("site"))
+    return writable_sites(user)
+
+
+def roles_at(user, site: Site) -> set[str]:
+    """The user's active roles that apply at a site: those held there and the study-wide ones, never a
+    study-wide coordinator or investigator. One query."""
+    return set(_roles(user).filter(_held_at(site)).values_list("role", flat=True))
 
 
 def can_write_at(user, site: Site) -> bool:
-    return writable_sites(user).filter(pk=site.pk).exists()
-
-
-def require_write_at(user, site: Site) -> None:
-    if not can_write_at(user, site):
-        raise Forbidden(f"You have no coordinator or investigator role at site {site.code}.")
+    """Whether the user is site staff at this site (the rule of `require_site_staff`)."""
+    return bool(roles_at(user, site) & SITE_STAFF_ROLES)
 
 
 def can_read_identity(user, site: Site) -> bool:
-    return identity_sites(user).filter(pk=site.pk).exists()
+    return can_write_at(user, site)
 
 
-def roles_at(user, site: Site, *, site_level: bool = False) -> set[str]:
-    """The user's active roles that apply at a site: those held there and (unless `site_level`) the
-    study-wide ones. One query."""
-    where = Q(site=site) if site_level else Q(site=site) | Q(site__isnull=True, study_id=site.study_id)
-    return set(_roles(user).filter(where).values_list("role", flat=True))
+def _role_names(roles: Iterable[str]) -> str:
+    """The roles' names in the user's language, in Role's order: "research coordinator or investigator"."""
+    names = [str(label) for value, label in Role.choices if value in set(roles)]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(roles)s or %(last)s") % {
+        "roles": pgettext("between the items of a list", ", ").join(names[:-1]),
+        "last": names[-1],
+    }
 
 
-def require_role_at(
-    user, site: Site, roles: frozenset[str] | set[str], action: str, *, site_level: bool = False
-) -> None:
-    """Refuse (403) unless the user holds one of `roles` at the site; superusers are not exempt.
+def refusal(site: Site, roles: Iterable[str], action: str | Promise) -> Forbidden:
+    """The 403 of a role check, in the user's language: who may do the action, where.
 
-    `site_level`: the role must be held at this very site (data entry), not study-wide.
+    `action` completes "can ...": a lazily translated phrase such as _("enter data in this form").
     """
-    if not roles_at(user, site, site_level=site_level) & set(roles):
-        raise Forbidden(f"Your role does not allow you to {action} at site {site.code}.")
+    return Forbidden(
+        _("Only the %(roles)s of site %(site)s can %(action)s.")
+        % {"roles": _role_names(roles), "site": site.code, "action": action}
+    )
+
+
+def require_role_at(user, site: Site, roles: Iterable[str], action: str | Promise) -> None:
+    """Refuse (403) unless the user holds one of `roles` at the site (see `roles_at`); superusers are not
+    exempt. `action`: see `refusal`."""
+    roles = frozenset(roles)
+    if not roles_at(user, site) & roles:
+        raise refusal(site, roles, action)
+
+
+def require_site_staff(user, site: Site, action: str | Promise) -> None:
+    """The one rule of every write site staff make (screening, enrollment, status, identity, CRF entry,
+    query answers, visits, questionnaires, patient links): a coordinator or investigator role held at the
+    site."""
+    require_role_at(user, site, SITE_STAFF_ROLES, action)

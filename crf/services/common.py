@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from trial.clock import site_today
 from trial.errors import Conflict, InvalidInput, PreconditionRequired
 from trial.models import Participant
-from trial.models.site import Role
+from trial.models.site import SITE_STAFF_ROLES, Role
 
 from .. import hooks
 from ..engine.definitions import FormDef, form_definition
@@ -15,7 +15,9 @@ from ..engine.validate import CheckContext, Findings
 from ..hooks import visit_key
 from ..models import FormRecord, FormStatus
 
-ENTRY_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+# Who does each step. Coordinators and investigators count only at their own site (trial.access.roles_at);
+# monitors, data managers and the principal investigator act study-wide or at their site.
+ENTRY_ROLES = SITE_STAFF_ROLES
 MONITOR_ROLES = frozenset({Role.MONITOR, Role.DATA_MANAGER})
 SIGNING_ROLES = frozenset({Role.INVESTIGATOR, Role.PRINCIPAL_INVESTIGATOR})
 LOCKING_ROLES = frozenset({Role.DATA_MANAGER})

@@ -3,12 +3,12 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from trial.access import require_role_at, roles_at
+from trial.access import require_role_at
 from trial.audit import audit_context
 from trial.errors import Conflict, Forbidden, InvalidInput, ReasonRequired
 from trial.models import Participant
-from trial.models.site import Role
 
 from ..engine.validate import evaluate
 from ..models import FormRecord, FormStatus, QueryStatus
@@ -16,7 +16,6 @@ from .common import (
     ENTRY_ROLES,
     LOCKING_ROLES,
     MONITOR_ONLY,
-    SIGNING_ROLES,
     after_write,
     check_context,
     form_for,
@@ -32,23 +31,20 @@ def transition(
     form_code: str,
     expected_version: int | None,
     roles,
+    doing,
     action: str,
     allowed_from: tuple[str, ...],
     attests: bool = False,
     visit=None,
 ):
-    """Common frame of a life-cycle step: role, row lock, version, allowed state. Yields the locked record."""
+    """Common frame of a life-cycle step: role, row lock, version, allowed state. Yields the locked record.
+
+    `doing`: the step as "... can <doing>", a lazily translated phrase for the refusal.
+    """
     form = form_for(participant, form_code, visit)
-    # Entering data and signing as investigator need a role at this very site; monitors, data managers and
-    # the principal investigator act study-wide.
-    if roles is SIGNING_ROLES:
-        site_roles = roles_at(actor, participant.site, site_level=True)
-        if Role.INVESTIGATOR not in site_roles and Role.PRINCIPAL_INVESTIGATOR not in roles_at(
-            actor, participant.site
-        ):
-            raise Forbidden(_("Only an investigator of this site or the principal investigator may sign."))
-    else:
-        require_role_at(actor, participant.site, roles, action, site_level=roles is ENTRY_ROLES)
+    # Coordinators and investigators act at their own site only; monitors, data managers and the principal
+    # investigator study-wide (trial.access.roles_at).
+    require_role_at(actor, participant.site, roles, doing)
     record = lock_record(participant, form_code, visit)
     if record is None:
         raise Conflict(_("The form has not been started."), code="not_started")
@@ -76,6 +72,7 @@ def crf_complete(
             expected_version=expected_version,
             visit=visit,
             roles=ENTRY_ROLES,
+            doing=_lazy("mark this form complete"),
             action="completed",
             allowed_from=(FormStatus.DRAFT,),
         )
@@ -104,6 +101,7 @@ def crf_verify(
             expected_version=expected_version,
             visit=visit,
             roles=MONITOR_ONLY,
+            doing=_lazy("verify this form"),
             action="verified",
             attests=True,
             allowed_from=(FormStatus.COMPLETE,),
@@ -127,6 +125,7 @@ def crf_lock(
             expected_version=expected_version,
             visit=visit,
             roles=LOCKING_ROLES,
+            doing=_lazy("lock this form"),
             action="locked",
             attests=True,
             allowed_from=(FormStatus.SIGNED,),
@@ -164,6 +163,7 @@ def crf_unlock(
             expected_version=expected_version,
             visit=visit,
             roles=LOCKING_ROLES,
+            doing=_lazy("unlock this form"),
             action="unlocked",
             attests=True,
             allowed_from=(FormStatus.LOCKED,),

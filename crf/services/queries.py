@@ -7,6 +7,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from trial.access import require_role_at
 from trial.audit import audit_context
@@ -100,7 +101,7 @@ def _check_field_path(record: FormRecord, field_path: str) -> None:
 def query_raise(*, actor, record: FormRecord, field_path: str, text: str) -> DataQuery:
     """A monitor or data manager asks about one value of a form."""
     text = _query_text(text)
-    require_role_at(actor, record.participant.site, MONITOR_ROLES, "raise queries")
+    require_role_at(actor, record.participant.site, MONITOR_ROLES, _lazy("raise a query on this form"))
     _check_field_path(record, field_path)
     with transaction.atomic(durable=True), audit_context(actor=actor):
         query = DataQuery.objects.create(record=record, field_path=field_path, raised_by=actor)
@@ -109,18 +110,34 @@ def query_raise(*, actor, record: FormRecord, field_path: str, text: str) -> Dat
 
 
 QUERY_STEPS = {
-    # action: (roles allowed, statuses it applies to, status after)
-    QueryAction.ANSWER: (ENTRY_ROLES, (QueryStatus.OPEN,), QueryStatus.ANSWERED),
-    QueryAction.CLOSE: (MONITOR_ROLES, (QueryStatus.OPEN, QueryStatus.ANSWERED), QueryStatus.CLOSED),
-    QueryAction.REOPEN: (MONITOR_ROLES, (QueryStatus.ANSWERED, QueryStatus.CLOSED), QueryStatus.OPEN),
+    # action: (roles allowed, what they do, statuses it applies to, status after). Answering is a site-staff
+    # write: a coordinator or investigator of the query's site (trial.access.roles_at).
+    QueryAction.ANSWER: (
+        ENTRY_ROLES,
+        _lazy("answer this query"),
+        (QueryStatus.OPEN,),
+        QueryStatus.ANSWERED,
+    ),
+    QueryAction.CLOSE: (
+        MONITOR_ROLES,
+        _lazy("close this query"),
+        (QueryStatus.OPEN, QueryStatus.ANSWERED),
+        QueryStatus.CLOSED,
+    ),
+    QueryAction.REOPEN: (
+        MONITOR_ROLES,
+        _lazy("reopen this query"),
+        (QueryStatus.ANSWERED, QueryStatus.CLOSED),
+        QueryStatus.OPEN,
+    ),
 }
 
 
 def query_step(*, actor, query: DataQuery, action: str, text: str) -> DataQuery:
     """Answer (coordinator), close or reopen (monitor, data manager) a query, with a message in its thread."""
-    roles, allowed_from, after = QUERY_STEPS[action]
+    roles, doing, allowed_from, after = QUERY_STEPS[action]
     text = _query_text(text)
-    require_role_at(actor, query.record.participant.site, roles, f"{action} queries")
+    require_role_at(actor, query.record.participant.site, roles, doing)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=text[:200]):
         # The form's row first, as crf_save does: a reopen and an automatic sync cannot interleave.
         FormRecord.objects.select_for_update().filter(pk=query.record_id).exists()

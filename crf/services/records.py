@@ -3,8 +3,9 @@ concurrency, automatic queries kept in step, and the forms that read this one re
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from trial.access import require_role_at
+from trial.access import require_site_staff
 from trial.audit import audit_context
 from trial.errors import Conflict, ReasonRequired
 from trial.i18n import localized
@@ -17,7 +18,6 @@ from ..hooks import visit_key
 from ..models import FormRecord, FormStatus
 from .common import (
     EDITED_AFTER_COMPLETION,
-    ENTRY_ROLES,
     after_write,
     check_context,
     form_for,
@@ -76,9 +76,12 @@ def _recheck_dependents(participant: Participant, form_code: str, forms: dict, a
             after_write(record, reader, actor)
 
 
-def _participant_open(participant: Participant, record: FormRecord | None) -> None:
-    """After a withdrawal the data already collected can be corrected, but no new form is started."""
-    if record is None and participant.status == ParticipantStatus.WITHDRAWN:
+def _participant_open(status: str, record: FormRecord | None) -> None:
+    """After a withdrawal the data already collected can be corrected, but no new form is started.
+
+    `status` is read under the participant's row lock: the caller's copy may predate a withdrawal.
+    """
+    if record is None and status == ParticipantStatus.WITHDRAWN:
         raise Conflict(_("The participant has withdrawn: no new form can be started."), code="withdrawn")
 
 
@@ -99,16 +102,19 @@ def crf_save(
     inside the lock; soft warnings open automatic queries in the same transaction.
     """
     form = form_for(participant, form_code, visit)
-    require_role_at(actor, participant.site, ENTRY_ROLES, "enter data", site_level=True)
+    require_site_staff(actor, participant.site, _lazy("enter data in this form"))
     clean, findings = clean_data(form, data)
     if findings.errors:
         raise invalid(findings, _("Some values cannot be saved."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=(reason or "").strip()):
         # The participant's row first: two first saves of one form (no record row yet to lock) and saves of
-        # forms that check each other queue here instead of racing.
-        Participant.objects.select_for_update().filter(pk=participant.pk).exists()
+        # forms that check each other queue here instead of racing. Their status is read again under the
+        # lock: a withdrawal committed since the caller read the participant is judged, not missed.
+        status = (
+            Participant.objects.select_for_update().values_list("status", flat=True).get(pk=participant.pk)
+        )
         record = lock_record(participant, form_code, visit)
-        _participant_open(participant, record)
+        _participant_open(status, record)
         require_version(record, expected_version)
         if record and record.status == FormStatus.LOCKED:
             raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")

@@ -54,12 +54,12 @@ def _abilities(user, state: str, record: FormRecord | None, participant: Partici
     """Which inputs and buttons to draw: the services' role rules and life cycle, for the page only.
 
     Data entry and an investigator's signature need a role at the participant's own site; monitors, data
-    managers and the principal investigator act study-wide; nobody verifies their own entry. The services
-    decide again on every POST; a button drawn here by mistake ends in a friendly refusal. Two queries.
+    managers and the principal investigator act study-wide (trial.access.roles_at); nobody verifies their own
+    entry. The services decide again on every POST; a button drawn here by mistake ends in a friendly refusal.
+    One query.
     """
     roles = roles_at(user, participant.site)
-    site_roles = roles_at(user, participant.site, site_level=True)
-    may_enter = bool(site_roles & services.ENTRY_ROLES)
+    may_enter = bool(roles & services.ENTRY_ROLES)
     withdrawn = participant.status == ParticipantStatus.WITHDRAWN
     can = {
         "edit": may_enter and state != FormStatus.LOCKED and not (record is None and withdrawn),
@@ -68,8 +68,7 @@ def _abilities(user, state: str, record: FormRecord | None, participant: Partici
         and state == FormStatus.COMPLETE
         and record is not None
         and record.updated_by_id != user.pk,
-        "sign": (Role.INVESTIGATOR in site_roles or Role.PRINCIPAL_INVESTIGATOR in roles)
-        and state == FormStatus.VERIFIED,
+        "sign": bool(roles & services.SIGNING_ROLES) and state == FormStatus.VERIFIED,
         "lock": bool(roles & services.LOCKING_ROLES) and state == FormStatus.SIGNED,
         "unlock": bool(roles & services.LOCKING_ROLES) and state == FormStatus.LOCKED,
         "raise": bool(roles & services.MONITOR_ROLES) and record is not None,

@@ -18,13 +18,14 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import status
 
-from trial.access import require_role_at
+from trial.access import require_site_staff
 from trial.audit import audit_context
 from trial.errors import Conflict, DomainError, InvalidInput
 from trial.i18n import LANGUAGES
-from trial.models.site import Role
+from trial.models.site import SITE_STAFF_ROLES
 
 from ..instruments import InstrumentDef, instrument_def
 from ..instruments.texts import instrument_text_loaded
@@ -46,7 +47,7 @@ MAX_TOKEN_LENGTH = 200
 DEFAULT_LINK_DAYS = 14
 # A link is a bearer credential: even if a site sets a long expiry, a forgotten link does not live for months.
 MAX_LINK_DAYS = 60
-ISSUING_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+ISSUING_ROLES = SITE_STAFF_ROLES  # the site's own staff, as for every site-staff write
 # The audit trail's reason when staff revoke a link without giving one (data, not a message: not translated).
 REVOKED_BY_STAFF = "patient link revoked by staff"
 # The same rules as questionnaire_save's for a patient: a link is refused where an answer would be.
@@ -153,7 +154,7 @@ def patient_link_issue(
     once leave exactly one live link.
     """
     participant = visit.participant
-    require_role_at(actor, participant.site, ISSUING_ROLES, "send a questionnaire link", site_level=True)
+    require_site_staff(actor, participant.site, _lazy("send a questionnaire link"))
     language = _language(language)
     definition = instrument_def(instrument)  # an unknown instrument: 400 before anything else
     _visit_open_for(visit, instrument)
@@ -194,9 +195,7 @@ def patient_link_revoke(*, actor, link: PatientLink, reason: str = "") -> Patien
     returned unchanged. A used link (its questionnaire submitted) is a 409: there is nothing left to stop.
     Atomic, with the link row locked, so a revocation and a submission (or a new link) never interleave.
     """
-    require_role_at(
-        actor, link.response.participant.site, ISSUING_ROLES, "revoke a questionnaire link", site_level=True
-    )
+    require_site_staff(actor, link.response.participant.site, _lazy("revoke a questionnaire link"))
     reason = (reason or "").strip() or REVOKED_BY_STAFF
     with (
         transaction.atomic(durable=True),

@@ -14,9 +14,9 @@ import hashlib
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from crf.services import ENTRY_ROLES
-from trial.access import require_role_at
+from trial.access import require_site_staff
 from trial.audit import audit_context
 from trial.clock import site_today
 from trial.errors import Conflict, InvalidInput, PreconditionRequired, ReasonRequired
@@ -38,6 +38,7 @@ CLOSED_VISIT_STATES = (VisitState.MISSED, VisitState.NOT_APPLICABLE)
 # A patient answers only while taking part; staff may still enter a paper form of a participant lost to
 # follow-up who sends it back.
 PATIENT_CLOSED = (ParticipantStatus.WITHDRAWN, ParticipantStatus.DIED)
+ENTRY_ACTION = _lazy("enter questionnaires")
 
 
 def questionnaire_instrument(*, participant: Participant, visit: Visit, instrument: str) -> InstrumentDef:
@@ -71,7 +72,7 @@ def _check_actor(actor, participant: Participant, source: str) -> None:
                 field_errors={"source": [_("Must be patient.")]},
             )
         return
-    require_role_at(actor, participant.site, ENTRY_ROLES, "enter questionnaires", site_level=True)
+    require_site_staff(actor, participant.site, ENTRY_ACTION)
 
 
 def _check_inputs(*, source: str, language: str, completed_on, participant: Participant, today) -> None:
@@ -306,7 +307,7 @@ def questionnaire_get_or_start(
     """
     definition = questionnaire_instrument(participant=participant, visit=visit, instrument=instrument)
     if actor is not None:
-        require_role_at(actor, participant.site, ENTRY_ROLES, "enter questionnaires", site_level=True)
+        require_site_staff(actor, participant.site, ENTRY_ACTION)
     _check_inputs(source=source, language=language, completed_on=None, participant=participant, today=None)
     with transaction.atomic(durable=True), audit_context(actor=actor):
         status, visit, response = _lock(participant, visit, instrument)

@@ -16,14 +16,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from crf.models import FormRecord, FormStatus
-from trial.access import require_role_at
+from trial.access import require_site_staff
 from trial.audit import audit_context
 from trial.clock import site_today
 from trial.errors import Conflict, InvalidInput, ReasonRequired
 from trial.models import Participant, ParticipantStatus
-from trial.models.site import SITE_WRITE_ROLES
 
 from ..models import ResponseStatus, Visit, VisitKind, VisitState, VisitStatus
 from ..schedule import form_anchors, participant_anchors, plan_visits, visit_status
@@ -153,11 +153,6 @@ def visits_on_participant_status(*, participant, actor) -> None:
 # --- services: what coordinators and investigators do ------------------------------------------------------
 
 
-def _require_writer(actor, participant: Participant, action: str) -> None:
-    """Data entry: a coordinator or investigator of this very site, as for the CRFs."""
-    require_role_at(actor, participant.site, SITE_WRITE_ROLES, action, site_level=True)
-
-
 def _reason(reason: str, *, required: bool, message: str = "") -> str:
     reason = (reason or "").strip()
     if required and not reason:
@@ -205,7 +200,7 @@ def visit_complete(*, actor, visit: Visit, visit_date, reason: str = "") -> Visi
     deviation shows. An unscheduled visit is dated by its visit: its window moves with it.
     Atomic with the visit row locked: two people recording one visit cannot both win.
     """
-    _require_writer(actor, visit.participant, _("record visits"))
+    require_site_staff(actor, visit.participant.site, _lazy("record visits"))
     reason = _reason(reason, required=False)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         visit = _lock_visit(visit)
@@ -242,7 +237,7 @@ def visit_complete(*, actor, visit: Visit, visit_date, reason: str = "") -> Visi
 def visit_miss(*, actor, visit: Visit, reason: str) -> Visit:
     """Declare a pending visit missed, with the reason (the patient could not come...). Not before its window
     opens: until then it may still happen. Atomic with the visit row locked."""
-    _require_writer(actor, visit.participant, _("record visits"))
+    require_site_staff(actor, visit.participant.site, _lazy("record visits"))
     reason = _reason(reason, required=True, message=_("Say why the visit was missed."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         visit = _lock_visit(visit)
@@ -282,9 +277,13 @@ def visit_reopen(*, actor, visit: Visit, reason: str) -> Visit:
     The earlier values stay in the audit trail. Not for withdrawn or deceased participants: their visits are
     final. Atomic with the visit row locked.
     """
-    _require_writer(actor, visit.participant, _("reopen visits"))
+    require_site_staff(actor, visit.participant.site, _lazy("reopen visits"))
     reason = _reason(reason, required=True, message=_("Say why the visit is reopened."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
+        # The participant's row first (the lock order above): a withdrawal makes only pending visits not
+        # applicable, so without this lock one committed during the reopening would leave a pending visit
+        # to a withdrawn participant. The status below is then read after any such withdrawal.
+        Participant.objects.select_for_update().filter(pk=visit.participant_id).exists()
         visit = _lock_visit(visit)
         if visit.state not in (VisitState.COMPLETED, VisitState.MISSED):
             raise Conflict(
@@ -306,7 +305,7 @@ def visit_unscheduled_create(*, actor, participant: Participant, visit_date, rea
     Codes run U1, U2... per participant; its forms and questionnaires are the protocol's `unscheduled` ones.
     Atomic with the participant row locked, so two additions cannot take the same code.
     """
-    _require_writer(actor, participant, _("add visits"))
+    require_site_staff(actor, participant.site, _lazy("add visits"))
     reason = _reason(reason, required=True, message=_("Say why the unscheduled visit took place."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         participant = (

@@ -169,7 +169,7 @@ def _render_entry(
         answers if typed else (response.answers if response else None),
         error.field_errors if error else None,
     )
-    site_roles = roles_at(request.user, participant.site, site_level=True)
+    site_roles = roles_at(request.user, participant.site)
     now = timezone.now()
     final = response is not None and response.status == ResponseStatus.FINAL
     closed = visit.state in CLOSED_VISIT or participant.status in CLOSED_PARTICIPANT

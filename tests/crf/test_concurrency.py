@@ -83,3 +83,32 @@ def test_after_withdrawal_existing_forms_can_be_corrected_but_none_started(parti
     assert record.data["operator"] == "Dr Fix"
     with pytest.raises(Conflict, match="withdrawn"):
         crf_save(actor=coordinator, participant=participant, form_code="dxa", data={}, expected_version=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_committed_while_a_new_form_is_saved_refuses_the_save(
+    monkeypatch, staff, clients, participant
+):
+    """The API reads the participant (enrolled), the save queues behind a withdrawal's row lock, the
+    withdrawal commits: the save judges the status it finds under the lock, and starts no new form (409)."""
+    import datetime
+
+    import time_machine
+
+    from ..races import status_change_during
+    from .conftest import put
+
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 4, tzinfo=datetime.UTC), tick=True):
+        race = status_change_during(
+            monkeypatch,
+            lambda: put(clients["coordinator"], participant, {}, form="dxa"),
+            actor=staff["coordinator"],
+            participant=participant,
+            status="withdrawn",
+            date=datetime.date(2026, 2, 1),
+            reason="Withdrew consent",
+        )
+    assert race.change_error is None and race.waited  # the save really queued behind the withdrawal
+    assert race.outcome.status_code == 409, race.outcome.content
+    assert race.outcome.json()["code"] == "withdrawn"
+    assert not FormRecord.objects.filter(participant=participant, form_code="dxa").exists()

@@ -290,6 +290,29 @@ def test_visits_of_a_withdrawn_participant_are_final(followed, coordinator):
         services.visit_complete(actor=coordinator, visit=visit(followed, "M3"), visit_date=D(2026, 2, 25))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_committed_while_a_visit_is_reopened_keeps_it_final(monkeypatch, followed, coordinator):
+    """Reopening reads the participant's status under their row lock: a withdrawal that commits meanwhile
+    (it makes only pending visits not applicable) cannot leave a pending visit to a withdrawn participant."""
+    from ..races import status_change_during
+
+    m1 = services.visit_complete(actor=coordinator, visit=visit(followed, "M1"), visit_date=D(2026, 2, 14))
+    race = status_change_during(
+        monkeypatch,
+        lambda: services.visit_reopen(actor=coordinator, visit=m1, reason="Recorded by mistake"),
+        actor=coordinator,
+        participant=followed,
+        status=ParticipantStatus.WITHDRAWN,
+        date=D(2026, 2, 20),
+        reason="Consent withdrawn",
+    )
+    assert race.change_error is None
+    assert isinstance(race.outcome, Conflict) and race.outcome.code == "participant_final", race.outcome
+    assert race.waited  # it queued behind the withdrawal instead of reading a status about to change
+    assert visit(followed, "M1").state == VisitState.COMPLETED
+    assert not Visit.objects.filter(participant=followed, state=VisitState.PENDING).exists()
+
+
 def test_only_site_staff_record_visits(followed, make_user, study, other_coordinator, monitor):
     m1 = visit(followed, "M1")
     pi = make_user("pi", role=Role.PRINCIPAL_INVESTIGATOR, study=study)

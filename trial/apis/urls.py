@@ -3,7 +3,10 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
+# No format-suffix routes (/screenings/1/history.json): their actions do not take `format`, so each was a
+# 500; the API speaks JSON, chosen by the Accept header.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("studies", views.StudyViewSet, basename="study")
 router.register("screenings", views.ScreeningViewSet, basename="screening")
 router.register("participants", views.ParticipantViewSet, basename="participant")

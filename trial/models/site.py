@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
@@ -56,15 +57,22 @@ class Role(models.TextChoices):
     DATA_MANAGER = "data_manager", _("data manager")
 
 
-# Roles that belong to a site's own staff: they may read that site's identifying data.
+# A site's own staff: they screen, enroll, change status and enter data there, and read its identifying data.
+# Held at one site only: StaffRole refuses a study-wide one (trial/access.py).
 SITE_STAFF_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
-# Roles that may screen, enroll and withdraw at their site.
-SITE_WRITE_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+SITE_STAFF_NEED_A_SITE = _(
+    "Coordinators and investigators work at one site: choose the site. Only monitors, data managers, "
+    "principal investigators and adjudicators can be study-wide."
+)
 
 
 @audited()
 class StaffRole(models.Model):
-    """A user's role in a study: at one site, or study-wide when site is empty."""
+    """A user's role in a study: at one site, or study-wide when site is empty.
+
+    Coordinators and investigators are a site's own staff and always name their site: a study-wide one would
+    enter data and read identifying data at every site.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_roles")
     study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="staff")
@@ -78,6 +86,11 @@ class StaffRole(models.Model):
             models.UniqueConstraint(
                 fields=["user", "study", "site", "role"], name="staff_role_unique", nulls_distinct=False
             ),
+            models.CheckConstraint(
+                condition=Q(site__isnull=False) | ~Q(role__in=sorted(SITE_STAFF_ROLES)),
+                name="site_staff_role_has_a_site",
+                violation_error_message=SITE_STAFF_NEED_A_SITE,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,3 +100,5 @@ class StaffRole(models.Model):
     def clean(self) -> None:
         if self.site_id and self.study_id and self.site.study_id != self.study_id:
             raise ValidationError({"site": _("The site belongs to another study.")})
+        if not self.site_id and self.role in SITE_STAFF_ROLES:
+            raise ValidationError({"site": SITE_STAFF_NEED_A_SITE})

@@ -5,13 +5,14 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_variables
 
 from .. import hooks
-from ..access import can_read_identity, require_write_at
+from ..access import require_site_staff
 from ..audit import audit_context
 from ..clock import site_today
-from ..errors import Conflict, Forbidden, InvalidInput, ReasonRequired
+from ..errors import Conflict, InvalidInput, ReasonRequired
 from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
 from ..privacy import IDENTITY_FIELDS
 from .screening import study_opened
@@ -79,7 +80,7 @@ def participant_enroll(
     that parallel enrollments at one site queue on that row: no duplicate, and a failed enrollment rolls its
     number back, so no gap either.
     """
-    require_write_at(actor, screening.site)
+    require_site_staff(actor, screening.site, _lazy("enroll participants"))
     _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
     identity_data = _check_identity(identity)
     with transaction.atomic(durable=True), audit_context(actor=actor):
@@ -156,7 +157,7 @@ def participant_set_status(*, actor, participant: Participant, status: str, date
         raise InvalidInput(_("Unknown status."), field_errors={"status": [_("Unknown status.")]})
     if not (reason or "").strip():
         raise ReasonRequired(_("A reason is required."), field_errors={"reason": [_("Give the reason.")]})
-    require_write_at(actor, participant.site)
+    require_site_staff(actor, participant.site, _lazy("change the status of a participant"))
     if not isinstance(date, datetime.date):
         raise InvalidInput(_("Give the date."), field_errors={"date": [_("Give the date (YYYY-MM-DD).")]})
     if date > site_today(participant.site):
@@ -201,9 +202,8 @@ def participant_identity_update(*, actor, participant: Participant, changes: Map
             _("A reason for change is required (X-Change-Reason)."),
             field_errors={"reason": [_("Give a reason for the change.")]},
         )
-    require_write_at(actor, participant.site)
-    if not can_read_identity(actor, participant.site):
-        raise Forbidden(_("Only the participant's own site staff may change identifying data."))
+    # The one rule of site-staff writes is also who reads identifying data: the participant's own site staff.
+    require_site_staff(actor, participant.site, _lazy("correct identifying data"))
     if not changes:
         raise InvalidInput(_("Nothing to change: name the fields to correct."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):

@@ -1,0 +1,193 @@
+"""Adjudicators judge re-fractures blind to the predictors (TRIPOD): they read their case packets and nothing
+else. Every page and API endpoint is walked through the URL resolver as an adjudicator, so an endpoint added
+later is covered without touching this test."""
+
+import datetime
+import json
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from crf.models import DataQuery
+from followup.models import AdjudicationCase, Visit
+from followup.services import links
+from followup.services.questionnaires import questionnaire_save
+from trial.models import Role
+
+from .conftest import client_for
+from .crf.conftest import PROCEDURE, put
+from .followup.test_followup_mri import MRI, make_visit, put_mri
+
+pytestmark = pytest.mark.django_db
+
+# What an adjudicator may open: the adjudication cases, and what shows no participant's data at all.
+OPEN_TO_ADJUDICATORS = {
+    "api:adjudication-case-list",
+    "api:adjudication-case-detail",
+    "dashboard",  # the shell: no study, no count (checked below)
+    "login",
+    "logout",
+    "set_language",
+    "health",
+    "schema",
+    "api-docs",
+    "api:api-root",
+    "api:api-token",
+    # The protocol's own definitions and stateless scoring: no participant's data.
+    "api:data-dictionary",
+    "api:instrument-list",
+    "api:instrument-score",
+}
+REFUSED = {403, 404, 405}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def routes(patterns=None, prefix="", namespace=""):
+    """(name with its namespace, route text, parameter names) of every URL pattern."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            names = set(pattern.pattern.regex.groupindex) | set(getattr(pattern.pattern, "converters", {}))
+            yield f"{namespace}{pattern.name}", prefix + str(pattern.pattern), names
+
+
+@pytest.fixture
+def world(study, site, coordinator, make_participant, make_user):
+    """A participant with everything an adjudicator must not read: screening data, a procedure form with a
+    query, a follow-up MRI that opened adjudication cases, a questionnaire and a patient link."""
+    with time_machine.travel(datetime.datetime(2027, 1, 10, 4, tzinfo=datetime.UTC), tick=False):
+        participant = make_participant(age=87, levels=("T12", "L1"))
+        coordinator_api = client_for(coordinator)
+        assert put(coordinator_api, participant, PROCEDURE | {"operative_time": 200}).status_code == 200
+        m12 = make_visit(participant)
+        assert put_mri(coordinator_api, participant, MRI).status_code == 200
+        baseline = Visit.objects.get(participant=participant, code="BL")
+        questionnaire_save(
+            actor=coordinator,
+            participant=participant,
+            visit=baseline,
+            instrument="vas",
+            answers={"pain": 40},
+            source="paper",
+            language="en",
+            expected_version=None,
+        )
+        link, _token = links.patient_link_issue(actor=coordinator, visit=m12, instrument="vas", language="en")
+    return {
+        "participant": participant,
+        "screening": participant.screening,
+        "query": DataQuery.objects.get(),
+        "case": AdjudicationCase.objects.filter(participant=participant).first(),
+        "link": link,
+        "study": study,
+        "adjudicator": make_user("adj", role=Role.ADJUDICATOR, study=study),
+    }
+
+
+def kwargs_for(route: str, names: set[str], world) -> dict:
+    """A real value for each parameter of a route, from the world's records."""
+    participant = world["participant"]
+    pk = (
+        world["screening"].pk
+        if "screenings" in route
+        else world["case"].pk
+        if "adjudication-cases" in route
+        else world["query"].pk
+    )
+    visit_route = "visits" in route
+    values = {
+        "study_id": participant.study_id,
+        "form_code": "followup_mri" if visit_route else "procedure",
+        "visit_code": "M12",
+        "code": "M12" if visit_route else world["study"].code,
+        "instrument": "vas",
+        "step": "complete",
+        "pk": pk,
+        "link_id": world["link"].pk,
+        "token": "not-a-real-token",  # the patient's pages answer the token's bearer, not a staff member
+        "format": "json",
+        "object_id": str(world["screening"].pk),
+        "app_label": "trial",
+        "content_type_id": "1",
+        "url": "trial/",
+        "id": "1",
+    }
+    missing = names - set(values)
+    assert not missing, f"{route}: give the test a value for {sorted(missing)}"
+    return {name: values[name] for name in names}
+
+
+def leaks(response, world) -> list[str]:
+    """What of the participant's data a response shows."""
+    body = response.content.decode(errors="replace")
+    participant = world["participant"]
+    found = [
+        text
+        for text in (participant.study_id, f"/screenings/{world['screening'].pk}/", "Dr Demo")
+        if text in body
+    ]
+    if response.get("Content-Type", "").startswith("application/json"):
+        data = json.loads(body)
+        rows = data.get("results", data) if isinstance(data, dict) else data
+        if isinstance(rows, list) and rows:
+            found.append(f"{len(rows)} rows")
+    return found
+
+
+def test_adjudicators_open_nothing_but_their_case_packets(world):
+    client = Client(raise_request_exception=False)  # a 500 is listed with the rest
+    client.force_login(world["adjudicator"])
+    problems, walked = [], 0
+    for name, route, names in routes():
+        if name.endswith(":None"):  # the admin's catch-all has no name
+            assert route.startswith("admin/"), f"name the URL pattern {route}"
+            url = "/admin/no-such-page/"
+        else:
+            url = reverse(name, kwargs=kwargs_for(route, names, world))
+        assert resolve(url).route is not None
+        # Only read the admin (it answers every method alike) and the logout page (a POST would log out).
+        methods = ("get",) if name.startswith("admin:") or name == "logout" else METHODS
+        for method in methods:
+            response = getattr(client, method)(url, content_type="application/json")
+            walked += 1
+            if name.startswith("admin:"):  # not staff: sent to the admin's login (its logout: to its index)
+                to_admin = response.status_code == 302 and response["Location"].startswith("/admin/")
+                if not (to_admin or name == "admin:login" or response.status_code in REFUSED):
+                    problems.append(f"{method.upper()} {url}: {response.status_code}")
+                continue
+            if name in OPEN_TO_ADJUDICATORS:
+                if name in {"dashboard"} and leaks(response, world):
+                    problems.append(f"{method.upper()} {url} shows {leaks(response, world)}")
+                continue
+            if response.status_code in REFUSED:
+                continue
+            if response.status_code in (200, 400) and not leaks(response, world):
+                # A list scoped to the sites whose research data the adjudicator reads (none), or a write
+                # refused for its empty body before anything is looked up.
+                continue
+            problems.append(
+                f"{method.upper()} {url}: {response.status_code} {leaks(response, world) or ''}".strip()
+            )
+    assert walked > 400
+    assert problems == [], "\n".join(problems)
+    cases = client.get("/api/v1/adjudication-cases/").json()
+    assert cases["count"] == 2 and {row["study_id"] for row in cases["results"]} == {
+        world["participant"].study_id
+    }
+
+
+def test_the_screening_log_shows_an_adjudicator_no_age_sex_or_levels(world):
+    """The reported hole: the screening log gave adjudicators age, sex and fracture levels."""
+    api = client_for(world["adjudicator"])
+    assert api.get("/api/v1/screenings/").json()["count"] == 0
+    assert api.get(f"/api/v1/screenings/{world['screening'].pk}/").status_code == 404
+    assert api.get(f"/api/v1/participants/{world['participant'].study_id}/").status_code == 404
+    assert api.get(f"/api/v1/studies/{world['study'].code}/flow/").status_code == 404
+    page = Client()
+    page.force_login(world["adjudicator"])
+    assert page.get(f"/screenings/{world['screening'].pk}/").status_code == 404
+    assert world["participant"].study_id not in page.get("/screenings/").content.decode()
