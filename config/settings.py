@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "trial.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Domain errors that escape a page view get a friendly page in the user's language (trial/pages.py).
+    "trial.pages.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -14,6 +14,7 @@ class FollowupConfig(AppConfig):
 
         from . import bench, demo, hooks, protocol
         from .selectors.visits import dashboard_panel
+        from .views.patient import refused_link_page
 
         trial_hooks.participant_status_changed.register(hooks.participant_status_changed)
         trial_hooks.protocol_sections.register(protocol.protocol_sections)
@@ -22,3 +23,4 @@ class FollowupConfig(AppConfig):
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
         crf_hooks.record_written.register(hooks.record_written)
         crf_hooks.visit_finder.register(hooks.visit_of)
+        trial_hooks.page_answers.register(refused_link_page)

@@ -77,6 +77,7 @@ def test_higher_apps_register_their_hooks():
             trial_hooks.dashboard_panels,
             trial_hooks.demo_stages,
             trial_hooks.bench_endpoints,
+            trial_hooks.page_answers,
             crf_hooks.record_written,
             crf_hooks.visit_finder,
         )
@@ -87,6 +88,7 @@ def test_higher_apps_register_their_hooks():
         "dashboard_panels": {"followup"},
         "demo_stages": {"crf", "followup"},
         "bench_endpoints": {"crf", "followup"},
+        "page_answers": {"followup"},
         "record_written": {"followup"},
         "visit_finder": {"followup"},
     }

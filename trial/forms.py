@@ -206,6 +206,8 @@ class EnrollmentForm(forms.Form):
     )
 
     IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id")
+    # The enrollment service names a missing identity "identity": the form shows it at the name.
+    service_fields = {"identity": "full_name"}
 
     def identity(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.IDENTITY_FIELDS}

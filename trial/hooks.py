@@ -79,3 +79,9 @@ bench_endpoints: Hook[Callable[..., list]] = Hook(
     "bench_endpoints",
     "f(*, study, site) -> list[trial.bench.Endpoint]. Endpoints a higher app adds to `manage.py bench`.",
 )
+
+page_answers: Hook[Callable[..., object]] = Hook(
+    "page_answers",
+    "f(request, error) -> HttpResponse | None. The page for a domain error the registering app knows (e.g. "
+    "followup's dead patient link; trial/pages.py); None leaves it to the next one, then to the plain page.",
+)

@@ -57,8 +57,8 @@ def transition(
         require_version(record, expected_version)
     if record.status not in allowed_from:
         raise Conflict(
-            _("A %(status)s form cannot be %(action)s.")
-            % {"status": record.get_status_display(), "action": action},
+            _("This step is not possible now: the form is %(status)s.")
+            % {"status": record.get_status_display()},
             code="bad_transition",
         )
     return form, record

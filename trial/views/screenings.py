@@ -15,7 +15,6 @@ from .. import selectors, services
 from ..access import can_write_at
 from ..clock import site_today
 from ..eligibility import Verdict
-from ..errors import DomainError
 from ..filters import ScreeningFilter
 from ..forms import (
     ANSWER_NAMES,
@@ -24,8 +23,8 @@ from ..forms import (
     ScreeningForm,
 )
 from ..models import Outcome, Screening, Study
+from ..pages import attempt
 from .common import (
-    add_domain_errors,
     criterion_state,
     filter_sites,
     history_rows,
@@ -59,10 +58,7 @@ def _preview_verdict(form: ScreeningForm, study: Study) -> Verdict | None:
     values = {key: data[key] for key in ("screening_date", "age", "sex", "fracture_levels") if key in data}
     if form.is_bound:
         values["answers"] = form.answers()
-    try:
-        return services.screening_evaluate(study=study, site=site, data=values)
-    except DomainError:
-        return None
+    return attempt(services.screening_evaluate, study=study, site=site, data=values).value
 
 
 def _verdict_context(verdict: Verdict | None, criteria) -> dict[str, Any]:
@@ -95,18 +91,20 @@ def screening_new(request: HttpRequest) -> HttpResponse:
     criteria = study.current_version.criteria.all()
     if request.method == "POST":
         form = ScreeningForm(request.POST, sites=sites, criteria=criteria)
-        if form.is_valid():
-            try:
-                screening = services.screening_create(
-                    actor=request.user, study=study, site=form.cleaned_data["site"], data=form.service_data()
-                )
-            except DomainError as error:
-                add_domain_errors(form, error)
-            else:
-                messages.success(
-                    request, _("Screening saved: %(outcome)s.") % {"outcome": screening.get_outcome_display()}
-                )
-                return redirect("screening-detail", pk=screening.pk)
+        saved = form.is_valid() and attempt(
+            services.screening_create,
+            form=form,
+            actor=request.user,
+            study=study,
+            site=form.cleaned_data["site"],
+            data=form.service_data(),
+        )
+        if saved:
+            screening = saved.value
+            messages.success(
+                request, _("Screening saved: %(outcome)s.") % {"outcome": screening.get_outcome_display()}
+            )
+            return redirect("screening-detail", pk=screening.pk)
     else:
         first_site = sites.first()
         initial = {
@@ -185,24 +183,22 @@ def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     """Enroll an eligible screening; the service hands out the study ID."""
     screening = _screening_for(request, pk)
     form = EnrollmentForm(request.POST)
-    if form.is_valid():
-        try:
-            participant = services.participant_enroll(
-                actor=request.user,
-                screening=screening,
-                consent_date=form.cleaned_data["consent_date"],
-                enrollment_date=form.cleaned_data["enrollment_date"],
-                identity=form.identity(),
-            )
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Enrolled. The participant's study ID is %(study_id)s.")
-                % {"study_id": participant.study_id},
-            )
-            return redirect("participant-list")
+    enrolled = form.is_valid() and attempt(
+        services.participant_enroll,
+        form=form,
+        actor=request.user,
+        screening=screening,
+        consent_date=form.cleaned_data["consent_date"],
+        enrollment_date=form.cleaned_data["enrollment_date"],
+        identity=form.identity(),
+    )
+    if enrolled:
+        participant = enrolled.value
+        messages.success(
+            request,
+            _("Enrolled. The participant's study ID is %(study_id)s.") % {"study_id": participant.study_id},
+        )
+        return redirect("participant-list")
     return _render_screening_detail(request, screening, enroll_form=form)
 
 
@@ -213,19 +209,16 @@ def screening_correct(request: HttpRequest, pk: int) -> HttpResponse:
     screening = _screening_for(request, pk)
     criteria = screening.protocol_version.criteria.order_by("order")
     form = ScreeningCorrectionForm(request.POST, criteria=criteria)
-    if form.is_valid():
-        try:
-            services.screening_update(
-                actor=request.user,
-                screening=screening,
-                data=form.service_data(),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(request, _("Screening corrected."))
-            return redirect("screening-detail", pk=screening.pk)
+    if form.is_valid() and attempt(
+        services.screening_update,
+        form=form,
+        actor=request.user,
+        screening=screening,
+        data=form.service_data(),
+        reason=form.cleaned_data["reason"],
+    ):
+        messages.success(request, _("Screening corrected."))
+        return redirect("screening-detail", pk=screening.pk)
     return _render_screening_detail(request, screening, correct_form=form)
 
 
