@@ -2,6 +2,12 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def followup_menu() -> list:
+    from trial.navigation import READING_ROLES, MenuItem
+
+    return [MenuItem("visit-list", _("Visits"), 50, roles=READING_ROLES)]
+
+
 class FollowupConfig(AppConfig):
     name = "followup"
     verbose_name = _("Follow-up: visits, questionnaires and adjudication")
@@ -24,3 +30,4 @@ class FollowupConfig(AppConfig):
         crf_hooks.record_written.register(hooks.record_written)
         crf_hooks.visit_finder.register(hooks.visit_of)
         trial_hooks.page_answers.register(refused_link_page)
+        trial_hooks.menu_items.register(followup_menu)

@@ -23,7 +23,9 @@ from ..forms import (
     ScreeningForm,
 )
 from ..models import Outcome, Screening, Study
+from ..navigation import can_screen_in
 from ..pages import attempt
+from ..services.enrollment import study_target_reached
 from .common import (
     criterion_state,
     filter_sites,
@@ -163,6 +165,9 @@ def _render_screening_detail(
         "rows": rows,
         "history": history_rows(screening),
         "may_enroll": may_enroll,
+        # Warned before saving, not after: the enroll form asks to confirm going beyond the target.
+        "target_reached": may_enroll
+        and study_target_reached(screening.study_id, screening.protocol_version.target_enrollment),
         "enroll_form": enroll_form if may_enroll or (enroll_form and enroll_form.errors) else None,
         "may_correct": may_correct,
         "correct_form": correct_form if may_correct or (correct_form and correct_form.errors) else None,
@@ -191,6 +196,7 @@ def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
         consent_date=form.cleaned_data["consent_date"],
         enrollment_date=form.cleaned_data["enrollment_date"],
         identity=form.identity(),
+        beyond_target=form.cleaned_data["beyond_target"],
     )
     if enrolled:
         participant = enrolled.value
@@ -198,7 +204,8 @@ def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("Enrolled. The participant's study ID is %(study_id)s.") % {"study_id": participant.study_id},
         )
-        return redirect("participant-list")
+        # Straight to the new participant: their forms and follow-up start there.
+        return redirect("participant-detail", study_id=participant.study_id)
     return _render_screening_detail(request, screening, enroll_form=form)
 
 
@@ -240,5 +247,6 @@ def screening_log(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "show_study": len({site.study_id for site in sites}) > 1,
+        "can_screen": can_screen_in(request.user),
     }
     return render(request, "trial/screening_log.html", context)
