@@ -53,6 +53,12 @@ def attempt(service: Callable[..., T], /, *, form=None, **kwargs) -> Attempt[T]:
         return Attempt(error=error)
 
 
+def redraw_status(done: Attempt | None) -> int:
+    """The status of a page redrawn with its form's messages: the service's refusal (400, 409...), or 400
+    when the form's own checks failed before any service was called (`done` None)."""
+    return done.status if done is not None else 400
+
+
 def add_to_form(form, error: DomainError) -> None:
     """A service's field messages beside the form's fields; the rest (or the bare message) above the form.
 

@@ -24,7 +24,7 @@ from ..forms import (
 )
 from ..models import Outcome, Screening, Study
 from ..navigation import can_screen_in
-from ..pages import attempt
+from ..pages import attempt, redraw_status
 from ..services.enrollment import study_target_reached
 from .common import (
     criterion_state,
@@ -91,15 +91,20 @@ def screening_new(request: HttpRequest) -> HttpResponse:
     """Screen a patient: the live verdict comes from the eligibility API, the saved one from the service."""
     study, sites, studies = _screening_study(request)
     criteria = study.current_version.criteria.all()
+    status = 200
     if request.method == "POST":
         form = ScreeningForm(request.POST, sites=sites, criteria=criteria)
-        saved = form.is_valid() and attempt(
-            services.screening_create,
-            form=form,
-            actor=request.user,
-            study=study,
-            site=form.cleaned_data["site"],
-            data=form.service_data(),
+        saved = (
+            attempt(
+                services.screening_create,
+                form=form,
+                actor=request.user,
+                study=study,
+                site=form.cleaned_data["site"],
+                data=form.service_data(),
+            )
+            if form.is_valid()
+            else None
         )
         if saved:
             screening = saved.value
@@ -107,6 +112,7 @@ def screening_new(request: HttpRequest) -> HttpResponse:
                 request, _("Screening saved: %(outcome)s.") % {"outcome": screening.get_outcome_display()}
             )
             return redirect("screening-detail", pk=screening.pk)
+        status = redraw_status(saved)
     else:
         first_site = sites.first()
         initial = {
@@ -122,7 +128,7 @@ def screening_new(request: HttpRequest) -> HttpResponse:
         "groups": _criterion_groups(form, verdict),
         **_verdict_context(verdict, criteria),
     }
-    return render(request, "trial/screening_form.html", context)
+    return render(request, "trial/screening_form.html", context, status=status)
 
 
 # --- screening detail, enrollment, correction ----------------------------------------------------------
@@ -133,7 +139,7 @@ def _screening_for(request: HttpRequest, pk: int) -> Screening:
 
 
 def _render_screening_detail(
-    request: HttpRequest, screening: Screening, *, enroll_form=None, correct_form=None
+    request: HttpRequest, screening: Screening, *, enroll_form=None, correct_form=None, status: int = 200
 ) -> HttpResponse:
     participant = participant_of(screening)
     criteria = list(screening.protocol_version.criteria.order_by("order"))
@@ -174,7 +180,7 @@ def _render_screening_detail(
         "groups": _criterion_groups(correct_form, verdict) if correct_form else [],
         **_verdict_context(verdict, criteria),
     }
-    return render(request, "trial/screening_detail.html", context)
+    return render(request, "trial/screening_detail.html", context, status=status)
 
 
 @login_required
@@ -188,15 +194,19 @@ def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     """Enroll an eligible screening; the service hands out the study ID."""
     screening = _screening_for(request, pk)
     form = EnrollmentForm(request.POST)
-    enrolled = form.is_valid() and attempt(
-        services.participant_enroll,
-        form=form,
-        actor=request.user,
-        screening=screening,
-        consent_date=form.cleaned_data["consent_date"],
-        enrollment_date=form.cleaned_data["enrollment_date"],
-        identity=form.identity(),
-        beyond_target=form.cleaned_data["beyond_target"],
+    enrolled = (
+        attempt(
+            services.participant_enroll,
+            form=form,
+            actor=request.user,
+            screening=screening,
+            consent_date=form.cleaned_data["consent_date"],
+            enrollment_date=form.cleaned_data["enrollment_date"],
+            identity=form.identity(),
+            beyond_target=form.cleaned_data["beyond_target"],
+        )
+        if form.is_valid()
+        else None
     )
     if enrolled:
         participant = enrolled.value
@@ -206,7 +216,7 @@ def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
         )
         # Straight to the new participant: their forms and follow-up start there.
         return redirect("participant-detail", study_id=participant.study_id)
-    return _render_screening_detail(request, screening, enroll_form=form)
+    return _render_screening_detail(request, screening, enroll_form=form, status=redraw_status(enrolled))
 
 
 @login_required
@@ -216,17 +226,22 @@ def screening_correct(request: HttpRequest, pk: int) -> HttpResponse:
     screening = _screening_for(request, pk)
     criteria = screening.protocol_version.criteria.order_by("order")
     form = ScreeningCorrectionForm(request.POST, criteria=criteria)
-    if form.is_valid() and attempt(
-        services.screening_update,
-        form=form,
-        actor=request.user,
-        screening=screening,
-        data=form.service_data(),
-        reason=form.cleaned_data["reason"],
-    ):
+    corrected = (
+        attempt(
+            services.screening_update,
+            form=form,
+            actor=request.user,
+            screening=screening,
+            data=form.service_data(),
+            reason=form.cleaned_data["reason"],
+        )
+        if form.is_valid()
+        else None
+    )
+    if corrected:
         messages.success(request, _("Screening corrected."))
         return redirect("screening-detail", pk=screening.pk)
-    return _render_screening_detail(request, screening, correct_form=form)
+    return _render_screening_detail(request, screening, correct_form=form, status=redraw_status(corrected))
 
 
 # --- screening log -------------------------------------------------------------------------------------
