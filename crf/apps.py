@@ -2,6 +2,12 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def crf_menu() -> list:
+    from trial.navigation import READING_ROLES, MenuItem
+
+    return [MenuItem("query-list", _("Queries"), 60, roles=READING_ROLES)]
+
+
 class CrfConfig(AppConfig):
     name = "crf"
     verbose_name = _("CRFs: forms, data queries and e-signatures")
@@ -15,3 +21,4 @@ class CrfConfig(AppConfig):
         hooks.protocol_sections.register(protocol.protocol_sections)
         hooks.demo_stages.register(demo.crf_demo_stage)
         hooks.bench_endpoints.register(bench.bench_endpoints)
+        hooks.menu_items.register(crf_menu)

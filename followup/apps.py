@@ -2,6 +2,12 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def followup_menu() -> list:
+    from trial.navigation import READING_ROLES, MenuItem
+
+    return [MenuItem("visit-list", _("Visits"), 50, roles=READING_ROLES)]
+
+
 class FollowupConfig(AppConfig):
     name = "followup"
     verbose_name = _("Follow-up: visits, questionnaires and adjudication")
@@ -13,7 +19,9 @@ class FollowupConfig(AppConfig):
         from trial import hooks as trial_hooks
 
         from . import bench, demo, hooks, protocol
+        from .demo_wording import demo_wording_stage
         from .selectors.visits import dashboard_panel
+        from .views.patient import refused_link_page
 
         trial_hooks.participant_status_changed.register(hooks.participant_status_changed)
         trial_hooks.protocol_sections.register(protocol.protocol_sections)
@@ -22,7 +30,7 @@ class FollowupConfig(AppConfig):
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
         crf_hooks.record_written.register(hooks.record_written)
         crf_hooks.visit_finder.register(hooks.visit_of)
-
-        from .demo_wording import demo_wording_stage
-
+        trial_hooks.page_answers.register(refused_link_page)
+        trial_hooks.menu_items.register(followup_menu)
+        # After the visits: the demonstration ODI wording, so that patient links can be tried.
         trial_hooks.demo_stages.register(demo_wording_stage)

@@ -56,6 +56,9 @@ install_system_packages() {
     command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
     # Playwright drives Debian's chromium; we never download a browser.
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    # Chinese pages and PDFs need a CJK font: without one chromium draws boxes and reportlab cannot embed
+    # the glyphs.
+    dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || missing+=(fonts-noto-cjk)
     # Debian's own python3 ships venv/ensurepip separately (pyenv builds include them).
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
     if ((${#missing[@]} == 0)); then

@@ -79,6 +79,8 @@ def test_higher_apps_register_their_hooks():
             trial_hooks.dashboard_panels,
             trial_hooks.demo_stages,
             trial_hooks.bench_endpoints,
+            trial_hooks.page_answers,
+            trial_hooks.menu_items,
             crf_hooks.record_written,
             crf_hooks.visit_finder,
         )
@@ -89,6 +91,8 @@ def test_higher_apps_register_their_hooks():
         "dashboard_panels": {"followup"},
         "demo_stages": {"crf", "followup"},
         "bench_endpoints": {"crf", "followup"},
+        "page_answers": {"followup"},
+        "menu_items": {"trial", "crf", "followup"},
         "record_written": {"followup"},
         "visit_finder": {"followup"},
     }

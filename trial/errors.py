@@ -1,4 +1,5 @@
-"""One family of domain errors, mapped to clear 4xx answers in one place. A 500 is always a bug."""
+"""One family of domain errors, mapped to clear 4xx answers in one place for the API (api_exception_handler,
+below) and one for the pages (trial/pages.py). A 500 is always a bug."""
 
 import logging
 
@@ -31,6 +32,12 @@ class DomainError(Exception):
         payload.update(self.field_errors)
         return payload
 
+    @property
+    def refuses_page(self) -> bool:
+        """The request as a whole is refused (the user's role, a dead link): a page of its own answers it,
+        never a form redrawn with the message."""
+        return False
+
 
 class InvalidInput(DomainError):
     """The request is malformed or breaks a rule of the data (400, with field messages)."""
@@ -59,6 +66,11 @@ class Forbidden(DomainError):
 
     status_code = status.HTTP_403_FORBIDDEN
     code = "forbidden"
+
+    @property
+    def refuses_page(self) -> bool:
+        # A refusal that names a field (a wrong signing password) is a mistake in the input, shown beside it.
+        return not self.field_errors
 
 
 def _django_validation_payload(exc: DjangoValidationError) -> dict:

@@ -48,6 +48,12 @@ class ScreeningFilter(django_filters.FilterSet):
 
 
 class ParticipantFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label=_("Study ID"),
+        max_length=32,
+        help_text=_("All or part of a study ID, e.g. 07-0012."),
+    )
     study = django_filters.CharFilter(field_name="site__study__code", label=_("Study"))
     site = SiteFilter(label=_("Site"), empty_label=_("All sites"))
     status = django_filters.ChoiceFilter(
@@ -56,4 +62,10 @@ class ParticipantFilter(django_filters.FilterSet):
 
     class Meta:
         model = Participant
-        fields = ["study", "site", "status"]
+        fields = ["q", "study", "site", "status"]
+
+    def search(self, queryset, name, value):
+        """A study ID, whole or in part (its number alone, say): the research data's only way to name a
+        participant. Identifying data is never searched here: that would leak it through the result."""
+        value = value.strip()
+        return queryset.filter(study_id__icontains=value) if value else queryset

@@ -205,7 +205,13 @@ class EnrollmentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
+    beyond_target = forms.BooleanField(
+        label=_("Enroll beyond the study's target (decided by the sponsor or an amendment)"), required=False
+    )
+
     IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id")
+    # The enrollment service names a missing identity "identity": the form shows it at the name.
+    service_fields = {"identity": "full_name"}
 
     def identity(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.IDENTITY_FIELDS}

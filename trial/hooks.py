@@ -85,3 +85,15 @@ bench_endpoints: Hook[Callable[..., list]] = Hook(
     "bench_endpoints",
     "f(*, study, site) -> list[trial.bench.Endpoint]. Endpoints a higher app adds to `manage.py bench`.",
 )
+
+page_answers: Hook[Callable[..., object]] = Hook(
+    "page_answers",
+    "f(request, error) -> HttpResponse | None. The page for a domain error the registering app knows (e.g. "
+    "followup's dead patient link; trial/pages.py); None leaves it to the next one, then to the plain page.",
+)
+
+menu_items: Hook[Callable[..., list]] = Hook(
+    "menu_items",
+    "f() -> list[trial.navigation.MenuItem]. An app's items of the main menu, each with the roles that open "
+    "it (trial/navigation.py); trial registers its own too.",
+)

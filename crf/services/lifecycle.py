@@ -32,7 +32,6 @@ def transition(
     expected_version: int | None,
     roles,
     doing,
-    action: str,
     allowed_from: tuple[str, ...],
     attests: bool = False,
     visit=None,
@@ -53,8 +52,8 @@ def transition(
         require_version(record, expected_version)
     if record.status not in allowed_from:
         raise Conflict(
-            _("A %(status)s form cannot be %(action)s.")
-            % {"status": record.get_status_display(), "action": action},
+            _("This step is not possible now: the form is %(status)s.")
+            % {"status": record.get_status_display()},
             code="bad_transition",
         )
     return form, record
@@ -73,7 +72,6 @@ def crf_complete(
             visit=visit,
             roles=ENTRY_ROLES,
             doing=_lazy("mark this form complete"),
-            action="completed",
             allowed_from=(FormStatus.DRAFT,),
         )
         findings = evaluate(form, record.data, check_context(participant, exclude=form_code))
@@ -102,7 +100,6 @@ def crf_verify(
             visit=visit,
             roles=MONITOR_ONLY,
             doing=_lazy("verify this form"),
-            action="verified",
             attests=True,
             allowed_from=(FormStatus.COMPLETE,),
         )
@@ -126,7 +123,6 @@ def crf_lock(
             visit=visit,
             roles=LOCKING_ROLES,
             doing=_lazy("lock this form"),
-            action="locked",
             attests=True,
             allowed_from=(FormStatus.SIGNED,),
         )
@@ -164,7 +160,6 @@ def crf_unlock(
             visit=visit,
             roles=LOCKING_ROLES,
             doing=_lazy("unlock this form"),
-            action="unlocked",
             attests=True,
             allowed_from=(FormStatus.LOCKED,),
         )

@@ -80,7 +80,9 @@ def crf_sign(
     _refuse_if_locked_out(actor)
     if not password or authenticate(username=actor.get_username(), password=password) is None:
         _count_failed_signature(actor)
-        raise Forbidden(_("The password is not correct; the form was not signed."), code="bad_password")
+        message = _("The password is not correct; the form was not signed.")
+        # A wrong password is a mistake in the input (shown beside it), not a refusal of the signer's role.
+        raise Forbidden(message, code="bad_password", field_errors={"password": [message]})
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {meaning}"):
         _form, record = transition(
             actor=actor,
@@ -90,7 +92,6 @@ def crf_sign(
             visit=visit,
             roles=SIGNING_ROLES,
             doing=_lazy("sign this form"),
-            action="signed",
             attests=True,
             allowed_from=(FormStatus.VERIFIED,),
         )

@@ -7,11 +7,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from trial.errors import DomainError, Forbidden, PreconditionRequired
+from trial.errors import PreconditionRequired
+from trial.pages import attempt
 
 from .. import services
 from ..forms_ui import ReasonForm, parse_entry, parse_version
-from .common import form_or_404, form_url, participant_and_visit, refusal
+from .common import form_or_404, form_url, participant_and_visit
 from .page import render_form_page
 
 
@@ -31,20 +32,19 @@ def crf_form(
     redraw = {"values": values, "version": version, "reason_form": reason_form, "visit": visit}
     if not reason_form.is_valid():
         return render_form_page(request, participant, form, **redraw, status=400)
-    try:
-        record, findings = services.crf_save(
-            actor=request.user,
-            participant=participant,
-            form_code=form.code,
-            data=values,
-            # 0 for a form not started yet: if someone started it meanwhile, that is a stale version too.
-            expected_version=version,
-            reason=reason_form.cleaned_data["reason"],
-            visit=visit,
-        )
-    except Forbidden as error:
-        raise refusal("save", error) from None
-    except DomainError as error:
+    saved = attempt(
+        services.crf_save,
+        actor=request.user,
+        participant=participant,
+        form_code=form.code,
+        data=values,
+        # 0 for a form not started yet: if someone started it meanwhile, that is a stale version too.
+        expected_version=version,
+        reason=reason_form.cleaned_data["reason"],
+        visit=visit,
+    )
+    if not saved:
+        error = saved.error
         field_errors = dict(error.field_errors)
         for message in field_errors.pop("reason", []):
             reason_form.add_error("reason", message)
@@ -55,8 +55,10 @@ def crf_form(
             **redraw,
             error=error,
             field_errors=field_errors,
-            status=409 if isinstance(error, PreconditionRequired) else error.status_code,
+            # The page always sends the version it drew: a missing one means the form changed under it.
+            status=409 if isinstance(error, PreconditionRequired) else saved.status,
         )
+    record, findings = saved.value
     if version is not None and record.version == version:
         messages.info(request, _("Nothing changed: the form is as it was."))
     elif findings.warnings:

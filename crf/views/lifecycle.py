@@ -7,13 +7,11 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from trial.errors import Conflict, DomainError, Forbidden
+from trial.pages import attempt
 
 from .. import services
-from ..forms_ui import SignForm, UnlockForm, parse_version, status_label
-from ..hooks import visit_key
-from ..models import FormRecord
-from .common import form_or_404, form_url, participant_and_visit, refusal
+from ..forms_ui import SignForm, UnlockForm, parse_version
+from .common import form_or_404, form_url, participant_and_visit
 from .page import render_form_page
 
 STEPS = {
@@ -21,23 +19,6 @@ STEPS = {
     "verify": (services.crf_verify, lambda: _("The form is verified.")),
     "lock": (services.crf_lock, lambda: _("The form is locked.")),
 }
-
-
-def _friendly(error: DomainError, participant, form_code: str, visit=None) -> DomainError:
-    """A refused transition said in the page's language, with the form's current status."""
-    if error.code != "bad_transition":
-        return error
-    record = (
-        FormRecord.objects.filter(participant=participant, form_code=form_code, visit_code=visit_key(visit))
-        .only("status")
-        .first()
-    )
-    current = status_label(record.status) if record else ""
-    return Conflict(
-        _("This step is not possible now: the form is %(status)s. The page shows its current state.")
-        % {"status": current},
-        code=error.code,
-    )
 
 
 @login_required
@@ -54,36 +35,40 @@ def crf_step(
         "expected_version": parse_version(request.POST.get("version")),
         "visit": visit,
     }
-    unlock_form = UnlockForm(request.POST) if step == "unlock" else None
-    try:
-        if unlock_form is not None:
-            if not unlock_form.is_valid():
-                return render_form_page(
-                    request, participant, form, visit=visit, unlock_form=unlock_form, status=400
-                )
-            services.crf_unlock(**kwargs, reason=unlock_form.cleaned_data["reason"])
-            done = _("The form is unlocked: it is signed again until someone edits it.")
-        else:
-            service, done_message = STEPS[step]
-            service(**kwargs)
-            done = done_message()
-    except Forbidden as error:
-        raise refusal(step, error) from None
-    except DomainError as error:
-        if unlock_form is not None:
-            for message in error.field_errors.get("reason", []):
-                unlock_form.add_error("reason", message)
+    if step == "unlock":
+        unlock_form = UnlockForm(request.POST)
+        if not unlock_form.is_valid():
+            return render_form_page(
+                request, participant, form, visit=visit, unlock_form=unlock_form, status=400
+            )
+        done = attempt(
+            services.crf_unlock, form=unlock_form, **kwargs, reason=unlock_form.cleaned_data["reason"]
+        )
+        if not done:
+            return render_form_page(
+                request,
+                participant,
+                form,
+                visit=visit,
+                error=done.error,
+                unlock_form=unlock_form,
+                status=done.status,
+            )
+        messages.success(request, _("The form is unlocked: it is signed again until someone edits it."))
+        return redirect(form_url(participant, form.code, visit=visit))
+    service, done_message = STEPS[step]
+    done = attempt(service, **kwargs)
+    if not done:
         return render_form_page(
             request,
             participant,
             form,
             visit=visit,
-            error=_friendly(error, participant, form.code, visit),
-            field_errors=None if unlock_form is not None else error.field_errors,
-            unlock_form=unlock_form,
-            status=error.status_code,
+            error=done.error,
+            field_errors=done.error.field_errors,
+            status=done.status,
         )
-    messages.success(request, done)
+    messages.success(request, done_message())
     return redirect(form_url(participant, form.code, visit=visit))
 
 
@@ -98,34 +83,24 @@ def crf_sign(
     sign_form = SignForm(request.POST)
     if not sign_form.is_valid():
         return render_form_page(request, participant, form, visit=visit, sign_form=sign_form, status=400)
-    try:
-        signature = services.crf_sign(
-            actor=request.user,
-            participant=participant,
-            form_code=form.code,
-            password=sign_form.cleaned_data["password"],
-            meaning=sign_form.cleaned_data["meaning"],
-            expected_version=parse_version(request.POST.get("version")),
-            visit=visit,
-        )
-    except Forbidden as error:
-        if error.code != "bad_password":
-            raise refusal("sign", error) from None
-        sign_form.add_error("password", error.message)
-        return render_form_page(request, participant, form, visit=visit, sign_form=sign_form, status=403)
-    except DomainError as error:
-        for field, field_messages in error.field_errors.items():
-            for message in field_messages:
-                sign_form.add_error(field if field in sign_form.fields else None, message)
+    signed = attempt(
+        services.crf_sign,
+        form=sign_form,
+        actor=request.user,
+        participant=participant,
+        form_code=form.code,
+        password=sign_form.cleaned_data["password"],
+        meaning=sign_form.cleaned_data["meaning"],
+        expected_version=parse_version(request.POST.get("version")),
+        visit=visit,
+    )
+    if not signed:
+        # A wrong password is shown beside the password field (on the sign form), the rest above the form.
+        error = None if signed.error.field_errors else signed.error
         return render_form_page(
-            request,
-            participant,
-            form,
-            visit=visit,
-            error=_friendly(error, participant, form.code, visit),
-            sign_form=sign_form,
-            status=error.status_code,
+            request, participant, form, visit=visit, error=error, sign_form=sign_form, status=signed.status
         )
+    signature = signed.value
     messages.success(
         request,
         _("Signed by %(name)s: %(meaning)s.")

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from trial.clock import site_today
-from trial.errors import DomainError, Forbidden
 from trial.i18n import localized
+from trial.pages import attempt
 from trial.views.common import paginate
 
 from .. import selectors, services
@@ -18,7 +18,7 @@ from ..engine.definitions import form_definition
 from ..forms_ui import QueryPageFilter, QueryRaiseForm, QueryStepForm, path_label
 from ..hooks import visit_key
 from ..models import FormRecord
-from .common import form_or_404, form_url, participant_and_visit, refusal
+from .common import form_or_404, form_url, participant_and_visit
 from .page import render_form_page
 
 
@@ -72,28 +72,27 @@ def query_raise(
     raise_form = QueryRaiseForm(request.POST)
     if not raise_form.is_valid():
         return render_form_page(request, participant, form, visit=visit, raise_form=raise_form, status=400)
-    try:
-        query = services.query_raise(
-            actor=request.user,
-            record=record,
-            field_path=raise_form.cleaned_data["field_path"],
-            text=raise_form.cleaned_data["text"],
-        )
-    except Forbidden as error:
-        raise refusal("raise", error) from None
-    except DomainError as error:
+    raised = attempt(
+        services.query_raise,
+        actor=request.user,
+        record=record,
+        field_path=raise_form.cleaned_data["field_path"],
+        text=raise_form.cleaned_data["text"],
+    )
+    if not raised:
         # Said above the form too: a path that names no field has no box beside a field to show it in.
-        for message in error.field_errors.get("text", []):
+        for message in raised.error.field_errors.get("text", []):
             raise_form.add_error("text", message)
         return render_form_page(
             request,
             participant,
             form,
             visit=visit,
-            error=error,
+            error=raised.error,
             raise_form=raise_form,
-            status=error.status_code,
+            status=raised.status,
         )
+    query = raised.value
     messages.success(request, _("Query raised on %(field)s.") % {"field": path_label(form, query.field_path)})
     return redirect(form_url(participant, form.code, f"q-{query.pk}", visit=visit))
 
@@ -115,24 +114,25 @@ def query_step(
             request, participant, form, visit=visit, step_form=step_form, step_query=query.pk, status=400
         )
     action = step_form.cleaned_data["action"]
-    try:
-        services.query_step(
-            actor=request.user, query=query, action=action, text=step_form.cleaned_data["text"]
-        )
-    except Forbidden as error:
-        raise refusal(action, error) from None
-    except DomainError as error:
-        for message in error.field_errors.get("text", []):
+    stepped = attempt(
+        services.query_step,
+        actor=request.user,
+        query=query,
+        action=action,
+        text=step_form.cleaned_data["text"],
+    )
+    if not stepped:
+        for message in stepped.error.field_errors.get("text", []):
             step_form.add_error("text", message)
         return render_form_page(
             request,
             participant,
             form,
             visit=visit,
-            error=error,
+            error=stepped.error,
             step_form=step_form,
             step_query=query.pk,
-            status=error.status_code,
+            status=stepped.status,
         )
     messages.success(request, _("The query thread is updated."))
     return redirect(form_url(participant, form.code, f"q-{query.pk}", visit=visit))

@@ -75,6 +75,10 @@ class LinkRefused(DomainError):
         self.language = language
         self.status_code = status.HTTP_410_GONE if code in self.GONE else status.HTTP_404_NOT_FOUND
 
+    @property
+    def refuses_page(self) -> bool:
+        return True  # the patient's refused-link page answers it (followup.views.patient.refused_link_page)
+
 
 def _signer() -> signing.Signer:
     return signing.Signer(salt=SALT, sep=SEPARATOR)

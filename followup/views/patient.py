@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from trial.errors import Conflict, DomainError
 from trial.i18n import LANGUAGES
+from trial.pages import attempt
 
 from ..models import PatientLink
 from ..selectors.links import questionnaire_definition
@@ -76,8 +77,16 @@ def _requested_language(request: HttpRequest, default: str) -> str:
     return wanted if wanted in language_codes() else default
 
 
+def refused_link_page(request: HttpRequest, error: DomainError) -> HttpResponse | None:
+    """trial.hooks.page_answers: the friendly page of a dead link, with nothing of the questionnaire or its
+    answers, in the patient's language; None for any other error."""
+    match = request.resolver_match
+    if not isinstance(error, LinkRefused) or match is None or "token" not in match.kwargs:
+        return None
+    return _refused(request, match.kwargs["token"], error)
+
+
 def _refused(request: HttpRequest, token: str, refusal: LinkRefused) -> HttpResponse:
-    """The friendly page of a dead link, with nothing of the questionnaire or its answers."""
     fallback = refusal.language or translation.get_language_from_request(request)
     language = _requested_language(request, fallback if fallback in language_codes() else "zh-hans")
     return _render(
@@ -146,10 +155,8 @@ def _version(request) -> int | None:
 @require_http_methods(["GET", "POST"])
 def patient_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     """One questionnaire, answered by the patient through a link."""
-    try:
-        link = patient_link_open(token) if request.method == "GET" else patient_link_resolve(token)
-    except LinkRefused as refusal:
-        return _refused(request, token, refusal)
+    # A dead link (LinkRefused) escapes every call here: refused_link_page answers it (trial/pages.py).
+    link = patient_link_open(token) if request.method == "GET" else patient_link_resolve(token)
     language = _requested_language(request, link.language)
     if request.method == "GET":
         return _questionnaire_page(request, token, link, language, saved=request.GET.get("saved") == "1")
@@ -158,16 +165,19 @@ def patient_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     if action == "submit":
         return _submit(request, token, link, language)
     answers = answers_from_post(link.response.instrument, request.POST)
-    try:
-        response = patient_link_save(
-            token, answers, False, language=language, expected_version=_version(request)
-        )
-    except LinkRefused as refusal:
-        return _refused(request, token, refusal)
-    except DomainError as error:
+    saved = attempt(
+        patient_link_save,
+        token=token,
+        answers=answers,
+        submit=False,
+        language=language,
+        expected_version=_version(request),
+    )
+    if not saved:
         return _questionnaire_page(
-            request, token, link, language, answers=answers, error=error, status=error.status_code
+            request, token, link, language, answers=answers, error=saved.error, status=saved.status
         )
+    response = saved.value
     if action != "review":
         # Post/redirect/get: a reload shows the saved answers instead of sending them again.
         return _private(HttpResponseRedirect(_page_url(token, language, saved=1)), language)
@@ -180,14 +190,18 @@ def patient_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
 
 def _submit(request, token: str, link: PatientLink, language: str) -> HttpResponse:
     """Submit the answers the patient confirmed: those saved, at the version the confirmation showed."""
-    try:
-        patient_link_save(
-            token, link.response.answers, True, language=language, expected_version=_version(request)
+    submitted = attempt(
+        patient_link_save,
+        token=token,
+        answers=link.response.answers,
+        submit=True,
+        language=language,
+        expected_version=_version(request),
+    )
+    if not submitted:
+        return _questionnaire_page(
+            request, token, link, language, error=submitted.error, status=submitted.status
         )
-    except LinkRefused as refusal:
-        return _refused(request, token, refusal)
-    except DomainError as error:
-        return _questionnaire_page(request, token, link, language, error=error, status=error.status_code)
     return _render(request, "followup/patient_done.html", {}, token=token, language=language)
 
 

@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -24,9 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trial.access import roles_at
 from trial.clock import site_today
-from trial.errors import DomainError, Forbidden
+from trial.errors import DomainError
 from trial.forms import DateInput
 from trial.i18n import language_code, localized
+from trial.pages import attempt
 
 from ..instruments import instrument_def
 from ..models import ResponseSource, ResponseStatus, Visit
@@ -267,9 +267,6 @@ def _version(request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-REFUSAL = lambda: _("Only a coordinator or an investigator of this site can enter questionnaires.")  # noqa: E731
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def questionnaire_entry(
@@ -286,29 +283,29 @@ def questionnaire_entry(
     if not form.is_valid():
         return _render_entry(request, visit, instrument, **redraw, status=400)
     submit = request.POST.get("action") == "submit"
-    try:
-        response = questionnaire_save(
-            actor=request.user,
-            participant=visit.participant,
-            visit=visit,
-            instrument=instrument,
-            answers=answers,
-            source=form.cleaned_data["source"],
-            language=form.cleaned_data["language"],
-            submit=submit,
-            # 0 for a questionnaire not started yet: if someone started it meanwhile, that is stale too.
-            expected_version=version,
-            reason=form.cleaned_data["reason"],
-            completed_on=form.cleaned_data["completed_on"],
-        )
-    except Forbidden:
-        raise PermissionDenied(REFUSAL()) from None
-    except DomainError as error:
-        for field, field_messages in error.field_errors.items():
+    saved = attempt(
+        questionnaire_save,
+        actor=request.user,
+        participant=visit.participant,
+        visit=visit,
+        instrument=instrument,
+        answers=answers,
+        source=form.cleaned_data["source"],
+        language=form.cleaned_data["language"],
+        submit=submit,
+        # 0 for a questionnaire not started yet: if someone started it meanwhile, that is stale too.
+        expected_version=version,
+        reason=form.cleaned_data["reason"],
+        completed_on=form.cleaned_data["completed_on"],
+    )
+    if not saved:
+        # Messages of the entry form's own fields go beside them; the answers' beside each item (error).
+        for field, field_messages in saved.error.field_errors.items():
             if field in form.fields:
                 for message in field_messages:
                     form.add_error(field, message)
-        return _render_entry(request, visit, instrument, **redraw, error=error, status=error.status_code)
+        return _render_entry(request, visit, instrument, **redraw, error=saved.error, status=saved.status)
+    response = saved.value
     if version is not None and response.version == version:
         messages.info(request, _("Nothing changed: the questionnaire is as it was."))
     elif response.status == ResponseStatus.FINAL:
@@ -329,21 +326,18 @@ def questionnaire_link(request: HttpRequest, study_id: str, visit_code: str, ins
     link_form = LinkForm(request.POST)
     if not link_form.is_valid():
         return _render_entry(request, visit, instrument, link_form=link_form, status=400)
-    try:
-        link, token = patient_link_issue(
-            actor=request.user,
-            visit=visit,
-            instrument=instrument,
-            language=link_form.cleaned_data["language"],
-        )
-    except Forbidden:
-        raise PermissionDenied(
-            _("Only a coordinator or an investigator of this site can send a questionnaire link.")
-        ) from None
-    except DomainError as error:
+    issued = attempt(
+        patient_link_issue,
+        actor=request.user,
+        visit=visit,
+        instrument=instrument,
+        language=link_form.cleaned_data["language"],
+    )
+    if not issued:
         return _render_entry(
-            request, visit, instrument, link_form=link_form, link_error=error, status=error.status_code
+            request, visit, instrument, link_form=link_form, link_error=issued.error, status=issued.status
         )
+    link, token = issued.value
     _keep_new_link(request, visit, instrument, link, request.build_absolute_uri(patient_url(token)))
     return redirect(entry_url(visit, instrument) + "#new-link")
 
@@ -357,14 +351,9 @@ def questionnaire_link_revoke(
     visit = _visit(request, study_id, visit_code, instrument)
     link = visit_link(visit=visit, instrument=instrument, link_id=link_id)
     before = link_state(link)
-    try:
-        link = patient_link_revoke(actor=request.user, link=link)
-    except Forbidden:
-        raise PermissionDenied(
-            _("Only a coordinator or an investigator of this site can revoke a questionnaire link.")
-        ) from None
-    except DomainError as error:
-        return _render_entry(request, visit, instrument, link_error=error, status=error.status_code)
+    revoked = attempt(patient_link_revoke, actor=request.user, link=link)
+    if not revoked:
+        return _render_entry(request, visit, instrument, link_error=revoked.error, status=revoked.status)
     if before == "revoked":
         messages.info(request, _("This link was already revoked."))
     elif before == "expired":

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -12,8 +11,8 @@ from django.views.decorators.http import require_POST
 from crf.selectors import crf_participants
 from trial.access import can_write_at
 from trial.clock import site_today
-from trial.errors import DomainError, Forbidden
-from trial.views.common import add_domain_errors, paginate
+from trial.pages import attempt
+from trial.views.common import paginate
 
 from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
 from ..models import Instrument, Visit, VisitStatus
@@ -63,7 +62,6 @@ def participant_timeline_page(request: HttpRequest, study_id: str) -> HttpRespon
     return _render_timeline(request, _participant(request, study_id))
 
 
-VISIT_REFUSAL = lambda: _("Only a coordinator or an investigator of this site can record visits.")  # noqa: E731
 STEP_FORMS = {"complete": VisitCompleteForm, "missed": VisitReasonForm, "reopen": VisitReasonForm}
 STEP_DONE = {
     "complete": lambda: _("The visit is recorded as done."),
@@ -72,13 +70,11 @@ STEP_DONE = {
 }
 
 
-def _run_step(step: str, *, actor, visit: Visit, data: dict) -> None:
-    if step == "complete":
-        visit_services.visit_complete(actor=actor, visit=visit, visit_date=data["visit_date"])
-    elif step == "missed":
-        visit_services.visit_miss(actor=actor, visit=visit, reason=data["reason"])
-    else:
-        visit_services.visit_reopen(actor=actor, visit=visit, reason=data["reason"])
+STEP_SERVICES = {
+    "complete": (visit_services.visit_complete, ("visit_date",)),
+    "missed": (visit_services.visit_miss, ("reason",)),
+    "reopen": (visit_services.visit_reopen, ("reason",)),
+}
 
 
 @login_required
@@ -89,16 +85,16 @@ def visit_step(request: HttpRequest, study_id: str, visit_code: str, step: str) 
     visit = get_object_or_404(Visit, participant=participant, code=visit_code)
     form = STEP_FORMS[step](request.POST)
     key = "complete" if step == "complete" else "reason"
-    if form.is_valid():
-        try:
-            _run_step(step, actor=request.user, visit=visit, data=form.cleaned_data)
-        except Forbidden:
-            raise PermissionDenied(VISIT_REFUSAL()) from None
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(request, STEP_DONE[step]())
-            return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
+    service, fields = STEP_SERVICES[step]
+    if form.is_valid() and attempt(
+        service,
+        form=form,
+        actor=request.user,
+        visit=visit,
+        **{name: form.cleaned_data[name] for name in fields},
+    ):
+        messages.success(request, STEP_DONE[step]())
+        return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
     return _render_timeline(request, participant, forms={key: form, "visit": visit.code}, status=400)
 
 
@@ -107,18 +103,17 @@ def visit_step(request: HttpRequest, study_id: str, visit_code: str, step: str) 
 def visit_unscheduled(request: HttpRequest, study_id: str) -> HttpResponse:
     participant = _participant(request, study_id)
     form = UnscheduledVisitForm(request.POST)
-    if form.is_valid():
-        try:
-            visit = visit_services.visit_unscheduled_create(
-                actor=request.user, participant=participant, **form.cleaned_data
-            )
-        except Forbidden:
-            raise PermissionDenied(VISIT_REFUSAL()) from None
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(request, _("Unscheduled visit %(code)s added.") % {"code": visit.code})
-            return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
+    added = form.is_valid() and attempt(
+        visit_services.visit_unscheduled_create,
+        form=form,
+        actor=request.user,
+        participant=participant,
+        **form.cleaned_data,
+    )
+    if added:
+        visit = added.value
+        messages.success(request, _("Unscheduled visit %(code)s added.") % {"code": visit.code})
+        return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
     return _render_timeline(request, participant, forms={"unscheduled": form, "visit": "new"}, status=400)
 
 

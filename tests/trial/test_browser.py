@@ -80,9 +80,9 @@ def test_screen_enroll_and_both_languages(transactional_db, live_server, coordin
     page.fill("#id_hospital_record_number", "H-0001")
     page.screenshot(path=SHOTS / "screening_detail.png", full_page=True)
     page.get_by_role("button", name="Enroll participant").click()
-    page.wait_for_url(re.compile(r"/participants/$"))
+    page.wait_for_url(re.compile(r"/participants/07-0001/$"))  # the new participant's own page
     expect(page.locator(".alert-success")).to_contain_text("07-0001")
-    expect(page.locator("table")).to_contain_text("07-0001")
+    expect(page.locator("h1")).to_contain_text("07-0001")
     assert Participant.objects.get().study_id == "07-0001"
     page.screenshot(path=SHOTS / "participants.png", full_page=True)
 

@@ -216,6 +216,11 @@ class EnrollIn(StrictInput):
     consent_date = serializers.DateField()
     enrollment_date = serializers.DateField()
     identity = IdentityIn(help_text="Identifying data, kept apart; readable only by the site's own staff.")
+    beyond_target = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirms an enrollment once the study has reached its target (else 409 beyond_target).",
+    )
 
 
 class ParticipantOut(serializers.ModelSerializer):

@@ -72,13 +72,22 @@ def _check_identity(identity: Mapping | None) -> dict[str, str]:
 
 @sensitive_variables("identity", "identity_data")
 def participant_enroll(
-    *, actor, screening: Screening, consent_date, enrollment_date, identity: Mapping
+    *,
+    actor,
+    screening: Screening,
+    consent_date,
+    enrollment_date,
+    identity: Mapping,
+    beyond_target: bool = False,
 ) -> Participant:
     """Enroll an eligible screening and hand out the site's next study ID.
 
     Atomic, and the site's sequence row is locked (SELECT ... FOR UPDATE) before the number is taken, so
     that parallel enrollments at one site queue on that row: no duplicate, and a failed enrollment rolls its
     number back, so no gap either.
+
+    Once the study has reached its target enrollment, a further one needs `beyond_target` (409 otherwise):
+    over-enrollment is a decision (sponsor, protocol amendment), not something that happens unnoticed.
     """
     require_site_staff(actor, screening.site, _lazy("enroll participants"))
     _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
@@ -102,6 +111,7 @@ def participant_enroll(
                 _("Enrollment cannot precede screening."),
                 field_errors={"enrollment_date": [_("The enrollment date is before the screening date.")]},
             )
+        _check_target(screening, beyond_target=beyond_target)
         sequence, _created = SiteSequence.objects.select_for_update().get_or_create(site=screening.site)
         sequence.last_number += 1
         sequence.save(update_fields=["last_number"])
@@ -122,6 +132,21 @@ def participant_enroll(
             screening.save(update_fields=["not_enrolled_reason", "updated_at"])
         _follow_up(participant, actor)
         return participant
+
+
+def study_target_reached(study_id: int, target: int) -> bool:
+    """The study has enrolled its target (at every site: the target is the study's, not a site's)."""
+    return Participant.objects.filter(site__study_id=study_id).count() >= target
+
+
+def _check_target(screening: Screening, *, beyond_target: bool) -> None:
+    target = screening.protocol_version.target_enrollment
+    if not beyond_target and study_target_reached(screening.study_id, target):
+        message = _(
+            "The study has reached its target of %(target)s participants. Enrolling beyond it must be "
+            "confirmed (a decision of the sponsor or an amendment)."
+        ) % {"target": target}
+        raise Conflict(message, code="beyond_target", field_errors={"beyond_target": [message]})
 
 
 def _follow_up(participant: Participant, actor) -> None:

@@ -1,4 +1,4 @@
-"""Helpers shared by the coordinator pages: form errors from services, scoping, paging, history."""
+"""Helpers shared by the coordinator pages: scoping, paging, history."""
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy
 
 from .. import selectors
 from ..access import visible_sites, writable_sites
-from ..errors import DomainError
 from ..models import Participant, Screening, Study
 
 PAGE_SIZE = 50
@@ -17,19 +16,6 @@ HISTORY_LABELS = {
     "update": gettext_lazy("changed"),
     "delete": gettext_lazy("deleted"),
 }
-
-
-def add_domain_errors(form, error: DomainError) -> None:
-    """Show a service's field errors on the form's fields; the rest (or a bare message) above the form."""
-    if not error.field_errors:
-        form.add_error(None, error.message)
-        return
-    for field, field_messages in error.field_errors.items():
-        target = field if field in form.fields else None
-        if field == "identity" and "full_name" in form.fields:
-            target = "full_name"
-        for message in field_messages:
-            form.add_error(target, message)
 
 
 def visible_studies(user) -> QuerySet:

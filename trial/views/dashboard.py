@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from .. import hooks, selectors
+from ..navigation import can_screen_in
 from .common import TOP_FAILURE_REASONS, visible_studies
 
 # --- dashboard -----------------------------------------------------------------------------------------
@@ -18,11 +19,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary = selectors.enrollment_summary(study=study, user=request.user)
         texts = {c.code: c.localized_text for c in study.current_version.criteria.all()}
         reasons = selectors.screen_failure_reasons(study=study, user=request.user)[:TOP_FAILURE_REASONS]
+        target = summary["total"]["target"]
+        for site in summary["sites"]:
+            # Each site against the study's target: a site's count is its share, never the study's progress.
+            site.target_percent = round(100 * site.enrolled / target, 1) if target else 0.0
         studies.append(
             {
                 "study": study,
                 "summary": summary,
+                # A user who sees only some sites sees their sites' share, labelled as such, not the study's
+                # progress (study_list prefetches the study's active sites: no query).
+                "whole_study": len(summary["sites"]) >= len(study.sites.all()),
                 "bar_percent": min(summary["total"]["percent"], 100),
+                "can_screen": can_screen_in(request.user, study),
                 "reasons": [
                     {"code": code, "text": texts.get(code, ""), "count": count} for code, count in reasons
                 ],

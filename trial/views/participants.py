@@ -11,14 +11,14 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..access import can_read_identity, can_write_at, identity_sites
 from ..clock import site_today
-from ..errors import DomainError
 from ..filters import ParticipantFilter
 from ..forms import (
     ParticipantStatusForm,
 )
 from ..models import Participant, ParticipantIdentity
+from ..pages import attempt, redraw_status
 from ..services.enrollment import STATUS_TRANSITIONS
-from .common import add_domain_errors, filter_sites, history_rows, paginate
+from .common import filter_sites, history_rows, paginate
 
 # --- participants --------------------------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ def _participant_for(request: HttpRequest, study_id: str) -> Participant:
 
 
 def _render_participant_detail(
-    request: HttpRequest, participant: Participant, *, status_form=None
+    request: HttpRequest, participant: Participant, *, status_form=None, status: int = 200
 ) -> HttpResponse:
     identity = None
     if can_read_identity(request.user, participant.site):
@@ -89,7 +89,7 @@ def _render_participant_detail(
         "may_change": may_change,
         "status_form": status_form if may_change or (status_form and status_form.errors) else None,
     }
-    return render(request, "trial/participant_detail.html", context)
+    return render(request, "trial/participant_detail.html", context, status=status)
 
 
 @login_required
@@ -103,22 +103,25 @@ def participant_status(request: HttpRequest, study_id: str) -> HttpResponse:
     """Withdraw a participant, mark them lost to follow-up, or reinstate one who was lost."""
     participant = _participant_for(request, study_id)
     form = ParticipantStatusForm(request.POST, current=participant.status)
-    if form.is_valid():
-        try:
-            participant = services.participant_set_status(
-                actor=request.user,
-                participant=participant,
-                status=form.cleaned_data["status"],
-                date=form.cleaned_data["date"],
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(study_id)s is now %(status)s.")
-                % {"study_id": participant.study_id, "status": participant.get_status_display()},
-            )
-            return redirect("participant-detail", study_id=participant.study_id)
-    return _render_participant_detail(request, participant, status_form=form)
+    changed = (
+        attempt(
+            services.participant_set_status,
+            form=form,
+            actor=request.user,
+            participant=participant,
+            status=form.cleaned_data["status"],
+            date=form.cleaned_data["date"],
+            reason=form.cleaned_data["reason"],
+        )
+        if form.is_valid()
+        else None
+    )
+    if changed:
+        participant = changed.value
+        messages.success(
+            request,
+            _("%(study_id)s is now %(status)s.")
+            % {"study_id": participant.study_id, "status": participant.get_status_display()},
+        )
+        return redirect("participant-detail", study_id=participant.study_id)
+    return _render_participant_detail(request, participant, status_form=form, status=redraw_status(changed))

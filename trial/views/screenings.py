@@ -15,7 +15,6 @@ from .. import selectors, services
 from ..access import can_write_at
 from ..clock import site_today
 from ..eligibility import Verdict
-from ..errors import DomainError
 from ..filters import ScreeningFilter
 from ..forms import (
     ANSWER_NAMES,
@@ -24,8 +23,10 @@ from ..forms import (
     ScreeningForm,
 )
 from ..models import Outcome, Screening, Study
+from ..navigation import can_screen_in
+from ..pages import attempt, redraw_status
+from ..services.enrollment import study_target_reached
 from .common import (
-    add_domain_errors,
     criterion_state,
     filter_sites,
     history_rows,
@@ -59,10 +60,7 @@ def _preview_verdict(form: ScreeningForm, study: Study) -> Verdict | None:
     values = {key: data[key] for key in ("screening_date", "age", "sex", "fracture_levels") if key in data}
     if form.is_bound:
         values["answers"] = form.answers()
-    try:
-        return services.screening_evaluate(study=study, site=site, data=values)
-    except DomainError:
-        return None
+    return attempt(services.screening_evaluate, study=study, site=site, data=values).value
 
 
 def _verdict_context(verdict: Verdict | None, criteria) -> dict[str, Any]:
@@ -93,20 +91,28 @@ def screening_new(request: HttpRequest) -> HttpResponse:
     """Screen a patient: the live verdict comes from the eligibility API, the saved one from the service."""
     study, sites, studies = _screening_study(request)
     criteria = study.current_version.criteria.all()
+    status = 200
     if request.method == "POST":
         form = ScreeningForm(request.POST, sites=sites, criteria=criteria)
-        if form.is_valid():
-            try:
-                screening = services.screening_create(
-                    actor=request.user, study=study, site=form.cleaned_data["site"], data=form.service_data()
-                )
-            except DomainError as error:
-                add_domain_errors(form, error)
-            else:
-                messages.success(
-                    request, _("Screening saved: %(outcome)s.") % {"outcome": screening.get_outcome_display()}
-                )
-                return redirect("screening-detail", pk=screening.pk)
+        saved = (
+            attempt(
+                services.screening_create,
+                form=form,
+                actor=request.user,
+                study=study,
+                site=form.cleaned_data["site"],
+                data=form.service_data(),
+            )
+            if form.is_valid()
+            else None
+        )
+        if saved:
+            screening = saved.value
+            messages.success(
+                request, _("Screening saved: %(outcome)s.") % {"outcome": screening.get_outcome_display()}
+            )
+            return redirect("screening-detail", pk=screening.pk)
+        status = redraw_status(saved)
     else:
         first_site = sites.first()
         initial = {
@@ -122,7 +128,7 @@ def screening_new(request: HttpRequest) -> HttpResponse:
         "groups": _criterion_groups(form, verdict),
         **_verdict_context(verdict, criteria),
     }
-    return render(request, "trial/screening_form.html", context)
+    return render(request, "trial/screening_form.html", context, status=status)
 
 
 # --- screening detail, enrollment, correction ----------------------------------------------------------
@@ -133,7 +139,7 @@ def _screening_for(request: HttpRequest, pk: int) -> Screening:
 
 
 def _render_screening_detail(
-    request: HttpRequest, screening: Screening, *, enroll_form=None, correct_form=None
+    request: HttpRequest, screening: Screening, *, enroll_form=None, correct_form=None, status: int = 200
 ) -> HttpResponse:
     participant = participant_of(screening)
     criteria = list(screening.protocol_version.criteria.order_by("order"))
@@ -165,13 +171,16 @@ def _render_screening_detail(
         "rows": rows,
         "history": history_rows(screening),
         "may_enroll": may_enroll,
+        # Warned before saving, not after: the enroll form asks to confirm going beyond the target.
+        "target_reached": may_enroll
+        and study_target_reached(screening.study_id, screening.protocol_version.target_enrollment),
         "enroll_form": enroll_form if may_enroll or (enroll_form and enroll_form.errors) else None,
         "may_correct": may_correct,
         "correct_form": correct_form if may_correct or (correct_form and correct_form.errors) else None,
         "groups": _criterion_groups(correct_form, verdict) if correct_form else [],
         **_verdict_context(verdict, criteria),
     }
-    return render(request, "trial/screening_detail.html", context)
+    return render(request, "trial/screening_detail.html", context, status=status)
 
 
 @login_required
@@ -185,25 +194,29 @@ def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     """Enroll an eligible screening; the service hands out the study ID."""
     screening = _screening_for(request, pk)
     form = EnrollmentForm(request.POST)
-    if form.is_valid():
-        try:
-            participant = services.participant_enroll(
-                actor=request.user,
-                screening=screening,
-                consent_date=form.cleaned_data["consent_date"],
-                enrollment_date=form.cleaned_data["enrollment_date"],
-                identity=form.identity(),
-            )
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Enrolled. The participant's study ID is %(study_id)s.")
-                % {"study_id": participant.study_id},
-            )
-            return redirect("participant-list")
-    return _render_screening_detail(request, screening, enroll_form=form)
+    enrolled = (
+        attempt(
+            services.participant_enroll,
+            form=form,
+            actor=request.user,
+            screening=screening,
+            consent_date=form.cleaned_data["consent_date"],
+            enrollment_date=form.cleaned_data["enrollment_date"],
+            identity=form.identity(),
+            beyond_target=form.cleaned_data["beyond_target"],
+        )
+        if form.is_valid()
+        else None
+    )
+    if enrolled:
+        participant = enrolled.value
+        messages.success(
+            request,
+            _("Enrolled. The participant's study ID is %(study_id)s.") % {"study_id": participant.study_id},
+        )
+        # Straight to the new participant: their forms and follow-up start there.
+        return redirect("participant-detail", study_id=participant.study_id)
+    return _render_screening_detail(request, screening, enroll_form=form, status=redraw_status(enrolled))
 
 
 @login_required
@@ -213,20 +226,22 @@ def screening_correct(request: HttpRequest, pk: int) -> HttpResponse:
     screening = _screening_for(request, pk)
     criteria = screening.protocol_version.criteria.order_by("order")
     form = ScreeningCorrectionForm(request.POST, criteria=criteria)
-    if form.is_valid():
-        try:
-            services.screening_update(
-                actor=request.user,
-                screening=screening,
-                data=form.service_data(),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(request, _("Screening corrected."))
-            return redirect("screening-detail", pk=screening.pk)
-    return _render_screening_detail(request, screening, correct_form=form)
+    corrected = (
+        attempt(
+            services.screening_update,
+            form=form,
+            actor=request.user,
+            screening=screening,
+            data=form.service_data(),
+            reason=form.cleaned_data["reason"],
+        )
+        if form.is_valid()
+        else None
+    )
+    if corrected:
+        messages.success(request, _("Screening corrected."))
+        return redirect("screening-detail", pk=screening.pk)
+    return _render_screening_detail(request, screening, correct_form=form, status=redraw_status(corrected))
 
 
 # --- screening log -------------------------------------------------------------------------------------
@@ -247,5 +262,6 @@ def screening_log(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "show_study": len({site.study_id for site in sites}) > 1,
+        "can_screen": can_screen_in(request.user),
     }
     return render(request, "trial/screening_log.html", context)
