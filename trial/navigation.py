@@ -12,11 +12,12 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
+from .access import BLIND_ROLES
 from .models import Role, StaffRole
-from .models.site import SITE_WRITE_ROLES
+from .models.site import SITE_STAFF_ROLES
 
 # Every role but the adjudicator's reads research data: adjudicators judge outcomes blind to the predictors.
-READING_ROLES = frozenset(Role.values) - {Role.ADJUDICATOR}
+READING_ROLES = frozenset(Role.values) - BLIND_ROLES
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def can_screen_in(user, study=None) -> bool:
     """The user screens at one of the study's sites (at any site of any study when `study` is None): a
     coordinator or investigator there (trial.access.require_site_staff: superusers too need the role)."""
     return any(
-        role in SITE_WRITE_ROLES and site and (study is None or study_id == study.pk)
+        role in SITE_STAFF_ROLES and site and (study is None or study_id == study.pk)
         for role, study_id, site in user_roles(user)
     )
 
@@ -77,7 +78,7 @@ def menu(request: HttpRequest) -> dict:
 def trial_menu() -> list[MenuItem]:
     return [
         MenuItem("dashboard", _("Dashboard"), 10),
-        MenuItem("screening-new", _("New screening"), 20, roles=SITE_WRITE_ROLES, site_level=True),
+        MenuItem("screening-new", _("New screening"), 20, roles=SITE_STAFF_ROLES, site_level=True),
         MenuItem("screening-log", _("Screening log"), 30, ("screening-detail",), roles=READING_ROLES),
         MenuItem("participant-list", _("Participants"), 40, ("participant-detail",), roles=READING_ROLES),
         MenuItem("api-docs", _("API docs"), 90),

@@ -376,11 +376,11 @@ def test_life_cycle_through_the_pages(staff, participant):
         (
             "monitor",
             "complete",
-            "Only a coordinator or an investigator of this site can mark a form complete.",
+            "Only the research coordinator or investigator of site 07 can mark this form complete.",
         ),
-        ("coordinator", "verify", "Only a monitor can verify a form"),
-        ("coordinator", "lock", "Only a data manager can lock or unlock a form."),
-        ("data_manager", "verify", "Only a monitor can verify a form"),
+        ("coordinator", "verify", "Only the monitor of site 07 can verify this form."),
+        ("coordinator", "lock", "Only the data manager of site 07 can lock this form."),
+        ("data_manager", "verify", "Only the monitor of site 07 can verify this form."),
     ],
 )
 def test_role_refusals_are_friendly_403_pages(staff, clients, participant, role, step, message):
@@ -396,7 +396,7 @@ def test_refusals_in_chinese(staff, clients, participant):
     put(clients["coordinator"], participant, PROCEDURE)
     response = logged_in(staff["monitor"], "zh-hans").post(page_url(participant), procedure_post(1))
     assert response.status_code == 403
-    assert "只有本中心的研究协调员或研究者可以在此表单中录入数据" in response.content.decode()
+    assert "只有 07 中心的研究协调员或研究者可以在此表单中录入数据。" in response.content.decode()
 
 
 def test_a_monitor_cannot_save_and_a_wrong_step_is_explained(staff, clients, participant):
