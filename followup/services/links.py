@@ -25,6 +25,7 @@ from trial.access import require_site_staff
 from trial.audit import audit_context
 from trial.errors import Conflict, DomainError, InvalidInput
 from trial.i18n import LANGUAGES
+from trial.models import Participant
 from trial.models.site import SITE_STAFF_ROLES
 
 from ..instruments import InstrumentDef, instrument_def
@@ -176,6 +177,11 @@ def patient_link_issue(
     )
     key = secrets.token_urlsafe(KEY_BYTES)
     with transaction.atomic(durable=True), audit_context(actor=actor):
+        # The participant's row first, as every write locks it; then judge the participant's status and the
+        # visit's state as they are now: a withdrawal (or a missed visit) committed since the checks above
+        # must not get a live link.
+        Participant.objects.select_for_update().filter(pk=participant.pk).exists()
+        _visit_open_for(Visit.objects.select_related("participant").get(pk=visit.pk), instrument)
         response = QuestionnaireResponse.objects.select_for_update().get(pk=draft.pk)
         if response.status == ResponseStatus.FINAL:
             raise Conflict(_("This questionnaire has already been submitted."), code="final")

@@ -431,7 +431,7 @@ def test_signing_needs_the_right_password_and_a_meaning(staff, clients, particip
         page_url(participant, step="sign"),
         {"version": "3", "sign-meaning": "approval", "sign-password": PASSWORD},
     )
-    assert monitor.status_code == 403 and "Only an investigator" in monitor.content.decode()
+    assert monitor.status_code == 403 and "Only the investigator" in monitor.content.decode()
     assert not Signature.objects.exists() and FormRecord.objects.get().status == "verified"
 
 
