@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
 
+from .engine.messages import message_text
+
 
 class FormStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
@@ -155,12 +157,21 @@ class QueryAction(models.TextChoices):
 
 @audited()
 class QueryMessage(models.Model):
+    """One step of a query's thread: a person's words as typed, or a text the machine wrote (no author).
+
+    A machine-written text is stored as a message code with its parameters (crf.engine.messages), so that each
+    reader sees it in their own language; `text` holds it in English as well, for whoever reads the table
+    itself. A person's words have no code.
+    """
+
     query = models.ForeignKey(DataQuery, on_delete=models.PROTECT, related_name="messages")
     action = models.CharField(max_length=16, choices=QueryAction.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     text = models.TextField(_("message"))
+    code = models.CharField(_("message code"), max_length=32, blank=True, default="")
+    params = models.JSONField(_("message parameters"), blank=True, default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -168,3 +179,9 @@ class QueryMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query_id} {self.action}"
+
+    @property
+    def display_text(self) -> str:
+        """The message in the active language: a machine-written text rendered from its code, a person's
+        words as typed."""
+        return message_text(self.code, self.params, fallback=self.text)

@@ -31,7 +31,9 @@ class SignatureOut(serializers.Serializer):
 class WarningOut(serializers.Serializer):
     check = serializers.CharField()
     field = serializers.CharField(source="path")
-    message = serializers.CharField()
+    message = serializers.CharField(help_text="In the request's language.")
+    message_code = serializers.CharField(help_text="The message as data: check or soft_range (see queries).")
+    message_params = serializers.JSONField()
 
 
 class FormOut(serializers.Serializer):
@@ -63,10 +65,21 @@ class FormHistoryOut(HistoryEventOut):
 
 class QueryMessageOut(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
+    text = serializers.CharField(
+        source="display_text",
+        help_text="A text the edit checks wrote (`code` set) in the request's language (Accept-Language); "
+        "a person's words as typed.",
+    )
+    code = serializers.CharField(
+        help_text="For a text the edit checks wrote: check (params: form, check; the check's message in the "
+        "form definition), soft_range (params: value, unit, low, high; null for an open bound) or "
+        "resolved_by_data (no params). Empty for a person's words.",
+    )
+    params = serializers.JSONField(help_text="The parameters of `code`; {} for a person's words.")
 
     class Meta:
         model = QueryMessage
-        fields = ["action", "author", "text", "created_at"]
+        fields = ["action", "author", "text", "code", "params", "created_at"]
 
     def get_author(self, obj) -> str | None:
         return obj.author.get_username() if obj.author else None

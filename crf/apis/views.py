@@ -197,7 +197,11 @@ class FormHistoryView(APIView):
 
 class QueryFilter(django_filters.FilterSet):
     site = django_filters.CharFilter(field_name="record__participant__site__code")
-    status = django_filters.ChoiceFilter(choices=QueryStatus.choices)
+    # Every status unless one is asked, unlike the page (which opens on the live ones): an API client counts
+    # or exports the whole list, and a default that hid closed queries would change what existing clients get.
+    status = django_filters.ChoiceFilter(
+        choices=QueryStatus.choices, help_text="open, answered or closed; every status when not given."
+    )
     form = django_filters.CharFilter(field_name="record__form_code")
     visit = django_filters.CharFilter(field_name="record__visit_code")
     study_id = django_filters.CharFilter(field_name="record__participant__study_id")

@@ -5,7 +5,7 @@ participant id).
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from trial.models import ParticipantStatus, Role
 
@@ -39,7 +39,9 @@ class QueryStep:
     action: str  # QueryAction
     role: str  # "" for an edit check, else ENTRY, MONITOR
     at: datetime.datetime
-    text: str
+    text: str  # a person's words; for an edit check, its message in English
+    code: str = ""  # an edit check's message as data (crf.engine.messages), shown in the reader's language
+    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

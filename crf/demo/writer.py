@@ -90,6 +90,8 @@ def crf_rows(plan: Sequence[FormPlan], *, users: Mapping[tuple[str, str], tuple[
                         "action": step.action,
                         "author_id": user(role, form.site)[0] if role else None,
                         "text": step.text,
+                        "code": step.code,
+                        "params": step.params,
                         "created_at": _stamp(step.at),
                     }
                 )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from trial.i18n import localized
 from trial.levels import is_level, level_index
 
+from . import messages
 from .definitions import TEXT_MAX_LENGTH, CheckDef, FieldDef, FormDef, GroupDef
 
 EMPTY = (None, "", [])
@@ -30,9 +31,15 @@ FALSE_WORDS = {"false", "no", "0", "off"}
 
 @dataclass(frozen=True)
 class Warning:
+    """A soft finding: its check, the value it is about, and its message in the active language, with the
+    same message as data (crf.engine.messages: a code and its parameters) for texts stored to be read later
+    in another language."""
+
     check: str  # check code, or RANGE_<FIELD> for a soft range
     path: str
     message: str
+    message_code: str = ""
+    message_params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -316,14 +323,30 @@ def _scopes(form: FormDef, data: Mapping):
             yield group, group.fields, row, (lambda code, g=group, r=row: row_path(g, r, code))
 
 
+def _condition_words(form: FormDef, specs, condition) -> dict[str, str]:
+    """The field and value of a condition as the form shows them: labels, yes / no, a choice's label."""
+    spec = form.field(condition.code) if condition.top_level else next(
+        (s for s in specs if s.code == condition.code), None
+    )
+    if spec is None:
+        return {"field": condition.code, "value": str(condition.equals)}
+    value = condition.equals
+    if spec.type == "boolean":
+        shown = _("Yes") if value else _("No")
+    else:
+        choice = next((c for c in spec.choices if c.code == str(value)), None)
+        shown = localized(choice.label) if choice else str(value)
+    return {"field": localized(spec.label), "value": shown}
+
+
 def _check_visibility(form: FormDef, data: Mapping, findings: Findings) -> None:
     for _group, specs, row, path_of in _scopes(form, data):
         for spec in specs:
             if spec.show_if and row.get(spec.code) is not None and not _holds(spec.show_if, row, data):
                 findings.error(
                     path_of(spec.code),
-                    _("Leave this empty unless %(field)s is %(value)s.")
-                    % {"field": spec.show_if.code, "value": spec.show_if.equals},
+                    _("Leave this empty unless “%(field)s” is “%(value)s”.")
+                    % _condition_words(form, specs, spec.show_if),
                 )
 
 
@@ -400,18 +423,14 @@ def _rule_fails(check: CheckDef, value, row: Mapping, data: Mapping, context: Ch
     return None
 
 
-def _soft_range_warning(spec: FieldDef, value) -> str:
+def _soft_range_params(spec: FieldDef, value) -> dict | None:
+    """The soft-range message's parameters when the value is outside the expected range, else None."""
     if not isinstance(value, int | float) or isinstance(value, bool):
-        return ""
+        return None
     low, high = spec.soft_min, spec.soft_max
     if (low is None or value >= low) and (high is None or value <= high):
-        return ""
-    return _("%(value)s %(unit)s is outside the expected %(low)s to %(high)s: please confirm.") % {
-        "value": value,
-        "unit": spec.unit,
-        "low": "…" if low is None else low,
-        "high": "…" if high is None else high,
-    }
+        return None
+    return messages.soft_range_params(value=value, unit=spec.unit, low=low, high=high)
 
 
 def evaluate(form: FormDef, data: Mapping, context: CheckContext) -> Findings:
@@ -425,9 +444,17 @@ def evaluate(form: FormDef, data: Mapping, context: CheckContext) -> Findings:
                 required = False
             if required and value is None and not spec.derived:
                 findings.missing(path_of(spec.code), _("Required to complete the form."))
-            warning = _soft_range_warning(spec, value)
-            if warning:
-                findings.warnings.append(Warning(f"RANGE_{spec.code.upper()}", path_of(spec.code), warning))
+            params = _soft_range_params(spec, value)
+            if params is not None:
+                findings.warnings.append(
+                    Warning(
+                        check=f"RANGE_{spec.code.upper()}",
+                        path=path_of(spec.code),
+                        message=messages.message_text(messages.SOFT_RANGE, params),
+                        message_code=messages.SOFT_RANGE,
+                        message_params=params,
+                    )
+                )
     for group in form.groups:
         if len(data.get(group.code, [])) < group.min_rows:
             findings.missing(group.code, _("At least %(n)s row(s) needed.") % {"n": group.min_rows})
@@ -447,6 +474,12 @@ def evaluate(form: FormDef, data: Mapping, context: CheckContext) -> Findings:
                     findings.missing(path_of(spec.code), message)
                 else:
                     findings.warnings.append(
-                        Warning(check=check.code, path=path_of(spec.code), message=message)
+                        Warning(
+                            check=check.code,
+                            path=path_of(spec.code),
+                            message=message,
+                            message_code=messages.CHECK,
+                            message_params=messages.check_params(form=form.code, check=check.code),
+                        )
                     )
     return findings

@@ -11,13 +11,15 @@ Callers import from here: `from crf.forms_ui import entry_view, parse_entry`.
 """
 
 from .entry import BLANK_ROWS, changes_by_path, entry_view, value_text
-from .filters import LIVE, QueryPageFilter
+from .filters import ALL, LIVE, QueryPageFilter
 from .forms import QueryRaiseForm, QueryStepForm, ReasonForm, SignForm, UnlockForm
 from .labels import (
     NOT_STARTED,
+    SEPARATOR,
     STATUS_LABELS,
     anchor_of,
     path_label,
+    row_label,
     row_prefix,
     spec_of,
     split_path,
@@ -27,11 +29,13 @@ from .post import MAX_ROW_INDEX_DIGITS, parse_entry, parse_version, values_from_
 from .view_model import RADIO_CHOICES, TEMPLATE_INDEX, EntryView, FieldView, GroupView, Option, RowView
 
 __all__ = [
+    "ALL",
     "BLANK_ROWS",
     "LIVE",
     "MAX_ROW_INDEX_DIGITS",
     "NOT_STARTED",
     "RADIO_CHOICES",
+    "SEPARATOR",
     "STATUS_LABELS",
     "TEMPLATE_INDEX",
     "EntryView",
@@ -51,6 +55,7 @@ __all__ = [
     "parse_entry",
     "parse_version",
     "path_label",
+    "row_label",
     "row_prefix",
     "spec_of",
     "split_path",

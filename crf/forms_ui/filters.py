@@ -14,11 +14,13 @@ def _form_choices():
     return [(form.code, localized(form.title)) for form in form_definitions().values()]
 
 
-LIVE = "live"
+LIVE = "live"  # open or answered: what still needs someone; the list opens on these
+ALL = "all"
 
 
 class QueryPageFilter(django_filters.FilterSet):
-    """Filters of the query list page; sites offered are those the user can see."""
+    """Filters of the query list page; sites offered are those the user can see. The status is live (open or
+    answered) unless another is chosen, "all" included; the API's list keeps all statuses by default."""
 
     site = SiteFilter(
         field_name="record__participant__site",
@@ -27,8 +29,12 @@ class QueryPageFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"),
-        choices=[(LIVE, gettext_lazy("open or answered")), *QueryStatus.choices],
-        empty_label=gettext_lazy("All statuses"),
+        choices=[
+            (LIVE, gettext_lazy("open or answered")),
+            *QueryStatus.choices,
+            (ALL, gettext_lazy("All statuses")),
+        ],
+        empty_label=None,
         method="filter_status",
     )
     form = django_filters.ChoiceFilter(
@@ -45,7 +51,16 @@ class QueryPageFilter(django_filters.FilterSet):
         model = DataQuery
         fields = ["site", "status", "form", "study_id"]
 
+    def __init__(self, data=None, *args, **kwargs):
+        # No status asked (the menu's link, Reset, a blank value): the live ones, shown as chosen in the form.
+        if data is not None and not data.get("status"):
+            data = data.copy()
+            data["status"] = LIVE
+        super().__init__(data, *args, **kwargs)
+
     def filter_status(self, queryset, name, value):
+        if value == ALL:
+            return queryset
         if value == LIVE:
             return queryset.exclude(status=QueryStatus.CLOSED)
         return queryset.filter(status=value)

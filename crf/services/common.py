@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from trial.clock import site_today
 from trial.errors import Conflict, InvalidInput, PreconditionRequired
+from trial.i18n import localized
 from trial.models import Participant
 from trial.models.site import SITE_STAFF_ROLES, Role
 
@@ -50,23 +51,30 @@ def form_for(participant: Participant, form_code: str, visit=None) -> FormDef:
         form = form_definition(form_code) if form_code in (visit.forms or []) else None
         if form is None:
             raise InvalidInput(
-                _("Visit %(visit)s does not collect form %(code)s.")
-                % {"visit": visit.code, "code": form_code},
+                _("The visit “%(visit)s” does not collect the form “%(form)s”.")
+                % {"visit": localized(visit.label) or visit.code, "form": _form_name(form_code)},
                 field_errors={"form": [_("Not collected at this visit.")]},
             )
         return form
     form = next((f for f in enabled_forms(participant) if f.code == form_code), None)
     if form is None and form_code in visit_forms(participant) and form_definition(form_code):
         raise InvalidInput(
-            _("Form %(code)s is collected at a visit: open it from the visit.") % {"code": form_code},
+            _("The form “%(form)s” is collected at a visit: open it from the visit.")
+            % {"form": _form_name(form_code)},
             field_errors={"visit": [_("This form needs a visit.")]},
         )
     if form is None:
         raise InvalidInput(
-            _("This study does not use form %(code)s.") % {"code": form_code},
+            _("This study does not use the form “%(form)s”.") % {"form": _form_name(form_code)},
             field_errors={"form": [_("Unknown form.")]},
         )
     return form
+
+
+def _form_name(form_code: str) -> str:
+    """A form named in the user's language in a message; a code that names no form is said as it was sent."""
+    form = form_definition(form_code)
+    return localized(form.title) if form else form_code
 
 
 def participant_forms_data(participant: Participant) -> dict:

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from trial.access import require_role_at
 from trial.audit import audit_context
 from trial.errors import Conflict, InvalidInput
+from trial.i18n import DEFAULT_LANGUAGE
 
+from ..engine import messages
 from ..engine.definitions import FormDef, form_definition
 from ..engine.paths import flatten, group_keys
 from ..engine.validate import Warning
@@ -57,14 +59,20 @@ def sync_auto_queries(record: FormRecord, warnings: list[Warning], form: FormDef
     DataQuery.objects.bulk_update(resolved, ["status", "closed_at", "resolved_by_data", "updated_at"])
     QueryMessage.objects.bulk_create(
         [
-            QueryMessage(query=q, action=QueryAction.RAISE, text=wanted[(q.check_code, q.field_path)].message)
-            for q in new
+            _machine_message(q, QueryAction.RAISE, w.message_code, w.message_params, fallback=w.message)
+            for q, w in ((q, wanted[(q.check_code, q.field_path)]) for q in new)
         ]
-        + [
-            QueryMessage(query=q, action=QueryAction.CLOSE, text=_("Resolved by a change of the data."))
-            for q in resolved
-        ]
+        + [_machine_message(q, QueryAction.CLOSE, messages.RESOLVED_BY_DATA, {}) for q in resolved]
     )
+
+
+def _machine_message(
+    query: DataQuery, action: str, code: str, params: dict, *, fallback: str = ""
+) -> QueryMessage:
+    """A thread message the machine writes: its code and parameters, shown in each reader's language, and its
+    English text for whoever reads the table itself (the same text whatever the saver's language)."""
+    text = messages.message_text(code, params, fallback=fallback, language=DEFAULT_LANGUAGE)
+    return QueryMessage(query=query, action=action, code=code, params=params, text=text)
 
 
 def _query_text(text: str) -> str:

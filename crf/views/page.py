@@ -184,6 +184,11 @@ def render_form_page(
         {"label": path_label(form, w.path), "anchor": anchor_of(w.path), "message": w.message}
         for w in (findings.warnings if findings else [])
     ]
+    # Above the form when a save failed: each value named as a person reads it, linked to its input.
+    error_summary = [
+        {"label": path_label(form, f.path), "anchor": f.anchor, "messages": f.errors}
+        for f in entry.error_fields
+    ] + [{"label": path_label(form, path), "anchor": "", "messages": m} for path, m in entry.other_errors]
     context = {
         "participant": participant,
         "form": form,
@@ -212,6 +217,7 @@ def render_form_page(
         "printed_name": request.user.get_full_name() or request.user.get_username(),
         "incomplete": incomplete,
         "warnings": warnings,
+        "error_summary": error_summary,
         "queries": queries,
         "live_query_count": sum(1 for q in queries if q.status != QueryStatus.CLOSED),
         "signatures": signatures,

@@ -8,13 +8,16 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crf.engine.definitions import form_definition
 from crf.selectors import crf_participants
 from trial.access import can_write_at
 from trial.clock import site_today
+from trial.i18n import localized
 from trial.pages import attempt
 from trial.views.common import paginate
 
 from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
+from ..instruments import INSTRUMENTS
 from ..models import Instrument, Visit, VisitStatus
 from ..schedule import visit_status
 from ..selectors.questionnaires import questionnaire_changes
@@ -38,6 +41,14 @@ def _changes(participant) -> list[dict]:
     return [change for change in changes if change["baseline"] or change["followups"]]
 
 
+def _cases(participant) -> list:
+    """The participant's adjudication cases, each with its visit named in the page's language."""
+    cases = list(participant_cases(participant))
+    for case in cases:
+        case.visit_label = localized(case.visit.label) if case.visit else ""
+    return cases
+
+
 def _render_timeline(request: HttpRequest, participant, *, forms=None, status: int = 200) -> HttpResponse:
     today = site_today(participant.site)
     forms = forms or {}
@@ -45,7 +56,7 @@ def _render_timeline(request: HttpRequest, participant, *, forms=None, status: i
         "participant": participant,
         "today": today,
         "timeline": participant_timeline(participant, today=today),
-        "cases": participant_cases(participant),
+        "cases": _cases(participant),
         "changes": _changes(participant),
         "may_write": can_write_at(request.user, participant.site),
         "complete_form": forms.get("complete") or VisitCompleteForm(initial={"visit_date": today}),
@@ -117,6 +128,19 @@ def visit_unscheduled(request: HttpRequest, study_id: str) -> HttpResponse:
     return _render_timeline(request, participant, forms={"unscheduled": form, "visit": "new"}, status=400)
 
 
+def collected_names(visit) -> list[str]:
+    """What a visit collects, named in the page's language: its forms' titles, then its questionnaires'
+    names (a code that names nothing any more is shown as it is)."""
+    names = []
+    for code in visit.forms or []:
+        form = form_definition(code)
+        names.append(localized(form.title) if form else code)
+    for code in visit.questionnaires or []:
+        instrument = INSTRUMENTS.get(code)
+        names.append(localized(instrument.name) if instrument else code)
+    return names
+
+
 def _timeline_url(participant) -> str:
     return reverse("participant-timeline", kwargs={"study_id": participant.study_id})
 
@@ -140,6 +164,8 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "visit": visit,
+                "label": localized(visit.label),
+                "collects": collected_names(visit),
                 "status": state,
                 "status_label": VisitStatus(state).label,
                 "days_overdue": (day - visit.window_close).days if state == VisitStatus.OVERDUE else 0,

@@ -92,7 +92,7 @@ def test_procedure_from_entry_to_signature(transactional_db, live_server, staff,
     assert (query.auto, query.field_path, query.status) == (True, "levels[T12].cement_volume", "open")
     field = page.locator("#f-levels-T12-cement_volume")
     expect(field.locator(".crf-warning")).to_contain_text("12.0 mL is outside the expected 1 to 10")
-    expect(field.locator(f"#q-{query.pk}")).to_contain_text("RANGE_CEMENT_VOLUME")
+    expect(field.locator(f"#q-{query.pk}")).to_contain_text("12.0 mL is outside the expected 1 to 10")
     expect(status).to_have_text("Draft")
     page.screenshot(path=SHOTS / "crf_form.png", full_page=True)
 
@@ -132,7 +132,8 @@ def test_procedure_from_entry_to_signature(transactional_db, live_server, staff,
     )
 
     page.goto(f"{live_server.url}/queries/")
-    expect(page.locator(f"[data-query='{query.pk}']")).to_contain_text("RANGE_CEMENT_VOLUME")
+    listed = page.locator(f"[data-query='{query.pk}']")
+    expect(listed).to_contain_text("Level T12 \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} Cement volume")
     page.screenshot(path=SHOTS / "crf_queries.png", full_page=True)
     page.goto(f"{live_server.url}/participants/{participant.study_id}/forms/")
     expect(page.locator(".crf-status-signed")).to_have_count(1)

@@ -9,12 +9,14 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from crf.demo import Enrolled, crf_plan, crf_seed, seeder
 from crf.demo.seeder import _chunk, _enrolled
 from crf.engine.definitions import form_definition, form_definitions
 from crf.engine.paths import flatten, group_keys
 from crf.engine.validate import CheckContext, clean_data, derive, evaluate, typed_values
+from crf.forms_ui import spec_of
 from crf.models import DataQuery, FormRecord, FormStatus, QueryAction, QueryStatus, Signature
 from trial.clock import site_today
 from trial.demo import DEMO_REASON, demo_plan, demo_seed
@@ -362,8 +364,9 @@ def test_statuses_carry_their_signatures_and_people(seeded, study):
 
 def test_queries_have_their_threads(seeded, study):
     monitor = StaffRole.objects.get(role=Role.MONITOR, site=None).user_id
-    queries = list(DataQuery.objects.prefetch_related("messages"))
+    queries = list(DataQuery.objects.select_related("record").prefetch_related("messages"))
     assert queries
+    kinds = Counter()
     for query in queries:
         messages = list(query.messages.all())
         assert messages[0].action == QueryAction.RAISE and messages[0].text
@@ -375,6 +378,34 @@ def test_queries_have_their_threads(seeded, study):
         else:
             assert query.check_code == "" and query.raised_by_id == monitor == messages[0].author_id
         assert [m.created_at for m in messages] == sorted(m.created_at for m in messages)
+        # An edit check's message is stored as a code with its parameters; people's words have none.
+        assert all((m.code, m.params) == ("", {}) for m in messages if m.author_id is not None)
+        if query.auto:
+            raised_by_check(query, messages[0])
+            kinds[messages[0].code] += 1
+    assert kinds["check"] and kinds["soft_range"], kinds
+
+
+def raised_by_check(query, message) -> None:
+    """An edit check's message, coded as crf_save codes it: English in the table, Chinese to a Chinese
+    reader."""
+    form = form_definition(query.record.form_code)
+    if query.check_code.startswith("RANGE_"):
+        spec = spec_of(form, query.field_path)
+        assert (message.code, message.params) == (
+            "soft_range",
+            {"value": query.trigger_value, "unit": spec.unit, "low": spec.soft_min, "high": spec.soft_max},
+        )
+        chinese = "超出预期范围"
+    else:
+        assert (message.code, message.params) == ("check", {"form": form.code, "check": query.check_code})
+        check = next(c for c in form.checks if c.code == query.check_code)
+        assert message.text == check.message["en"]
+        chinese = check.message["zh-hans"]
+    with translation.override("zh-hans"):
+        assert chinese in message.display_text
+    with translation.override("en"):
+        assert message.display_text == message.text
 
 
 def test_seed_demo_prints_a_summary_and_a_second_run_adds_nothing(seeded, study):

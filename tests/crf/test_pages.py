@@ -253,7 +253,7 @@ def test_saving_a_procedure_with_two_levels_through_the_page(staff, participant)
         (
             {"levels-0-leakage_type": ["B"]},
             "id_levels-0-leakage_type",
-            "Leave this empty unless leakage is True.",
+            "Leave this empty unless “Cement leakage” is “Yes”.",  # labels, not the code and True
         ),
     ],
 )
@@ -310,7 +310,7 @@ def test_a_soft_warning_on_the_page_opens_a_query(staff, participant):
     html = client.get(response["Location"]).content.decode()
     assert "with 1 warning: it opened a data query" in html
     assert "12.0 mL is outside the expected 1 to 10" in html
-    assert f'id="q-{query.pk}"' in html and "RANGE_CEMENT_VOLUME" in html
+    assert f'id="q-{query.pk}"' in html and 'data-check="RANGE_CEMENT_VOLUME"' in html
     assert 'id="id_levels-0-cement_volume_warnings"' in html  # the amber note on the input
 
 
@@ -431,7 +431,8 @@ def test_signing_needs_the_right_password_and_a_meaning(staff, clients, particip
         page_url(participant, step="sign"),
         {"version": "3", "sign-meaning": "approval", "sign-password": PASSWORD},
     )
-    assert monitor.status_code == 403 and "Only the investigator" in monitor.content.decode()
+    assert monitor.status_code == 403
+    assert "Only the investigator or principal investigator of site 07 can sign" in monitor.content.decode()
     assert not Signature.objects.exists() and FormRecord.objects.get().status == "verified"
 
 
@@ -538,7 +539,7 @@ def test_query_list_filters_and_links_to_the_field(staff, clients, make_particip
     html = client.get("/queries/").content.decode()
     assert "2 queries" in html and "Operative time" in html and "Date of the diagnostic MRI" in html
     assert f'href="{page_url(second, "fracture_levels")}#q-{query.pk}"' in html
-    assert "Date?" in html and "manual" in html and "RANGE_OPERATIVE_TIME" in html
+    assert "Date?" in html and "manual" in html and 'data-check="RANGE_OPERATIVE_TIME"' in html
     assert '<td class="num">0</td>' in html  # age in days
     only_manual_form = client.get("/queries/?form=fracture_levels").content.decode()
     assert "1 query" in only_manual_form and "Operative time" not in only_manual_form
@@ -547,7 +548,34 @@ def test_query_list_filters_and_links_to_the_field(staff, clients, make_particip
     services.query_step(actor=staff["monitor"], query=query, action="close", text="ok")
     assert "1 query" in client.get("/queries/?status=live").content.decode()
     assert "1 query" in client.get("/queries/?status=closed").content.decode()
-    assert "2 queries" in client.get("/queries/?site=07").content.decode()
+    assert "1 query" in client.get("/queries/?site=07").content.decode()  # the live ones, unless asked
+    assert "2 queries" in client.get("/queries/?site=07&status=all").content.decode()
+
+
+def test_the_query_list_opens_on_live_queries_and_offers_all_statuses(staff, clients, make_participant):
+    # given an open, an answered and a closed query
+    put(clients["coordinator"], make_participant(), PROCEDURE)
+    record = FormRecord.objects.get()
+    raised = [
+        services.query_raise(actor=staff["monitor"], record=record, field_path="operator", text=f"Q{n}")
+        for n in range(3)
+    ]
+    services.query_step(actor=staff["coordinator"], query=raised[1], action="answer", text="Checked.")
+    services.query_step(actor=staff["monitor"], query=raised[2], action="close", text="Fine.")
+    client = logged_in(staff["monitor"])
+    # when the list is opened from the menu, or reset, or with a blank status: the open and answered ones
+    for url in ("/queries/", "/queries/?status=", "/queries/?site=&status=&form=&study_id="):
+        response = client.get(url)
+        assert {row["query"].pk for row in response.context["rows"]} == {raised[0].pk, raised[1].pk}, url
+        assert '<option value="live" selected>open or answered</option>' in response.content.decode()
+    # then every status is one choice away, and each status on its own
+    everything = client.get("/queries/?status=all")
+    assert {row["query"].pk for row in everything.context["rows"]} == {q.pk for q in raised}
+    assert '<option value="all" selected>All statuses</option>' in everything.content.decode()
+    closed = client.get("/queries/?status=closed").context["rows"]
+    assert [row["query"].pk for row in closed] == [raised[2].pk]
+    # the API keeps its own default: every status
+    assert clients["monitor"].get("/api/v1/queries/").json()["count"] == 3
 
 
 def test_query_list_pages_by_fifty(staff, clients, make_participant):

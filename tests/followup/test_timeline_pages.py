@@ -16,8 +16,10 @@ from crf import services as crf
 from followup.models import Visit, VisitState
 from trial.models import Role
 
+from ..conftest import client_for
 from ..crf.conftest import PROCEDURE
 from . import questionnaire_helpers as helpers
+from .test_followup_mri import MRI, put_mri
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +132,32 @@ def test_timeline_in_both_languages(treated, coordinator):
     assert "术后12个月" in chinese.content.decode()
     statuses = [row.status for row in english.context["timeline"]]
     assert statuses == ["overdue", "overdue", "upcoming", "upcoming", "upcoming"]
+
+
+@pytest.mark.parametrize(
+    ("language", "m12", "collected"),
+    [
+        ("en", "12 months", "Follow-up spine MRI · Oswestry Disability Index · Pain visual analogue scale"),
+        ("zh-hans", "术后12个月", "随访脊柱MRI · Oswestry 功能障碍指数 · 疼痛视觉模拟评分"),
+    ],
+)
+def test_follow_up_pages_name_forms_questionnaires_and_visits(treated, coordinator, language, m12, collected):
+    # given an M12 follow-up MRI with new fractures at untreated levels (adjudication cases at M12)
+    with time_machine.travel(at_site("2027-01-10"), tick=False):
+        assert put_mri(client_for(coordinator), treated, MRI).status_code == 200
+        client = logged_in(coordinator, language)
+        worklist = client.get("/visits/", {"status": "all"}).content.decode()
+        timeline = client.get(f"/participants/{treated.study_id}/timeline/").content.decode()
+    # then the worklist names what each visit collects and the visit, never their codes
+    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", worklist, re.S) if '"code">M12<' in r]
+    (collects,) = re.findall(r'<td data-role="collects">(.*?)</td>', row)
+    assert collects.startswith(collected)  # the VAS's name goes on with its scale
+    assert m12 in row
+    for cell in re.findall(r'<td data-role="collects">(.*?)</td>', worklist):
+        assert not re.search(r"followup_mri|\bodi\b|\bvas\b", cell), cell
+    # and the timeline's adjudication cases name their visit
+    cases = re.search(r'aria-labelledby="cases-title">.*?</section>', timeline, re.S).group(0)
+    assert cases.count(m12) == 2  # L2 and T10
 
 
 def test_timeline_query_count_does_not_grow_with_visits(treated, coordinator):

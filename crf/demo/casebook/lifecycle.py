@@ -4,7 +4,10 @@ queries raised, answered and closed on the way, with realistic delays."""
 import datetime
 from collections.abc import Sequence
 
+from trial.i18n import DEFAULT_LANGUAGE
+
 from ...engine.definitions import FormDef
+from ...engine.messages import message_text
 from ...models import FormStatus, QueryAction, QueryStatus
 from ..draws import days, weighted
 from ..plan import ENTRY, MONITOR, FormPlan, QueryPlan, QueryStep
@@ -99,7 +102,9 @@ class LifeCycle(Story):
     def _auto_query(self, warning, entered: datetime.datetime) -> QueryPlan:
         raised = entered + datetime.timedelta(seconds=1)
         answer = ANSWERS.get(warning.check, DEFAULT_ANSWER)
-        steps = [QueryStep(QueryAction.RAISE, "", raised, warning.message), *self._steps(raised, answer)]
+        code, params = warning.message_code, warning.message_params
+        text = message_text(code, params, fallback=warning.message, language=DEFAULT_LANGUAGE)
+        steps = [QueryStep(QueryAction.RAISE, "", raised, text, code, params), *self._steps(raised, answer)]
         return QueryPlan(field_path=warning.path, check_code=warning.check, auto=True, steps=tuple(steps))
 
     def _manual_query(self, form: FormDef, data: dict, raised: datetime.datetime) -> QueryPlan | None:
