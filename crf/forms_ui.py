@@ -578,7 +578,7 @@ class QueryPageFilter(django_filters.FilterSet):
     """Filters of the query list page; sites offered are those the user can see."""
 
     site = SiteFilter(
-        field_name="record__participant__site",
+        field_name="site",
         label=gettext_lazy("Site"),
         empty_label=gettext_lazy("All sites"),
     )

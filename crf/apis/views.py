@@ -196,7 +196,7 @@ class FormHistoryView(APIView):
 
 
 class QueryFilter(django_filters.FilterSet):
-    site = django_filters.CharFilter(field_name="record__participant__site__code")
+    site = django_filters.CharFilter(field_name="site__code")  # the query's own site: no join to records
     status = django_filters.ChoiceFilter(choices=QueryStatus.choices)
     form = django_filters.CharFilter(field_name="record__form_code")
     visit = django_filters.CharFilter(field_name="record__visit_code")

@@ -16,7 +16,7 @@ def adjudication_case_list(*, user) -> QuerySet:
     own coordinators and investigators for their site's participants.
     """
     return (
-        AdjudicationCase.objects.filter(participant__site__in=visible_sites(user))
+        AdjudicationCase.objects.filter(site__in=visible_sites(user))  # the case's own site column: no join
         .select_related("participant__site", "visit")
         .only(
             "id",
