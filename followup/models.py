@@ -112,7 +112,7 @@ class Visit(models.Model):
                 name="visit_window_around_target",
             ),
         ]
-        # Read by followup.selectors.visits.visits_at (EXPLAIN ANALYZE at 56,000 participants in the README).
+        # Read by followup.selectors.visits.visits_at; each plan checked with EXPLAIN ANALYZE at 56,000.
         indexes = [
             # The worklist and the API's pending statuses, most urgent first: one ordered scan across the
             # sites, which a LIMIT stops after a page; the counts of overdue visits, index-only.
