@@ -30,15 +30,17 @@ DUE = "due"  # pending, and the window is open on at least one of the next 7 day
 DUE_OR_OVERDUE = "due_or_overdue"  # the coordinator's worklist: due this week, or overdue
 DUE_DAYS = 7
 STATUS_FILTERS = (*VisitStatus.values, DUE)
-NOT_FOLLOWED = tuple(status for status in ParticipantStatus.values if not participant_followed(status))
 
 
 def not_followed(site_ids: Iterable[int]) -> Exists:
-    """Whether a visit's participant (at one of these sites) is not followed: an anti-join against the few
-    participants lost, withdrawn or dead, found through trial's (site, status) index; no join to every
-    participant."""
+    """Whether a visit's participant (at one of these sites) is not followed (followup.schedule's
+    participant_followed: only enrolled participants are): an anti-join against the few participants lost,
+    withdrawn or dead, read index-only from trial's partial index `participant_not_followed`, whose condition
+    this filter repeats word for word; no join to every participant."""
     return Exists(
-        Participant.objects.filter(pk=OuterRef("participant_id"), site__in=site_ids, status__in=NOT_FOLLOWED)
+        Participant.objects.filter(pk=OuterRef("participant_id"), site__in=site_ids).exclude(
+            status=ParticipantStatus.ENROLLED
+        )
     )
 
 
@@ -48,7 +50,9 @@ def window_condition(status: str, today: datetime.date) -> Q:
     return {
         VisitStatus.UPCOMING: Q(window_open__gt=today),
         VisitStatus.OPEN: Q(window_open__lte=today, window_close__gte=today),
-        VisitStatus.OVERDUE: Q(window_close__lt=today),
+        # The window opened before it closed (visit_window_around_target): said again, so that a count reads
+        # only the windows opened before today in the (site, window_open) index.
+        VisitStatus.OVERDUE: Q(window_open__lt=today, window_close__lt=today),
         DUE: Q(window_open__lte=due_by, window_close__gte=today),
         # Due this week or overdue: the window opens by the seventh day (a window that has closed opened
         # before it), whether it has closed or not.

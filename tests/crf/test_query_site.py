@@ -102,3 +102,23 @@ def test_the_lists_by_site_use_the_querys_own_site(two_sites, clients, staff):
         # The count joins neither the records nor the participants: the site is the query's own column.
         assert '"crf_formrecord"' not in counts[0] and '"trial_participant"' not in counts[0], counts[0]
         assert '"crf_dataquery"."site_id"' in counts[0]
+
+
+def test_the_lists_page_in_index_order(two_sites, staff):
+    """Newest first across the user's sites, the live ones, and at one site: each an index in the list's
+    order, so that a page stops after 50 rows instead of sorting every query."""
+    from crf.selectors import query_list
+
+    queries = query_list(user=staff["monitor"])
+    for queryset, index in (
+        (queries, "query_created"),
+        (queries.exclude(status="closed"), "query_live_created"),
+        (queries.filter(site_id=two_sites[0].site_id), "query_site_created"),
+    ):
+        sql, params = queryset[:50].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            chosen = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"Index Scan Backward using {index} on crf_dataquery" in chosen, chosen
