@@ -187,8 +187,9 @@ def test_the_worklist_and_its_counts_can_be_read_from_their_indexes(ours, coordi
             dashboard_panel(user=monitor)
     overdue_count, page, _sites, panel = (q["sql"] for q in queries)
     for sql in (overdue_count, panel):
-        chosen = plan(sql)  # index-only on a vacuumed table; a fresh test table may need the heap too
-        assert "using visit_pending_open on followup_visit" in chosen, chosen
-        assert "on participant_not_followed" in chosen, chosen
+        # Index-only on a vacuumed table; a fresh test table may be read through a bitmap of the index.
+        chosen = plan(sql)
+        assert "visit_pending_open" in chosen, chosen
+        assert "participant_not_followed" in chosen, chosen
     chosen = plan(page)
     assert "Index Scan using visit_pending_close" in chosen and "Incremental Sort" in chosen, chosen
