@@ -1,10 +1,13 @@
 """CRF records with their life cycle, e-signatures (21 CFR 11.50/11.70) and data queries."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
+from trial.models import Participant
 
 from .engine.messages import message_text
 
@@ -107,11 +110,23 @@ class QueryStatus(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
-@audited()
+@audited(exclude=("site",))
 class DataQuery(models.Model):
     """A question about one value: raised by an edit check (auto) or by a monitor or data manager."""
 
     record = models.ForeignKey(FormRecord, on_delete=models.PROTECT, related_name="queries")
+    # The record's participant's site, so that the query lists by site need no join to records and
+    # participants. The database sets it on insert (trigger below): the services and the demo's raw-SQL
+    # inserts name no site, and participants never change site. The NULL default is replaced before the NOT
+    # NULL check, and lets Django read the site back into a created object.
+    site = models.ForeignKey(
+        "trial.Site",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_default=Cast(None, models.BigIntegerField()),
+        db_index=False,  # the index of the lists by site leads with it
+    )
     field_path = models.CharField(_("field"), max_length=200)
     check_code = models.CharField(_("check"), max_length=64, blank=True)
     auto = models.BooleanField(_("raised by an edit check"), default=False)
@@ -142,7 +157,30 @@ class DataQuery(models.Model):
                 name="one_live_auto_query",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The lists, newest first: across the user's sites (an ordered scan that a page stops), the live
+            # ones (open or answered, the page's default), and at one site.
+            models.Index(fields=["created_at", "id"], name="query_created"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=~models.Q(status=QueryStatus.CLOSED),
+                name="query_live_created",
+            ),
+            models.Index(fields=["site", "created_at", "id"], name="query_site_created"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="site_from_record",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("record_id", "site_id"),
+                func=(
+                    f"NEW.site_id := (SELECT p.site_id FROM {FormRecord._meta.db_table} r "  # noqa: S608
+                    f"JOIN {Participant._meta.db_table} p ON p.id = r.participant_id "
+                    "WHERE r.id = NEW.record_id); RETURN NEW;"
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Q{self.pk} {self.field_path} {self.status}"

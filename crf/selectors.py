@@ -47,8 +47,11 @@ def form_grid(participant) -> dict[str, FormRecord]:
 
 
 def query_list(*, user) -> QuerySet:
+    """Queries on the user's sites (never an adjudicator's), newest first, with their record, participant,
+    site and thread joined. Filtered by the query's own site column (indexed with the order), so neither the
+    page nor its count joins the records and participants."""
     return (
-        DataQuery.objects.filter(record__participant__site__in=visible_sites(user, without=NOT_READING_CRFS))
+        DataQuery.objects.filter(site__in=visible_sites(user, without=NOT_READING_CRFS))
         .select_related("record__participant__site", "raised_by")
         .defer("record__data")  # the form's whole data, which a query list never shows
         .prefetch_related(Prefetch("messages", queryset=QueryMessage.objects.select_related("author")))

@@ -9,6 +9,8 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from trial.models import ParticipantStatus
+
 from .models import VisitState, VisitStatus
 
 NUMBER = "{n}"  # replaced by the occurrence number in a repeating item's code and labels
@@ -137,17 +139,32 @@ def participant_anchors(visits: Mapping | None) -> dict[str, str]:
 
 
 def visit_status(
-    state: str, window_open: datetime.date, window_close: datetime.date, today: datetime.date
+    state: str,
+    window_open: datetime.date,
+    window_close: datetime.date,
+    today: datetime.date,
+    *,
+    followed: bool = True,
 ) -> VisitStatus:
     """What a coordinator sees on `today` (the site's date): a decision, or where a pending visit stands.
 
-    Pending: upcoming before the window opens, open from its first to its last day (both included),
-    overdue from the day after it closes.
+    Pending: on hold while the participant is not followed (`followed` False: lost to follow-up), else
+    upcoming before the window opens, open from its first to its last day (both included), overdue from the
+    day after it closes. On hold is not a decision: reinstatement makes the visit upcoming, open or overdue
+    again, by its window.
     """
     if state != VisitState.PENDING:
         return VisitStatus(state)  # completed, missed, not applicable: the values are shared
+    if not followed:
+        return VisitStatus.ON_HOLD
     if today < window_open:
         return VisitStatus.UPCOMING
     if today > window_close:
         return VisitStatus.OVERDUE
     return VisitStatus.OPEN
+
+
+def participant_followed(participant_status: str) -> bool:
+    """Whether a participant's pending visits are expected: only while they are enrolled (not lost to
+    follow-up, withdrawn or dead). The database side of the same rule: followup.selectors.visits."""
+    return participant_status == ParticipantStatus.ENROLLED

@@ -19,9 +19,18 @@ REASON_HEADER = "HTTP_X_CHANGE_REASON"
 MAX_REASON_LENGTH = 500
 
 
-def audited():
-    """Track inserts, updates and deletes of a model; fresh tracker instances for each model."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+def audited(*, exclude: tuple[str, ...] = ()):
+    """Track inserts, updates and deletes of a model; fresh tracker instances for each model.
+
+    `exclude`: columns the database derives from other rows (a copy of the participant's site), which no
+    one enters or changes and which would only repeat the trail of the rows they come from.
+    """
+    return pghistory.track(
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent(),
+        pghistory.DeleteEvent(),
+        exclude=list(exclude) or None,
+    )
 
 
 def request_reason(request) -> str:

@@ -1,11 +1,11 @@
 """Reads that more than one caller needs, with their joins set, so lists run a fixed number of queries."""
 
-from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from pghistory.models import MiddlewareEvents
 
 from .access import visible_sites
-from .models import Criterion, Outcome, Participant, ParticipantStatus, Screening, Site, Study
+from .models import Criterion, Outcome, Participant, ParticipantStatus, Screening, Site, SiteCount, Study
+from .models import counts as counts_model
 
 
 def study_list() -> QuerySet:
@@ -35,29 +35,19 @@ def participant_list(*, user) -> QuerySet:
 def enrollment_summary(*, study: Study, user) -> dict:
     """Screened, eligible, enrolled and active counts for a study, in total and per visible site.
 
-    Three grouped queries (sites, screenings by site, participants by site): counting both relations in one
-    join would multiply screenings by participants per site.
+    Two queries whatever the number of screenings: the sites, and their counts (trial.models.counts, kept by
+    the database as screenings and participants are written).
     """
     sites = list(visible_sites(user).filter(study=study).order_by("code"))
-    screened = {
-        row["site"]: row
-        for row in Screening.objects.filter(site__in=sites)
-        .values("site")
-        .annotate(screened=Count("id"), eligible=Count("id", filter=Q(outcome=Outcome.ELIGIBLE)))
-        .order_by()
-    }
-    enrolled = {
-        row["site"]: row
-        for row in Participant.objects.filter(site__in=sites)
-        .values("site")
-        .annotate(enrolled=Count("id"), active=Count("id", filter=Q(status=ParticipantStatus.ENROLLED)))
-        .order_by()
-    }
+    counts = site_counts(
+        sites, keys=(counts_model.SCREENED, counts_model.ELIGIBLE, counts_model.ENROLLED, counts_model.ACTIVE)
+    )
     for site in sites:
-        site.screened = screened.get(site.pk, {}).get("screened", 0)
-        site.eligible = screened.get(site.pk, {}).get("eligible", 0)
-        site.enrolled = enrolled.get(site.pk, {}).get("enrolled", 0)
-        site.active_participants = enrolled.get(site.pk, {}).get("active", 0)
+        mine = counts.get(site.pk, {})
+        site.screened = mine.get(counts_model.SCREENED, 0)
+        site.eligible = mine.get(counts_model.ELIGIBLE, 0)
+        site.enrolled = mine.get(counts_model.ENROLLED, 0)
+        site.active_participants = mine.get(counts_model.ACTIVE, 0)
     total = {key: sum(getattr(site, key) for site in sites) for key in ("screened", "eligible", "enrolled")}
     total["active"] = sum(site.active_participants for site in sites)
     target = study.current_version.target_enrollment
@@ -66,20 +56,29 @@ def enrollment_summary(*, study: Study, user) -> dict:
     return {"sites": sites, "total": total}
 
 
-def screen_failure_reasons(*, study: Study, user) -> list[tuple[str, int]]:
-    """How often each criterion failed among ineligible screenings (for the participant-flow diagram).
+def site_counts(sites, *, keys) -> dict[int, dict[str, int]]:
+    """{site id: {key: count}} of these sites (a list or a queryset of sites), in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    for site_id, key, n in SiteCount.objects.filter(site__in=sites, key__in=keys).values_list(
+        "site", "key", "n"
+    ):
+        counts.setdefault(site_id, {})[key] = n
+    return counts
 
-    Counted in the database (unnest + GROUP BY) so that the answer, not the screening log, crosses the wire.
-    """
-    scoped = Screening.objects.filter(study=study, site__in=visible_sites(user), outcome=Outcome.INELIGIBLE)
-    inner, params = scoped.values("failed_criteria").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT code, COUNT(*) FROM ({inner}) AS s, unnest(s.failed_criteria) AS code "  # noqa: S608
-            "GROUP BY code ORDER BY COUNT(*) DESC, code",
-            params,
+
+def screen_failure_reasons(*, study: Study, user) -> list[tuple[str, int]]:
+    """How often each criterion failed among ineligible screenings (for the dashboard and the participant
+    flow), most frequent first. One query on the sites' counts, whatever the size of the screening log."""
+    rows = (
+        SiteCount.objects.filter(
+            site__in=visible_sites(user).filter(study=study), key__startswith=counts_model.FAILED
         )
-        return [(code, count) for code, count in cursor.fetchall()]
+        .values("key")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .order_by("-total", "key")
+    )
+    return [(row["key"].removeprefix(counts_model.FAILED), row["total"]) for row in rows]
 
 
 def history_for(obj) -> list[dict]:

@@ -196,7 +196,7 @@ class FormHistoryView(APIView):
 
 
 class QueryFilter(django_filters.FilterSet):
-    site = django_filters.CharFilter(field_name="record__participant__site__code")
+    site = django_filters.CharFilter(field_name="site__code")  # the query's own site: no join to records
     # Every status unless one is asked, unlike the page (which opens on the live ones): an API client counts
     # or exports the whole list, and a default that hid closed queries would change what existing clients get.
     status = django_filters.ChoiceFilter(

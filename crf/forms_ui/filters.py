@@ -23,7 +23,7 @@ class QueryPageFilter(django_filters.FilterSet):
     answered) unless another is chosen, "all" included; the API's list keeps all statuses by default."""
 
     site = SiteFilter(
-        field_name="record__participant__site",
+        field_name="site",  # the query's own site column: no join to records
         label=gettext_lazy("Site"),
         empty_label=gettext_lazy("All sites"),
     )

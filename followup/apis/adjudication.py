@@ -40,7 +40,7 @@ class AdjudicationCaseOut(serializers.ModelSerializer):
 class AdjudicationCaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     location = django_filters.ChoiceFilter(choices=FractureLocation.choices)
-    site = django_filters.CharFilter(field_name="participant__site__code")
+    site = django_filters.CharFilter(field_name="site__code")
     study_id = django_filters.CharFilter(field_name="participant__study_id")
 
 

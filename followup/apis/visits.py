@@ -106,7 +106,8 @@ class VisitListView(generics.ListAPIView):
                 OpenApiTypes.STR,
                 enum=list(STATUS_FILTERS),
                 description="upcoming, open, overdue (window closed, not done), completed, missed, "
-                "not_applicable; or due: pending with the window open on one of the next 7 days.",
+                "not_applicable, on_hold (pending, the participant lost to follow-up: on no other list until "
+                "reinstated); or due: pending with the window open on one of the next 7 days.",
             ),
             OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
         ]

@@ -16,7 +16,8 @@ def adjudication_case_list(*, user) -> QuerySet:
     own coordinators and investigators for their site's participants.
     """
     return (
-        AdjudicationCase.objects.filter(participant__site__in=visible_sites(user, adjudication=True))
+        # The case's own site column (no join), and adjudicators included: these cases are theirs to judge.
+        AdjudicationCase.objects.filter(site__in=visible_sites(user, adjudication=True))
         .select_related("participant__site", "visit")
         .only(
             "id",

@@ -9,7 +9,7 @@ from trial.i18n import localized
 from trial.models import Participant
 
 from ..models import AdjudicationCase, Instrument, QuestionnaireResponse, Visit, VisitStatus
-from ..schedule import visit_status
+from ..schedule import participant_followed, visit_status
 
 
 @dataclass
@@ -51,8 +51,9 @@ def participant_timeline(participant: Participant, *, today: datetime.date) -> l
         )
     }
     timeline = []
+    followed = participant_followed(participant.status)
     for visit in visits:
-        status = visit_status(visit.state, visit.window_open, visit.window_close, today)
+        status = visit_status(visit.state, visit.window_open, visit.window_close, today, followed=followed)
         row = TimelineVisit(
             visit=visit,
             label=localized(visit.label),

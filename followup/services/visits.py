@@ -26,7 +26,7 @@ from trial.errors import Conflict, InvalidInput, ReasonRequired
 from trial.models import Participant, ParticipantStatus
 
 from ..models import ResponseStatus, Visit, VisitKind, VisitState, VisitStatus
-from ..schedule import form_anchors, participant_anchors, plan_visits, visit_status
+from ..schedule import form_anchors, participant_anchors, participant_followed, plan_visits, visit_status
 
 FINAL_STATUSES = (ParticipantStatus.WITHDRAWN, ParticipantStatus.DIED)
 UNSCHEDULED_SEQUENCE = 1000  # unscheduled visits sort after the scheduled ones of the same date
@@ -129,8 +129,10 @@ def visits_on_record(*, record, actor) -> None:
 
 def visits_on_participant_status(*, participant, actor) -> None:
     """Enrollment creates the visits anchored at the participant's own dates (baseline); withdrawal and death
-    make the pending visits not applicable, with the reason. Loss to follow-up changes nothing: the visits
-    stay pending and go overdue, so a reinstated participant has nothing to undo.
+    make the pending visits not applicable, with the reason. Loss to follow-up writes nothing: the visits
+    stay pending and read as on hold (followup.schedule.visit_status), off the worklist and the due and
+    overdue counts, so a reinstated participant has nothing to undo and their visits come back by their
+    windows.
     """
     if participant.status in FINAL_STATUSES:
         what = (
@@ -193,18 +195,37 @@ def _refuse_if_final(participant: Participant) -> None:
         )
 
 
+def _refuse_if_not_followed(participant: Participant, visit_date: datetime.date) -> None:
+    """No visit after the date a participant stopped being followed (lost to follow-up): reinstate first."""
+    if participant_followed(participant.status):
+        return
+    if participant.status_date is None or visit_date > participant.status_date:
+        raise Conflict(
+            _("The participant is %(status)s since %(date)s: reinstate them before recording a later visit.")
+            % {"status": participant.get_status_display(), "date": participant.status_date},
+            code="participant_not_followed",
+        )
+
+
 def visit_complete(*, actor, visit: Visit, visit_date, reason: str = "") -> Visit:
     """Record a pending visit as done on `visit_date` (a site date, not in the future, not before its anchor).
 
     A date outside the window is accepted (the visit happened then); the window stays as planned, so the
-    deviation shows. An unscheduled visit is dated by its visit: its window moves with it.
-    Atomic with the visit row locked: two people recording one visit cannot both win.
+    deviation shows. An unscheduled visit is dated by its visit: its window moves with it. A participant who
+    is not followed (lost to follow-up) has no visit after that date: their visits are on hold until they are
+    reinstated; one that took place before the loss can still be recorded.
+    Atomic with the participant row, then the visit row, locked: two people recording one visit cannot both
+    win, and a loss to follow-up cannot commit between the check and the completion.
     """
     require_site_staff(actor, visit.participant.site, _lazy("record visits"))
     reason = _reason(reason, required=False)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
+        participant = (
+            Participant.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("site")
+            .get(pk=visit.participant_id)
+        )
         visit = _lock_visit(visit)
-        participant = visit.participant
         if visit.state != VisitState.PENDING:
             raise Conflict(
                 _("The visit is already %(state)s; reopen it first to change it.")
@@ -229,6 +250,7 @@ def visit_complete(*, actor, visit: Visit, visit_date, reason: str = "") -> Visi
             )
             _check_visit_date(visit_date, participant=participant, not_before=not_before, what=what)
             visit.reason = reason
+        _refuse_if_not_followed(participant, visit_date)
         visit.state, visit.visit_date, visit.updated_by = VisitState.COMPLETED, visit_date, actor
         visit.save()
         return visit
@@ -303,6 +325,7 @@ def visit_unscheduled_create(*, actor, participant: Participant, visit_date, rea
     """Add an unscheduled visit that took place on `visit_date` (new back pain...), recorded as done.
 
     Codes run U1, U2... per participant; its forms and questionnaires are the protocol's `unscheduled` ones.
+    Not after the date a participant was lost to follow-up (reinstate them first), as for visit_complete.
     Atomic with the participant row locked, so two additions cannot take the same code.
     """
     require_site_staff(actor, participant.site, _lazy("add visits"))
@@ -317,6 +340,7 @@ def visit_unscheduled_create(*, actor, participant: Participant, visit_date, rea
         _check_visit_date(
             visit_date, participant=participant, not_before=participant.enrollment_date, what=_("enrollment")
         )
+        _refuse_if_not_followed(participant, visit_date)
         visits = participant.screening.protocol_version.definition.get("visits") or {}
         extra = visits.get("unscheduled") or {}
         number = (

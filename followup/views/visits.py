@@ -19,7 +19,7 @@ from trial.views.common import paginate
 from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
 from ..instruments import INSTRUMENTS
 from ..models import Instrument, Visit, VisitStatus
-from ..schedule import visit_status
+from ..schedule import participant_followed, visit_status
 from ..selectors.questionnaires import questionnaire_changes
 from ..selectors.timeline import participant_cases, participant_timeline
 from ..selectors.visits import DUE_OR_OVERDUE, visit_sites, visits_at
@@ -160,7 +160,8 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for visit in page.object_list:
         day = today[visit.participant.site_id]
-        state = visit_status(visit.state, visit.window_open, visit.window_close, day)
+        followed = participant_followed(visit.participant.status)
+        state = visit_status(visit.state, visit.window_open, visit.window_close, day, followed=followed)
         rows.append(
             {
                 "visit": visit,

@@ -1,5 +1,6 @@
 """Trial models, split by concept."""
 
+from .counts import SiteCount  # also registers the count triggers on Screening and Participant
 from .participant import Participant, ParticipantIdentity, ParticipantStatus, SiteSequence
 from .protocol import Criterion, CriterionKind, ProtocolVersion, Study
 from .screening import NotEnrolledReason, Outcome, Screening, Sex
@@ -18,6 +19,7 @@ __all__ = [
     "Screening",
     "Sex",
     "Site",
+    "SiteCount",
     "SiteSequence",
     "StaffRole",
     "Study",

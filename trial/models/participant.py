@@ -42,7 +42,16 @@ class Participant(models.Model):
                 name="participant_consent_before_enrollment",
             ),
         ]
-        indexes = [models.Index(fields=["site", "status"])]
+        indexes = [
+            models.Index(fields=["site", "status"]),
+            # The few participants no longer followed (lost, withdrawn, dead), whose pending visits follow-up
+            # leaves out of its worklist and counts (followup.selectors.visits.not_followed): index-only.
+            models.Index(
+                fields=["site", "id"],
+                condition=~models.Q(status=ParticipantStatus.ENROLLED),
+                name="participant_not_followed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.study_id
