@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "trial.admin_site.SpineTrialAdminConfig",  # django.contrib.admin with SpineTrial's header and titles
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

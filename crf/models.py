@@ -56,6 +56,7 @@ class FormRecord(models.Model):
 
     class Meta:
         verbose_name = _("form record")
+        verbose_name_plural = _("form records")
         constraints = [
             # A participant-level form has the empty visit code: unique once per participant too.
             models.UniqueConstraint(
@@ -98,6 +99,7 @@ class Signature(models.Model):
 
     class Meta:
         verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
         ordering = ["signed_at"]
 
     def __str__(self) -> str:
@@ -213,6 +215,8 @@ class QueryMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("query message")
+        verbose_name_plural = _("query messages")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

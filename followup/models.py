@@ -103,6 +103,7 @@ class Visit(models.Model):
 
     class Meta:
         verbose_name = _("visit")
+        verbose_name_plural = _("visits")
         ordering = ["participant_id", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "code"], name="visit_code_unique"),
@@ -188,6 +189,7 @@ class QuestionnaireResponse(models.Model):
 
     class Meta:
         verbose_name = _("questionnaire response")
+        verbose_name_plural = _("questionnaire responses")
         ordering = ["participant_id", "created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -227,6 +229,7 @@ class PatientLink(models.Model):
 
     class Meta:
         verbose_name = _("patient link")
+        verbose_name_plural = _("patient links")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -245,6 +248,7 @@ class InstrumentText(models.Model):
 
     class Meta:
         verbose_name = _("instrument text")
+        verbose_name_plural = _("instrument texts")
         constraints = [
             models.UniqueConstraint(
                 fields=["instrument", "instrument_version", "language"], name="instrument_text_unique"
@@ -284,6 +288,7 @@ class AdjudicationCase(models.Model):
 
     class Meta:
         verbose_name = _("adjudication case")
+        verbose_name_plural = _("adjudication cases")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["record", "level"], name="adjudication_case_per_level"),

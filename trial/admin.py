@@ -2,6 +2,7 @@
 which ask for reasons. Identifying data is not registered at all."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Criterion, Participant, ProtocolVersion, Screening, Site, StaffRole, Study
 
@@ -17,6 +18,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def column(path: str, description):
+    """A list column with the value at `path` ("visit__code", "site") under a translated heading: a foreign
+    key's own heading is its field name, untranslated, and a path's is the path. list_select_related must name
+    the path's relations, so that the list runs no query per row."""
+    *relations, name = path.split("__")
+
+    @admin.display(description=description, ordering=path)
+    def value(row):
+        for relation in relations:
+            row = getattr(row, relation)
+            if row is None:
+                return None
+        # A field with choices shows its label, as Django's own columns do.
+        label = getattr(row, f"get_{name}_display", None)
+        return label() if label else getattr(row, name)
+
+    value.__name__ = path  # the column's CSS class
+    return value
+
+
+def participant_column(path: str = "participant"):
+    """The study ID of the participant reached through `path` ("response__participant")."""
+    return column(f"{path}__study_id", _("participant"))
+
+
 class CriterionInline(admin.TabularInline):
     model = Criterion
     fields = ["order", "code", "kind", "text", "rule"]
@@ -30,20 +56,27 @@ class CriterionInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(ReadOnlyAdmin):
-    list_display = ["code", "sponsor", "current_version"]
+    list_display = ["code", "sponsor", column("current_version", _("protocol version"))]
     list_select_related = ["current_version__study"]
 
 
 @admin.register(ProtocolVersion)
 class ProtocolVersionAdmin(ReadOnlyAdmin):
-    list_display = ["study", "number", "label", "effective_date", "target_enrollment", "loaded_at"]
+    list_display = [
+        column("study", _("study")),
+        "number",
+        "label",
+        "effective_date",
+        "target_enrollment",
+        column("loaded_at", _("loaded at")),
+    ]
     list_select_related = ["study"]
     inlines = [CriterionInline]
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["code", "study", "time_zone", "active"]
+    list_display = ["code", column("study", _("study")), "time_zone", "active"]
     list_filter = ["study", "active"]
     list_select_related = ["study"]
 
@@ -54,7 +87,13 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):
-    list_display = ["user", "study", "site", "role", "active"]
+    list_display = [
+        column("user", _("user")),
+        column("study", _("study")),
+        column("site", _("site")),
+        "role",
+        "active",
+    ]
     list_filter = ["study", "role", "active"]
     list_select_related = ["user", "study", "site"]
     autocomplete_fields = ["user"]
@@ -62,13 +101,19 @@ class StaffRoleAdmin(admin.ModelAdmin):
 
 @admin.register(Screening)
 class ScreeningAdmin(ReadOnlyAdmin):
-    list_display = ["id", "site", "screening_date", "outcome", "protocol_version"]
+    list_display = [
+        "id",
+        column("site", _("site")),
+        "screening_date",
+        "outcome",
+        column("protocol_version", _("protocol version")),
+    ]
     list_filter = ["study", "site", "outcome"]
     list_select_related = ["site", "protocol_version__study"]
 
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdmin):
-    list_display = ["study_id", "site", "enrollment_date", "status"]
+    list_display = ["study_id", column("site", _("site")), "enrollment_date", "status"]
     list_filter = ["site", "status"]
     list_select_related = ["site"]

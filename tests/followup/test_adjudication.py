@@ -16,7 +16,10 @@ from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
 from .test_followup_mri import MRI, make_visit, put_mri
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates (enrollment, procedure, MRI dates) against the site's today:
+# the clock is stopped at FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same
+# on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 CASES = "/api/v1/adjudication-cases/"
 

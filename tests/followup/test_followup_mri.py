@@ -18,7 +18,10 @@ from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
 from ..factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates (enrollment, procedure, MRI dates up to 2026-09-01) against the
+# site's today: the clock is stopped at FROZEN_AT (tests/conftest.py), after every one of them, so the tests
+# mean the same on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 # The procedure treated L1 and T12 (tests/crf/conftest.py PROCEDURE).
 MRI = {

@@ -37,7 +37,9 @@ from trial.selectors import history_for
 
 from ..conftest import client_for
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 # Ten ODI sections summing to 16 of 50: 32.0 %, moderate disability (domain.md's worked example).
 ODI_16 = [2, 1, 3, 2, 1, 2, 1, 0, 2, 2]

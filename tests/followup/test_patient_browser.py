@@ -18,7 +18,10 @@ from trial.clock import site_today
 
 from ..browser import BROWSER_MARKS, SHOTS, TIMEOUT_MS
 
-pytestmark = BROWSER_MARKS
+# The participant's dates are judged against the site's today: the server runs in this process, so the
+# clock is stopped at FROZEN_AT (tests/conftest.py) for it too. Cookies keep working: Django sends Max-Age,
+# which the browser counts from its own clock.
+pytestmark = [*BROWSER_MARKS, pytest.mark.frozen]
 
 # Ten sections summing to 16 of 50: 32.0 %, moderate disability. The first three are answered before a pause.
 ODI_16 = [2, 1, 3, 2, 1, 2, 1, 0, 2, 2]

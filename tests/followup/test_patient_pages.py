@@ -17,7 +17,9 @@ from trial.models import Role
 
 from ..factories import StaffRoleFactory
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 ODI_16 = [2, 1, 3, 2, 1, 2, 1, 0, 2, 2]  # 16 of 50: 32.0 %
 

@@ -11,7 +11,9 @@ from ..conftest import client_for
 from . import questionnaire_helpers as helpers
 from .questionnaire_helpers import odi_answers, submit
 
-pytestmark = pytest.mark.django_db
+# The services judge this module's fixed dates against the site's today: the clock is stopped at
+# FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
 participant, visits = helpers.participant, helpers.visits  # the fixtures, under their names
 

@@ -21,7 +21,12 @@ from ..crf.conftest import PROCEDURE
 from . import questionnaire_helpers as helpers
 from .test_followup_mri import MRI, put_mri
 
-pytestmark = pytest.mark.django_db
+# The tests look at the worklist and the timeline on 2026-03-20 (BL and M1 overdue, M3 due within the week)
+# and travel from there to the other days they name. The clock is stopped at that instant for the whole test,
+# so that what happens outside those travels (logging in, the fixtures that do not travel) happens in the same
+# weeks of the study whatever the day the tests run: a session opened on the real day could have expired by
+# the day a test travels to.
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-20 10:00")]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 

@@ -34,6 +34,7 @@ class Participant(models.Model):
 
     class Meta:
         verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         ordering = ["study_id"]
         constraints = [
             models.UniqueConstraint(fields=["site", "sequence"], name="participant_site_sequence_unique"),
@@ -90,6 +91,10 @@ class SiteSequence(models.Model):
         "trial.Site", on_delete=models.PROTECT, primary_key=True, related_name="sequence"
     )
     last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("study-ID sequence")
+        verbose_name_plural = _("study-ID sequences")
 
     def __str__(self) -> str:
         return f"{self.site_id}: {self.last_number}"

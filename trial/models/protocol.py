@@ -47,6 +47,7 @@ class ProtocolVersion(models.Model):
 
     class Meta:
         verbose_name = _("protocol version")
+        verbose_name_plural = _("protocol versions")
         constraints = [
             models.UniqueConstraint(fields=["study", "number"], name="protocol_version_number_unique"),
             models.UniqueConstraint(fields=["study", "sha256"], name="protocol_version_content_unique"),

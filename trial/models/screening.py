@@ -66,6 +66,7 @@ class Screening(models.Model):
 
     class Meta:
         verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
         ordering = ["-screening_date", "-id"]
         indexes = [
             # The screening log's order: without it a page of 50 sorts every visible row (56,000: 150 ms).

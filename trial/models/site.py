@@ -35,6 +35,7 @@ class Site(models.Model):
 
     class Meta:
         verbose_name = _("site")
+        verbose_name_plural = _("sites")
         # Unique across studies, not only within one: the code prefixes study IDs, which are unique
         # installation-wide so that /participants/{study_id}/ names one participant.
         constraints = [models.UniqueConstraint(fields=["code"], name="site_code_unique")]
@@ -82,6 +83,7 @@ class StaffRole(models.Model):
 
     class Meta:
         verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "study", "site", "role"], name="staff_role_unique", nulls_distinct=False
