@@ -5,7 +5,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from trial.access import visible_sites
-from trial.models.site import Role
 from trial.selectors import history_for, participant_list
 
 from .engine.definitions import form_definition
@@ -13,17 +12,10 @@ from .engine.paths import flatten, group_keys
 from .hooks import VisitLike, visit_of
 from .models import DataQuery, FormRecord, QueryMessage, QueryStatus
 
-# Adjudicators judge outcomes blind to the predictors: the CRFs are closed to them.
-NOT_READING_CRFS = frozenset({Role.ADJUDICATOR})
-
 
 def crf_participants(*, user) -> QuerySet:
-    """Participants whose CRFs the user may read: their sites, but never as an adjudicator (blinded)."""
-    return (
-        participant_list(user=user)
-        .filter(site__in=visible_sites(user, without=NOT_READING_CRFS))
-        .select_related("screening__protocol_version")
-    )
+    """Participants whose CRFs the user may read: their sites, never as an adjudicator (blind)."""
+    return participant_list(user=user).select_related("screening__protocol_version")
 
 
 def participant_visit(participant, visit_code: str | None) -> VisitLike | None:
@@ -51,7 +43,7 @@ def query_list(*, user) -> QuerySet:
     site and thread joined. Filtered by the query's own site column (indexed with the order), so neither the
     page nor its count joins the records and participants."""
     return (
-        DataQuery.objects.filter(site__in=visible_sites(user, without=NOT_READING_CRFS))
+        DataQuery.objects.filter(site__in=visible_sites(user))
         .select_related("record__participant__site", "raised_by")
         .defer("record__data")  # the form's whole data, which a query list never shows
         .prefetch_related(Prefetch("messages", queryset=QueryMessage.objects.select_related("author")))

@@ -38,17 +38,17 @@ def _held_at(site: Site) -> Q:
     return Q(site=site) | study_wide
 
 
-def visible_sites(user, *, adjudication: bool = False, without: Iterable[str] = ()) -> QuerySet:
+def visible_sites(user, *, adjudication: bool = False) -> QuerySet:
     """Sites whose research data the user may read: their own sites, or all sites of a study-wide role.
 
     Adjudicators' roles open nothing unless `adjudication` (the adjudication-case list, which shows no
-    predictor). `without` leaves out further roles.
+    predictor).
     """
     if not user.is_authenticated:
         return Site.objects.none()
     if user.is_superuser:
         return Site.objects.all()
-    roles = _roles(user).exclude(role__in={*without, *(() if adjudication else BLIND_ROLES)})
+    roles = _roles(user).exclude(role__in=() if adjudication else BLIND_ROLES)
     study_wide = roles.filter(site__isnull=True).exclude(role__in=SITE_STAFF_ROLES)
     return Site.objects.filter(
         Q(pk__in=roles.filter(site__isnull=False).values("site")) | Q(study__in=study_wide.values("study"))

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crf', '0004_form_record_visit_code'),
+        ('crf', '0006_site'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0002_patientlink_history'),
+        ('followup', '0003_site'),
     ]
 
     operations = [

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from crf.selectors import NOT_READING_CRFS
 from trial.access import visible_sites
 from trial.clock import site_today
 from trial.errors import InvalidInput
@@ -96,7 +95,7 @@ def participant_visits(participant) -> QuerySet:
 
 def visit_sites(*, user) -> list:
     """The sites whose visits the user may read, as for CRFs (blinded adjudicators read none). One query."""
-    return list(visible_sites(user, without=NOT_READING_CRFS).order_by("code"))
+    return list(visible_sites(user).order_by("code"))
 
 
 def visits_for(*, user, status: str | None = None, site: str | None = None) -> QuerySet:

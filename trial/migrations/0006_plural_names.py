@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trial', '0003_site_staff_roles_have_a_site'),
+        ('trial', '0005_participant_not_followed'),
     ]
 
     operations = [
