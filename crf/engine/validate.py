@@ -325,8 +325,10 @@ def _scopes(form: FormDef, data: Mapping):
 
 def _condition_words(form: FormDef, specs, condition) -> dict[str, str]:
     """The field and value of a condition as the form shows them: labels, yes / no, a choice's label."""
-    spec = form.field(condition.code) if condition.top_level else next(
-        (s for s in specs if s.code == condition.code), None
+    spec = (
+        form.field(condition.code)
+        if condition.top_level
+        else next((s for s in specs if s.code == condition.code), None)
     )
     if spec is None:
         return {"field": condition.code, "value": str(condition.equals)}
