@@ -15,6 +15,8 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from followup.models import Visit
+from trial.clock import site_today
 from trial.eligibility import CriterionSpec
 from trial.models import Role, Site, Study
 from trial.services import participant_enroll, screening_create
@@ -179,6 +181,25 @@ def make_participant(make_screening, coordinator):
         )
 
     return make
+
+
+def open_visit(participant, *, code="M12", questionnaires=("odi", "vas"), **extra):
+    """The participant's visit `code`, its window open today at their site (30 days either side)."""
+    today = site_today(participant.site)
+    visit, _ = Visit.objects.update_or_create(
+        participant=participant,
+        code=code,
+        defaults={
+            "label": {"en": "12 months", "zh-hans": "术后12个月"},
+            "sequence": 5,
+            "target_date": today,
+            "window_open": today - datetime.timedelta(days=30),
+            "window_close": today + datetime.timedelta(days=30),
+            "questionnaires": list(questionnaires),
+            **extra,
+        },
+    )
+    return visit
 
 
 @pytest.fixture

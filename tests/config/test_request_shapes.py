@@ -6,7 +6,6 @@ read from config.urls, not listed by hand: a new write endpoint is swept as soon
 whose URL needs a value this module cannot supply fails the sweep until a value is added to `url_value`.
 """
 
-import datetime
 import io
 import itertools
 import json
@@ -19,15 +18,14 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
-from django.utils import timezone, translation
+from django.utils import translation
 from rest_framework.exceptions import ParseError
 
-from followup.models import Visit
 from followup.services.links import patient_link_issue
 from trial.apis.parsers import MAX_DEPTH, JSONParser, json_shape_check
 from trial.apis.renderers import JSONRenderer
 
-from ..conftest import client_for
+from ..conftest import client_for, open_visit
 from ..crf.conftest import PROCEDURE
 
 pytestmark = pytest.mark.django_db
@@ -146,20 +144,7 @@ def endpoints(values) -> list[Endpoint]:
 def world(make_participant, make_screening, coordinator, admin_user, odi_wording):
     participant = make_participant()
     screening = make_screening(levels=("T12",))  # eligible, not enrolled
-    today = timezone.localdate()
-    visit, _ = Visit.objects.update_or_create(
-        participant=participant,
-        code="M12",
-        defaults={
-            "label": {"en": "12 months", "zh-hans": "术后12个月"},
-            "sequence": 5,
-            "target_date": today,
-            "window_open": today - datetime.timedelta(days=30),
-            "window_close": today + datetime.timedelta(days=30),
-            "forms": ["followup_mri"],
-            "questionnaires": ["odi", "vas"],
-        },
-    )
+    visit = open_visit(participant, forms=["followup_mri"])
     # A soft warning (cement volume above 10 mL) opens an automatic data query.
     big = PROCEDURE | {"levels": [PROCEDURE["levels"][0] | {"cement_volume": 12.5}]}
     saved = client_for(coordinator).put(

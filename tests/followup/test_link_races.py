@@ -10,8 +10,8 @@ from followup.models import PatientLink
 from followup.services.links import patient_link_issue
 from trial.errors import Conflict
 
+from ..conftest import open_visit
 from ..races import status_change_during
-from .test_links import make_visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def test_a_withdrawal_committed_while_a_link_is_issued_leaves_no_live_link(
 ):
     with time_machine.travel(datetime.datetime(2026, 3, 1, 4, tzinfo=datetime.UTC), tick=True):
         participant = make_participant()
-        visit = make_visit(participant)
+        visit = open_visit(participant)
         # A first link: the draft response exists, so the second issue needs no new response (whose own
         # service already re-reads the status under its lock).
         patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")

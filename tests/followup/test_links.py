@@ -35,7 +35,7 @@ from trial.errors import Conflict, Forbidden, InvalidInput
 from trial.models import Participant, ParticipantStatus, Role
 from trial.selectors import history_for
 
-from ..conftest import client_for
+from ..conftest import client_for, open_visit
 
 # The services judge this module's fixed dates against the site's today: the clock is stopped at
 # FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same on any day.
@@ -51,27 +51,9 @@ def participant(make_participant, odi_wording):
     return make_participant()
 
 
-def make_visit(participant, *, code="M12", questionnaires=("odi", "vas"), **extra) -> Visit:
-    today = site_today(participant.site)
-    visit, _ = Visit.objects.update_or_create(
-        participant=participant,
-        code=code,
-        defaults={
-            "label": {"en": "12 months", "zh-hans": "术后12个月"},
-            "sequence": 5,
-            "target_date": today,
-            "window_open": today - datetime.timedelta(days=30),
-            "window_close": today + datetime.timedelta(days=30),
-            "questionnaires": list(questionnaires),
-            **extra,
-        },
-    )
-    return visit
-
-
 @pytest.fixture
 def visit(participant):
-    return make_visit(participant)
+    return open_visit(participant)
 
 
 @pytest.fixture
@@ -506,7 +488,7 @@ def test_no_token_and_no_answer_is_logged(issued, caplog):
 
 
 def test_an_odi_link_needs_wording_loaded_in_its_language(coordinator, make_participant):
-    visit = make_visit(make_participant())
+    visit = open_visit(make_participant())
     with pytest.raises(Conflict) as refused:
         patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")
     assert refused.value.code == "wording_not_loaded" and refused.value.status_code == 409
@@ -533,7 +515,7 @@ def test_an_odi_link_needs_wording_loaded_in_its_language(coordinator, make_part
 def test_wording_in_one_language_allows_links_in_that_language_only(coordinator, make_participant):
     from followup.demo_wording import DEMO_WORDING, demo_wording_load
 
-    visit = make_visit(make_participant())
+    visit = open_visit(make_participant())
     demo_wording_load(DEMO_WORDING / "odi-2.1a-demo-en.yaml")
     assert patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")[0].pk
     with translation.override("zh-hans"), pytest.raises(Conflict) as refused:
@@ -543,7 +525,7 @@ def test_wording_in_one_language_allows_links_in_that_language_only(coordinator,
 
 
 def test_staff_api_refuses_an_odi_link_without_wording(coordinator, make_participant):
-    visit = make_visit(make_participant())
+    visit = open_visit(make_participant())
     url = f"/api/v1/participants/{visit.participant.study_id}/visits/M12/questionnaires/odi/link/"
     answer = client_for(coordinator).post(url, {"language": "zh-hans"}, format="json")
     assert answer.status_code == 409

@@ -9,12 +9,12 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from followup.models import InstrumentText, PatientLink, QuestionnaireResponse, ResponseStatus, Visit
+from followup.models import InstrumentText, PatientLink, QuestionnaireResponse, ResponseStatus
 from followup.services import links
 from followup.services.links import patient_link_issue, patient_link_save
-from trial.clock import site_today
 from trial.models import Role
 
+from ..conftest import open_visit
 from ..factories import StaffRoleFactory
 
 # The services judge this module's fixed dates against the site's today: the clock is stopped at
@@ -32,20 +32,7 @@ def participant(make_participant, odi_wording):
 
 @pytest.fixture
 def visit(participant):
-    today = site_today(participant.site)
-    visit, _ = Visit.objects.update_or_create(
-        participant=participant,
-        code="M12",
-        defaults={
-            "label": {"en": "12 months", "zh-hans": "术后12个月"},
-            "sequence": 5,
-            "target_date": today,
-            "window_open": today - datetime.timedelta(days=30),
-            "window_close": today + datetime.timedelta(days=30),
-            "questionnaires": ["odi", "vas"],
-        },
-    )
-    return visit
+    return open_visit(participant)
 
 
 def issue(coordinator, visit, instrument="odi", language="zh-hans"):

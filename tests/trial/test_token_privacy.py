@@ -4,20 +4,20 @@ The trail is append-only (its rows can never be deleted), so a token written the
 questionnaire for as long as the link lives, readable by anyone who reads the trail.
 """
 
-import datetime
 import sys
 
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 from django.views.debug import get_exception_reporter_class
 from rest_framework.test import APIClient
 
-from followup.models import QuestionnaireResponse, ResponseStatus, Visit
+from followup.models import QuestionnaireResponse, ResponseStatus
 from followup.services.links import SEPARATOR, patient_link_issue
 from trial.audit import AuditContextMiddleware
 from trial.privacy import mask_tokens
+
+from ..conftest import open_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -27,20 +27,7 @@ TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY"
 
 @pytest.fixture
 def visit(make_participant, odi_wording):
-    today = timezone.localdate()
-    visit, _ = Visit.objects.update_or_create(
-        participant=make_participant(),
-        code="M12",
-        defaults={
-            "label": {"en": "12 months", "zh-hans": "术后12个月"},
-            "sequence": 5,
-            "target_date": today,
-            "window_open": today - datetime.timedelta(days=30),
-            "window_close": today + datetime.timedelta(days=30),
-            "questionnaires": ["odi", "vas"],
-        },
-    )
-    return visit
+    return open_visit(make_participant())
 
 
 def text_columns() -> list[tuple[str, str, str]]:
