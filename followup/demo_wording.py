@@ -6,17 +6,13 @@ checked by the same loader as a site's file) in each language that has no wordin
 A site's own wording is never replaced: a real file loaded later replaces the demo's, never the reverse.
 """
 
-import hashlib
 from pathlib import Path
 
-from django.db import transaction
-
-from trial.audit import audit_context
 from trial.hooks import DemoAdded
 from trial.models import Study
 
-from .instruments.texts import text_file_clean, text_file_parse
 from .models import InstrumentText
+from .services.questionnaires import instrument_text_load
 
 DEMO_WORDING = Path(__file__).parent / "instruments" / "demo_wording"
 
@@ -28,32 +24,10 @@ def demo_wording_files() -> list[Path]:
 def demo_wording_load(path: Path) -> tuple[InstrumentText, str]:
     """Load one demonstration file: ("created" | "updated" | "unchanged" | "kept: the site's wording").
 
-    The file must say `demonstration: true` (a ValueError otherwise: a shipped file is wrong). Atomic, with
-    the language's row locked, so a site loading its real wording at the same moment is never overwritten.
+    The file must say `demonstration: true` (a ValueError otherwise: a shipped file is wrong); a site's own
+    wording, even one loaded at the same moment, is never overwritten (instrument_text_load).
     """
-    raw = path.read_bytes()
-    definition, language, content = text_file_clean(text_file_parse(raw, name=path.name))
-    if content.get("demonstration") is not True:
-        raise ValueError(f"{path.name} is not marked `demonstration: true`")
-    digest = hashlib.sha256(raw).hexdigest()
-    with transaction.atomic(durable=True), audit_context(command="seed_demo"):
-        text = (
-            InstrumentText.objects.select_for_update()
-            .filter(instrument=definition.code, instrument_version=definition.version, language=language)
-            .first()
-        )
-        if text is not None and text.content.get("demonstration") is not True:
-            return text, "kept: the site's wording"
-        if text is not None and text.content == content and text.source_sha256 == digest:
-            return text, "unchanged"
-        state = "updated" if text else "created"
-        if text is None:
-            text = InstrumentText(
-                instrument=definition.code, instrument_version=definition.version, language=language
-            )
-        text.content, text.source_sha256 = content, digest
-        text.save()
-        return text, state
+    return instrument_text_load(raw=path.read_bytes(), name=path.name, demonstration=True)
 
 
 def demo_wording_stage(*, study: Study, seed: int) -> DemoAdded:

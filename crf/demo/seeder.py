@@ -7,14 +7,13 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from trial.audit import audit_context
 from trial.bulk import json_batches
 from trial.clock import site_today
-from trial.demo import DEMO_COMMAND, DEMO_REASON, demo_staff
+from trial.demo import DEMO_COMMAND, DEMO_REASON, demo_inserted, demo_staff
 from trial.models import Participant, ProtocolVersion, Study
 
 from ..models import DataQuery, FormRecord, Signature
@@ -125,13 +124,7 @@ def crf_seed(
     with transaction.atomic(durable=True), audit_context(reason=DEMO_REASON, command=DEMO_COMMAND):
         study = Study.objects.select_for_update(of=("self",)).get(pk=study.pk)
         pending = Participant.objects.filter(
-            # Only participants the audit trail says seed_demo created: run by mistake on a live database,
-            # the seeder must never invent forms (and signatures) for real participants.
-            Exists(
-                apps.get_model("trial", "ParticipantEvent").objects.filter(
-                    pgh_obj=OuterRef("pk"), pgh_label="insert", pgh_context__metadata__command=DEMO_COMMAND
-                )
-            ),
+            demo_inserted(),  # never forms (and signatures) for real participants
             # NOT EXISTS, an anti-join: NOT IN (subquery) degrades to a scan per row once the subquery's
             # hash outgrows work_mem (a second run over 56,000 participants took minutes).
             ~Exists(FormRecord.objects.filter(participant=OuterRef("pk"))),

@@ -4,14 +4,13 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from crf.models import FormRecord, FormStatus
 from trial.audit import audit_context
 from trial.clock import site_today
-from trial.demo import DEMO_COMMAND, DEMO_REASON, demo_staff
+from trial.demo import DEMO_COMMAND, DEMO_REASON, demo_inserted, demo_staff
 from trial.models import Participant, Study
 
 from ..models import Visit
@@ -114,11 +113,7 @@ def followup_seed(*, study: Study, seed: int, today: datetime.date | None = None
     with transaction.atomic(durable=True), audit_context(reason=DEMO_REASON, command=DEMO_COMMAND):
         study = Study.objects.select_for_update(of=("self",)).get(pk=study.pk)
         pending = Participant.objects.filter(
-            Exists(
-                apps.get_model("trial", "ParticipantEvent").objects.filter(
-                    pgh_obj=OuterRef("pk"), pgh_label="insert", pgh_context__metadata__command=DEMO_COMMAND
-                )
-            ),
+            demo_inserted(),
             ~Exists(Visit.objects.filter(participant=OuterRef("pk"))),
             site__study=study,
         )

@@ -328,20 +328,27 @@ def questionnaire_get_or_start(
         return response, True
 
 
-def instrument_text_load(*, raw: bytes, name: str) -> tuple[InstrumentText, str]:
+def instrument_text_load(*, raw: bytes, name: str, demonstration: bool = False) -> tuple[InstrumentText, str]:
     """Load a site's licensed wording from its file's bytes: ("created" | "updated" | "unchanged").
 
     Checked strictly before anything is written (InvalidInput naming every problem); the row keeps the
-    file's SHA-256. Atomic, so a failed load leaves the previous wording in place, whole.
+    file's SHA-256. Atomic, with the language's row locked, so a failed load leaves the previous wording in
+    place, whole. `demonstration`: seed_demo's shipped file, which must say `demonstration: true` (a
+    ValueError otherwise) and never replaces a site's own wording ("kept: the site's wording").
     """
     definition, language, content = text_file_clean(text_file_parse(raw, name=name))
+    if demonstration and content.get("demonstration") is not True:
+        raise ValueError(f"{name} is not marked `demonstration: true`")
     digest = hashlib.sha256(raw).hexdigest()
-    with transaction.atomic(durable=True), audit_context(command="load_instrument_text"):
+    command = "seed_demo" if demonstration else "load_instrument_text"
+    with transaction.atomic(durable=True), audit_context(command=command):
         text = (
             InstrumentText.objects.select_for_update()
             .filter(instrument=definition.code, instrument_version=definition.version, language=language)
             .first()
         )
+        if demonstration and text is not None and text.content.get("demonstration") is not True:
+            return text, "kept: the site's wording"
         if text is not None and text.content == content and text.source_sha256 == digest:
             return text, "unchanged"
         state = "updated" if text else "created"

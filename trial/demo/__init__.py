@@ -19,7 +19,7 @@ from .logins import (
     demo_person_name,
     demo_staff,
 )
-from .marks import DEMO_COMMAND, DEMO_EMAIL_DOMAIN, DEMO_REASON, demo_foreign_participants
+from .marks import DEMO_COMMAND, DEMO_EMAIL_DOMAIN, DEMO_REASON, demo_foreign_participants, demo_inserted
 from .plan import demo_plan
 from .rows import DemoPlan, EnrollmentRow, ScreeningRow
 from .seeder import DEMO_SITE_CODES, DEMO_SITE_COUNT, criteria_specs, demo_seed, demo_sites
@@ -41,6 +41,7 @@ __all__ = [
     "SeedResult",
     "criteria_specs",
     "demo_foreign_participants",
+    "demo_inserted",
     "demo_logins",
     "demo_person_name",
     "demo_plan",

@@ -11,17 +11,24 @@ DEMO_COMMAND = "seed_demo"  # the audit context's command of every row the demo 
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 
 
+def demo_inserted() -> Exists:
+    """For a filter on participants: the audit trail records the row as inserted by seed_demo. The seeders
+    fill only these, so that run by mistake on a live database they never invent data for real people."""
+    return Exists(
+        apps.get_model("trial", "ParticipantEvent").objects.filter(
+            pgh_obj=OuterRef("pk"), pgh_label="insert", pgh_context__metadata__command=DEMO_COMMAND
+        )
+    )
+
+
 def demo_foreign_participants(study: Study):
     """The study's participants the demo did not create: the ones seed_demo refuses to seed beside.
 
     The demo's own are those the audit trail records as inserted by seed_demo, and those a demo login (an
     account at DEMO_EMAIL_DOMAIN) enrolled while trying the pages; anyone else is a real participant.
     """
-    demo_inserted = apps.get_model("trial", "ParticipantEvent").objects.filter(
-        pgh_obj=OuterRef("pk"), pgh_label="insert", pgh_context__metadata__command=DEMO_COMMAND
-    )
     return (
         Participant.objects.filter(site__study=study)
-        .exclude(Exists(demo_inserted))
+        .exclude(demo_inserted())
         .exclude(enrolled_by__email__iendswith=f"@{DEMO_EMAIL_DOMAIN}")
     )
