@@ -20,12 +20,14 @@ class FollowupConfig(AppConfig):
 
         from . import bench, demo, hooks, protocol
         from .demo_wording import demo_wording_stage
+        from .selectors.adjudication import adjudication_panel
         from .selectors.visits import dashboard_panel
         from .views.patient import refused_link_page
 
         trial_hooks.participant_status_changed.register(hooks.participant_status_changed)
         trial_hooks.protocol_sections.register(protocol.protocol_sections)
         trial_hooks.dashboard_panels.register(dashboard_panel)
+        trial_hooks.dashboard_panels.register(adjudication_panel)
         trial_hooks.demo_stages.register(demo.followup_demo_stage)
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
         crf_hooks.record_written.register(hooks.record_written)

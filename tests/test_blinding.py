@@ -4,6 +4,7 @@ later is covered without touching this test."""
 
 import datetime
 import json
+import re
 
 import pytest
 import time_machine
@@ -191,3 +192,24 @@ def test_the_screening_log_shows_an_adjudicator_no_age_sex_or_levels(world):
     page.force_login(world["adjudicator"])
     assert page.get(f"/screenings/{world['screening'].pk}/").status_code == 404
     assert world["participant"].study_id not in page.get("/screenings/").content.decode()
+
+
+def test_an_adjudicators_dashboard_leads_to_the_cases_awaiting_them(
+    world, coordinator, django_assert_num_queries
+):
+    """Blind to every study figure, an adjudicator still gets a dashboard that says what is theirs to do,
+    in their language, not "you have no role in any study"."""
+    page = Client()
+    page.force_login(world["adjudicator"])
+    page.get("/")  # the session and the user's first reads, so that the count below is the page's own
+    with django_assert_num_queries(7):  # session, user, panels (2 + 2), menu roles
+        html = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cases awaiting adjudication" in html and "No study yet" not in html
+    assert re.search(r'href="/api/v1/adjudication-cases/\?status=open">[^<]+</a></dt><dd>2</dd>', html)
+    AdjudicationCase.objects.filter(pk=world["case"].pk).update(status="cancelled")
+    chinese = page.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert re.search(r"待裁定病例</a></dt><dd>1</dd>", chinese) and "暂无研究" not in chinese
+    # Site staff read the cases on the timelines; their dashboard has the study, not this panel.
+    staff = Client()
+    staff.force_login(coordinator)
+    assert "Cases awaiting adjudication" not in staff.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

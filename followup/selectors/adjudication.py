@@ -3,8 +3,9 @@
 from django.db.models import QuerySet
 
 from trial.access import visible_sites
+from trial.models import Role, StaffRole
 
-from ..models import AdjudicationCase
+from ..models import AdjudicationCase, CaseStatus
 
 
 def adjudication_case_list(*, user) -> QuerySet:
@@ -33,3 +34,15 @@ def adjudication_case_list(*, user) -> QuerySet:
         )
         .order_by("-created_at", "-id")
     )
+
+
+def adjudication_panel(*, user) -> dict | None:
+    """The dashboard's panel for an adjudicator: the cases awaiting adjudication at the sites they judge (two
+    queries); None for anyone else, whose dashboard already shows the study (and the cases on the timelines).
+
+    Without it an adjudicator, to whom every study figure is hidden (blinding), would see an empty dashboard.
+    """
+    if not StaffRole.objects.filter(user=user, active=True, role=Role.ADJUDICATOR).exists():
+        return None
+    open_cases = adjudication_case_list(user=user).filter(status=CaseStatus.OPEN).count()
+    return {"template": "followup/_adjudication_panel.html", "open": open_cases}
