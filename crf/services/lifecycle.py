@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from trial.access import require_role_at
 from trial.audit import audit_context
@@ -71,7 +71,7 @@ def crf_complete(
             expected_version=expected_version,
             visit=visit,
             roles=ENTRY_ROLES,
-            doing=_lazy("mark this form complete"),
+            doing=gettext_lazy("mark this form complete"),
             allowed_from=(FormStatus.DRAFT,),
         )
         findings = evaluate(form, record.data, check_context(participant, exclude=form_code))
@@ -99,7 +99,7 @@ def crf_verify(
             expected_version=expected_version,
             visit=visit,
             roles=MONITOR_ONLY,
-            doing=_lazy("verify this form"),
+            doing=gettext_lazy("verify this form"),
             attests=True,
             allowed_from=(FormStatus.COMPLETE,),
         )
@@ -122,7 +122,7 @@ def crf_lock(
             expected_version=expected_version,
             visit=visit,
             roles=LOCKING_ROLES,
-            doing=_lazy("lock this form"),
+            doing=gettext_lazy("lock this form"),
             attests=True,
             allowed_from=(FormStatus.SIGNED,),
         )
@@ -159,7 +159,7 @@ def crf_unlock(
             expected_version=expected_version,
             visit=visit,
             roles=LOCKING_ROLES,
-            doing=_lazy("unlock this form"),
+            doing=gettext_lazy("unlock this form"),
             attests=True,
             allowed_from=(FormStatus.LOCKED,),
         )

@@ -7,7 +7,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from trial.access import require_role_at
 from trial.audit import audit_context
@@ -109,7 +109,7 @@ def _check_field_path(record: FormRecord, field_path: str) -> None:
 def query_raise(*, actor, record: FormRecord, field_path: str, text: str) -> DataQuery:
     """A monitor or data manager asks about one value of a form."""
     text = _query_text(text)
-    require_role_at(actor, record.participant.site, MONITOR_ROLES, _lazy("raise a query on this form"))
+    require_role_at(actor, record.participant.site, MONITOR_ROLES, gettext_lazy("raise a query on this form"))
     _check_field_path(record, field_path)
     with transaction.atomic(durable=True), audit_context(actor=actor):
         query = DataQuery.objects.create(record=record, field_path=field_path, raised_by=actor)
@@ -122,19 +122,19 @@ QUERY_STEPS = {
     # write: a coordinator or investigator of the query's site (trial.access.roles_at).
     QueryAction.ANSWER: (
         ENTRY_ROLES,
-        _lazy("answer this query"),
+        gettext_lazy("answer this query"),
         (QueryStatus.OPEN,),
         QueryStatus.ANSWERED,
     ),
     QueryAction.CLOSE: (
         MONITOR_ROLES,
-        _lazy("close this query"),
+        gettext_lazy("close this query"),
         (QueryStatus.OPEN, QueryStatus.ANSWERED),
         QueryStatus.CLOSED,
     ),
     QueryAction.REOPEN: (
         MONITOR_ROLES,
-        _lazy("reopen this query"),
+        gettext_lazy("reopen this query"),
         (QueryStatus.ANSWERED, QueryStatus.CLOSED),
         QueryStatus.OPEN,
     ),

@@ -3,7 +3,7 @@ concurrency, automatic queries kept in step, and the forms that read this one re
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from trial.access import require_site_staff
 from trial.audit import audit_context
@@ -102,7 +102,7 @@ def crf_save(
     inside the lock; soft warnings open automatic queries in the same transaction.
     """
     form = form_for(participant, form_code, visit)
-    require_site_staff(actor, participant.site, _lazy("enter data in this form"))
+    require_site_staff(actor, participant.site, gettext_lazy("enter data in this form"))
     clean, findings = clean_data(form, data)
     if findings.errors:
         raise invalid(findings, _("Some values cannot be saved."))

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from trial.audit import audit_context
 from trial.errors import Forbidden, InvalidInput
@@ -91,7 +91,7 @@ def crf_sign(
             expected_version=expected_version,
             visit=visit,
             roles=SIGNING_ROLES,
-            doing=_lazy("sign this form"),
+            doing=gettext_lazy("sign this form"),
             attests=True,
             allowed_from=(FormStatus.VERIFIED,),
         )

@@ -18,7 +18,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 
 from trial.access import require_site_staff
@@ -159,7 +159,7 @@ def patient_link_issue(
     once leave exactly one live link.
     """
     participant = visit.participant
-    require_site_staff(actor, participant.site, _lazy("send a questionnaire link"))
+    require_site_staff(actor, participant.site, gettext_lazy("send a questionnaire link"))
     language = _language(language)
     definition = instrument_def(instrument)  # an unknown instrument: 400 before anything else
     _visit_open_for(visit, instrument)
@@ -205,7 +205,7 @@ def patient_link_revoke(*, actor, link: PatientLink, reason: str = "") -> Patien
     returned unchanged. A used link (its questionnaire submitted) is a 409: there is nothing left to stop.
     Atomic, with the link row locked, so a revocation and a submission (or a new link) never interleave.
     """
-    require_site_staff(actor, link.response.participant.site, _lazy("revoke a questionnaire link"))
+    require_site_staff(actor, link.response.participant.site, gettext_lazy("revoke a questionnaire link"))
     reason = (reason or "").strip() or REVOKED_BY_STAFF
     with (
         transaction.atomic(durable=True),

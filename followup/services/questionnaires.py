@@ -14,7 +14,7 @@ import hashlib
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from trial.access import require_site_staff
 from trial.audit import audit_context
@@ -38,7 +38,7 @@ CLOSED_VISIT_STATES = (VisitState.MISSED, VisitState.NOT_APPLICABLE)
 # A patient answers only while taking part; staff may still enter a paper form of a participant lost to
 # follow-up who sends it back.
 PATIENT_CLOSED = (ParticipantStatus.WITHDRAWN, ParticipantStatus.DIED)
-ENTRY_ACTION = _lazy("enter questionnaires")
+ENTRY_ACTION = gettext_lazy("enter questionnaires")
 
 
 def questionnaire_instrument(*, participant: Participant, visit: Visit, instrument: str) -> InstrumentDef:

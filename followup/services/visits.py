@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crf.models import FormRecord, FormStatus
 from trial.access import require_site_staff
@@ -217,7 +217,7 @@ def visit_complete(*, actor, visit: Visit, visit_date, reason: str = "") -> Visi
     Atomic with the participant row, then the visit row, locked: two people recording one visit cannot both
     win, and a loss to follow-up cannot commit between the check and the completion.
     """
-    require_site_staff(actor, visit.participant.site, _lazy("record visits"))
+    require_site_staff(actor, visit.participant.site, gettext_lazy("record visits"))
     reason = _reason(reason, required=False)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         participant = (
@@ -259,7 +259,7 @@ def visit_complete(*, actor, visit: Visit, visit_date, reason: str = "") -> Visi
 def visit_miss(*, actor, visit: Visit, reason: str) -> Visit:
     """Declare a pending visit missed, with the reason (the patient could not come...). Not before its window
     opens: until then it may still happen. Atomic with the visit row locked."""
-    require_site_staff(actor, visit.participant.site, _lazy("record visits"))
+    require_site_staff(actor, visit.participant.site, gettext_lazy("record visits"))
     reason = _reason(reason, required=True, message=_("Say why the visit was missed."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         visit = _lock_visit(visit)
@@ -299,7 +299,7 @@ def visit_reopen(*, actor, visit: Visit, reason: str) -> Visit:
     The earlier values stay in the audit trail. Not for withdrawn or deceased participants: their visits are
     final. Atomic with the visit row locked.
     """
-    require_site_staff(actor, visit.participant.site, _lazy("reopen visits"))
+    require_site_staff(actor, visit.participant.site, gettext_lazy("reopen visits"))
     reason = _reason(reason, required=True, message=_("Say why the visit is reopened."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         # The participant's row first (the lock order above): a withdrawal makes only pending visits not
@@ -328,7 +328,7 @@ def visit_unscheduled_create(*, actor, participant: Participant, visit_date, rea
     Not after the date a participant was lost to follow-up (reinstate them first), as for visit_complete.
     Atomic with the participant row locked, so two additions cannot take the same code.
     """
-    require_site_staff(actor, participant.site, _lazy("add visits"))
+    require_site_staff(actor, participant.site, gettext_lazy("add visits"))
     reason = _reason(reason, required=True, message=_("Say why the unscheduled visit took place."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         participant = (

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from .. import hooks
@@ -89,7 +89,7 @@ def participant_enroll(
     Once the study has reached its target enrollment, a further one needs `beyond_target` (409 otherwise):
     over-enrollment is a decision (sponsor, protocol amendment), not something that happens unnoticed.
     """
-    require_site_staff(actor, screening.site, _lazy("enroll participants"))
+    require_site_staff(actor, screening.site, gettext_lazy("enroll participants"))
     _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
     identity_data = _check_identity(identity)
     with transaction.atomic(durable=True), audit_context(actor=actor):
@@ -182,7 +182,7 @@ def participant_set_status(*, actor, participant: Participant, status: str, date
         raise InvalidInput(_("Unknown status."), field_errors={"status": [_("Unknown status.")]})
     if not (reason or "").strip():
         raise ReasonRequired(_("A reason is required."), field_errors={"reason": [_("Give the reason.")]})
-    require_site_staff(actor, participant.site, _lazy("change the status of a participant"))
+    require_site_staff(actor, participant.site, gettext_lazy("change the status of a participant"))
     if not isinstance(date, datetime.date):
         raise InvalidInput(_("Give the date."), field_errors={"date": [_("Give the date (YYYY-MM-DD).")]})
     if date > site_today(participant.site):
@@ -228,7 +228,7 @@ def participant_identity_update(*, actor, participant: Participant, changes: Map
             field_errors={"reason": [_("Give a reason for the change.")]},
         )
     # The one rule of site-staff writes is also who reads identifying data: the participant's own site staff.
-    require_site_staff(actor, participant.site, _lazy("correct identifying data"))
+    require_site_staff(actor, participant.site, gettext_lazy("correct identifying data"))
     if not changes:
         raise InvalidInput(_("Nothing to change: name the fields to correct."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from ..access import require_site_staff
 from ..audit import audit_context
@@ -155,7 +155,7 @@ def screening_evaluate(*, study: Study, site: Site, data: Mapping[str, Any]) -> 
 def screening_create(*, actor, study: Study, site: Site, data: Mapping[str, Any]) -> Screening:
     """Record a screening under the study's current protocol version, eligible or not."""
     _study_site(study, site)
-    require_site_staff(actor, site, _lazy("record screenings"))
+    require_site_staff(actor, site, gettext_lazy("record screenings"))
     version = study.current_version
     clean = clean_screening_data(version=version, site=site, data=data)
     verdict = _verdict(version, clean)
@@ -182,7 +182,7 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
             _("A reason for change is required (X-Change-Reason)."),
             field_errors={"reason": [_("Give a reason for the change.")]},
         )
-    require_site_staff(actor, screening.site, _lazy("correct screenings"))
+    require_site_staff(actor, screening.site, gettext_lazy("correct screenings"))
     if not data:
         raise InvalidInput(_("Nothing to change: name the fields to correct."))
     unknown = sorted(set(data) - set(UPDATABLE_FIELDS))
