@@ -32,6 +32,21 @@ def participant_list(*, user) -> QuerySet:
     )
 
 
+def participant_total(*, user) -> int:
+    """How many participants participant_list(user) holds, from the kept per-site counts (one query)."""
+    return _kept_total(user, counts_model.ENROLLED)
+
+
+def screening_total(*, user) -> int:
+    """How many screenings screening_list(user) holds, from the kept per-site counts (one query)."""
+    return _kept_total(user, counts_model.SCREENED)
+
+
+def _kept_total(user, key: str) -> int:
+    kept = SiteCount.objects.filter(site__in=visible_sites(user), key=key).aggregate(total=Sum("n"))
+    return kept["total"] or 0
+
+
 def enrollment_summary(*, study: Study, user) -> dict:
     """Screened, eligible, enrolled and active counts for a study, in total and per visible site.
 

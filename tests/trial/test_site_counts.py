@@ -134,3 +134,39 @@ def test_the_dashboard_reads_the_counts_in_a_fixed_number_of_queries(
     summary = enrollment_summary(study=study["study"], user=coordinator)
     assert [(s.code, s.screened, s.enrolled) for s in summary["sites"]] == [("07", 9, 5)]
     assert screen_failure_reasons(study=study["study"], user=coordinator) == [("EXC2", 4)]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/participants/", "/api/v1/screenings/", "/participants/", "/screenings/"]
+)
+def test_unfiltered_lists_take_their_total_from_the_counts(
+    url, make_screening, make_participant, coordinator
+):
+    """An unfiltered list's total is the sum of the kept counts, not a COUNT of the rows (which grows with the
+    data); a filtered one is counted. Both equal counting by hand, and other sites' rows count in neither."""
+    for _ in range(3):
+        make_participant()
+    make_screening(answers={**ELIGIBLE_ANSWERS, "EXC2": True})
+    Participant.objects.filter(pk=Participant.objects.first().pk).update(status=ParticipantStatus.WITHDRAWN)
+    client = Client()
+    client.force_login(coordinator)
+    client.get(url)
+    table = "trial_participant" if "participants" in url else "trial_screening"
+    mine = Participant.objects.filter(site__code="07") if table == "trial_participant" else Screening.objects
+    with CaptureQueriesContext(connection) as unfiltered:
+        everything = client.get(url)
+    counts = [q["sql"] for q in unfiltered if q["sql"].startswith("SELECT COUNT(*)")]
+    assert not [sql for sql in counts if f'FROM "{table}"' in sql]
+    with CaptureQueriesContext(connection) as blank_form:  # the Reset link's blank fields choose no rows
+        client.get(f"{url}?site=&page=1")
+    assert len(blank_form) == len(unfiltered)
+    if url.startswith("/api/"):
+        assert everything.json()["count"] == mine.count() == (3 if table == "trial_participant" else 4)
+        narrowed = "status=withdrawn" if table == "trial_participant" else "outcome=ineligible"
+        with CaptureQueriesContext(connection) as filtered:
+            assert client.get(f"{url}?{narrowed}").json()["count"] == 1
+        assert [
+            q for q in filtered if q["sql"].startswith("SELECT COUNT(*)") and f'FROM "{table}"' in q["sql"]
+        ]
+    else:
+        assert everything.context["page"].paginator.count == mine.count()

@@ -102,6 +102,9 @@ class ScreeningViewSet(
     def get_queryset(self):
         return selectors.screening_list(user=self.request.user)
 
+    def kept_total(self) -> int:
+        return selectors.screening_total(user=self.request.user)
+
     @extend_schema(request=s.ScreeningIn, responses={201: s.ScreeningOut})
     def create(self, request, *args, **kwargs):
         data = s.ScreeningIn(data=request.data)
@@ -147,6 +150,9 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.participant_list(user=self.request.user)
+
+    def kept_total(self) -> int:
+        return selectors.participant_total(user=self.request.user)
 
     def _set_status(self, request, new_status):
         participant = self.get_object()

@@ -1,6 +1,7 @@
 """Helpers shared by the coordinator pages: scoping, paging, history."""
 
-from django.core.paginator import Paginator
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from .. import selectors
 from ..access import visible_sites, writable_sites
 from ..models import Participant, Screening, Study
+from ..paging import CountedPaginator, known_total
 
 PAGE_SIZE = 50
 TOP_FAILURE_REASONS = 5
@@ -42,8 +44,10 @@ def criterion_state(code: str, *, failed, missing) -> str:
     return "pass"
 
 
-def paginate(request: HttpRequest, queryset: QuerySet):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, queryset: QuerySet, *, kept_total: Callable[[], int] | None = None):
+    """The requested page; `kept_total` gives the unfiltered list's count without counting (trial.paging)."""
+    count = known_total(request.GET, kept_total) if kept_total else None
+    return CountedPaginator(queryset, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
 
 
 def filter_sites(user) -> QuerySet:

@@ -48,7 +48,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         queryset = queryset.prefetch_related(
             Prefetch("identity", queryset=ParticipantIdentity.objects.filter(participant__site__in=readable))
         )
-    page = paginate(request, queryset)
+    page = paginate(request, queryset, kept_total=lambda: selectors.participant_total(user=request.user))
     rows = [
         {
             "participant": p,

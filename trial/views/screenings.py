@@ -255,7 +255,7 @@ def screening_log(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.screening_list(user=request.user), request=request
     )
     form = filters.form
-    page = paginate(request, filters.qs)
+    page = paginate(request, filters.qs, kept_total=lambda: selectors.screening_total(user=request.user))
     rows = [{"screening": s, "participant": participant_of(s)} for s in page.object_list]
     context = {
         "form": form,
