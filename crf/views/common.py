@@ -34,28 +34,33 @@ def form_url(
     participant: Participant, form_code: str, anchor: str = "", visit=None, *, visit_code: str = ""
 ) -> str:
     """The form's page: /participants/<id>/forms/<form>/, or .../visits/<visit>/forms/<form>/ at a visit
-    (given as the visit or its code)."""
-    return form_urls(participant, form_code, visit, anchor=anchor, visit_code=visit_code)["form"]
+    (given as the visit or its code). One reverse: lists call it for every row."""
+    prefix, kwargs = _form_route(participant, form_code, visit, visit_code)
+    return reverse(f"{prefix}form", kwargs=kwargs) + (f"#{anchor}" if anchor else "")
 
 
 def form_urls(
     participant: Participant, form_code: str, visit=None, *, anchor: str = "", visit_code: str = ""
 ) -> dict[str, str]:
     """Every address of a form's page and its actions, for a participant-level form or a visit's form."""
-    kwargs = {"study_id": participant.study_id, "form_code": form_code}
-    prefix = "crf-"
-    visit_code = visit_code or (visit.code if visit is not None else "")
-    if visit_code:
-        kwargs["visit_code"] = visit_code
-        prefix = "crf-visit-"
+    prefix, kwargs = _form_route(participant, form_code, visit, visit_code)
     urls = {
-        "form": reverse(f"{prefix}form", kwargs=kwargs) + (f"#{anchor}" if anchor else ""),
+        "form": form_url(participant, form_code, anchor, visit, visit_code=visit_code),
         "sign": reverse(f"{prefix}sign", kwargs=kwargs),
         "query_raise": reverse(f"{prefix}query-raise", kwargs=kwargs),
     }
     for step in ("complete", "verify", "lock", "unlock"):
         urls[step] = reverse(f"{prefix}step", kwargs={**kwargs, "step": step})
     return urls
+
+
+def _form_route(participant: Participant, form_code: str, visit, visit_code: str) -> tuple[str, dict]:
+    """The URL names' prefix and the arguments of a form's addresses: at a visit or not."""
+    kwargs = {"study_id": participant.study_id, "form_code": form_code}
+    visit_code = visit_code or (visit.code if visit is not None else "")
+    if visit_code:
+        return "crf-visit-", {**kwargs, "visit_code": visit_code}
+    return "crf-", kwargs
 
 
 def query_step_url(participant: Participant, form_code: str, pk: int, visit=None) -> str:
