@@ -3,6 +3,7 @@
 A missing SECRET_KEY outside DEBUG stops start-up with a clear message: there is no secret in the repository.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -105,7 +106,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Exactly one beat process runs these (make run starts one; deploy/ has one systemd unit). The sweep plans,
+# the dispatch sends: both read the outbox, so a missed or repeated run loses or doubles nothing.
+CELERY_BEAT_SCHEDULE: dict = {
+    "reminders-sweep": {"task": "followup.reminders_sweep", "schedule": 15 * 60},
+    "outbox-dispatch": {"task": "followup.outbox_dispatch", "schedule": 60},
+}
 
 CACHES = {
     "default": {
@@ -191,6 +197,18 @@ ODI_MAX_MISSING = env.int("ODI_MAX_MISSING", default=1)
 
 # Patient questionnaire links (ePRO): days a new link stays valid; the service caps it at 60 days.
 EPRO_LINK_DAYS = env.int("EPRO_LINK_DAYS", default=14)
+
+# Reminders (followup/messaging): the address the patient links in messages start with, and the quiet hours
+# (site wall clock; may span midnight) during which a due message is held until they end.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+
+def _quiet_hours(text: str) -> tuple[datetime.time, datetime.time]:
+    start, _, end = text.partition("-")
+    return datetime.time.fromisoformat(start.strip()), datetime.time.fromisoformat(end.strip())
+
+
+QUIET_HOURS = _quiet_hours(env("QUIET_HOURS", default="21:00-08:00"))
 
 # Error reports: identifying data cleansed like a password, patient-link tokens masked (trial/privacy.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "trial.privacy.IdentityReporterFilter"

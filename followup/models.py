@@ -304,3 +304,7 @@ class AdjudicationCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.level} {self.location}"
+
+
+# The outbox's models live beside the code that plans and sends messages; Django finds them through here.
+from .messaging.models import MessageKind, MessageState, OutboxMessage  # noqa: E402, F401

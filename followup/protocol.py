@@ -130,6 +130,58 @@ class Unscheduled(StrictModel):
     questionnaires: Questionnaires = []
 
 
+PLACEHOLDERS = re.compile(r"\{(\w*)\}")
+MESSAGE_FIELDS = ("study", "visit", "questionnaire", "closes", "link")
+
+
+def _message_text(text: str) -> str:
+    unknown = sorted(set(PLACEHOLDERS.findall(text)) - set(MESSAGE_FIELDS))
+    if unknown:
+        raise PydanticCustomError(
+            "placeholder",
+            "{message}",
+            {"message": f"unknown placeholder {{{unknown[0]}}} (use {', '.join(MESSAGE_FIELDS)})"},
+        )
+    return text
+
+
+MessageText = Annotated[str, Field(min_length=1), says("must be text"), AfterValidator(_message_text)]
+
+
+class ReminderText(StrictModel):
+    """One language's reminder: an e-mail subject and a body (the SMS is the body), with placeholders."""
+
+    subject: MessageText
+    body: MessageText
+
+    @field_validator("body")
+    @classmethod
+    def _carries_the_link(cls, body: str) -> str:
+        if "{link}" not in body:
+            raise PydanticCustomError("link", "{message}", {"message": "must contain {link}"})
+        return body
+
+
+class Reminders(StrictModel):
+    """When a pending questionnaire is reminded, on which channels, and in what words (FORMAT.md)."""
+
+    channels: Annotated[
+        list[Literal["sms", "email"]], Field(min_length=1), distinct, shaped("a list of sms and/or email")
+    ]
+    days_after_open: Annotated[list[Days], distinct] = [0]
+    days_before_close: Annotated[list[Days], distinct] = [7]
+    last_day: bool = True
+    texts: Annotated[dict[Literal["en", "zh-hans"], ReminderText], shaped("a mapping with en and zh-hans")]
+
+    @field_validator("texts")
+    @classmethod
+    def _both_languages(cls, texts: dict) -> dict:
+        missing = sorted({"en", "zh-hans"} - set(texts))
+        if missing:
+            raise PydanticCustomError("texts", "{message}", {"message": f"give the text in {missing[0]}"})
+        return texts
+
+
 class Visits(StrictModel):
     anchors: Annotated[
         dict[
@@ -141,6 +193,7 @@ class Visits(StrictModel):
     ]
     schedule: Annotated[list[ScheduleItem], Field(min_length=1), shaped("list at least one visit")]
     unscheduled: Annotated[Unscheduled, shaped("a mapping with label, forms and questionnaires")] = None
+    reminders: Annotated[Reminders, shaped("a mapping with channels, days and texts")] = None
 
     @model_validator(mode="after")
     def _visit_codes(self):

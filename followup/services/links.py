@@ -14,6 +14,7 @@ import re
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +47,7 @@ KEY_BYTES = 16  # 128 bits
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 MAX_TOKEN_LENGTH = 200
 DEFAULT_LINK_DAYS = 14
+REMINDER_ACCOUNT = "spinetrial-reminders"  # issues the reminders' links; cannot log in
 # A link is a bearer credential: even if a site sets a long expiry, a forgotten link does not live for months.
 MAX_LINK_DAYS = 60
 ISSUING_ROLES = SITE_STAFF_ROLES  # the site's own staff, as for every site-staff write
@@ -158,8 +160,48 @@ def patient_link_issue(
     links: only the newest link works. Atomic, with the response row locked, so two coordinators issuing at
     once leave exactly one live link.
     """
+    require_site_staff(actor, visit.participant.site, gettext_lazy("send a questionnaire link"))
+    return _link_issue(
+        actor=actor,
+        issuer=actor,
+        visit=visit,
+        instrument=instrument,
+        language=language,
+        expires_in=expires_in,
+    )
+
+
+def patient_link_issue_for_reminder(
+    *, visit: Visit, instrument: str, language: str
+) -> tuple[PatientLink, str]:
+    """A reminder's fresh link: every check of patient_link_issue but the person's role, issued by the
+    reminders' own account (no login). It revokes the older links, so only the newest message's works."""
+    return _link_issue(
+        actor=None, issuer=reminder_account(), visit=visit, instrument=instrument, language=language
+    )
+
+
+def reminder_account():
+    """The account that issues the reminders' links: it cannot log in (no usable password, inactive)."""
+    user, created = get_user_model().objects.get_or_create(
+        username=REMINDER_ACCOUNT, defaults={"is_active": False, "first_name": "SpineTrial reminders"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _link_issue(
+    *,
+    actor,
+    issuer,
+    visit: Visit,
+    instrument: str,
+    language: str,
+    expires_in: datetime.timedelta | None = None,
+) -> tuple[PatientLink, str]:
     participant = visit.participant
-    require_site_staff(actor, participant.site, gettext_lazy("send a questionnaire link"))
     language = _language(language)
     definition = instrument_def(instrument)  # an unknown instrument: 400 before anything else
     _visit_open_for(visit, instrument)
@@ -176,7 +218,7 @@ def patient_link_issue(
         language=language,
     )
     key = secrets.token_urlsafe(KEY_BYTES)
-    with transaction.atomic(durable=True), audit_context(actor=actor):
+    with transaction.atomic(durable=True), audit_context(actor=issuer):
         # The participant's row first, as every write locks it; then judge the participant's status and the
         # visit's state as they are now: a withdrawal (or a missed visit) committed since the checks above
         # must not get a live link.
@@ -192,7 +234,7 @@ def patient_link_issue(
             key_sha256=_digest(key),
             language=language,
             expires_at=now + lifetime,
-            created_by=actor,
+            created_by=issuer,
         )
     logger.info("patient link %s issued for response %s", link.pk, response.pk)
     return link, _signer().sign(key)

@@ -1,15 +1,26 @@
 """Trial models, split by concept."""
 
 from .counts import SiteCount  # also registers the count triggers on Screening and Participant
-from .participant import Participant, ParticipantIdentity, ParticipantStatus, SiteSequence
+from .participant import (
+    ContactChannel,
+    ContactOptOut,
+    OptOutSource,
+    Participant,
+    ParticipantIdentity,
+    ParticipantStatus,
+    SiteSequence,
+)
 from .protocol import Criterion, CriterionKind, ProtocolVersion, Study
 from .screening import NotEnrolledReason, Outcome, Screening, Sex
 from .site import Role, Site, StaffRole
 
 __all__ = [
+    "ContactChannel",
+    "ContactOptOut",
     "Criterion",
     "CriterionKind",
     "NotEnrolledReason",
+    "OptOutSource",
     "Outcome",
     "Participant",
     "ParticipantIdentity",

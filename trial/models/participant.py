@@ -71,6 +71,11 @@ class ParticipantIdentity(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     hospital_record_number = models.CharField(_("hospital record number"), max_length=64, blank=True)
     national_id = models.CharField(_("national ID"), max_length=32, blank=True)
+    # Contact for reminders: the channels need an address, and the patient's language for the text.
+    email = models.EmailField(_("e-mail"), blank=True)
+    contact_language = models.CharField(
+        _("language for messages"), max_length=8, choices=settings.LANGUAGES, default="zh-hans"
+    )
 
     class Meta:
         verbose_name = _("participant identity")
@@ -82,6 +87,46 @@ class ParticipantIdentity(models.Model):
 
     def __repr__(self) -> str:
         return f"<ParticipantIdentity participant={self.participant_id}>"
+
+
+class ContactChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+
+
+class OptOutSource(models.TextChoices):
+    PATIENT = "patient", _("the patient (link page)")
+    STAFF = "staff", _("recorded by staff")
+
+
+@audited()
+class ContactOptOut(models.Model):
+    """A participant's refusal of messages on one channel, from a date, and who recorded it. Opting in again
+    ends it (`ended_on`); the row stays, so the history of consent to contact is kept."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="opt_outs")
+    channel = models.CharField(_("channel"), max_length=8, choices=ContactChannel.choices)
+    since = models.DateField(_("since"))
+    source = models.CharField(_("source"), max_length=16, choices=OptOutSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("opt-out of messages")
+        verbose_name_plural = _("opt-outs of messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "channel"],
+                condition=models.Q(ended_on__isnull=True),
+                name="one_live_opt_out_per_channel",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"opt-out {self.participant_id}/{self.channel}"
 
 
 class SiteSequence(models.Model):

@@ -1,0 +1,180 @@
+"""Sending the outbox: claim due rows, check each again, send it, record what happened. Never twice.
+
+- **Claim** in a short transaction: due pending or held rows, `FOR UPDATE SKIP LOCKED` (two dispatchers
+  never claim the same row), marked `sending` with the time and one more attempt, then committed.
+- **Check again** just before sending, under the row's lock: the questionnaire is not submitted, the visit
+  still pending and its window open, the participant still followed, the channel not opted out, an address
+  on file. A row that no longer applies is `cancelled` with the reason; one in the site's quiet hours is
+  `held` until they end (not an attempt).
+- **Send** outside any transaction, with a fresh patient link (older links revoked). Sent: `sent`. Refused
+  for good: `failed`. Refused for now: back to `pending` after a backoff, `failed` after MAX_ATTEMPTS. Outcome
+  unknown (a timeout after the request left): `unconfirmed`.
+- **A crash** between claiming and recording leaves the row `sending`; after SENDING_TIMEOUT it becomes
+  `unconfirmed` for staff to confirm or resend. It is never sent again blindly.
+"""
+
+import datetime
+import logging
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import formats, timezone, translation
+
+from trial.errors import DomainError
+from trial.i18n import localized
+from trial.models import ContactOptOut, ParticipantIdentity, ParticipantStatus
+
+from ..instruments import instrument_def
+from ..models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
+from ..services.links import patient_link_issue_for_reminder
+from .channels import OutcomeUnknown, Outgoing, SendFailed, channel_send
+from .models import CLAIMABLE, MessageState, OutboxMessage
+from .rules import quiet_hours_end, reminder_rule
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF = datetime.timedelta(minutes=5)  # doubled after each failed attempt
+SENDING_TIMEOUT = datetime.timedelta(minutes=10)
+UNKNOWN_AFTER_CRASH = "no outcome recorded: the sender stopped while sending"
+
+
+@dataclass
+class DispatchResult:
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, state: str) -> None:
+        self.outcomes[state] = self.outcomes.get(state, 0) + 1
+
+
+def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
+    """Send the due messages (at most `limit`); what became of each, by state."""
+    result = DispatchResult()
+    now = timezone.now()
+    stale = OutboxMessage.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
+    for _ in range(stale.update(state=MessageState.UNCONFIRMED, note=UNKNOWN_AFTER_CRASH)):
+        result.add(MessageState.UNCONFIRMED)
+    for pk in outbox_claim(now=now, limit=limit):
+        result.add(message_deliver(pk))
+    return result
+
+
+def outbox_claim(*, now: datetime.datetime, limit: int) -> list[int]:
+    """Claim due rows: marked sending, with the claim time and one more attempt; their ids."""
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(state__in=CLAIMABLE, due_at__lte=now)
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def message_deliver(pk: int) -> str:
+    """Check one claimed message again, send it, and record the outcome; its new state."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(of=("self",))
+            .select_related("participant__site__study", "participant__screening__protocol_version", "visit")
+            .get(pk=pk)
+        )
+        if message.state != MessageState.SENDING:
+            return message.state  # recorded meanwhile (e.g. marked unconfirmed after a long stall)
+        reason = _no_longer_applies(message)
+        if reason:
+            return _record(message, MessageState.CANCELLED, note=reason, attempt=False)
+        zone = zoneinfo.ZoneInfo(message.participant.site.time_zone)
+        start, end = settings.QUIET_HOURS
+        held_until = quiet_hours_end(timezone.now().astimezone(zone), start=start, end=end)
+        if held_until is not None:
+            message.due_at = held_until
+            return _record(message, MessageState.HELD, note="quiet hours at the site", attempt=False)
+    try:
+        outgoing = _compose(message)
+    except DomainError as refused:  # e.g. the wording is not loaded in the patient's language
+        return _record(message, MessageState.FAILED, note=f"no link: {refused.code}")
+    try:
+        provider_id = channel_send(outgoing)
+    except OutcomeUnknown:
+        return _record(message, MessageState.UNCONFIRMED, note="the gateway's answer did not arrive")
+    except SendFailed as failure:
+        if failure.permanent or message.attempts >= MAX_ATTEMPTS:
+            return _record(message, MessageState.FAILED, note=str(failure)[:200])
+        message.due_at = timezone.now() + BACKOFF * 2 ** (message.attempts - 1)
+        return _record(message, MessageState.PENDING, note=str(failure)[:200])
+    message.sent_at, message.provider_id = timezone.now(), provider_id[:128]
+    return _record(message, MessageState.SENT, note="")
+
+
+def _no_longer_applies(message: OutboxMessage) -> str:
+    """Why the message must not be sent now, or "" (read under the message's lock, just before sending)."""
+    participant, visit = message.participant, message.visit
+    if participant.status != ParticipantStatus.ENROLLED:
+        return f"participant {participant.get_status_display()}"
+    visit = Visit.objects.get(pk=visit.pk)
+    if visit.state != VisitState.PENDING:
+        return f"visit {visit.get_state_display()}"
+    zone = zoneinfo.ZoneInfo(participant.site.time_zone)
+    if timezone.localdate(timezone=zone) > visit.window_close:
+        return "the visit's window has closed"
+    if QuestionnaireResponse.objects.filter(
+        visit=visit, instrument=message.instrument, status=ResponseStatus.FINAL
+    ).exists():
+        return "questionnaire submitted"
+    if ContactOptOut.objects.filter(participant=participant, channel=message.channel, ended_on=None).exists():
+        return f"{message.channel} opted out"
+    if not _address(message):
+        return f"no {message.channel} contact"
+    return ""
+
+
+def _address(message: OutboxMessage) -> str:
+    identity = ParticipantIdentity.objects.filter(participant=message.participant).first()
+    if identity is None:
+        return ""
+    return identity.phone if message.channel == "sms" else identity.email
+
+
+def _compose(message: OutboxMessage) -> Outgoing:
+    """The text in the participant's language, with a fresh link (the older ones revoked)."""
+    visit = message.visit
+    study = message.participant.site.study
+    rule = reminder_rule(message.participant.screening.protocol_version.definition)
+    _link, token = patient_link_issue_for_reminder(
+        visit=visit, instrument=message.instrument, language=message.language
+    )
+    with translation.override(message.language):
+        fields = {
+            "study": study.code,
+            "visit": localized(visit.label),
+            "questionnaire": localized(instrument_def(message.instrument).name),
+            "closes": formats.date_format(visit.window_close, "SHORT_DATE_FORMAT"),
+            "link": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/p/{token}/",
+        }
+    text = rule.texts[message.language]
+    return Outgoing(
+        key=message.key,
+        channel=message.channel,
+        to=_address(message),
+        subject=text["subject"].format(**fields) if message.channel == "email" else "",
+        body=text["body"].format(**fields),
+    )
+
+
+def _record(message: OutboxMessage, state: str, *, note: str, attempt: bool = True) -> str:
+    """Store the message's outcome. A hold or a cancellation was not an attempt to send."""
+    message.state, message.note = state, note
+    if not attempt:
+        message.attempts = max(0, message.attempts - 1)
+    message.save(
+        update_fields=["state", "note", "due_at", "sent_at", "provider_id", "attempts", "updated_at"]
+    )
+    logger.info("message %s %s", message.pk, state)
+    return state
