@@ -4,6 +4,8 @@ A missing SECRET_KEY outside DEBUG stops start-up with a clear message: there is
 """
 
 import datetime
+import json
+import os
 from pathlib import Path
 
 import environ
@@ -209,6 +211,45 @@ def _quiet_hours(text: str) -> tuple[datetime.time, datetime.time]:
 
 
 QUIET_HOURS = _quiet_hours(env("QUIET_HOURS", default="21:00-08:00"))
+# Outgoing e-mail (followup.messaging.channels): SMTP in production; with DEBUG (make run) the console, with
+# patient-link tokens masked because make run keeps the worker's stdout in var/log.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default=(
+        "followup.messaging.channels.ConsoleEmailBackend"
+        if DEBUG
+        else "django.core.mail.backends.smtp.EmailBackend"
+    ),
+)
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+# Passwords are read as they stand: django-environ takes a leading "$" for a reference to another variable.
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="spinetrial@localhost")
+# Seconds an SMTP connection waits for the server; a timeout after DATA leaves the outcome unknown.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
+
+# Outgoing SMS: "console" (stdout, tokens masked) or "http" (a gateway). Nothing leaves the machine unless
+# SMS_BACKEND=http and a URL are set: hospital intranets reach only what they are told to.
+SMS_BACKEND = env("SMS_BACKEND", default="console")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_USER = env("SMS_GATEWAY_USER", default="")
+SMS_GATEWAY_PASSWORD = os.environ.get("SMS_GATEWAY_PASSWORD", "")
+# The JSON body posted to the gateway: {to}, {body}, {client_id} (the outbox key) filled in its strings.
+SMS_GATEWAY_BODY = env(
+    "SMS_GATEWAY_BODY", default='{"to": "{to}", "text": "{body}", "client_message_id": "{client_id}"}'
+)
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10)
+if SMS_BACKEND not in ("console", "http"):
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console or http, not {SMS_BACKEND!r}.")
+if SMS_BACKEND == "http" and not SMS_GATEWAY_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL, an http:// or https:// URL.")
+try:
+    json.loads(SMS_GATEWAY_BODY)
+except ValueError:
+    raise ImproperlyConfigured('SMS_GATEWAY_BODY must be JSON, e.g. {"to": "{to}", ...}.') from None
 
 # Error reports: identifying data cleansed like a password, patient-link tokens masked (trial/privacy.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "trial.privacy.IdentityReporterFilter"
