@@ -59,12 +59,13 @@ CLOSED_VISIT = CLOSED_VISIT_STATES
 
 
 class LinkRefused(DomainError):
-    """A link that cannot be used. `code`: tampered, unknown (404) or expired, used, revoked (410).
+    """A link that cannot be used. `code`: tampered, unknown (404) or expired, used, revoked, superseded (a
+    newer link was issued for the same questionnaire, e.g. by a later reminder) (410).
 
     Carries the link's language when the link is known, so the refusal speaks the patient's language.
     """
 
-    GONE = frozenset({"expired", "used", "revoked"})
+    GONE = frozenset({"expired", "used", "revoked", "superseded"})
 
     def __init__(self, code: str, *, language: str = ""):
         messages = {
@@ -73,6 +74,7 @@ class LinkRefused(DomainError):
             "expired": _("This link has expired."),
             "used": _("This questionnaire has already been submitted."),
             "revoked": _("This link is no longer valid."),
+            "superseded": _("A newer link was sent for this questionnaire."),
         }
         super().__init__(messages[code], code=code)
         self.language = language
@@ -309,8 +311,10 @@ def patient_link_resolve(token: str) -> PatientLink:
     closed = (response.visit is not None and response.visit.state in CLOSED_VISIT) or (
         response.participant.status in CLOSED_PARTICIPANT
     )
-    if link.revoked_at is not None or closed:
+    if closed:
         raise LinkRefused("revoked", language=link.language)
+    if link.revoked_at is not None:
+        raise LinkRefused(_why_revoked(link), language=link.language)
     if link.expires_at <= timezone.now():
         raise LinkRefused("expired", language=link.language)
     return link
@@ -323,9 +327,16 @@ def _still_live(pk: int) -> None:
     if link.used_at is not None:
         raise LinkRefused("used", language=link.language)
     if link.revoked_at is not None:
-        raise LinkRefused("revoked", language=link.language)
+        raise LinkRefused(_why_revoked(link), language=link.language)
     if link.expires_at <= timezone.now():
         raise LinkRefused("expired", language=link.language)
+
+
+def _why_revoked(link: PatientLink) -> str:
+    """ "superseded" when a newer link was issued for the same questionnaire (the patient has a newer message
+    to open), else "revoked" (by staff)."""
+    newer = PatientLink.objects.filter(response_id=link.response_id, created_at__gt=link.created_at)
+    return "superseded" if newer.exists() else "revoked"
 
 
 def patient_link_open(token: str) -> PatientLink:

@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 
 from followup.messaging.dispatch import SENDING_TIMEOUT, outbox_dispatch
 from followup.messaging.models import MessageState, OutboxMessage
@@ -130,9 +131,13 @@ def test_a_newer_reminder_revokes_the_older_link(followed, smtp_server, sms_gate
     with at("2027-01-05 10:05"):
         with pytest.raises(DomainError) as refused:
             patient_link_resolve(token_of(first))
-        assert refused.value.code == "revoked"
+        assert refused.value.code == "superseded"
         assert patient_link_resolve(token_of(second)).revoked_at is None
     assert PatientLink.objects.filter(response__instrument="odi", revoked_at__isnull=True).count() == 1
+    # The patient who opens the older message's link is told a newer one was sent, in their language.
+    with at("2027-01-05 10:06"):
+        page = Client().get(f"/p/{token_of(first)}/")
+    assert page.status_code == 410 and "我们已向您发送了此问卷的新链接" in page.content.decode()
 
 
 def test_a_transient_failure_is_retried_after_a_backoff_and_sent_once(followed, smtp_server, sms_gateway):
