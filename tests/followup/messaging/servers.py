@@ -66,6 +66,15 @@ class _SMTPHandler:
     def __init__(self, server: "SMTPServer"):
         self.server = server
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.server.mail_delay:
+            await asyncio.sleep(self.server.mail_delay)  # before DATA: nothing can be delivered
+        if self.server.sender_refused:
+            return f"{self.server.sender_refused} Sender refused by the test server"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         code = self.server.refused.get(address.lower())
         if code is not None:
@@ -98,6 +107,8 @@ class SMTPServer:
         self.delivered: list[Delivered] = []
         self.refused: dict[str, int] = {}  # address (lower case) -> the code RCPT answers
         self.data_delay = 0.0
+        self.mail_delay = 0.0
+        self.sender_refused = 0  # the code MAIL FROM answers; 0: accepted
         self._controller: Controller | None = None
 
     @property
@@ -129,6 +140,14 @@ class SMTPServer:
     def refuse(self, address: str, code: int = 550) -> None:
         """Answer RCPT TO for `address` with `code` (5xx: permanent, 4xx: try later)."""
         self.refused[address.lower()] = code
+
+    def refuse_sender(self, code: int) -> None:
+        """Answer MAIL FROM with `code` (0: accept again)."""
+        self.sender_refused = code
+
+    def hang_at_mail(self, seconds: float) -> None:
+        """Answer MAIL FROM only after `seconds`: a server stuck before any message was handed over."""
+        self.mail_delay = seconds
 
     def hang_after_data(self, seconds: float) -> None:
         """Keep each message but answer the end of DATA only after `seconds` (0: at once)."""
@@ -203,6 +222,7 @@ class _Action:
     status: int = 200
     hang: float = 0.0
     deliver: bool = True
+    raw: bytes | None = None  # an answer body of its own for a 200 (no JSON, another shape)
 
 
 @dataclass
@@ -264,6 +284,11 @@ class SMSGateway:
         with self._lock:
             self._script.extend(_Action(hang=seconds, deliver=deliver) for _ in range(times))
 
+    def reply(self, raw: bytes, *, times: int = 1) -> None:
+        """Deliver the next `times` requests but answer 200 with `raw` as the body."""
+        with self._lock:
+            self._script.extend(_Action(raw=raw) for _ in range(times))
+
     def sent(self) -> list[GatewayRequest]:
         """The requests that delivered a new message (not refused, not duplicates)."""
         with self._lock:
@@ -287,8 +312,8 @@ class SMSGateway:
         expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
         return header == f"Basic {expected}"
 
-    def _handle(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, dict, float]:
-        """What to answer: (status, JSON answer, seconds to wait first). Records the request."""
+    def _handle(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, bytes, float]:
+        """What to answer: (status, answer body, seconds to wait first). Records the request."""
         try:
             parsed = json.loads(body.decode("utf-8"))
         except ValueError:
@@ -323,7 +348,9 @@ class SMSGateway:
                     provider_id=provider_id,
                 )
             )
-        return status, answer, action.hang
+        if status == 200 and action.raw is not None:
+            return status, action.raw, action.hang
+        return status, json.dumps(answer).encode(), action.hang
 
     def _handler_class(self):
         gateway = self
@@ -335,10 +362,9 @@ class SMSGateway:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                status, answer, delay = gateway._handle(self.command, self.path, headers, body)
+                status, payload, delay = gateway._handle(self.command, self.path, headers, body)
                 if delay and gateway._stopping.wait(delay):
                     return  # stopped while hanging: the client never gets an answer
-                payload = json.dumps(answer).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

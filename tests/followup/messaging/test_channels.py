@@ -103,6 +103,29 @@ def test_a_timeout_after_data_leaves_the_outcome_unknown(smtp_server, settings):
     assert smtp_server.keys() == ["p42:v7:odi:email:open"]
 
 
+def test_a_timeout_before_data_is_a_transient_failure_not_an_unknown_outcome(smtp_server, settings):
+    settings.EMAIL_TIMEOUT = 0.5
+    smtp_server.hang_at_mail(5)
+
+    with pytest.raises(SendFailed) as failed:
+        channel_send(email_to())
+
+    assert failed.value.permanent is False
+    assert "before DATA" in failed.value.reason
+    assert smtp_server.messages == []
+
+
+@pytest.mark.parametrize(("code", "permanent"), [(553, True), (451, False)])
+def test_a_refused_sender_is_a_refusal(smtp_server, code, permanent):
+    smtp_server.refuse_sender(code)
+
+    with pytest.raises(SendFailed) as failed:
+        channel_send(email_to())
+
+    assert (failed.value.permanent, failed.value.reason) == (permanent, f"SMTP refused ({code})")
+    assert smtp_server.messages == []
+
+
 def test_an_address_django_cannot_send_to_is_permanent(smtp_server):
     with pytest.raises(SendFailed) as failed:
         channel_send(email_to("not an address\nBcc: everyone@example.org"))
@@ -184,6 +207,22 @@ def test_a_gateway_refusal_is_transient_on_5xx_and_permanent_on_4xx(sms_gateway,
     assert failed.value.permanent is permanent
     assert failed.value.reason == f"SMS gateway answered {status}"
     assert sms_gateway.sent() == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "provider_id"),
+    [
+        (b'{"message_id": 8812, "status": "accepted"}', "8812"),
+        (b'{"status": "accepted"}', ""),
+        (b"OK", ""),
+        (b"[1, 2]", ""),
+    ],
+)
+def test_the_provider_id_is_read_from_a_json_answer_when_there_is_one(sms_gateway, raw, provider_id):
+    sms_gateway.reply(raw)
+
+    assert channel_send(sms_to()) == provider_id
+    assert len(sms_gateway.sent()) == 1
 
 
 def test_wrong_gateway_credentials_are_a_refusal(sms_gateway, settings):
