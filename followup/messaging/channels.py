@@ -135,6 +135,7 @@ def _smtp_send(backend: SMTPEmailBackend, email: EmailMessage, key: str) -> None
     except (BadHeaderError, ValueError):
         _refused(key, "e-mail not sendable (bad header or address)", permanent=True)
     except (OSError, smtplib.SMTPException) as exc:  # timeout or disconnect without an answer
+        _smtp_drop(backend)
         if data_started():
             logger.warning("e-mail outcome unknown key=%s (%s after DATA)", key, type(exc).__name__)
             raise OutcomeUnknown(f"SMTP {type(exc).__name__} after the message was handed over") from None
@@ -145,6 +146,13 @@ def _smtp_send(backend: SMTPEmailBackend, email: EmailMessage, key: str) -> None
         except (OSError, smtplib.SMTPException):
             # The message was handed over (or refused) already; a failed QUIT changes nothing about it.
             logger.debug("SMTP QUIT failed key=%s", key)
+
+
+def _smtp_drop(backend: SMTPEmailBackend) -> None:
+    """Close the socket without QUIT: a server that did not answer the last command would keep us waiting."""
+    connection, backend.connection = backend.connection, None
+    if connection is not None:
+        connection.close()
 
 
 def _watch_data(connection: smtplib.SMTP):
