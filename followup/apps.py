@@ -30,6 +30,7 @@ class FollowupConfig(AppConfig):
         trial_hooks.dashboard_panels.register(adjudication_panel)
         trial_hooks.demo_stages.register(demo.followup_demo_stage)
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
+        trial_hooks.bench_jobs.register(bench.bench_jobs)
         crf_hooks.record_written.register(hooks.record_written)
         crf_hooks.visit_finder.register(hooks.visit_of)
         trial_hooks.page_answers.register(refused_link_page)

@@ -1,7 +1,9 @@
 """The follow-up endpoints `manage.py bench` times (trial.hooks.bench_endpoints)."""
 
 from crf.bench import bench_participant
-from trial.bench import Endpoint
+from trial.bench import Endpoint, Job
+
+from .messaging.sweep import reminders_sweep
 
 
 def bench_endpoints(*, study, site) -> list[Endpoint]:
@@ -19,4 +21,15 @@ def bench_endpoints(*, study, site) -> list[Endpoint]:
         Endpoint("GET", f"/participants/{participant.study_id}/timeline/", target=True),
         Endpoint("GET", f"/api/v1/participants/{participant.study_id}/visits/"),
         Endpoint("GET", f"/api/v1/participants/{participant.study_id}/questionnaires/"),
+    ]
+
+
+def bench_jobs(*, study) -> list[Job]:
+    """trial.hooks.bench_jobs: the daily reminder sweep over the study's participants."""
+    return [
+        Job(
+            name="reminders_sweep (plans today's reminders)",
+            run=lambda: reminders_sweep(study=study.code),
+            probe=lambda: reminders_sweep(study=study.code, dry_run=True),
+        )
     ]

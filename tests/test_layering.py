@@ -79,6 +79,7 @@ def test_higher_apps_register_their_hooks():
             trial_hooks.dashboard_panels,
             trial_hooks.demo_stages,
             trial_hooks.bench_endpoints,
+            trial_hooks.bench_jobs,
             trial_hooks.page_answers,
             trial_hooks.menu_items,
             crf_hooks.record_written,

@@ -38,3 +38,20 @@ class Endpoint:
     @property
     def label(self) -> str:
         return f"{self.method} {self.url}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job timed by `manage.py bench` once at each size.
+
+    `run` does the real work (timed, its queries counted); `probe` repeats its reads without writing, under
+    tracemalloc for the peak memory (tracemalloc slows what it watches, so it never runs during the timing).
+    """
+
+    name: str
+    run: Callable[[], object]
+    probe: Callable[[], object]
+    time_ratio: float = 100.0  # linear in the participants at worst
+    # Flat: the job holds one batch, never the whole study, so its peak has a ceiling whatever the size (at
+    # 560 the batch is not full, so a ratio to 560 would measure the batch's size, not growth).
+    memory_cap_mib: float = 64.0

@@ -86,6 +86,12 @@ bench_endpoints: Hook[Callable[..., list]] = Hook(
     "f(*, study, site) -> list[trial.bench.Endpoint]. Endpoints a higher app adds to `manage.py bench`.",
 )
 
+bench_jobs: Hook[Callable[..., list]] = Hook(
+    "bench_jobs",
+    "f(*, study) -> list[trial.bench.Job]. Background jobs (e.g. followup's reminder sweep) a higher app "
+    "adds to `manage.py bench`: timed, their queries counted and their peak memory measured at each size.",
+)
+
 page_answers: Hook[Callable[..., object]] = Hook(
     "page_answers",
     "f(request, error) -> HttpResponse | None. The page for a domain error the registering app knows (e.g. "

@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..models import Participant, ParticipantIdentity, Role, Screening, Site, SiteSequence, Study
+from .marks import DEMO_EMAIL_DOMAIN
 from .rows import DemoPlan
 
 # 2,000 rows x 16 columns stays well under PostgreSQL's 65,535 bind parameters per statement and keeps a
@@ -73,6 +74,14 @@ def demo_write(*, study: Study, plan: DemoPlan, sites: Sequence[Site], staff: Ma
                 full_name=row.enrollment.full_name,
                 phone=row.enrollment.phone,
                 hospital_record_number=row.enrollment.hospital_record_number,
+                # Reminders' contacts, from the sequence (no draw, so the plan's random streams are
+                # unchanged): four in five have an e-mail address, one in seven reads English.
+                email=(
+                    f"patient-{row.enrollment.study_id}@{DEMO_EMAIL_DOMAIN}"
+                    if row.enrollment.sequence % 5
+                    else ""
+                ),
+                contact_language="en" if row.enrollment.sequence % 7 == 0 else "zh-hans",
             )
             for (row, _screening), participant in zip(enrolled, participants, strict=True)
         ),

@@ -14,6 +14,7 @@ import logging
 import math
 import statistics
 import time
+import tracemalloc
 from pathlib import Path
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from trial import hooks
-from trial.bench import Endpoint
+from trial.bench import Endpoint, Job
 from trial.demo import criteria_specs, demo_logins, demo_seed
 from trial.models import Participant, Role, Study
 
@@ -66,7 +67,7 @@ class Command(BaseCommand):
             )
         output = output or Path(settings.BASE_DIR) / "var" / "bench.json"
 
-        seeding, rows = [], []
+        seeding, rows, jobs = [], [], []
         for i, size in enumerate(targets):
             enrolled = Participant.objects.filter(site__study=found).count()
             started = time.perf_counter()
@@ -101,8 +102,10 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
             rows += self._measure(found, size, requests)
+            jobs += self._run_jobs(found, size)
 
         self._print_table(seeding, rows)
+        self._print_jobs(jobs)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
             json.dumps(
@@ -112,6 +115,7 @@ class Command(BaseCommand):
                     "requests_per_endpoint": requests,
                     "seeding": seeding,
                     "endpoints": rows,
+                    "jobs": jobs,
                 },
                 indent=2,
             )
@@ -197,6 +201,64 @@ class Command(BaseCommand):
             "p95_ms": round(times[math.ceil(0.95 * len(times)) - 1], 1),
             "note": note,
         }
+
+    def _run_jobs(self, study: Study, size: int) -> list[dict]:
+        rows = []
+        for provided in hooks.bench_jobs(study=study):
+            for job in provided:
+                rows.append(self._run_job(job, size))
+        return rows
+
+    def _run_job(self, job: Job, size: int) -> dict:
+        gc.collect()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            job.run()
+            seconds = time.perf_counter() - started
+        gc.collect()
+        tracemalloc.start()
+        try:
+            job.probe()
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return {
+            "size": size,
+            "job": job.name,
+            "seconds": round(seconds, 2),
+            "queries": len(queries),
+            "peak_mib": round(peak / 2**20, 1),
+            "time_ratio": job.time_ratio,
+            "memory_cap_mib": job.memory_cap_mib,
+        }
+
+    def _print_jobs(self, jobs: list[dict]) -> None:
+        if not jobs:
+            return
+        first = {}
+        for row in jobs:
+            first.setdefault(row["job"], row)
+        self.stdout.write(
+            f"\n {'size':>6}  {'job':<40} {'seconds':>8} {'queries':>8} {'peak MiB':>9} "
+            f"{'time x':>7} {'memory x':>9}  note"
+        )
+        for row in jobs:
+            base, note = first[row["job"]], ""
+            times = row["seconds"] / base["seconds"] if row is not base and base["seconds"] else None
+            memory = row["peak_mib"] / base["peak_mib"] if row is not base and base["peak_mib"] else None
+            if times is not None:
+                within = times <= row["time_ratio"] and row["peak_mib"] <= row["memory_cap_mib"]
+                note = (
+                    f"{'within' if within else 'OVER'} the targets "
+                    f"(time {row['time_ratio']:g}x, peak at most {row['memory_cap_mib']:g} MiB)"
+                )
+            row["time_x"] = None if times is None else round(times, 2)
+            row["memory_x"] = None if memory is None else round(memory, 2)
+            self.stdout.write(
+                f" {row['size']:>6}  {row['job']:<40} {row['seconds']:>8.2f} {row['queries']:>8} "
+                f"{row['peak_mib']:>9.1f} {'-' if times is None else f'{times:.2f}':>7} "
+                f"{'-' if memory is None else f'{memory:.2f}':>9}  {note}"
+            )
 
     def _print_table(self, seeding: list[dict], rows: list[dict]) -> None:
         self.stdout.write("\n seeding (rows added, seconds)")
