@@ -148,7 +148,7 @@ def _compose(message: OutboxMessage) -> Outgoing:
     study = message.participant.site.study
     rule = reminder_rule(message.participant.screening.protocol_version.definition)
     _link, token = patient_link_issue_for_reminder(
-        visit=visit, instrument=message.instrument, language=message.language
+        visit=visit, instrument=message.instrument, language=message.language, planned_at=message.created_at
     )
     with translation.override(message.language):
         fields = {

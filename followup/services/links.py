@@ -174,12 +174,19 @@ def patient_link_issue(
 
 
 def patient_link_issue_for_reminder(
-    *, visit: Visit, instrument: str, language: str
+    *, visit: Visit, instrument: str, language: str, planned_at: datetime.datetime
 ) -> tuple[PatientLink, str]:
     """A reminder's fresh link: every check of patient_link_issue but the person's role, issued by the
-    reminders' own account (no login). It revokes the older links, so only the newest message's works."""
+    reminders' own account (no login). It revokes the links issued before the reminder was planned (older
+    messages', a coordinator's), not those of the same reminder on another channel: an SMS and an e-mail
+    sent together both work."""
     return _link_issue(
-        actor=None, issuer=reminder_account(), visit=visit, instrument=instrument, language=language
+        actor=None,
+        issuer=reminder_account(),
+        visit=visit,
+        instrument=instrument,
+        language=language,
+        revoke_before=planned_at,
     )
 
 
@@ -202,6 +209,7 @@ def _link_issue(
     instrument: str,
     language: str,
     expires_in: datetime.timedelta | None = None,
+    revoke_before: datetime.datetime | None = None,
 ) -> tuple[PatientLink, str]:
     participant = visit.participant
     language = _language(language)
@@ -230,7 +238,10 @@ def _link_issue(
         if response.status == ResponseStatus.FINAL:
             raise Conflict(_("This questionnaire has already been submitted."), code="final")
         now = timezone.now()
-        _live_links(response, now).update(revoked_at=now)
+        older = _live_links(response, now)
+        if revoke_before is not None:
+            older = older.filter(created_at__lt=revoke_before)
+        older.update(revoked_at=now)
         link = PatientLink.objects.create(
             response=response,
             key_sha256=_digest(key),

@@ -78,6 +78,11 @@ def test_each_reminder_is_delivered_once_in_the_patients_language_with_a_live_li
     with at("2027-01-01 10:05"):
         link = patient_link_resolve(token_of(body))
     assert link.response.instrument == "odi" and link.language == "zh-hans"
+    # The SMS of the same reminder carries its own link, and both work: one channel does not revoke the
+    # other's (only the links of earlier reminders are revoked).
+    sms_text = next(sent["json"]["text"] for key, sent in sms_gateway.delivered.items() if ":odi:" in key)
+    with at("2027-01-01 10:05"):
+        assert patient_link_resolve(token_of(sms_text)).response_id == link.response_id
     assert OutboxMessage.objects.filter(state="sent", sent_at__isnull=False).count() == 4
 
 
@@ -133,7 +138,9 @@ def test_a_newer_reminder_revokes_the_older_link(followed, smtp_server, sms_gate
             patient_link_resolve(token_of(first))
         assert refused.value.code == "superseded"
         assert patient_link_resolve(token_of(second)).revoked_at is None
-    assert PatientLink.objects.filter(response__instrument="odi", revoked_at__isnull=True).count() == 1
+    # The ODI's live links are the second reminder's two (SMS and e-mail); the first reminder's are revoked.
+    live = PatientLink.objects.filter(response__instrument="odi", revoked_at__isnull=True)
+    assert live.count() == 2 and all(link.created_at.date() == datetime.date(2027, 1, 5) for link in live)
     # The patient who opens the older message's link is told a newer one was sent, in their language.
     with at("2027-01-05 10:06"):
         page = Client().get(f"/p/{token_of(first)}/")
