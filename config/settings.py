@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
+    "django_celery_beat",
     "trial",
     "crf",
     "followup",
@@ -108,12 +109,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# Exactly one beat process runs these (make run starts one; deploy/ has one systemd unit). The sweep plans,
-# the dispatch sends: both read the outbox, so a missed or repeated run loses or doubles nothing.
-CELERY_BEAT_SCHEDULE: dict = {
-    "reminders-sweep": {"task": "followup.reminders_sweep", "schedule": 15 * 60},
-    "outbox-dispatch": {"task": "followup.outbox_dispatch", "schedule": 60},
-}
+# The periodic schedules live in the database (django-celery-beat), editable in the admin; followup's
+# migration 0006 creates the reminder sweep and the outbox dispatch. Exactly one beat may run: the scheduler
+# holds a lock in Redis and a second beat stops at start-up (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
+CELERY_BEAT_SCHEDULE: dict = {}
+BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=30)
 
 CACHES = {
     "default": {

@@ -121,7 +121,7 @@ log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/
 # (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
 setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >>"${VAR}/log/celery-worker.log" 2>&1 &
 CHILD_PIDS+=($!)
-setsid .venv/bin/celery -A config beat --loglevel=INFO --schedule "${VAR}/celerybeat-schedule" \
+setsid .venv/bin/celery -A config beat --loglevel=INFO \
     >>"${VAR}/log/celery-beat.log" 2>&1 &
 CHILD_PIDS+=($!)
 
