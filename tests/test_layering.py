@@ -92,6 +92,7 @@ def test_higher_apps_register_their_hooks():
         "dashboard_panels": {"followup"},
         "demo_stages": {"crf", "followup"},
         "bench_endpoints": {"crf", "followup"},
+        "bench_jobs": {"followup"},
         "page_answers": {"followup"},
         "menu_items": {"trial", "crf", "followup"},
         "record_written": {"followup"},
