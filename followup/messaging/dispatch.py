@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF = datetime.timedelta(minutes=5)  # doubled after each failed attempt
 SENDING_TIMEOUT = datetime.timedelta(minutes=10)
+# Claimed at a time: each send waits at most EMAIL_TIMEOUT / SMS_GATEWAY_TIMEOUT (10 s), so a chunk is sent
+# well within SENDING_TIMEOUT.
+CLAIM_CHUNK = 10
 UNKNOWN_AFTER_CRASH = "no outcome recorded: the sender stopped while sending"
 
 
@@ -51,14 +54,22 @@ class DispatchResult:
 
 
 def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
-    """Send the due messages (at most `limit`); what became of each, by state."""
+    """Send the due messages (at most `limit`); what became of each, by state.
+
+    Claimed CLAIM_CHUNK at a time and sent before the next claim, so that no claimed row waits behind slow
+    sends long enough to pass SENDING_TIMEOUT (which would mark a message unconfirmed that was never tried).
+    """
     result = DispatchResult()
-    now = timezone.now()
-    stale = OutboxMessage.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
+    stale = OutboxMessage.objects.filter(
+        state=MessageState.SENDING, claimed_at__lt=timezone.now() - SENDING_TIMEOUT
+    )
     for _ in range(stale.update(state=MessageState.UNCONFIRMED, note=UNKNOWN_AFTER_CRASH)):
         result.add(MessageState.UNCONFIRMED)
-    for pk in outbox_claim(now=now, limit=limit):
-        result.add(message_deliver(pk))
+    remaining = limit
+    while remaining > 0 and (ids := outbox_claim(now=timezone.now(), limit=min(CLAIM_CHUNK, remaining))):
+        remaining -= len(ids)
+        for pk in ids:
+            result.add(message_deliver(pk))
     return result
 
 

@@ -225,3 +225,27 @@ def test_two_dispatchers_at_once_send_each_message_once(followed, make_participa
     assert states() == {"sent": total}
     delivered = smtp_server.keys() + [request.json["client_message_id"] for request in sms_gateway.sent()]
     assert len(delivered) == len(set(delivered)) == total
+
+
+def test_rows_are_claimed_a_chunk_at_a_time_so_none_waits_behind_slow_sends(followed, make_participant):
+    """Claiming 100 rows at once, then sending them one by one behind 10-second timeouts, would leave the
+    last ones `sending` past SENDING_TIMEOUT: marked unconfirmed without ever being tried."""
+    for _ in range(4):
+        other = make_participant()
+        Visit.objects.create(
+            participant=other,
+            code="M12",
+            label={"en": "12 months", "zh-hans": "术后12个月"},
+            sequence=5,
+            target_date=OPENS,
+            window_open=OPENS,
+            window_close=OPENS + datetime.timedelta(days=60),
+            questionnaires=["odi", "vas"],
+        )
+    start = datetime.datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(start, tick=True):  # the clock runs: each claim has its own time
+        reminders_sweep()
+        total = OutboxMessage.objects.count()
+        assert outbox_dispatch().outcomes == {"sent": total}
+    claims = OutboxMessage.objects.values_list("claimed_at", flat=True)
+    assert total == 12 and len(set(claims)) == 2  # 10, then 2
