@@ -307,4 +307,4 @@ class AdjudicationCase(models.Model):
 
 
 # The outbox's models live beside the code that plans and sends messages; Django finds them through here.
-from .messaging.models import MessageKind, MessageState, OutboxMessage  # noqa: E402, F401
+from .messaging.models import MessageKind, MessageState, OutboxMessage, StaffMessageSetting  # noqa: E402, F401

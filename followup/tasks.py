@@ -4,14 +4,17 @@ from dataclasses import asdict
 
 from celery import shared_task
 
+from .messaging.digests import digests_plan
 from .messaging.dispatch import outbox_dispatch
 from .messaging.sweep import reminders_sweep
 
 
 @shared_task(name="followup.reminders_sweep", acks_late=True, time_limit=1800)
 def reminders_sweep_task() -> dict:
-    """Plan the reminders due today (idempotent: a second run plans nothing new)."""
-    return asdict(reminders_sweep())
+    """Plan the reminders due today and the staff digests of the day and week (idempotent: a second run
+    plans nothing new)."""
+    planned, existing = digests_plan()
+    return {"reminders": asdict(reminders_sweep()), "digests": {"planned": planned, "existing": existing}}
 
 
 @shared_task(name="followup.outbox_dispatch", acks_late=True, time_limit=600)

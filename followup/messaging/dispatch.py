@@ -31,7 +31,8 @@ from ..instruments import instrument_def
 from ..models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
 from ..services.links import patient_link_issue_for_reminder
 from .channels import OutcomeUnknown, Outgoing, SendFailed, channel_send
-from .models import CLAIMABLE, MessageState, OutboxMessage
+from .digests import digest_compose, digest_no_longer_applies, digest_zone
+from .models import CLAIMABLE, DIGESTS, MessageState, OutboxMessage
 from .rules import quiet_hours_end, reminder_rule
 
 logger = logging.getLogger(__name__)
@@ -98,19 +99,23 @@ def message_deliver(pk: int) -> str:
         )
         if message.state != MessageState.SENDING:
             return message.state  # recorded meanwhile (e.g. marked unconfirmed after a long stall)
-        reason = _no_longer_applies(message)
+        digest = message.kind in DIGESTS
+        reason = digest_no_longer_applies(message) if digest else _no_longer_applies(message)
         if reason:
             return _record(message, MessageState.CANCELLED, note=reason, attempt=False)
-        zone = zoneinfo.ZoneInfo(message.participant.site.time_zone)
+        zone = digest_zone(message) if digest else zoneinfo.ZoneInfo(message.participant.site.time_zone)
         start, end = settings.QUIET_HOURS
         held_until = quiet_hours_end(timezone.now().astimezone(zone), start=start, end=end)
         if held_until is not None:
             message.due_at = held_until
             return _record(message, MessageState.HELD, note="quiet hours at the site", attempt=False)
     try:
-        outgoing = _compose(message)
+        outgoing = digest_compose(message) if digest else _compose(message)
     except DomainError as refused:  # e.g. the wording is not loaded in the patient's language
         return _record(message, MessageState.FAILED, note=f"no link: {refused.code}")
+    except Exception as error:  # a bug: this message fails visibly, the others are still sent
+        logger.exception("message %s could not be composed", message.pk)
+        return _record(message, MessageState.FAILED, note=f"not composed: {type(error).__name__}")
     try:
         provider_id = channel_send(outgoing)
     except OutcomeUnknown:

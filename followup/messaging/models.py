@@ -8,16 +8,22 @@ moment of sending. A row left `sending` by a crash is never sent again blindly: 
 staff to confirm or resend.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trial.models import ContactChannel as Channel
 
-from ..models import Visit, site_of_participant, site_trigger
+from ..models import Visit, site_trigger
 
 
 class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("questionnaire reminder")
+    DIGEST_DAILY = "digest_daily", _("daily digest")
+    DIGEST_WEEKLY = "digest_weekly", _("weekly digest")
+
+
+DIGESTS = (MessageKind.DIGEST_DAILY, MessageKind.DIGEST_WEEKLY)
 
 
 class MessageState(models.TextChoices):
@@ -35,14 +41,23 @@ CLAIMABLE = (MessageState.PENDING, MessageState.HELD)
 
 
 class OutboxMessage(models.Model):
-    """One message to one participant on one channel. Not audited by pghistory: its own columns are its
-    history (times, attempts, outcome), and it holds no research data."""
+    """One message to one participant (a reminder) or staff member (a digest) on one channel. Not audited by
+    pghistory: its own columns are its history (times, attempts, outcome), and it holds no research data."""
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    participant = models.ForeignKey("trial.Participant", on_delete=models.PROTECT, related_name="messages")
-    site = site_of_participant()
+    # A reminder's participant, or a digest's staff member: exactly one (constraint).
+    participant = models.ForeignKey(
+        "trial.Participant", on_delete=models.PROTECT, related_name="messages", null=True, blank=True
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # The participant's site (set by the trigger); none for a digest, which may cover several sites.
+    site = models.ForeignKey(
+        "trial.Site", on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="messages", null=True, blank=True)
     instrument = models.CharField(_("questionnaire"), max_length=16, blank=True)
     step = models.CharField(_("step"), max_length=32, blank=True)
@@ -75,7 +90,33 @@ class OutboxMessage(models.Model):
             models.Index(fields=["participant", "created_at"], name="outbox_participant"),
             models.Index(fields=["site", "state", "created_at"], name="outbox_site_state"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(participant__isnull=False, recipient__isnull=True)
+                | models.Q(participant__isnull=True, recipient__isnull=False),
+                name="outbox_participant_or_staff",
+            ),
+        ]
         triggers = [site_trigger()]
 
     def __str__(self) -> str:
         return f"message {self.pk} {self.kind}/{self.channel} {self.state}"
+
+
+class StaffMessageSetting(models.Model):
+    """A staff member's digests: the language they read, and each kind on or off (on unless switched off)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="message_setting"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans")
+    daily_digest = models.BooleanField(_("daily digest"), default=True)
+    weekly_digest = models.BooleanField(_("weekly digest"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("staff message setting")
+        verbose_name_plural = _("staff message settings")
+
+    def __str__(self) -> str:
+        return f"message settings of {self.user_id}"

@@ -24,11 +24,12 @@ class Command(BaseCommand):
         for message in messages[:limit]:
             sent = message.sent_at.isoformat(timespec="seconds") if message.sent_at else "-"
             visit = message.visit.code if message.visit else "-"
+            who = message.participant.study_id if message.participant else f"staff {message.recipient_id}"
             columns = [
                 f"{message.pk:>8}",
                 f"{message.state:<12}",
                 f"{message.channel:<6}",
-                f"{message.participant.study_id:<10}",
+                f"{who:<10}",
                 f"{visit:<6} {message.instrument:<4} {message.step:<10}",
                 f"attempts {message.attempts} sent {sent} {message.note}",
             ]

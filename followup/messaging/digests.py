@@ -1,0 +1,183 @@
+"""Staff digests: a daily e-mail to each coordinator and investigator about their sites, and a weekly one to
+each principal investigator about the study, in the reader's language. Planned as outbox rows (one a day, or
+a week, per person: the key names the period) and sent by the same dispatcher as the reminders; the figures
+are counted when the digest is sent, so they are never stale.
+
+Each person can switch each kind off (StaffMessageSetting); the switch is read again just before sending.
+"""
+
+import datetime
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crf.models import DataQuery, FormRecord, FormStatus, QueryStatus
+from trial.models import Role, Site, SiteCount, StaffRole
+from trial.models.counts import ENROLLED
+
+from ..models import VisitState, VisitStatus
+from ..selectors.visits import visits_at
+from .channels import Outgoing
+from .models import MessageKind, MessageState, OutboxMessage, StaffMessageSetting
+
+DAILY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
+WEEKLY_ROLES = (Role.PRINCIPAL_INVESTIGATOR,)
+SEND_AT = datetime.time(8, 0)  # the reader's site wall clock; quiet hours end then by default
+QUERY_AGE_DAYS = 7  # "open queries older than N days"
+SETTING_OF = {MessageKind.DIGEST_DAILY: "daily_digest", MessageKind.DIGEST_WEEKLY: "weekly_digest"}
+
+
+@dataclass(frozen=True)
+class Reader:
+    user_id: int
+    kind: str
+    sites: tuple[int, ...]
+    zone: str
+
+
+def digest_readers() -> list[Reader]:
+    """Who gets which digest, about which sites, by whose clock (their first site's zone). Two queries."""
+    roles = (
+        StaffRole.objects.filter(active=True, user__is_active=True, role__in=(*DAILY_ROLES, *WEEKLY_ROLES))
+        .exclude(user__email="")
+        .values_list("user_id", "role", "site_id", "study_id")
+    )
+    sites = {site.pk: site for site in Site.objects.filter(active=True)}
+    by_study: dict[int, list[int]] = {}
+    for site in sites.values():
+        by_study.setdefault(site.study_id, []).append(site.pk)
+    found: dict[tuple[int, str], set[int]] = {}
+    for user_id, role, site_id, study_id in roles:
+        kind = MessageKind.DIGEST_DAILY if role in DAILY_ROLES else MessageKind.DIGEST_WEEKLY
+        covered = [site_id] if site_id else by_study.get(study_id, [])
+        found.setdefault((user_id, kind), set()).update(s for s in covered if s in sites)
+    return [
+        Reader(user_id, kind, tuple(sorted(ids)), sites[min(ids)].time_zone)
+        for (user_id, kind), ids in sorted(found.items())
+        if ids
+    ]
+
+
+def digests_plan(*, dry_run: bool = False) -> tuple[int, int]:
+    """Plan today's daily digests and this week's weekly ones: (new, existing). Idempotent by key."""
+    readers = digest_readers()
+    switched_off = _switched_off([reader.user_id for reader in readers])
+    rows = []
+    for reader in readers:
+        if (reader.user_id, reader.kind) in switched_off:
+            continue
+        zone = zoneinfo.ZoneInfo(reader.zone)
+        today = timezone.localdate(timezone=zone)
+        if reader.kind == MessageKind.DIGEST_DAILY:
+            period, first_day = today.isoformat(), today
+        else:
+            year, week, weekday = today.isocalendar()
+            period, first_day = f"{year}-W{week:02d}", today - datetime.timedelta(days=weekday - 1)
+        due = datetime.datetime.combine(first_day, SEND_AT, tzinfo=zone)
+        rows.append(
+            OutboxMessage(
+                key=f"{reader.kind}:u{reader.user_id}:{period}",
+                kind=reader.kind,
+                channel="email",
+                recipient_id=reader.user_id,
+                step=period,
+                language=_language(reader.user_id),
+                state=MessageState.PENDING,
+                due_at=max(due, timezone.now()),
+            )
+        )
+    existing = set(
+        OutboxMessage.objects.filter(key__in=[row.key for row in rows]).values_list("key", flat=True)
+    )
+    new = [row for row in rows if row.key not in existing]
+    if new and not dry_run:
+        OutboxMessage.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new), len(existing)
+
+
+def _switched_off(user_ids: Iterable[int]) -> set[tuple[int, str]]:
+    off = set()
+    for setting in StaffMessageSetting.objects.filter(user_id__in=list(user_ids)):
+        for kind, field in SETTING_OF.items():
+            if not getattr(setting, field):
+                off.add((setting.user_id, kind))
+    return off
+
+
+def _language(user_id: int) -> str:
+    setting = StaffMessageSetting.objects.filter(user_id=user_id).only("language").first()
+    return setting.language if setting else "zh-hans"
+
+
+def _reader(message: OutboxMessage) -> Reader | None:
+    return next(
+        (r for r in digest_readers() if r.user_id == message.recipient_id and r.kind == message.kind), None
+    )
+
+
+def digest_no_longer_applies(message: OutboxMessage) -> str:
+    """Why the digest must not go now, or "": the person left, switched it off, or has no address."""
+    user = get_user_model().objects.filter(pk=message.recipient_id).first()
+    if user is None or not user.is_active:
+        return "account inactive"
+    if not user.email:
+        return "no email contact"
+    if (user.pk, message.kind) in _switched_off([user.pk]):
+        return "digest switched off"
+    if _reader(message) is None:
+        return "no role that receives it"
+    return ""
+
+
+def digest_zone(message: OutboxMessage) -> zoneinfo.ZoneInfo:
+    reader = _reader(message)
+    return zoneinfo.ZoneInfo(reader.zone if reader else "UTC")
+
+
+def digest_compose(message: OutboxMessage) -> Outgoing:
+    """The digest's figures, counted now, in the reader's language."""
+    reader = _reader(message)
+    sites = list(
+        Site.objects.filter(pk__in=reader.sites).select_related("study__current_version").order_by("code")
+    )
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(reader.zone))
+    rows = [_site_figures(site, today) for site in sites]
+    with translation.override(message.language):
+        if message.kind == MessageKind.DIGEST_DAILY:
+            subject = _("SpineTrial: your day, %(date)s") % {"date": today.isoformat()}
+            template = "followup/digests/daily.txt"
+        else:
+            subject = _("SpineTrial: the week, %(week)s") % {"week": message.step}
+            template = "followup/digests/weekly.txt"
+        body = render_to_string(template, {"rows": rows, "today": today, "query_days": QUERY_AGE_DAYS})
+    user = get_user_model().objects.get(pk=message.recipient_id)
+    return Outgoing(key=message.key, channel="email", to=user.email, subject=subject, body=body)
+
+
+def _site_figures(site: Site, today: datetime.date) -> dict:
+    week = today + datetime.timedelta(days=7)
+    older = timezone.now() - datetime.timedelta(days=QUERY_AGE_DAYS)
+    return {
+        "site": site,
+        "opening": visits_at([site])
+        .filter(state=VisitState.PENDING, window_open__gt=today, window_open__lte=week)
+        .count(),
+        "overdue": visits_at([site], status=VisitStatus.OVERDUE).count(),
+        "old_queries": DataQuery.objects.filter(
+            site=site, status=QueryStatus.OPEN, created_at__lt=older
+        ).count(),
+        "open_queries": DataQuery.objects.filter(site=site, status=QueryStatus.OPEN).count(),
+        "to_sign": FormRecord.objects.filter(participant__site=site, status=FormStatus.VERIFIED).count(),
+        "messages_failed": OutboxMessage.objects.filter(
+            Q(state=MessageState.FAILED) | Q(state=MessageState.UNCONFIRMED), site=site
+        ).count(),
+        "enrolled": SiteCount.objects.filter(site=site, key=ENROLLED).values_list("n", flat=True).first()
+        or 0,
+        "target": site.study.current_version.target_enrollment,
+    }
