@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 CELERY = ROOT / ".venv" / "bin" / "celery"
 
 
-def test_database_url() -> str:
+def database_url_of_test() -> str:
     """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess."""
     db = connection.settings_dict
     auth = quote(db["USER"] or "", safe="")
@@ -164,9 +164,11 @@ class Cluster:
         self._producers: list[Celery] = []
         self.producer = self.new_producer()
 
-    def new_producer(self) -> Celery:
-        """A Celery client on the broker (a fresh one after the broker restarted: no stale connections)."""
-        app = Celery(f"producer-{len(self._producers)}", broker=self.broker, backend=self.broker)
+    def new_producer(self, *, results: bool = True) -> Celery:
+        """A Celery client on the broker (a fresh one after the broker restarted: no stale connections);
+        without `results`, one that only queues, as beat does."""
+        backend = self.broker if results else None
+        app = Celery(f"producer-{len(self._producers)}", broker=self.broker, backend=backend)
         app.conf.broker_connection_retry_on_startup = False
         app.conf.broker_connection_timeout = 2
         self._producers.append(app)
