@@ -1,7 +1,9 @@
 """Sending the outbox: claim due rows, check each again, send it, record what happened. Never twice.
 
-- **Claim** in a short transaction: due pending or held rows, `FOR UPDATE SKIP LOCKED` (two dispatchers
-  never claim the same row), marked `sending` with the time and one more attempt, then committed.
+- **Claim** one due pending or held row at a time, just before sending it, in a short transaction with
+  `FOR UPDATE SKIP LOCKED` (two dispatchers never claim the same row): marked `sending` with the time and one
+  more attempt, then committed. One at a time, so a crash leaves only the message in hand of unknown outcome,
+  not a whole batch that was never attempted.
 - **Check again** just before sending, under the row's lock: the questionnaire is not submitted, the visit
   still pending and its window open, the participant still followed, the channel not opted out, an address
   on file. A row that no longer applies is `cancelled` with the reason; one in the site's quiet hours is
@@ -57,8 +59,11 @@ def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
     stale = OutboxMessage.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
     for _ in range(stale.update(state=MessageState.UNCONFIRMED, note=UNKNOWN_AFTER_CRASH)):
         result.add(MessageState.UNCONFIRMED)
-    for pk in outbox_claim(now=now, limit=limit):
-        result.add(message_deliver(pk))
+    for _ in range(limit):
+        claimed = outbox_claim(now=timezone.now(), limit=1)
+        if not claimed:
+            break
+        result.add(message_deliver(claimed[0]))
     return result
 
 

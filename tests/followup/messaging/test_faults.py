@@ -137,33 +137,35 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(
     participants(10)
     # Each server keeps the message at once but answers late: the kill lands between delivery and record.
     smtp_server.hang_after_data(0.3)
-    sms_gateway.hang(0.3, times=1000)
+    sms_gateway.hang(0.3, times=10)
     first = cluster.worker()
     assert cluster.run("followup.reminders_sweep")["planned"] == 40
     cluster.send("followup.outbox_dispatch")
     cluster.send("followup.outbox_dispatch")  # both pool processes dispatch at once
     smtp_server.wait_for(3, timeout=30)
     first.kill()
+    smtp_server.hang_after_data(0)  # the rest goes quickly
 
     at_kill = states()
     in_flight = set(delivered_keys(smtp_server, sms_gateway))
-    assert at_kill.get(MessageState.SENDING, 0) > 0 and at_kill.get(MessageState.SENT, 0) < 40, at_kill
+    assert at_kill.get(MessageState.SENDING, 0) > 0 and at_kill.get(MessageState.PENDING, 0) > 0, at_kill
     # Instead of waiting SENDING_TIMEOUT (10 minutes), the claims are moved back by as much.
     stale = OutboxMessage.objects.filter(state=MessageState.SENDING)
     stale.update(claimed_at=F("claimed_at") - SENDING_TIMEOUT)
 
     cluster.worker()
     outcome = cluster.run("followup.outbox_dispatch")
-    assert outcome == {"unconfirmed": at_kill[MessageState.SENDING]}
+    assert outcome == {"unconfirmed": at_kill[MessageState.SENDING], "sent": at_kill[MessageState.PENDING]}
     assert cluster.run("followup.outbox_dispatch") == {}  # nothing is sent again blindly
 
     keys = assert_once_each(smtp_server, sms_gateway, total=40)
-    assert set(keys) == in_flight  # nothing reached a server after the kill
     unconfirmed = dict(
         OutboxMessage.objects.filter(state=MessageState.UNCONFIRMED).values_list("key", "note")
     )
-    # The message the kill caught between delivery and record is among them: unknown, shown, not re-sent.
-    assert set(unconfirmed) & set(keys)
+    assert not set(unconfirmed) & (set(keys) - in_flight)  # an unconfirmed message is never sent again
+    # Unconfirmed are only the messages the kill caught in hand (at most one a pool process), the one caught
+    # between delivery and record among them: unknown, shown, not re-sent. The rest were sent afterwards.
+    assert 1 <= len(unconfirmed) <= 2 and set(unconfirmed) & in_flight
     assert all(unconfirmed.values())
 
 
