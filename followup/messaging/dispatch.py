@@ -1,7 +1,9 @@
 """Sending the outbox: claim due rows, check each again, send it, record what happened. Never twice.
 
-- **Claim** in a short transaction: due pending or held rows, `FOR UPDATE SKIP LOCKED` (two dispatchers
-  never claim the same row), marked `sending` with the time and one more attempt, then committed.
+- **Claim** one due pending or held row at a time, just before sending it, in a short transaction with
+  `FOR UPDATE SKIP LOCKED` (two dispatchers never claim the same row): marked `sending` with the time and one
+  more attempt, then committed. One at a time, so a crash leaves only the message in hand of unknown outcome,
+  not a whole batch that was never attempted.
 - **Check again** just before sending, under the row's lock: the questionnaire is not submitted, the visit
   still pending and its window open, the participant still followed, the channel not opted out, an address
   on file. A row that no longer applies is `cancelled` with the reason; one in the site's quiet hours is
@@ -40,9 +42,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF = datetime.timedelta(minutes=5)  # doubled after each failed attempt
 SENDING_TIMEOUT = datetime.timedelta(minutes=10)
-# Claimed at a time: each send waits at most EMAIL_TIMEOUT / SMS_GATEWAY_TIMEOUT (10 s), so a chunk is sent
-# well within SENDING_TIMEOUT.
-CLAIM_CHUNK = 10
 UNKNOWN_AFTER_CRASH = "no outcome recorded: the sender stopped while sending"
 
 
@@ -57,8 +56,9 @@ class DispatchResult:
 def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
     """Send the due messages (at most `limit`); what became of each, by state.
 
-    Claimed CLAIM_CHUNK at a time and sent before the next claim, so that no claimed row waits behind slow
-    sends long enough to pass SENDING_TIMEOUT (which would mark a message unconfirmed that was never tried).
+    Claimed one at a time, just before it is sent: a worker killed mid-batch leaves at most the message it was
+    sending unconfirmed, and no claimed row waits behind slow sends past SENDING_TIMEOUT (either would mark
+    messages unconfirmed that were never tried).
     """
     result = DispatchResult()
     stale = OutboxMessage.objects.filter(
@@ -66,11 +66,11 @@ def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
     )
     for _ in range(stale.update(state=MessageState.UNCONFIRMED, note=UNKNOWN_AFTER_CRASH)):
         result.add(MessageState.UNCONFIRMED)
-    remaining = limit
-    while remaining > 0 and (ids := outbox_claim(now=timezone.now(), limit=min(CLAIM_CHUNK, remaining))):
-        remaining -= len(ids)
-        for pk in ids:
-            result.add(message_deliver(pk))
+    for _ in range(limit):
+        claimed = outbox_claim(now=timezone.now(), limit=1)
+        if not claimed:
+            break
+        result.add(message_deliver(claimed[0]))
     return result
 
 
