@@ -139,7 +139,7 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(
     smtp_server.hang_after_data(0.3)
     sms_gateway.hang(0.3, times=10)
     first = cluster.worker()
-    assert cluster.run("followup.reminders_sweep")["planned"] == 40
+    assert cluster.run("followup.reminders_sweep")["reminders"]["planned"] == 40
     cluster.send("followup.outbox_dispatch")
     cluster.send("followup.outbox_dispatch")  # both pool processes dispatch at once
     smtp_server.wait_for(3, timeout=30)
@@ -176,7 +176,7 @@ def test_redis_stopped_for_a_while_and_restarted_loses_nothing(
     try:
         participants(2)
         worker = cluster.worker()
-        assert cluster.run("followup.reminders_sweep")["planned"] == 8
+        assert cluster.run("followup.reminders_sweep")["reminders"]["planned"] == 8
         own_redis.stop()
         with pytest.raises(kombu.exceptions.OperationalError):
             cluster.send("followup.outbox_dispatch", producer=cluster.new_producer(results=False))
@@ -192,7 +192,12 @@ def test_redis_stopped_for_a_while_and_restarted_loses_nothing(
             cluster.worker()
         producer = cluster.new_producer()
         assert cluster.send("spinetrial.ping", producer=producer).get(timeout=40) == "pong"
-        assert cluster.send("followup.reminders_sweep", producer=producer).get(timeout=30)["planned"] == 4
+        assert (
+            cluster.send("followup.reminders_sweep", producer=producer).get(timeout=30)["reminders"][
+                "planned"
+            ]
+            == 4
+        )
 
         def all_ended() -> bool:
             cluster.send("followup.outbox_dispatch", producer=producer).get(timeout=30)
@@ -224,7 +229,10 @@ def test_two_sweeps_at_once_plan_and_send_each_reminder_once(participants, clust
 
         wait_until(both_waiting, timeout=30, what="both sweeps waiting to insert")
     results = [sweep.get(timeout=30) for sweep in sweeps]
-    assert [result["planned"] for result in results] == [12, 12]  # each saw them as new: they did race
+    assert [result["reminders"]["planned"] for result in results] == [
+        12,
+        12,
+    ]  # each saw them as new: they did race
     assert OutboxMessage.objects.count() == 12
     assert cluster.run("followup.outbox_dispatch") == {"sent": 12}
     assert len(assert_once_each(smtp_server, sms_gateway, total=12)) == 12
@@ -236,7 +244,7 @@ def test_the_smtp_server_down_then_back_retries_with_backoff_and_sends_once(
     participants(2)
     smtp_server.stop()
     cluster.worker()
-    assert cluster.run("followup.reminders_sweep")["planned"] == 8
+    assert cluster.run("followup.reminders_sweep")["reminders"]["planned"] == 8
     assert cluster.run("followup.outbox_dispatch") == {"pending": 4, "sent": 4}
     emails = OutboxMessage.objects.filter(channel="email")
 
