@@ -179,11 +179,21 @@ def _refused(key: str, reason: str, *, permanent: bool) -> NoReturn:
 
 
 class ConsoleEmailBackend(DjangoConsoleEmailBackend):
-    """Django's console backend with patient-link tokens masked: in `make run` its stdout is a log file."""
+    """Django's console backend, readable and private: in `make run` its stdout is a log file (var/log).
+
+    The headers as sent but the subject decoded and the recipients hidden, then the plain body (not its
+    transfer encoding, which could split a token across lines) with patient-link tokens masked.
+    """
 
     def write_message(self, message):
-        body = message.message().as_bytes().decode(errors="replace")
-        self.stream.write(mask_tokens(body) + "\n" + "-" * 79 + "\n")
+        hidden = {"to", "cc", "bcc", "reply-to"}
+        lines = [
+            f"{name}: {message.subject if name.lower() == 'subject' else value}"
+            for name, value in message.message().items()
+            if name.lower() not in hidden
+        ]
+        lines.append(f"To: [{len(message.recipients())} recipient(s)]")
+        self.stream.write(mask_tokens("\n".join(lines) + "\n\n" + message.body) + "\n" + "-" * 79 + "\n")
 
 
 # --- SMS ----------------------------------------------------------------------------------------------------

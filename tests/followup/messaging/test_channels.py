@@ -25,6 +25,22 @@ from followup.messaging.channels import (
     channel_send,
 )
 
+SETTINGS = (
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "DEFAULT_FROM_EMAIL",
+    "EMAIL_TIMEOUT",
+    "SMS_BACKEND",
+    "SMS_GATEWAY_URL",
+    "SMS_GATEWAY_USER",
+    "SMS_GATEWAY_PASSWORD",
+    "SMS_GATEWAY_BODY",
+    "SMS_GATEWAY_TIMEOUT",
+)
 TOKEN = "Q3x9kLmN0pRsTuVw.sig-Zx81_aa"
 LINK = f"https://spinetrial.example.org/p/{TOKEN}/"
 ADDRESS = "wang.fang@patient.example.cn"
@@ -141,10 +157,27 @@ def test_the_console_email_backend_masks_the_link_token(settings, capsys):
 
     out = capsys.readouterr().out
     assert "/p/[token]/" in out
+    assert f"Subject: {email_to().subject}\n" in out  # decoded, in the patient's language
+    assert "请在本周内完成问卷。" in out
+    assert f"{KEY_HEADER}: p42:v7:odi:email:open\n" in out
     assert TOKEN not in out
-    assert KEY_HEADER in out
-    assert ConsoleEmailBackend().send_messages([EmailMessage("s", LINK, to=["a@b.example"])]) == 1
-    assert TOKEN not in capsys.readouterr().out
+    assert ADDRESS not in out
+    # A line too long for 8bit goes quoted-printable; a soft break may split the token: the plain body shows.
+    for length in (1000, 1010):  # the soft break falls after the token's key, then inside it
+        long_line = "x" * length + " " + LINK
+        assert ConsoleEmailBackend().send_messages([EmailMessage("s", long_line, to=["a@b.example"])]) == 1
+        out = capsys.readouterr().out
+        assert "/p/[token]/" in out
+        assert [piece for piece in ("Q3x9kL", "RsTuVw", "Zx81_aa") if piece in out] == []
+
+
+def test_every_setting_is_documented():
+    readme = (django_settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    example = (django_settings.BASE_DIR / "deploy" / "env.example").read_text(encoding="utf-8")
+    for name in SETTINGS:
+        assert f"`{name}`" in readme, name
+        assert f"\n{name}=" in example, name
+        assert hasattr(django_settings, name), name
 
 
 # --- SMS ----------------------------------------------------------------------------------------------------
