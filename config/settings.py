@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The page languages and a participant's message language are one set of choices: one enum.
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "trial.i18n.LANGUAGES"},
 }
 
 # Protocol files shipped with the code; `load_protocols` reads every *.yaml here.

@@ -20,6 +20,7 @@ class FollowupConfig(AppConfig):
 
         from . import bench, demo, hooks, protocol
         from .demo_wording import demo_wording_stage
+        from .messaging.selectors import messages_panel
         from .selectors.adjudication import adjudication_panel
         from .selectors.visits import dashboard_panel
         from .views.patient import refused_link_page
@@ -28,6 +29,7 @@ class FollowupConfig(AppConfig):
         trial_hooks.protocol_sections.register(protocol.protocol_sections)
         trial_hooks.dashboard_panels.register(dashboard_panel)
         trial_hooks.dashboard_panels.register(adjudication_panel)
+        trial_hooks.dashboard_panels.register(messages_panel)
         trial_hooks.demo_stages.register(demo.followup_demo_stage)
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
         trial_hooks.bench_jobs.register(bench.bench_jobs)

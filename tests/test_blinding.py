@@ -202,7 +202,7 @@ def test_an_adjudicators_dashboard_leads_to_the_cases_awaiting_them(
     page = Client()
     page.force_login(world["adjudicator"])
     page.get("/")  # the session and the user's first reads, so that the count below is the page's own
-    with django_assert_num_queries(7):  # session, user, panels (2 + 2), menu roles
+    with django_assert_num_queries(8):  # session, user, panels (2 + 2 + messages 1), menu roles
         html = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cases awaiting adjudication" in html and "No study yet" not in html
     assert re.search(r'href="/api/v1/adjudication-cases/\?status=open">[^<]+</a></dt><dd>2</dd>', html)

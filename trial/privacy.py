@@ -10,7 +10,7 @@ import re
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id")
+IDENTITY_FIELDS = ("full_name", "phone", "hospital_record_number", "national_id", "email")
 
 # A patient link is /p/<token>/ (page) or /api/v1/patient/<token>/ (API): the token is a live key to a
 # questionnaire. Everything up to the next slash, space, query or fragment is the token.

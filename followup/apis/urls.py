@@ -7,3 +7,7 @@ urlpatterns = visits.urlpatterns + questionnaires.urlpatterns + adjudication.url
 from . import patient  # noqa: E402 -- the patient-link API (appended)
 
 urlpatterns += patient.urlpatterns
+
+from . import messages  # noqa: E402 -- the outbox API (appended)
+
+urlpatterns += messages.urlpatterns

@@ -6,11 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crf.engine.definitions import form_definition
 from crf.selectors import crf_participants
-from trial.access import can_write_at
+from trial.access import can_write_at, roles_at
 from trial.clock import site_today
 from trial.i18n import localized
 from trial.pages import attempt
@@ -18,6 +19,8 @@ from trial.views.common import paginate
 
 from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
 from ..instruments import INSTRUMENTS
+from ..messaging import services as message_services
+from ..messaging.selectors import participant_messages
 from ..models import Instrument, Visit, VisitStatus
 from ..schedule import participant_followed, visit_status
 from ..selectors.questionnaires import questionnaire_changes
@@ -49,6 +52,39 @@ def _cases(participant) -> list:
     return cases
 
 
+def step_label(step: str) -> str:
+    """A reminder's step (followup.messaging.rules.reminder_days: open+N, close-N, last_day) in the page's
+    language; an unknown one as it is."""
+    kind, _sep, days = step.partition("+") if "+" in step else step.partition("-")
+    if step == "last_day":
+        return _("last day of the window")
+    if not days.isdigit():
+        return step
+    count = int(days)
+    if kind == "open":
+        if count == 0:
+            return _("the window opens")
+        return ngettext(
+            "%(count)d day after the window opens", "%(count)d days after the window opens", count
+        ) % {"count": count}
+    if kind == "close":
+        return ngettext(
+            "%(count)d day before the window closes", "%(count)d days before the window closes", count
+        ) % {"count": count}
+    return step
+
+
+def _messages(participant) -> list:
+    """The participant's messages, each with its visit and questionnaire named in the page's language."""
+    messages_ = list(participant_messages(participant))
+    for message in messages_:
+        message.visit_label = localized(message.visit.label) if message.visit else ""
+        instrument = INSTRUMENTS.get(message.instrument)
+        message.instrument_label = localized(instrument.name) if instrument else message.instrument
+        message.step_label = step_label(message.step) if message.step else ""
+    return messages_
+
+
 def _render_timeline(request: HttpRequest, participant, *, forms=None, status: int = 200) -> HttpResponse:
     today = site_today(participant.site)
     forms = forms or {}
@@ -59,6 +95,8 @@ def _render_timeline(request: HttpRequest, participant, *, forms=None, status: i
         "cases": _cases(participant),
         "changes": _changes(participant),
         "may_write": can_write_at(request.user, participant.site),
+        "outbox": _messages(participant),
+        "may_answer_messages": bool(roles_at(request.user, participant.site) & message_services.ACTING_ROLES),
         "complete_form": forms.get("complete") or VisitCompleteForm(initial={"visit_date": today}),
         "reason_form": forms.get("reason") or VisitReasonForm(),
         "unscheduled_form": forms.get("unscheduled") or UnscheduledVisitForm(initial={"visit_date": today}),
@@ -107,6 +145,28 @@ def visit_step(request: HttpRequest, study_id: str, visit_code: str, step: str) 
         messages.success(request, STEP_DONE[step]())
         return redirect(f"{_timeline_url(participant)}#visit-{visit.code}")
     return _render_timeline(request, participant, forms={key: form, "visit": visit.code}, status=400)
+
+
+MESSAGE_STEPS = {
+    "confirm": (message_services.message_confirm, lambda: _("The message is recorded as delivered.")),
+    "resend": (message_services.message_resend, lambda: _("The message will be sent again shortly.")),
+}
+
+
+@login_required
+@require_POST
+def message_step(request: HttpRequest, study_id: str, pk: int, step: str) -> HttpResponse:
+    """Confirm or resend an unconfirmed message, then back to the timeline's messages (PRG). A message that is
+    no longer unconfirmed (answered meanwhile) says so on the timeline."""
+    participant = _participant(request, study_id)
+    message = get_object_or_404(participant_messages(participant).select_related("site"), pk=pk)
+    service, done_text = MESSAGE_STEPS[step]
+    done = attempt(service, actor=request.user, message=message)
+    if done:
+        messages.success(request, done_text())
+    else:
+        messages.error(request, done.error.message)
+    return redirect(f"{_timeline_url(participant)}#messages")
 
 
 @login_required
@@ -186,6 +246,18 @@ urlpatterns = [
     path("visits/", visit_list, name="visit-list"),
     path("participants/<slug:study_id>/timeline/", participant_timeline_page, name="participant-timeline"),
     path("participants/<slug:study_id>/visits/new/", visit_unscheduled, name="visit-unscheduled"),
+    path(
+        "participants/<slug:study_id>/messages/<int:pk>/confirm/",
+        message_step,
+        {"step": "confirm"},
+        name="message-confirm",
+    ),
+    path(
+        "participants/<slug:study_id>/messages/<int:pk>/resend/",
+        message_step,
+        {"step": "resend"},
+        name="message-resend",
+    ),
     path(
         "participants/<slug:study_id>/visits/<slug:visit_code>/complete/",
         visit_step,

@@ -279,6 +279,8 @@ def test_identity_correction_needs_a_reason_and_own_site_staff(api, make_partici
         "phone": "13900000000",
         "hospital_record_number": "",
         "national_id": "",
+        "email": "",
+        "contact_language": "zh-hans",
     }
     identity = ParticipantIdentity.objects.get(participant=participant)
     last = history_for(identity)[-1]

@@ -3,7 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import NotEnrolledReason, Participant, ParticipantIdentity, ParticipantStatus, Screening, Study
+from ..i18n import LANGUAGES
+from ..models import (
+    ContactChannel,
+    NotEnrolledReason,
+    OptOutSource,
+    Participant,
+    ParticipantIdentity,
+    ParticipantStatus,
+    Screening,
+    Study,
+)
 
 
 class CriterionOut(serializers.Serializer):
@@ -69,6 +79,17 @@ class IdentityIn(StrictInput):
         max_length=ParticipantIdentity._meta.get_field("national_id").max_length,
         required=False,
         allow_blank=True,
+    )
+    email = serializers.EmailField(
+        max_length=ParticipantIdentity._meta.get_field("email").max_length,
+        required=False,
+        allow_blank=True,
+        help_text="For e-mail reminders.",
+    )
+    contact_language = serializers.ChoiceField(
+        choices=list(LANGUAGES),
+        required=False,
+        help_text="The language of the participant's messages (default zh-hans).",
     )
 
 
@@ -252,6 +273,23 @@ class IdentityOut(serializers.Serializer):
     phone = serializers.CharField()
     hospital_record_number = serializers.CharField()
     national_id = serializers.CharField()
+    email = serializers.CharField()
+    contact_language = serializers.CharField()
+
+
+class OptOutIn(StrictInput):
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    since = serializers.DateField(
+        required=False, help_text="The day the participant asked (default: today at the site; not later)."
+    )
+
+
+class OptOutOut(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    since = serializers.DateField()
+    source = serializers.ChoiceField(choices=OptOutSource.choices)
+    ended_on = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
 
 
 class HistoryChangeOut(serializers.Serializer):

@@ -14,7 +14,7 @@ from ..access import can_read_identity, visible_sites
 from ..audit import request_reason
 from ..errors import Forbidden, InvalidInput
 from ..filters import ParticipantFilter, ScreeningFilter
-from ..models import ParticipantIdentity, ParticipantStatus, Site, Study
+from ..models import ContactOptOut, ParticipantIdentity, ParticipantStatus, Site, Study
 from . import serializers as s
 
 REASON_PARAMETER = OpenApiParameter(
@@ -212,3 +212,37 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, study_id=None):
         return Response(s.HistoryEventOut(selectors.history_for(self.get_object()), many=True).data)
+
+    def _own_site_participant(self, request):
+        """The participant, if the user is their site's own staff (as for identifying data)."""
+        participant = self.get_object()
+        if not can_read_identity(request.user, participant.site):
+            raise Forbidden(_("Only the participant's own site staff may see or change contact details."))
+        return participant
+
+    @extend_schema(methods=["GET"], responses=s.OptOutOut(many=True))
+    @extend_schema(methods=["POST"], request=s.OptOutIn, responses={201: s.OptOutOut})
+    @action(detail=True, methods=["get", "post"], url_path="opt-outs", pagination_class=None)
+    def opt_outs(self, request, study_id=None):
+        """Opt-outs of messages per channel, ended ones included: read and recorded by own site staff."""
+        participant = self._own_site_participant(request)
+        if request.method == "POST":
+            data = s.OptOutIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            opt_out = services.opt_out_record(
+                actor=request.user, participant=participant, **data.validated_data
+            )
+            return Response(s.OptOutOut(opt_out).data, status=status.HTTP_201_CREATED)
+        opt_outs = ContactOptOut.objects.filter(participant=participant).order_by("-since", "-id")
+        return Response(s.OptOutOut(opt_outs, many=True).data)
+
+    @extend_schema(request=None, responses=s.OptOutOut, parameters=[REASON_PARAMETER])
+    @action(detail=True, methods=["delete"], url_path="opt-outs/(?P<channel>[a-z]+)")
+    def opt_out_end(self, request, study_id=None, channel=None):
+        """End the opt-out in force on a channel (the participant opted in again): its end date is set to
+        today at the site; the row stays. Needs X-Change-Reason."""
+        participant = self._own_site_participant(request)
+        opt_out = services.opt_out_end(
+            actor=request.user, participant=participant, channel=channel, reason=request_reason(request)
+        )
+        return Response(s.OptOutOut(opt_out).data)

@@ -3,6 +3,8 @@
 import datetime
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,9 +15,14 @@ from ..access import require_site_staff
 from ..audit import audit_context
 from ..clock import site_today
 from ..errors import Conflict, InvalidInput, ReasonRequired
+from ..i18n import LANGUAGES
 from ..models import Outcome, Participant, ParticipantIdentity, ParticipantStatus, Screening, SiteSequence
 from ..privacy import IDENTITY_FIELDS
 from .screening import study_opened
+
+# The language of the participant's messages: contact data, not identifying, so not among IDENTITY_FIELDS.
+CONTACT_LANGUAGE = "contact_language"
+DEFAULT_CONTACT_LANGUAGE = "zh-hans"
 
 
 def _check_dates(*, site, consent_date, enrollment_date) -> None:
@@ -45,7 +52,7 @@ def _check_identity(identity: Mapping | None) -> dict[str, str]:
         )
     if not isinstance(identity, Mapping):
         raise InvalidInput(_("Identity is a mapping of fields."), field_errors={"identity": [_("Invalid.")]})
-    unknown = sorted(set(identity) - set(IDENTITY_FIELDS))
+    unknown = sorted(set(identity) - {*IDENTITY_FIELDS, CONTACT_LANGUAGE})
     if unknown:
         raise InvalidInput(
             _("Unknown identity fields."),
@@ -67,7 +74,22 @@ def _check_identity(identity: Mapping | None) -> dict[str, str]:
             _("Some identity fields are too long."),
             field_errors={key: [_("This value is too long.")] for key in too_long},
         )
-    return clean
+    if clean["email"]:
+        try:
+            validate_email(clean["email"])
+        except ValidationError:
+            raise InvalidInput(
+                _("The e-mail address is not valid."),
+                field_errors={"email": [_("Enter a valid e-mail address.")]},
+            ) from None
+    language = identity.get(CONTACT_LANGUAGE) or DEFAULT_CONTACT_LANGUAGE
+    if language not in LANGUAGES:
+        choices = ", ".join(LANGUAGES)
+        raise InvalidInput(
+            _("Unknown language."),
+            field_errors={CONTACT_LANGUAGE: [_("Choose one of: %(codes)s.") % {"codes": choices}]},
+        )
+    return {**clean, CONTACT_LANGUAGE: language}
 
 
 @sensitive_variables("identity", "identity_data")
@@ -233,7 +255,7 @@ def participant_identity_update(*, actor, participant: Participant, changes: Map
         raise InvalidInput(_("Nothing to change: name the fields to correct."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
         identity = ParticipantIdentity.objects.select_for_update().get(participant=participant)
-        current = {key: getattr(identity, key) for key in IDENTITY_FIELDS}
+        current = {key: getattr(identity, key) for key in (*IDENTITY_FIELDS, CONTACT_LANGUAGE)}
         clean = _check_identity({**current, **changes})
         for key, value in clean.items():
             setattr(identity, key, value)

@@ -1,0 +1,108 @@
+"""Outbox API: the messages at the user's sites, and staff's answer to one whose outcome is unknown.
+
+Never an address, a text or a link token: the outbox holds none, and the answer names the participant by
+study ID only. Blinded adjudicators list nothing and find no message (404).
+"""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trial.apis.pagination import Pagination
+from trial.models import ContactChannel
+
+from ..messaging import services
+from ..messaging.models import MessageKind, MessageState
+from ..messaging.selectors import message_list
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    study_id = serializers.CharField(source="participant.study_id")
+    site = serializers.CharField(source="site.code")
+    visit = serializers.CharField(source="visit.code", allow_null=True, default=None)
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    instrument = serializers.CharField()
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    step = serializers.CharField()
+    language = serializers.CharField()
+    state = serializers.ChoiceField(choices=MessageState.choices)
+    state_text = serializers.CharField(
+        source="get_state_display", help_text="The state in the request's language."
+    )
+    due_at = serializers.DateTimeField()
+    attempts = serializers.IntegerField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField(
+        help_text="Why it was held, failed, cancelled or confirmed (never an address)."
+    )
+    created_at = serializers.DateTimeField()
+
+
+class MessageListQuery(serializers.Serializer):
+    participant = serializers.CharField(required=False, max_length=32, help_text="A study ID, e.g. 07-0001.")
+    state = serializers.ChoiceField(choices=MessageState.choices, required=False)
+    kind = serializers.ChoiceField(choices=MessageKind.choices, required=False)
+    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
+    site = serializers.CharField(required=False, max_length=8)
+
+
+class MessageListView(generics.ListAPIView):
+    """The outbox at the user's sites, newest first: data managers, monitors and the PI read every site of
+    their study, coordinators and investigators their own."""
+
+    serializer_class = MessageOut
+    pagination_class = Pagination
+    filter_backends: list = []  # the query is parsed strictly below
+
+    def get_queryset(self):
+        query = MessageListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return message_list(user=self.request.user, **query.validated_data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("participant", OpenApiTypes.STR, description="A study ID."),
+            OpenApiParameter("state", OpenApiTypes.STR, enum=list(MessageState.values)),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=list(MessageKind.values)),
+            OpenApiParameter("channel", OpenApiTypes.STR, enum=list(ContactChannel.values)),
+            OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class MessageStepView(APIView):
+    """Answer an unconfirmed message (409 in any other state): site staff of its site or a data manager."""
+
+    service = None
+
+    @extend_schema(request=None, responses=MessageOut)
+    def post(self, request, pk):
+        message = get_object_or_404(message_list(user=request.user), pk=pk)
+        message = self.service(actor=request.user, message=message)
+        return Response(MessageOut(message_list(user=request.user).get(pk=message.pk)).data)
+
+
+class MessageConfirmView(MessageStepView):
+    """Staff say the message did arrive: it becomes sent, its note naming who confirmed it."""
+
+    service = staticmethod(services.message_confirm)
+
+
+class MessageResendView(MessageStepView):
+    """Send the message again: pending and due now; the dispatcher sends it with a fresh link."""
+
+    service = staticmethod(services.message_resend)
+
+
+urlpatterns = [
+    path("messages/", MessageListView.as_view(), name="message-list"),
+    path("messages/<int:pk>/confirm/", MessageConfirmView.as_view(), name="message-confirm"),
+    path("messages/<int:pk>/resend/", MessageResendView.as_view(), name="message-resend"),
+]

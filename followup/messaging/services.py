@@ -1,0 +1,65 @@
+"""Staff's answers to a message whose outcome is unknown (a crash or a lost gateway answer left it
+`unconfirmed`): it did arrive (confirm), or send it again (resend). Nothing else changes a message by hand.
+
+Who: the site staff of the participant's site, or a data manager (trial.access). Each step takes the row's
+lock and judges its state under it, so a confirm and a resend clicked at once do one thing, and the loser
+gets a 409. The actor is named in the message's note and in the audit context of the transaction.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from trial.access import require_role_at
+from trial.audit import audit_context
+from trial.errors import Conflict
+from trial.models import Role
+from trial.models.site import SITE_STAFF_ROLES
+
+from .models import MessageState, OutboxMessage
+
+ACTING_ROLES = SITE_STAFF_ROLES | {Role.DATA_MANAGER}
+NOTE_MAX = OutboxMessage._meta.get_field("note").max_length
+
+
+def _unconfirmed(*, actor, message: OutboxMessage, action) -> OutboxMessage:
+    """The message re-read under its row lock, if it is still unconfirmed and the actor may act on it."""
+    require_role_at(actor, message.site, ACTING_ROLES, action)
+    locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    if locked.state != MessageState.UNCONFIRMED:
+        raise Conflict(
+            _("Only a message whose outcome is unknown can be confirmed or resent; this one is %(state)s.")
+            % {"state": locked.get_state_display()},
+            code="not_unconfirmed",
+        )
+    return locked
+
+
+def message_confirm(*, actor, message: OutboxMessage) -> OutboxMessage:
+    """Staff say the message did arrive: `sent`, the note naming who confirmed it. 409 unless unconfirmed.
+
+    Atomic: the state is judged and changed under the row's lock."""
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason="message confirmed by staff"):
+        locked = _unconfirmed(actor=actor, message=message, action=gettext_lazy("confirm this message"))
+        locked.state = MessageState.SENT
+        locked.sent_at = locked.sent_at or locked.claimed_at or timezone.now()
+        # Data, not a message to the reader: kept in English like the dispatcher's notes.
+        locked.note = f"confirmed by {actor.get_username()}"[:NOTE_MAX]
+        locked.save(update_fields=["state", "sent_at", "note", "updated_at"])
+    return locked
+
+
+def message_resend(*, actor, message: OutboxMessage) -> OutboxMessage:
+    """Send the message again: `pending`, due now; the dispatcher re-checks it and sends it with a fresh link
+    (which revokes the one it may have carried). 409 unless unconfirmed.
+
+    Atomic: the state is judged and changed under the row's lock."""
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason="message resent by staff"):
+        locked = _unconfirmed(actor=actor, message=message, action=gettext_lazy("send this message again"))
+        locked.state = MessageState.PENDING
+        locked.due_at = timezone.now()
+        locked.claimed_at = None
+        locked.note = f"resend requested by {actor.get_username()}"[:NOTE_MAX]
+        locked.save(update_fields=["state", "due_at", "claimed_at", "note", "updated_at"])
+    return locked

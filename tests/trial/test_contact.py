@@ -1,0 +1,115 @@
+"""Contact details and opt-outs of messages through the API: the identity's e-mail and message language read
+and corrected by own site staff, an opt-out recorded and ended by them, audited, bad input a 400 with the
+field named."""
+
+import pytest
+
+from trial.models import ContactOptOut, ParticipantIdentity, Role
+from trial.selectors import history_for
+
+from ..conftest import client_for
+
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-10-01 09:00")]
+
+
+@pytest.fixture
+def participant(make_participant):
+    return make_participant()
+
+
+def identity_url(participant) -> str:
+    return f"/api/v1/participants/{participant.study_id}/identity/"
+
+
+def opt_outs_url(participant, channel: str = "") -> str:
+    return f"/api/v1/participants/{participant.study_id}/opt-outs/" + (f"{channel}/" if channel else "")
+
+
+def test_the_identity_reads_and_corrects_the_email_and_the_message_language(api, participant):
+    assert api.get(identity_url(participant)).json()["contact_language"] == "zh-hans"
+    answer = api.patch(
+        identity_url(participant),
+        {"email": "patient@example.invalid", "contact_language": "en"},
+        format="json",
+        HTTP_X_CHANGE_REASON="Patient prefers e-mail in English",
+    )
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["email"], answer.json()["contact_language"]) == ("patient@example.invalid", "en")
+    stored = ParticipantIdentity.objects.get(participant=participant)
+    assert (stored.email, stored.contact_language, stored.full_name) == (
+        "patient@example.invalid",
+        "en",
+        "Synthetic Person",
+    )
+    assert history_for(stored)[-1]["user"] == "coord07"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"email": "not-an-address"}, "email"), ({"contact_language": "fr"}, "contact_language")],
+)
+def test_bad_contact_details_answer_400_with_the_field(api, participant, body, field):
+    answer = api.patch(identity_url(participant), body, format="json", HTTP_X_CHANGE_REASON="x")
+    assert answer.status_code == 400 and field in answer.json()
+    assert ParticipantIdentity.objects.get(participant=participant).contact_language == "zh-hans"
+
+
+def test_site_staff_record_and_end_an_opt_out(api, participant):
+    answer = api.post(opt_outs_url(participant), {"channel": "sms", "since": "2026-09-30"}, format="json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json() == {
+        "channel": "sms",
+        "since": "2026-09-30",
+        "source": "staff",
+        "ended_on": None,
+        "created_at": answer.json()["created_at"],
+    }
+    opt_out = ContactOptOut.objects.get(participant=participant)
+    assert opt_out.recorded_by.username == "coord07" and history_for(opt_out)[-1]["user"] == "coord07"
+    again = api.post(opt_outs_url(participant), {"channel": "sms"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "already_opted_out"
+    # Ending it needs a reason, like every change of a saved record.
+    assert api.delete(opt_outs_url(participant, "sms")).status_code == 400
+    ended = api.delete(opt_outs_url(participant, "sms"), HTTP_X_CHANGE_REASON="Patient asked for SMS again")
+    assert ended.status_code == 200 and ended.json()["ended_on"] == "2026-10-01"
+    opt_out.refresh_from_db()
+    assert opt_out.ended_on.isoformat() == "2026-10-01"
+    assert history_for(opt_out)[-1]["reason"] == "Patient asked for SMS again"
+    assert api.delete(opt_outs_url(participant, "sms"), HTTP_X_CHANGE_REASON="x").status_code == 409
+    # The ended one stays in the list; a new opt-out can be recorded.
+    assert api.post(opt_outs_url(participant), {"channel": "sms"}, format="json").status_code == 201
+    listed = api.get(opt_outs_url(participant)).json()
+    assert [(row["channel"], row["ended_on"]) for row in listed] == [("sms", None), ("sms", "2026-10-01")]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"channel": "fax"}, "channel"),
+        ({}, "channel"),
+        ({"channel": "sms", "since": "2026-10-02"}, "since"),  # tomorrow at the site
+        ({"channel": "sms", "since": "yesterday"}, "since"),
+        ({"channel": "sms", "source": "patient"}, "source"),  # staff record as staff
+    ],
+)
+def test_bad_opt_outs_answer_400_with_the_field(api, participant, body, field):
+    answer = api.post(opt_outs_url(participant), body, format="json")
+    assert answer.status_code == 400 and field in answer.json()
+    assert not ContactOptOut.objects.exists()
+    assert api.delete(opt_outs_url(participant, "fax"), HTTP_X_CHANGE_REASON="x").status_code == 400
+
+
+@pytest.mark.parametrize("role", [Role.MONITOR, Role.DATA_MANAGER, Role.PRINCIPAL_INVESTIGATOR])
+def test_only_own_site_staff_touch_opt_outs(participant, make_user, study, other_coordinator, role):
+    for user in (make_user(f"u-{role}", role=role, study=study), other_coordinator):
+        client = client_for(user)
+        assert client.post(opt_outs_url(participant), {"channel": "sms"}, format="json").status_code in (
+            403,
+            404,
+        )
+        assert client.get(opt_outs_url(participant)).status_code in (403, 404)
+        assert client.delete(opt_outs_url(participant, "sms"), HTTP_X_CHANGE_REASON="x").status_code in (
+            403,
+            404,
+        )
+    assert not ContactOptOut.objects.exists()

@@ -1,0 +1,83 @@
+"""A participant's refusal of messages on a channel, recorded by site staff (the patient's own, from a link
+page, is another way in), and its end when they opt in again. The row stays: the history of consent to
+contact is kept, and the audit trail names who recorded each step."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..access import require_site_staff
+from ..audit import audit_context
+from ..clock import site_today
+from ..errors import Conflict, InvalidInput, ReasonRequired
+from ..models import ContactChannel, ContactOptOut, OptOutSource, Participant
+
+
+def _channel(channel: str) -> str:
+    if channel not in ContactChannel.values:
+        raise InvalidInput(_("Unknown channel."), field_errors={"channel": [_("Choose SMS or e-mail.")]})
+    return channel
+
+
+def opt_out_record(
+    *, actor, participant: Participant, channel: str, since: datetime.date | None = None
+) -> ContactOptOut:
+    """Record that the participant wants no more messages on `channel` from `since` (default: today at the
+    site; not in the future). Site staff only; 409 if an opt-out of that channel is already in force.
+
+    Atomic: the participant's row is locked, so two recordings of the same opt-out cannot both pass."""
+    require_site_staff(actor, participant.site, gettext_lazy("record an opt-out of messages"))
+    _channel(channel)
+    today = site_today(participant.site)
+    since = since or today
+    if since > today:
+        raise InvalidInput(
+            _("The date cannot be in the future."),
+            field_errors={"since": [_("The date cannot be in the future.")]},
+        )
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason="opt-out recorded by staff"):
+        Participant.objects.select_for_update().get(pk=participant.pk)
+        if ContactOptOut.objects.filter(participant=participant, channel=channel, ended_on=None).exists():
+            raise Conflict(
+                _("The participant has already opted out of this channel."), code="already_opted_out"
+            )
+        try:
+            with transaction.atomic():
+                return ContactOptOut.objects.create(
+                    participant=participant,
+                    channel=channel,
+                    since=since,
+                    source=OptOutSource.STAFF,
+                    recorded_by=actor,
+                )
+        except IntegrityError:  # the one-live-opt-out constraint, should a writer not lock the participant
+            raise Conflict(
+                _("The participant has already opted out of this channel."), code="already_opted_out"
+            ) from None
+
+
+def opt_out_end(*, actor, participant: Participant, channel: str, reason: str) -> ContactOptOut:
+    """End the opt-out in force on `channel` today at the site (the participant opted in again), with a
+    reason. Site staff only; 409 if none is in force.
+
+    Atomic: the opt-out's row is locked while it is ended."""
+    require_site_staff(actor, participant.site, gettext_lazy("end an opt-out of messages"))
+    _channel(channel)
+    if not (reason or "").strip():
+        raise ReasonRequired(
+            _("A reason for change is required (X-Change-Reason)."),
+            field_errors={"reason": [_("Give a reason for the change.")]},
+        )
+    with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
+        opt_out = (
+            ContactOptOut.objects.select_for_update()
+            .filter(participant=participant, channel=channel, ended_on=None)
+            .first()
+        )
+        if opt_out is None:
+            raise Conflict(_("The participant has not opted out of this channel."), code="not_opted_out")
+        opt_out.ended_on = max(site_today(participant.site), opt_out.since)
+        opt_out.save(update_fields=["ended_on"])
+        return opt_out
