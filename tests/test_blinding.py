@@ -10,8 +10,10 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from crf.models import DataQuery
+from followup.messaging.models import OutboxMessage
 from followup.models import AdjudicationCase, Visit
 from followup.services import links
 from followup.services.questionnaires import questionnaire_save
@@ -78,12 +80,17 @@ def world(study, site, coordinator, make_participant, make_user):
             expected_version=None,
         )
         link, _token = links.patient_link_issue(actor=coordinator, visit=m12, instrument="vas", language="en")
+        message = OutboxMessage.objects.create(
+            key="blinding", kind="reminder", channel="sms", participant=participant, visit=m12,
+            instrument="vas", step="open+0", language="en", state="unconfirmed", due_at=timezone.now(),
+        )  # fmt: skip
     return {
         "participant": participant,
         "screening": participant.screening,
         "query": DataQuery.objects.get(),
         "case": AdjudicationCase.objects.filter(participant=participant).first(),
         "link": link,
+        "message": message,
         "study": study,
         "adjudicator": make_user("adj", role=Role.ADJUDICATOR, study=study),
     }
@@ -97,6 +104,8 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         if "screenings" in route
         else world["case"].pk
         if "adjudication-cases" in route
+        else world["message"].pk
+        if "messages" in route
         else world["query"].pk
     )
     visit_route = "visits" in route
@@ -116,6 +125,7 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         "content_type_id": "1",
         "url": "trial/",
         "id": "1",
+        "channel": "sms",
     }
     missing = names - set(values)
     assert not missing, f"{route}: give the test a value for {sorted(missing)}"
