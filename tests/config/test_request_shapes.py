@@ -18,9 +18,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework.exceptions import ParseError
 
+from followup.messaging.models import OutboxMessage
 from followup.services.links import patient_link_issue
 from trial.apis.parsers import MAX_DEPTH, JSONParser, json_shape_check
 from trial.apis.renderers import JSONRenderer
@@ -153,7 +154,21 @@ def world(make_participant, make_screening, coordinator, admin_user, odi_wording
     assert saved.status_code in (200, 201), saved.content
     query = participant.forms.get(form_code="procedure").queries.get()
     link, token = patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")
+    # A reminder whose outcome is unknown: the one a confirm or a resend acts on.
+    message = OutboxMessage.objects.create(
+        key="reminder:shapes",
+        kind="reminder",
+        channel="sms",
+        participant=participant,
+        visit=visit,
+        instrument="odi",
+        step="open+0",
+        language="en",
+        state="unconfirmed",
+        due_at=timezone.now(),
+    )
     return {
+        "message": message,
         "participant": participant,
         "screening": screening,
         "visit": visit,
@@ -176,12 +191,14 @@ def url_values(world):
             ("code", "visits"): visit.code,
             ("pk", "screenings"): str(world["screening"].pk),
             ("pk", "queries"): str(world["query"].pk),
+            ("pk", "messages"): str(world["message"].pk),
         }
         by_name = {
             "study_id": participant.study_id,
             "visit_code": visit.code,
             "form_code": "followup_mri" if "/visits/" in f"/{before}" else "procedure",
             "instrument": "odi",
+            "channel": "sms",
             "token": world["token"],
             "link_id": str(world["link"].pk),
             "format": "json",
