@@ -116,6 +116,9 @@ log "seed_demo (idempotent)"
 SEED_FLAGS=()
 ((LOCAL_DB == 0)) || SEED_FLAGS+=(--i-know-this-is-not-production)
 "${PY}" manage.py seed_demo --participants 560 --seed 1 "${SEED_FLAGS[@]}"
+# Plan today's reminders and digests now rather than at the beat's first 15-minute sweep, so that the worker
+# prints them on the console backends within a minute (outside the site's quiet hours).
+"${PY}" manage.py reminders_sweep
 
 log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/log/celery-beat.log)"
 # (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
