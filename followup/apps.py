@@ -5,7 +5,10 @@ from django.utils.translation import gettext_lazy as _
 def followup_menu() -> list:
     from trial.navigation import READING_ROLES, MenuItem
 
-    return [MenuItem("visit-list", _("Visits"), 50, roles=READING_ROLES)]
+    return [
+        MenuItem("visit-list", _("Visits"), 50, roles=READING_ROLES),
+        MenuItem("outbox", _("Messages"), 55, roles=READING_ROLES),
+    ]
 
 
 class FollowupConfig(AppConfig):

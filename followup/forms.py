@@ -1,10 +1,13 @@
 """Forms of the follow-up pages. They parse input; the visit services own every rule."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from trial.forms import DateInput
+from trial.models import ContactChannel
 
+from .messaging.models import MessageState
 from .models import VisitStatus
 
 REASON = {"rows": 2, "maxlength": 500}
@@ -44,3 +47,29 @@ class VisitFilterForm(forms.Form):
             *((value, label) for value, label in VisitStatus.choices),
             (ALL, _("All visits")),
         ]
+
+
+class MessageFilterForm(forms.Form):
+    """The outbox page's filters; a value outside the choices is a field error (400), never ignored."""
+
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    participant = forms.CharField(label=_("Study ID"), required=False, max_length=32)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", _("All sites")), *((s.code, s.code) for s in sites)]
+        self.fields["state"].choices = [("", _("All states")), *MessageState.choices]
+        self.fields["channel"].choices = [("", _("All channels")), *ContactChannel.choices]
+
+    def clean_participant(self) -> str:
+        return self.cleaned_data["participant"].strip()
+
+
+class DigestSettingsForm(forms.Form):
+    """A staff member's own digests: each kind on or off, and their language."""
+
+    daily = forms.BooleanField(label=_("Daily digest"), required=False)
+    weekly = forms.BooleanField(label=_("Weekly digest"), required=False)
+    language = forms.ChoiceField(label=_("Language of the digests"), choices=settings.LANGUAGES)

@@ -1,5 +1,6 @@
-"""Follow-up pages: visits due and overdue, participant timelines, questionnaire entry, and patient links."""
+"""Follow-up pages: visits due and overdue, participant timelines, questionnaire entry, patient links, the
+outbox and each staff member's digests."""
 
-from .views import patient, visits
+from .views import messages, patient, visits
 
-urlpatterns = visits.urlpatterns + patient.urlpatterns
+urlpatterns = visits.urlpatterns + patient.urlpatterns + messages.urlpatterns

@@ -1,9 +1,11 @@
-"""Outbox API: the messages at the user's sites, and staff's answer to one whose outcome is unknown.
+"""Outbox API: the messages at the user's sites, staff's answer to one whose outcome is unknown, and each
+staff member's own digest settings.
 
 Never an address, a text or a link token: the outbox holds none, and the answer names the participant by
 study ID only. Blinded adjudicators list nothing and find no message (404).
 """
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +19,8 @@ from trial.models import ContactChannel
 
 from ..messaging import services
 from ..messaging.models import MessageKind, MessageState
-from ..messaging.selectors import message_list
+from ..messaging.notes import NOTE_CODES
+from ..messaging.selectors import digest_setting, message_list
 
 
 class MessageOut(serializers.Serializer):
@@ -38,7 +41,14 @@ class MessageOut(serializers.Serializer):
     attempts = serializers.IntegerField()
     sent_at = serializers.DateTimeField(allow_null=True)
     note = serializers.CharField(
-        help_text="Why it was held, failed, cancelled or confirmed (never an address)."
+        help_text="Why it is in its state, in the request's language (never an address or a text)."
+    )
+    note_code = serializers.ChoiceField(
+        choices=[("", "none"), *((code, code) for code in NOTE_CODES)],
+        help_text="Why it is in its state, as data (followup.messaging.notes); empty for none.",
+    )
+    note_params = serializers.DictField(
+        child=serializers.CharField(), help_text="The note's parameters: a state, a channel, a user name."
     )
     created_at = serializers.DateTimeField()
 
@@ -101,8 +111,45 @@ class MessageResendView(MessageStepView):
     service = staticmethod(services.message_resend)
 
 
+class DigestSettings(serializers.Serializer):
+    daily = serializers.BooleanField(
+        source="daily_digest", help_text="The daily digest (coordinators, investigators)."
+    )
+    weekly = serializers.BooleanField(
+        source="weekly_digest", help_text="The weekly digest (principal investigators)."
+    )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, help_text="The language they are written in."
+    )
+
+
+class DigestSettingsView(APIView):
+    """The signed-in user's own digests: each kind on or off, and their language. PATCH changes the fields
+    given; a digest switched off today is not sent, even if it was planned already."""
+
+    @extend_schema(responses=DigestSettings)
+    def get(self, request):
+        return Response(DigestSettings(digest_setting(request.user)).data)
+
+    @extend_schema(request=DigestSettings, responses=DigestSettings)
+    def patch(self, request):
+        current = digest_setting(request.user)
+        given = DigestSettings(current, data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        values = {"daily_digest": current.daily_digest, "weekly_digest": current.weekly_digest}
+        values.update(given.validated_data)
+        setting = services.digest_settings_update(
+            actor=request.user,
+            daily=values["daily_digest"],
+            weekly=values["weekly_digest"],
+            language=values.get("language", current.language),
+        )
+        return Response(DigestSettings(setting).data)
+
+
 urlpatterns = [
     path("messages/", MessageListView.as_view(), name="message-list"),
+    path("messages/digests/", DigestSettingsView.as_view(), name="digest-settings"),
     path("messages/<int:pk>/confirm/", MessageConfirmView.as_view(), name="message-confirm"),
     path("messages/<int:pk>/resend/", MessageResendView.as_view(), name="message-resend"),
 ]

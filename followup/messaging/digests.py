@@ -25,6 +25,7 @@ from ..models import VisitState, VisitStatus
 from ..selectors.visits import visits_at
 from .channels import Outgoing
 from .models import MessageKind, MessageState, OutboxMessage, StaffMessageSetting
+from .notes import Note
 
 DAILY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
 WEEKLY_ROLES = (Role.PRINCIPAL_INVESTIGATOR,)
@@ -41,13 +42,15 @@ class Reader:
     zone: str
 
 
-def digest_readers() -> list[Reader]:
-    """Who gets which digest, about which sites, by whose clock (their first site's zone). Two queries."""
-    roles = (
-        StaffRole.objects.filter(active=True, user__is_active=True, role__in=(*DAILY_ROLES, *WEEKLY_ROLES))
-        .exclude(user__email="")
-        .values_list("user_id", "role", "site_id", "study_id")
-    )
+def digest_readers(*, user_ids: Iterable[int] | None = None) -> list[Reader]:
+    """Who gets which digest (of all staff, or of `user_ids`), about which sites, by whose clock (their first
+    site's zone). Two queries."""
+    roles = StaffRole.objects.filter(
+        active=True, user__is_active=True, role__in=(*DAILY_ROLES, *WEEKLY_ROLES)
+    ).exclude(user__email="")
+    if user_ids is not None:
+        roles = roles.filter(user_id__in=list(user_ids))
+    roles = roles.values_list("user_id", "role", "site_id", "study_id")
     sites = {site.pk: site for site in Site.objects.filter(active=True)}
     by_study: dict[int, list[int]] = {}
     for site in sites.values():
@@ -116,23 +119,25 @@ def _language(user_id: int) -> str:
 
 
 def _reader(message: OutboxMessage) -> Reader | None:
-    return next(
-        (r for r in digest_readers() if r.user_id == message.recipient_id and r.kind == message.kind), None
-    )
+    """The message's reader as they are now: read once per message (the check, the zone and the text)."""
+    if not hasattr(message, "_digest_reader"):
+        readers = digest_readers(user_ids=[message.recipient_id])
+        message._digest_reader = next((r for r in readers if r.kind == message.kind), None)
+    return message._digest_reader
 
 
-def digest_no_longer_applies(message: OutboxMessage) -> str:
-    """Why the digest must not go now, or "": the person left, switched it off, or has no address."""
+def digest_no_longer_applies(message: OutboxMessage) -> Note | None:
+    """Why the digest must not go now, or None: the person left, switched it off, or has no address."""
     user = get_user_model().objects.filter(pk=message.recipient_id).first()
     if user is None or not user.is_active:
-        return "account inactive"
+        return Note("account_inactive")
     if not user.email:
-        return "no email contact"
+        return Note("no_contact", {"channel": "email"})
     if (user.pk, message.kind) in _switched_off([user.pk]):
-        return "digest switched off"
+        return Note("switched_off")
     if _reader(message) is None:
-        return "no role that receives it"
-    return ""
+        return Note("no_role")
+    return None
 
 
 def digest_zone(message: OutboxMessage) -> zoneinfo.ZoneInfo:

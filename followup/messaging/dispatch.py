@@ -27,22 +27,23 @@ from django.utils import formats, timezone, translation
 
 from trial.errors import DomainError
 from trial.i18n import localized
-from trial.models import ContactOptOut, ParticipantIdentity, ParticipantStatus
+from trial.models import ContactOptOut, ParticipantIdentity
 
 from ..instruments import instrument_def
-from ..models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
+from ..models import QuestionnaireResponse, ResponseStatus, Visit
 from ..services.links import patient_link_issue_for_reminder
 from .channels import OutcomeUnknown, Outgoing, SendFailed, channel_send
 from .digests import digest_compose, digest_no_longer_applies, digest_zone
 from .models import CLAIMABLE, DIGESTS, MessageState, OutboxMessage
-from .rules import quiet_hours_end, reminder_rule
+from .notes import Note
+from .rules import quiet_hours_end, reminder_obstacle, reminder_rule
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BACKOFF = datetime.timedelta(minutes=5)  # doubled after each failed attempt
 SENDING_TIMEOUT = datetime.timedelta(minutes=10)
-UNKNOWN_AFTER_CRASH = "no outcome recorded: the sender stopped while sending"
+CRASHED = Note("crashed")
 
 
 @dataclass
@@ -64,7 +65,7 @@ def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
     stale = OutboxMessage.objects.filter(
         state=MessageState.SENDING, claimed_at__lt=timezone.now() - SENDING_TIMEOUT
     )
-    for _ in range(stale.update(state=MessageState.UNCONFIRMED, note=UNKNOWN_AFTER_CRASH)):
+    for _ in range(stale.update(state=MessageState.UNCONFIRMED, **CRASHED.fields())):
         result.add(MessageState.UNCONFIRMED)
     for _ in range(limit):
         claimed = outbox_claim(now=timezone.now(), limit=1)
@@ -102,53 +103,53 @@ def message_deliver(pk: int) -> str:
         digest = message.kind in DIGESTS
         reason = digest_no_longer_applies(message) if digest else _no_longer_applies(message)
         if reason:
-            return _record(message, MessageState.CANCELLED, note=reason, attempt=False)
+            return _record(message, MessageState.CANCELLED, reason, attempt=False)
         zone = digest_zone(message) if digest else zoneinfo.ZoneInfo(message.participant.site.time_zone)
         start, end = settings.QUIET_HOURS
         held_until = quiet_hours_end(timezone.now().astimezone(zone), start=start, end=end)
         if held_until is not None:
             message.due_at = held_until
-            return _record(message, MessageState.HELD, note="quiet hours at the site", attempt=False)
+            return _record(message, MessageState.HELD, Note("quiet_hours"), attempt=False)
     try:
         outgoing = digest_compose(message) if digest else _compose(message)
     except DomainError as refused:  # e.g. the wording is not loaded in the patient's language
-        return _record(message, MessageState.FAILED, note=f"no link: {refused.code}")
+        return _record(message, MessageState.FAILED, Note("no_link", {"code": refused.code}))
     except Exception as error:  # a bug: this message fails visibly, the others are still sent
         logger.exception("message %s could not be composed", message.pk)
-        return _record(message, MessageState.FAILED, note=f"not composed: {type(error).__name__}")
+        return _record(message, MessageState.FAILED, Note("not_composed", {"error": type(error).__name__}))
     try:
         provider_id = channel_send(outgoing)
     except OutcomeUnknown:
-        return _record(message, MessageState.UNCONFIRMED, note="the gateway's answer did not arrive")
+        return _record(message, MessageState.UNCONFIRMED, Note("no_answer"))
     except SendFailed as failure:
+        refused = Note("refused", {"detail": failure.reason})
         if failure.permanent or message.attempts >= MAX_ATTEMPTS:
-            return _record(message, MessageState.FAILED, note=str(failure)[:200])
+            return _record(message, MessageState.FAILED, refused)
         message.due_at = timezone.now() + BACKOFF * 2 ** (message.attempts - 1)
-        return _record(message, MessageState.PENDING, note=str(failure)[:200])
+        return _record(message, MessageState.PENDING, refused)
     message.sent_at, message.provider_id = timezone.now(), provider_id[:128]
-    return _record(message, MessageState.SENT, note="")
+    return _record(message, MessageState.SENT, None)
 
 
-def _no_longer_applies(message: OutboxMessage) -> str:
-    """Why the message must not be sent now, or "" (read under the message's lock, just before sending)."""
-    participant, visit = message.participant, message.visit
-    if participant.status != ParticipantStatus.ENROLLED:
-        return f"participant {participant.get_status_display()}"
-    visit = Visit.objects.get(pk=visit.pk)
-    if visit.state != VisitState.PENDING:
-        return f"visit {visit.get_state_display()}"
-    zone = zoneinfo.ZoneInfo(participant.site.time_zone)
-    if timezone.localdate(timezone=zone) > visit.window_close:
-        return "the visit's window has closed"
-    if QuestionnaireResponse.objects.filter(
-        visit=visit, instrument=message.instrument, status=ResponseStatus.FINAL
-    ).exists():
-        return "questionnaire submitted"
-    if ContactOptOut.objects.filter(participant=participant, channel=message.channel, ended_on=None).exists():
-        return f"{message.channel} opted out"
-    if not _address(message):
-        return f"no {message.channel} contact"
-    return ""
+def _no_longer_applies(message: OutboxMessage) -> Note | None:
+    """Why the reminder must not be sent now, or None: the facts re-read under the message's lock, just
+    before sending, judged by the sweep's rule (rules.reminder_obstacle)."""
+    participant = message.participant
+    visit = Visit.objects.get(pk=message.visit_id)
+    return reminder_obstacle(
+        participant_status=participant.status,
+        visit_state=visit.state,
+        today=timezone.localdate(timezone=zoneinfo.ZoneInfo(participant.site.time_zone)),
+        window_close=visit.window_close,
+        submitted=QuestionnaireResponse.objects.filter(
+            visit=visit, instrument=message.instrument, status=ResponseStatus.FINAL
+        ).exists(),
+        channel=message.channel,
+        opted_out=ContactOptOut.objects.filter(
+            participant=participant, channel=message.channel, ended_on=None
+        ).exists(),
+        address=_address(message),
+    )
 
 
 def _address(message: OutboxMessage) -> str:
@@ -184,13 +185,23 @@ def _compose(message: OutboxMessage) -> Outgoing:
     )
 
 
-def _record(message: OutboxMessage, state: str, *, note: str, attempt: bool = True) -> str:
-    """Store the message's outcome. A hold or a cancellation was not an attempt to send."""
-    message.state, message.note = state, note
+def _record(message: OutboxMessage, state: str, note: Note | None, *, attempt: bool = True) -> str:
+    """Store the message's outcome and why. A hold or a cancellation was not an attempt to send."""
+    message.state = state
+    message.set_note(note)
     if not attempt:
         message.attempts = max(0, message.attempts - 1)
     message.save(
-        update_fields=["state", "note", "due_at", "sent_at", "provider_id", "attempts", "updated_at"]
+        update_fields=[
+            "state",
+            "note_code",
+            "note_params",
+            "due_at",
+            "sent_at",
+            "provider_id",
+            "attempts",
+            "updated_at",
+        ]
     )
     logger.info("message %s %s", message.pk, state)
     return state

@@ -8,13 +8,17 @@ moment of sending. A row left `sending` by a crash is never sent again blindly: 
 staff to confirm or resend.
 """
 
+import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trial.models import ContactChannel as Channel
 
 from ..models import Visit, site_trigger
+from .notes import Note, note_text
 
 
 class MessageKind(models.TextChoices):
@@ -27,7 +31,7 @@ DIGESTS = (MessageKind.DIGEST_DAILY, MessageKind.DIGEST_WEEKLY)
 
 
 class MessageState(models.TextChoices):
-    PENDING = "pending", _("pending")
+    PENDING = "pending", pgettext_lazy("message state", "pending")
     HELD = "held", _("held (quiet hours)")
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
@@ -40,9 +44,17 @@ class MessageState(models.TextChoices):
 CLAIMABLE = (MessageState.PENDING, MessageState.HELD)
 
 
+# The machine's steps are the row's own history (times, attempts, outcome) and hold no research data, so
+# they are not copied to the audit trail. A person's step is: an answer to a message whose outcome is
+# unknown (confirm or resend, services.py), the only change of an unconfirmed row, audited with its actor.
+@pghistory.track(
+    pghistory.UpdateEvent("answered_by_staff", condition=pgtrigger.Q(old__state="unconfirmed")),
+    fields=["state", "due_at", "sent_at", "note_code", "note_params"],
+    model_name="OutboxAnswerEvent",
+    obj_field=pghistory.ObjForeignKey(related_name="answers"),
+)
 class OutboxMessage(models.Model):
-    """One message to one participant (a reminder) or staff member (a digest) on one channel. Not audited by
-    pghistory: its own columns are its history (times, attempts, outcome), and it holds no research data."""
+    """One message to one participant (a reminder) or staff member (a digest) on one channel."""
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
@@ -70,8 +82,10 @@ class OutboxMessage(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_id = models.CharField(max_length=128, blank=True)
-    # Why it was held, failed or cancelled: a short reason, never an address or a text.
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    # Why it was held, failed, cancelled or answered, as data read in the reader's language (notes.py):
+    # never an address or a text.
+    note_code = models.CharField(_("note"), max_length=32, blank=True)
+    note_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,6 +115,16 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} {self.kind}/{self.channel} {self.state}"
+
+    def set_note(self, note: Note | None) -> None:
+        """Say why it is in its state (None: no note); saved with the row."""
+        for name, value in (note or Note("")).fields().items():
+            setattr(self, name, value)
+
+    @property
+    def note(self) -> str:
+        """Why it is in its state, in the active language ("" for none)."""
+        return note_text(self.note_code, self.note_params)
 
 
 class StaffMessageSetting(models.Model):

@@ -1,11 +1,17 @@
 """When reminders fall, as pure functions: the protocol's `visits.reminders` rule, a window and a day.
 
-No database here. Dates are the site's calendar dates, times the site's wall clock (quiet hours).
+No database here: callers read the facts. Dates are the site's calendar dates, times the site's wall
+clock (quiet hours).
 """
 
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from trial.models import ParticipantStatus
+
+from ..models import VisitState
+from .notes import Note
 
 
 @dataclass(frozen=True)
@@ -72,3 +78,31 @@ def quiet_hours_end(
         return None
     day = moment.date() if clock < end else moment.date() + datetime.timedelta(days=1)
     return datetime.datetime.combine(day, end, tzinfo=moment.tzinfo)
+
+
+def reminder_obstacle(
+    *,
+    participant_status: str,
+    visit_state: str,
+    today: datetime.date,
+    window_close: datetime.date,
+    submitted: bool,
+    channel: str,
+    opted_out: bool,
+    address: str,
+) -> Note | None:
+    """Why a reminder must not go, or None: the one rule, applied by the sweep when it plans a reminder and
+    by the dispatcher again just before it sends one (facts re-read under the message's lock)."""
+    if participant_status != ParticipantStatus.ENROLLED:
+        return Note("participant_status", {"status": participant_status})
+    if visit_state != VisitState.PENDING:
+        return Note("visit_state", {"state": visit_state})
+    if today > window_close:
+        return Note("window_closed")
+    if submitted:
+        return Note("submitted")
+    if opted_out:
+        return Note("opted_out", {"channel": channel})
+    if not address:
+        return Note("no_contact", {"channel": channel})
+    return None

@@ -14,7 +14,7 @@ from trial.access import visible_sites
 from trial.errors import InvalidInput
 
 from ..selectors.visits import visit_sites
-from .models import MessageState, OutboxMessage
+from .models import MessageState, OutboxMessage, StaffMessageSetting
 
 SENT_RECENTLY = datetime.timedelta(days=7)  # the dashboard's "sent" count: the last week's
 
@@ -70,3 +70,8 @@ def messages_panel(*, user) -> dict | None:
         unconfirmed=Count("id", filter=Q(state=MessageState.UNCONFIRMED)),
     )
     return {"template": "followup/_messages_panel.html", **counts}
+
+
+def digest_setting(user) -> StaffMessageSetting:
+    """The user's digest settings; the defaults (both kinds on, in Chinese) if they never changed them."""
+    return StaffMessageSetting.objects.filter(user=user).first() or StaffMessageSetting(user=user)

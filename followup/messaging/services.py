@@ -1,11 +1,14 @@
-"""Staff's answers to a message whose outcome is unknown (a crash or a lost gateway answer left it
-`unconfirmed`): it did arrive (confirm), or send it again (resend). Nothing else changes a message by hand.
+"""Staff's own digest settings, and staff's answers to a message whose outcome is unknown (a crash or a
+lost gateway answer left it `unconfirmed`): it did arrive (confirm), or send it again (resend). Nothing else
+changes a message by hand.
 
 Who: the site staff of the participant's site, or a data manager (trial.access). Each step takes the row's
 lock and judges its state under it, so a confirm and a resend clicked at once do one thing, and the loser
-gets a 409. The actor is named in the message's note and in the audit context of the transaction.
+gets a 409. The actor is named in the message's note, and the step is an audit-trail row with its actor
+and reason (models.OutboxMessage's tracker).
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,14 +16,14 @@ from django.utils.translation import gettext_lazy
 
 from trial.access import require_role_at
 from trial.audit import audit_context
-from trial.errors import Conflict
+from trial.errors import Conflict, InvalidInput
 from trial.models import Role
 from trial.models.site import SITE_STAFF_ROLES
 
-from .models import MessageState, OutboxMessage
+from .models import MessageState, OutboxMessage, StaffMessageSetting
+from .notes import Note
 
 ACTING_ROLES = SITE_STAFF_ROLES | {Role.DATA_MANAGER}
-NOTE_MAX = OutboxMessage._meta.get_field("note").max_length
 
 
 def _unconfirmed(*, actor, message: OutboxMessage, action) -> OutboxMessage:
@@ -44,9 +47,8 @@ def message_confirm(*, actor, message: OutboxMessage) -> OutboxMessage:
         locked = _unconfirmed(actor=actor, message=message, action=gettext_lazy("confirm this message"))
         locked.state = MessageState.SENT
         locked.sent_at = locked.sent_at or locked.claimed_at or timezone.now()
-        # Data, not a message to the reader: kept in English like the dispatcher's notes.
-        locked.note = f"confirmed by {actor.get_username()}"[:NOTE_MAX]
-        locked.save(update_fields=["state", "sent_at", "note", "updated_at"])
+        locked.set_note(Note("confirmed", {"by": actor.get_username()}))
+        locked.save(update_fields=["state", "sent_at", "note_code", "note_params", "updated_at"])
     return locked
 
 
@@ -60,6 +62,23 @@ def message_resend(*, actor, message: OutboxMessage) -> OutboxMessage:
         locked.state = MessageState.PENDING
         locked.due_at = timezone.now()
         locked.claimed_at = None
-        locked.note = f"resend requested by {actor.get_username()}"[:NOTE_MAX]
-        locked.save(update_fields=["state", "due_at", "claimed_at", "note", "updated_at"])
+        locked.set_note(Note("resend", {"by": actor.get_username()}))
+        locked.save(update_fields=["state", "due_at", "claimed_at", "note_code", "note_params", "updated_at"])
     return locked
+
+
+def digest_settings_update(*, actor, daily: bool, weekly: bool, language: str) -> StaffMessageSetting:
+    """Save the actor's own digests: each kind on or off and their language (400 for a language SpineTrial
+    does not write). Anyone signed in sets their own; the dispatcher reads the switches again before sending,
+    so a digest planned today and switched off now is not sent."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(
+            _("Unknown language."),
+            field_errors={
+                "language": [_("Choose one of: %(codes)s.") % {"codes": ", ".join(dict(settings.LANGUAGES))}]
+            },
+        )
+    setting, _created = StaffMessageSetting.objects.update_or_create(
+        user=actor, defaults={"daily_digest": daily, "weekly_digest": weekly, "language": language}
+    )
+    return setting

@@ -1,5 +1,7 @@
 """The daily sweep: plan the reminders due today as outbox rows, once each (their key is unique).
 
+The visits that may need one are read in SQL (pending, window open today, participant followed); each
+reminder is then judged by the rule the dispatcher applies again before sending (rules.reminder_obstacle).
 Visits are read in batches by id at each site, so the sweep runs a bounded number of queries a batch (visits,
 submitted questionnaires, contacts, opt-outs, existing keys, one insert) whatever the number of participants,
 and holds one batch in memory. Planning twice plans nothing new: a row's key names the participant's visit,
@@ -18,7 +20,8 @@ from trial.models import ContactOptOut, ParticipantIdentity, ParticipantStatus, 
 
 from ..models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
 from .models import MessageKind, MessageState, OutboxMessage
-from .rules import reminder_rule, step_due
+from .notes import note_text
+from .rules import reminder_obstacle, reminder_rule, step_due
 
 BATCH = 2000
 
@@ -72,6 +75,8 @@ def _sweep_site(site: Site, rules: dict, result: SweepResult, *, dry_run: bool) 
             "window_close",
             "questionnaires",
             "participant__screening__protocol_version_id",
+            "participant__status",
+            "state",
         )
     )
     last = 0
@@ -110,7 +115,7 @@ def _plan_batch(batch, rules, today, due_at, result: SweepResult) -> list[Outbox
         )
     )
     rows = []
-    for visit_id, participant, window_open, window_close, questionnaires, version in batch:
+    for visit_id, participant, window_open, window_close, questionnaires, version, status, state in batch:
         rule = rules.get(version)
         if rule is None:
             result.skip("no reminders in the protocol")
@@ -121,15 +126,19 @@ def _plan_batch(batch, rules, today, due_at, result: SweepResult) -> list[Outbox
         _day, step = due
         contact = contacts.get(participant, {})
         for instrument in questionnaires:
-            if (visit_id, instrument) in submitted:
-                result.skip("questionnaire submitted")
-                continue
             for channel in rule.channels:
-                if (participant, channel) in opted_out:
-                    result.skip(f"{channel} opted out")
-                    continue
-                if not contact.get(channel):
-                    result.skip(f"no {channel} contact")
+                obstacle = reminder_obstacle(
+                    participant_status=status,
+                    visit_state=state,
+                    today=today,
+                    window_close=window_close,
+                    submitted=(visit_id, instrument) in submitted,
+                    channel=channel,
+                    opted_out=(participant, channel) in opted_out,
+                    address=contact.get(channel, ""),
+                )
+                if obstacle:
+                    result.skip(note_text(obstacle.code, obstacle.params, "en"))
                     continue
                 rows.append(
                     OutboxMessage(

@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crf.engine.definitions import form_definition
@@ -27,6 +26,7 @@ from ..selectors.questionnaires import questionnaire_changes
 from ..selectors.timeline import participant_cases, participant_timeline
 from ..selectors.visits import DUE_OR_OVERDUE, visit_sites, visits_at
 from ..services import visits as visit_services
+from .messages import labelled
 
 
 def _participant(request: HttpRequest, study_id: str):
@@ -52,39 +52,6 @@ def _cases(participant) -> list:
     return cases
 
 
-def step_label(step: str) -> str:
-    """A reminder's step (followup.messaging.rules.reminder_days: open+N, close-N, last_day) in the page's
-    language; an unknown one as it is."""
-    kind, _sep, days = step.partition("+") if "+" in step else step.partition("-")
-    if step == "last_day":
-        return _("last day of the window")
-    if not days.isdigit():
-        return step
-    count = int(days)
-    if kind == "open":
-        if count == 0:
-            return _("the window opens")
-        return ngettext(
-            "%(count)d day after the window opens", "%(count)d days after the window opens", count
-        ) % {"count": count}
-    if kind == "close":
-        return ngettext(
-            "%(count)d day before the window closes", "%(count)d days before the window closes", count
-        ) % {"count": count}
-    return step
-
-
-def _messages(participant) -> list:
-    """The participant's messages, each with its visit and questionnaire named in the page's language."""
-    messages_ = list(participant_messages(participant))
-    for message in messages_:
-        message.visit_label = localized(message.visit.label) if message.visit else ""
-        instrument = INSTRUMENTS.get(message.instrument)
-        message.instrument_label = localized(instrument.name) if instrument else message.instrument
-        message.step_label = step_label(message.step) if message.step else ""
-    return messages_
-
-
 def _render_timeline(request: HttpRequest, participant, *, forms=None, status: int = 200) -> HttpResponse:
     today = site_today(participant.site)
     forms = forms or {}
@@ -95,7 +62,7 @@ def _render_timeline(request: HttpRequest, participant, *, forms=None, status: i
         "cases": _cases(participant),
         "changes": _changes(participant),
         "may_write": can_write_at(request.user, participant.site),
-        "outbox": _messages(participant),
+        "outbox": labelled(participant_messages(participant)),
         "may_answer_messages": bool(roles_at(request.user, participant.site) & message_services.ACTING_ROLES),
         "complete_form": forms.get("complete") or VisitCompleteForm(initial={"visit_date": today}),
         "reason_form": forms.get("reason") or VisitReasonForm(),

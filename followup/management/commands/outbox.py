@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ...messaging.models import MessageState, OutboxMessage
+from ...messaging.notes import note_text
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         if participant:
             messages = messages.filter(participant__study_id=participant)
         for message in messages[:limit]:
+            note = note_text(message.note_code, message.note_params, "en")
             sent = message.sent_at.isoformat(timespec="seconds") if message.sent_at else "-"
             visit = message.visit.code if message.visit else "-"
             who = message.participant.study_id if message.participant else f"staff {message.recipient_id}"
@@ -31,6 +33,6 @@ class Command(BaseCommand):
                 f"{message.channel:<6}",
                 f"{who:<10}",
                 f"{visit:<6} {message.instrument:<4} {message.step:<10}",
-                f"attempts {message.attempts} sent {sent} {message.note}",
+                f"attempts {message.attempts} sent {sent} {note}",
             ]
             self.stdout.write(" ".join(columns))

@@ -1,3 +1,65 @@
-"""The loopback SMTP server and SMS gateway, for every test of the messaging package."""
+"""Shared by the messaging tests: the loopback SMTP server and SMS gateway, the people of both sites, and
+an outbox with one message in each state."""
 
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from followup.messaging.models import OutboxMessage
+from trial.models import Role
+
+from ...conftest import open_visit
 from .servers import sms_gateway, smtp_server  # noqa: F401 -- fixtures
+
+STATES = ("sent", "held", "failed", "unconfirmed", "pending", "cancelled")
+
+
+def message(participant, visit, *, state, channel="sms", instrument="odi", step="open+0", **extra):
+    now = timezone.now()
+    return OutboxMessage.objects.create(
+        key=f"r:{participant.pk}:{visit.pk}:{instrument}:{channel}:{step}:{state}",
+        kind="reminder",
+        channel=channel,
+        participant=participant,
+        visit=visit,
+        instrument=instrument,
+        step=step,
+        language="zh-hans",
+        state=state,
+        due_at=now,
+        attempts=1,
+        claimed_at=now if state == "unconfirmed" else None,
+        sent_at=now if state == "sent" else None,
+        **extra,
+    )
+
+
+@pytest.fixture
+def people(make_user, study, site, other_site, coordinator, other_coordinator, monitor):
+    return {
+        "coordinator": coordinator,
+        "other_coordinator": other_coordinator,
+        "monitor": monitor,
+        "investigator": make_user("inv07", role=Role.INVESTIGATOR, site=site),
+        "pi": make_user("pi", role=Role.PRINCIPAL_INVESTIGATOR, study=study),
+        "data_manager": make_user("dm", role=Role.DATA_MANAGER, study=study),
+        "adjudicator": make_user("adj", role=Role.ADJUDICATOR, study=study),
+    }
+
+
+@pytest.fixture
+def outbox(make_participant, other_site, other_coordinator, people):
+    """Site 07's participant with one message in each state; site 91's with one sent message."""
+    here = make_participant()
+    there = make_participant(actor=other_coordinator, on_site=other_site)
+    visit_here, visit_there = open_visit(here), open_visit(there)
+    rows = {state: message(here, visit_here, state=state) for state in STATES}
+    rows["there"] = message(there, visit_there, state="sent")
+    return {"here": here, "there": there, "visit": visit_here, **rows}
+
+
+def page(user, language: str) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client

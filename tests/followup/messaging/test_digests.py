@@ -82,6 +82,6 @@ def test_a_digest_switched_off_is_neither_planned_nor_sent(staff, smtp_server):
     StaffMessageSetting.objects.update_or_create(user=staff["coordinator"], defaults={"daily_digest": False})
     with at("2027-01-04 08:00"):
         assert outbox_dispatch().outcomes == {"cancelled": 1, "sent": 1}
-    assert OutboxMessage.objects.get(kind="digest_daily").note == "digest switched off"
+    assert OutboxMessage.objects.get(kind="digest_daily").note_code == "switched_off"
     with at("2027-01-05 06:00"):
         assert digests_plan() == (0, 1)  # only the PI's week, planned already

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from followup.messaging.dispatch import SENDING_TIMEOUT, outbox_dispatch
 from followup.messaging.models import MessageState, OutboxMessage
@@ -113,9 +114,12 @@ def test_a_reminder_that_no_longer_applies_is_not_sent(followed, smtp_server, sm
     )
     with at("2027-01-01 10:01"):
         assert outbox_dispatch().outcomes == {"cancelled": 2, "sent": 2}
-    assert set(OutboxMessage.objects.filter(state="cancelled").values_list("note", flat=True)) == {
-        "questionnaire submitted"
+    cancelled = OutboxMessage.objects.filter(state="cancelled")
+    assert {(m.note_code, m.note) for m in cancelled} == {
+        ("submitted", "Not sent: the questionnaire was submitted.")
     }
+    with translation.override("zh-hans"):
+        assert cancelled[0].note == "未发送：问卷已提交。"  # noqa: RUF001 -- Chinese punctuation
     assert all(":odi:" in key for key in sms_gateway.delivered)
 
 
@@ -170,7 +174,9 @@ def test_a_permanent_refusal_fails_visibly(followed, smtp_server, sms_gateway):
     with at("2027-01-01 10:00"):
         reminders_sweep()
         assert outbox_dispatch().outcomes == {"failed": 4}
-    assert all(note for note in OutboxMessage.objects.values_list("note", flat=True))
+    refusals = {(m.channel, m.note) for m in OutboxMessage.objects.all()}
+    assert {channel for channel, _note in refusals} == {"sms", "email"}
+    assert all(note.startswith("Refused by the gateway: ") and len(note) > 24 for _c, note in refusals)
     assert not smtp_server.messages and not sms_gateway.delivered
 
 

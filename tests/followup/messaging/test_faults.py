@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(
 
     keys = assert_once_each(smtp_server, sms_gateway, total=40)
     unconfirmed = dict(
-        OutboxMessage.objects.filter(state=MessageState.UNCONFIRMED).values_list("key", "note")
+        OutboxMessage.objects.filter(state=MessageState.UNCONFIRMED).values_list("key", "note_code")
     )
     assert not set(unconfirmed) & (set(keys) - in_flight)  # an unconfirmed message is never sent again
     # Unconfirmed are only the messages the kill caught in hand (at most one a pool process), the one caught

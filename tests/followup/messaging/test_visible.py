@@ -6,62 +6,16 @@ import datetime
 import re
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from followup.messaging.dispatch import outbox_dispatch
 from followup.messaging.models import MessageState, OutboxMessage
-from trial.models import ParticipantIdentity, Role
+from trial.models import ParticipantIdentity
 
-from ...conftest import client_for, open_visit
+from ...conftest import client_for
+from .conftest import message, page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-10-01 09:00")]
-
-STATES = ("sent", "held", "failed", "unconfirmed", "pending", "cancelled")
-
-
-def message(participant, visit, *, state, channel="sms", instrument="odi", step="open+0", **extra):
-    now = timezone.now()
-    return OutboxMessage.objects.create(
-        key=f"r:{participant.pk}:{visit.pk}:{instrument}:{channel}:{step}:{state}",
-        kind="reminder",
-        channel=channel,
-        participant=participant,
-        visit=visit,
-        instrument=instrument,
-        step=step,
-        language="zh-hans",
-        state=state,
-        due_at=now,
-        attempts=1,
-        claimed_at=now if state == "unconfirmed" else None,
-        sent_at=now if state == "sent" else None,
-        **extra,
-    )
-
-
-@pytest.fixture
-def people(make_user, study, site, other_site, coordinator, other_coordinator, monitor):
-    return {
-        "coordinator": coordinator,
-        "other_coordinator": other_coordinator,
-        "monitor": monitor,
-        "investigator": make_user("inv07", role=Role.INVESTIGATOR, site=site),
-        "pi": make_user("pi", role=Role.PRINCIPAL_INVESTIGATOR, study=study),
-        "data_manager": make_user("dm", role=Role.DATA_MANAGER, study=study),
-        "adjudicator": make_user("adj", role=Role.ADJUDICATOR, study=study),
-    }
-
-
-@pytest.fixture
-def outbox(make_participant, other_site, other_coordinator, people):
-    """Site 07's participant with one message in each state; site 91's with one sent message."""
-    here = make_participant()
-    there = make_participant(actor=other_coordinator, on_site=other_site)
-    visit_here, visit_there = open_visit(here), open_visit(there)
-    rows = {state: message(here, visit_here, state=state) for state in STATES}
-    rows["there"] = message(there, visit_there, state="sent")
-    return {"here": here, "there": there, "visit": visit_here, **rows}
 
 
 def listed(user, query: str = "") -> list[dict]:
@@ -94,7 +48,7 @@ def test_the_list_filters_and_shows_no_address_text_or_token(outbox, people):
     row = rows[0]
     assert set(row) == {
         "id", "study_id", "site", "visit", "kind", "instrument", "channel", "step", "language", "state",
-        "state_text", "due_at", "attempts", "sent_at", "note", "created_at",
+        "state_text", "due_at", "attempts", "sent_at", "note", "note_code", "note_params", "created_at",
     }  # fmt: skip
     assert (row["study_id"], row["site"], row["visit"], row["state"]) == (
         outbox["here"].study_id, "07", "M12", "unconfirmed",
@@ -133,9 +87,15 @@ def post(user, pk: int, step: str):
 def test_site_staff_confirm_an_unconfirmed_message(outbox, people):
     answer = post(people["coordinator"], outbox["unconfirmed"].pk, "confirm")
     assert answer.status_code == 200, answer.content
-    assert answer.json()["state"] == "sent" and answer.json()["note"] == "confirmed by coord07"
+    assert answer.json()["state"] == "sent" and answer.json()["note_code"] == "confirmed"
+    assert answer.json()["note"] == "Confirmed as delivered by coord07."
     stored = OutboxMessage.objects.get(pk=outbox["unconfirmed"].pk)
     assert stored.state == MessageState.SENT and stored.sent_at is not None
+    # The answer is an audit-trail row naming who answered and why; the machine's own steps are not.
+    (event,) = stored.answers.select_related("pgh_context")
+    assert (event.state, event.note_code) == ("sent", "confirmed")
+    assert event.pgh_context.metadata["user"] == people["coordinator"].pk
+    assert event.pgh_context.metadata["reason"] == "message confirmed by staff"
     assert post(people["coordinator"], stored.pk, "confirm").status_code == 409  # already answered
 
 
@@ -143,7 +103,8 @@ def test_a_data_manager_resends_and_the_dispatcher_sends_it_again(outbox, people
     ParticipantIdentity.objects.filter(participant=outbox["here"]).update(contact_language="zh-hans")
     answer = post(people["data_manager"], outbox["unconfirmed"].pk, "resend")
     assert answer.status_code == 200, answer.content
-    assert answer.json()["state"] == "pending" and answer.json()["note"] == "resend requested by dm"
+    assert answer.json()["state"] == "pending" and answer.json()["note_params"] == {"by": "dm"}
+    assert answer.json()["note"] == "Resend requested by dm."
     OutboxMessage.objects.exclude(pk=outbox["unconfirmed"].pk).update(state="cancelled")
     assert outbox_dispatch().outcomes == {"sent": 1}
     assert list(sms_gateway.delivered) == [outbox["unconfirmed"].key]  # sent with a fresh link
@@ -164,13 +125,6 @@ def test_only_site_staff_or_a_data_manager_answer(outbox, people, who, status):
         assert post(people[who], outbox["unconfirmed"].pk, step).status_code == status
     assert post(people["adjudicator"], outbox["unconfirmed"].pk, "confirm").status_code == 404
     assert OutboxMessage.objects.get(pk=outbox["unconfirmed"].pk).state == "unconfirmed"
-
-
-def page(user, language: str) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["django_language"] = language
-    return client
 
 
 def test_the_timeline_lists_the_messages_with_buttons_for_an_unconfirmed_one(

@@ -13,7 +13,7 @@ from followup.messaging.models import OutboxMessage
 
 from ...browser import BROWSER_MARKS, SHOTS, TIMEOUT_MS
 from ...conftest import open_visit
-from .test_visible import STATES, message
+from .conftest import STATES, message
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.frozen]
 
