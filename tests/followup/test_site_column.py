@@ -4,6 +4,7 @@ another, and the lists by site count without joining the participants."""
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -204,5 +205,8 @@ def test_the_worklist_and_its_counts_can_be_read_from_their_indexes(ours, coordi
         # tables) a probe of the primary key per visit; never a scan of the table.
         assert "participant_not_followed" in chosen or "trial_participant_pkey" in chosen, chosen
         assert "Seq Scan" not in chosen, chosen
+    # The page: read in window-close order from an index (the partial one on pending visits, or the site's
+    # state-and-close one when autovacuum has analyzed these tiny tables), never a scan and a full sort.
     chosen = plan(page)
-    assert "Index Scan using visit_pending_close" in chosen and "Incremental Sort" in chosen, chosen
+    assert re.search(r"Index Scan using visit_(pending_close|site_state_close)", chosen), chosen
+    assert "Incremental Sort" in chosen and "Seq Scan" not in chosen, chosen

@@ -91,7 +91,7 @@ def test_staff_switch_their_own_digests_off_and_the_dispatcher_honours_it(people
     pi.save()
     client = page(pi, "en")
     form = client.get("/account/digests/").content.decode()
-    assert "Weekly digest: your role receives it" in re.sub(r"\s+", " ", re.sub("<[^>]+>", "", form))
+    assert "Weekly digest · your role receives it" in re.sub(r"\s+", " ", re.sub("<[^>]+>", "", form))
     answer = client.post("/account/digests/", {"daily": "on", "language": "en"})  # weekly unticked
     assert answer.status_code == 302 and answer["Location"] == "/account/digests/"
     setting = StaffMessageSetting.objects.get(user=pi)

@@ -2,7 +2,10 @@
 Chinese, in Debian's chromium: a coordinator resends an unconfirmed message with the page's own button (CSRF,
 post, redirect back to the section with the outcome said).
 
-Screenshots: /tmp/messages_timeline_en.png, /tmp/messages_timeline_zh.png, /tmp/messages_panel_en.png,
+The panel's unconfirmed count leads to the outbox page, and its message to the timeline.
+
+Screenshots: /tmp/messages_outbox_en.png, /tmp/messages_outbox_zh.png,
+/tmp/messages_timeline_en.png, /tmp/messages_timeline_zh.png, /tmp/messages_panel_en.png,
 /tmp/messages_panel_zh.png.
 """
 
@@ -53,7 +56,18 @@ def test_a_coordinator_sees_and_answers_the_messages_on_a_phone(
         panel.screenshot(path=str(SHOTS / f"messages_panel_{short}.png"))
         assert panel.locator("dd").all_inner_texts() == ["2", "1", "1", "1"]
 
-        phone.goto(f"{live_server.url}/participants/{participant.study_id}/timeline/#messages")
+        # From the panel's count to the outbox page, and from the message there to its timeline.
+        unconfirmed = {"en": "Unconfirmed (outcome unknown)", "zh-hans": "未确认（结果未知）"}[language]  # noqa: RUF001
+        panel.get_by_role("link", name=unconfirmed).click()
+        phone.wait_for_url("**/messages/?state=unconfirmed")
+        assert phone.locator("tbody tr").count() == 1
+        phone.screenshot(path=str(SHOTS / f"messages_outbox_{short}.png"), full_page=True)
+        phone.get_by_role(
+            "link", name={"en": "Confirm or resend", "zh-hans": "确认或重新发送"}[language]
+        ).click()
+        phone.wait_for_url(
+            f"**/participants/{participant.study_id}/timeline/#message-{rows['unconfirmed'].pk}"
+        )
         section = phone.locator("#messages")
         assert section.locator("li.message").count() == 7
         section.scroll_into_view_if_needed()
