@@ -1,15 +1,47 @@
 """Shared by the messaging tests: the loopback SMTP server and SMS gateway, the people of both sites, and
 an outbox with one message in each state."""
 
+import datetime
+import zoneinfo
+
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
 from followup.messaging.models import OutboxMessage
-from trial.models import Role
+from followup.models import Visit
+from trial.models import ParticipantIdentity, Role
 
 from ...conftest import open_visit
 from .servers import sms_gateway, smtp_server  # noqa: F401 -- fixtures
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")  # the test sites' zone
+OPENS = datetime.date(2027, 1, 1)  # M12's window opens on this day in the sweep and dispatch tests
+
+
+def at(text: str):
+    """Time frozen at a wall-clock time at the test sites ("2027-01-01 10:00")."""
+    return time_machine.travel(datetime.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI), tick=False)
+
+
+def m12_open(
+    participant, *, opens: datetime.date = OPENS, email: str = "patient@example.invalid", language: str
+):
+    """Give the participant an e-mail address (the phone is the factory's), a language for messages, and an
+    M12 visit collecting ODI and VAS whose window opens on `opens` for 60 days: four reminders a step."""
+    ParticipantIdentity.objects.filter(participant=participant).update(email=email, contact_language=language)
+    return Visit.objects.create(
+        participant=participant,
+        code="M12",
+        label={"en": "12 months", "zh-hans": "术后12个月"},
+        sequence=5,
+        target_date=opens + datetime.timedelta(days=30),
+        window_open=opens,
+        window_close=opens + datetime.timedelta(days=60),
+        questionnaires=["odi", "vas"],
+    )
+
 
 STATES = ("sent", "held", "failed", "unconfirmed", "pending", "cancelled")
 

@@ -4,7 +4,6 @@ retried after a transient failure; never re-sent after a crash left its outcome 
 
 import datetime
 import threading
-import zoneinfo
 
 import pytest
 import time_machine
@@ -18,35 +17,17 @@ from followup.messaging.sweep import reminders_sweep
 from followup.models import PatientLink, QuestionnaireResponse, ResponseStatus, Visit
 from followup.services.links import patient_link_resolve
 from trial.errors import DomainError
-from trial.models import ParticipantIdentity
+
+from .conftest import OPENS, SHANGHAI, at, m12_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-OPENS = datetime.date(2027, 1, 1)
-
-
-def at(text: str):
-    return time_machine.travel(datetime.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI), tick=False)
 
 
 @pytest.fixture
 def followed(make_participant, odi_wording, smtp_server, sms_gateway):
     """A participant with a phone and an e-mail address, Chinese messages, and M12 opening on 2027-01-01."""
     participant = make_participant()
-    ParticipantIdentity.objects.filter(participant=participant).update(
-        email="patient@example.invalid", contact_language="zh-hans"
-    )
-    Visit.objects.create(
-        participant=participant,
-        code="M12",
-        label={"en": "12 months", "zh-hans": "术后12个月"},
-        sequence=5,
-        target_date=OPENS + datetime.timedelta(days=30),
-        window_open=OPENS,
-        window_close=OPENS + datetime.timedelta(days=60),
-        questionnaires=["odi", "vas"],
-    )
+    m12_open(participant, language="zh-hans")
     return participant
 
 

@@ -2,10 +2,8 @@
 a bounded number of queries whatever the number of participants."""
 
 import datetime
-import zoneinfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,33 +12,16 @@ from followup.messaging.sweep import reminders_sweep
 from followup.models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
 from trial.models import ContactOptOut, ParticipantIdentity, ParticipantStatus
 
+from .conftest import OPENS, at, m12_open
+
 pytestmark = pytest.mark.django_db
-
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-OPENS = datetime.date(2027, 1, 1)
-
-
-def at(text: str):
-    return time_machine.travel(datetime.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI), tick=False)
 
 
 @pytest.fixture
 def followed(make_participant):
     """A participant with a phone and an e-mail address, English messages, and M12 opening on 2027-01-01."""
     participant = make_participant()
-    ParticipantIdentity.objects.filter(participant=participant).update(
-        email="patient@example.invalid", contact_language="en"
-    )
-    Visit.objects.create(
-        participant=participant,
-        code="M12",
-        label={"en": "12 months", "zh-hans": "术后12个月"},
-        sequence=5,
-        target_date=OPENS + datetime.timedelta(days=30),
-        window_open=OPENS,
-        window_close=OPENS + datetime.timedelta(days=60),
-        questionnaires=["odi", "vas"],
-    )
+    m12_open(participant, language="en")
     return participant
 
 
