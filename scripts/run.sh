@@ -5,6 +5,8 @@
 #   Redis      127.0.0.1:63799 (data var/redis)   - skipped when REDIS_URL is already set
 #   migrate, compilemessages, collectstatic, load_protocols, seed_demo
 #   Celery worker + beat (logs in var/log/), gunicorn on http://127.0.0.1:8000 (this terminal)
+#   a watchdog loop: the worker is started again when it exits and restarted when `manage.py worker_watchdog`
+#   (every WATCHDOG_SECONDS, default 120) finds it hung, as the systemd units and timer do in production
 #
 # Ctrl-C stops everything this script started; the data in var/ stays for the next run.
 # Ports can be changed with PG_PORT, REDIS_PORT, WEB_PORT.
