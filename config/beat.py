@@ -5,6 +5,10 @@ Two beats would queue every periodic task twice. The scheduler takes a lock in R
 an expiry, the holder's host and pid as its value) and renews it on every tick; a second beat finds the lock
 taken and stops with a message saying who holds it. A beat that dies lets its lock expire after
 BEAT_LOCK_SECONDS, so a replacement can start without anyone deleting anything.
+
+Once it holds the lock it records its start as a heartbeat: /healthz and `manage.py worker_watchdog` judge the
+outbox dispatch's age from the later of its last run and this start (a beat just started has dispatched
+nothing yet).
 """
 
 import os
@@ -13,6 +17,8 @@ import socket
 import redis
 from django.conf import settings
 from django_celery_beat.schedulers import DatabaseScheduler
+
+from followup.messaging.heartbeats import HeartbeatName, heartbeat_record
 
 LOCK_KEY = "spinetrial:celery-beat"
 
@@ -33,6 +39,7 @@ class SingleBeatScheduler(DatabaseScheduler):
                 f"Another Celery beat is running ({holder}); exactly one may run. Stop it first, or wait "
                 f"{settings.BEAT_LOCK_SECONDS} s if it died."
             )
+        heartbeat_record(name=HeartbeatName.SCHEDULER)
         super().setup_schedule()
 
     def tick(self, *args, **kwargs):

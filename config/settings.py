@@ -115,6 +115,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}
 BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=30)
+# /healthz answers 503, and `manage.py worker_watchdog` fails, when the outbox dispatch (every minute) has not
+# finished a run for this long once the beat has been up as long (followup/messaging/heartbeats.py). Longer
+# than a slow dispatch run takes, shorter than anyone would wait for a reminder.
+DISPATCH_STALE_SECONDS = env.int("DISPATCH_STALE_SECONDS", default=300)
 
 CACHES = {
     "default": {

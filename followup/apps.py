@@ -23,6 +23,7 @@ class FollowupConfig(AppConfig):
 
         from . import bench, demo, hooks, protocol
         from .demo_wording import demo_wording_stage
+        from .messaging.heartbeats import dispatch_health_report
         from .messaging.selectors import messages_panel
         from .selectors.adjudication import adjudication_panel
         from .selectors.visits import dashboard_panel
@@ -40,5 +41,6 @@ class FollowupConfig(AppConfig):
         crf_hooks.visit_finder.register(hooks.visit_of)
         trial_hooks.page_answers.register(refused_link_page)
         trial_hooks.menu_items.register(followup_menu)
+        trial_hooks.health_checks.register(dispatch_health_report)
         # After the visits: the demonstration ODI wording, so that patient links can be tried.
         trial_hooks.demo_stages.register(demo_wording_stage)

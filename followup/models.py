@@ -307,4 +307,5 @@ class AdjudicationCase(models.Model):
 
 
 # The outbox's models live beside the code that plans and sends messages; Django finds them through here.
+from .messaging.heartbeats import Heartbeat  # noqa: E402, F401
 from .messaging.models import MessageKind, MessageState, OutboxMessage, StaffMessageSetting  # noqa: E402, F401

@@ -5,6 +5,8 @@
 #   Redis      127.0.0.1:63799 (data var/redis)   - skipped when REDIS_URL is already set
 #   migrate, compilemessages, collectstatic, load_protocols, seed_demo
 #   Celery worker + beat (logs in var/log/), gunicorn on http://127.0.0.1:8000 (this terminal)
+#   a watchdog loop: the worker is started again when it exits and restarted when `manage.py worker_watchdog`
+#   (every WATCHDOG_SECONDS, default 120) finds it hung, as the systemd units and timer do in production
 #
 # Ctrl-C stops everything this script started; the data in var/ stays for the next run.
 # Ports can be changed with PG_PORT, REDIS_PORT, WEB_PORT.
@@ -26,7 +28,8 @@ mkdir -p "${VAR}/log" "${VAR}/redis"
 
 PG_STARTED=0
 REDIS_STARTED=0
-CHILD_PIDS=()
+CHILD_PIDS=() # web and beat
+WORKER_PID="" # the worker is restarted by the watchdog loop below: its pid changes
 
 # Each server runs in its own process group (setsid), so a whole group - e.g. Celery's pool processes -
 # can be signalled at once with a negative pid.
@@ -50,6 +53,7 @@ cleanup() {
     set +e
     trap - EXIT INT TERM
     echo >&2
+    [[ -z ${WORKER_PID} ]] || CHILD_PIDS+=("${WORKER_PID}")
     if ((${#CHILD_PIDS[@]} > 0)); then
         log "stopping web server and Celery"
         # TERM is a graceful stop for both: Celery finishes its current task (warm shutdown), gunicorn its
@@ -122,19 +126,24 @@ SEED_FLAGS=()
 
 log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/log/celery-beat.log)"
 # (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
-setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >>"${VAR}/log/celery-worker.log" 2>&1 &
-CHILD_PIDS+=($!)
+start_worker() {
+    setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >>"${VAR}/log/celery-worker.log" 2>&1 &
+    WORKER_PID=$!
+}
+start_worker
 setsid .venv/bin/celery -A config beat --loglevel=INFO \
     >>"${VAR}/log/celery-beat.log" 2>&1 &
-CHILD_PIDS+=($!)
+BEAT_PID=$!
+CHILD_PIDS+=("${BEAT_PID}")
 
 log "starting gunicorn on ${WEB_HOST}:${WEB_PORT}"
 # Settings (the access log that masks patient-link tokens included) come from ./gunicorn.conf.py, shared with
 # the systemd unit; only the address and the number of workers differ here.
 setsid .venv/bin/gunicorn -c gunicorn.conf.py config.wsgi -b "${WEB_HOST}:${WEB_PORT}" --workers 3 &
-CHILD_PIDS+=($!)
+WEB_PID=$!
+CHILD_PIDS+=("${WEB_PID}")
 
-# Announce the URL once the web server answers (or give up quietly if it died: wait -n handles that).
+# Announce the URL once the web server answers (or give up quietly if it died: the loop below handles that).
 for _ in $(seq 1 100); do
     if port_in_use "${WEB_PORT}"; then
         cat <<MSG
@@ -145,12 +154,55 @@ for _ in $(seq 1 100); do
 MSG
         break
     fi
-    kill -0 "${CHILD_PIDS[-1]}" 2>/dev/null || break
+    kill -0 "${WEB_PID}" 2>/dev/null || break
     sleep 0.2
 done
 
-# Run until any child exits (or Ctrl-C); the EXIT trap then stops the rest.
-rc=0
-wait -n "${CHILD_PIDS[@]}" || rc=$?
-log "a server process exited (status ${rc}); shutting down"
-exit "${rc}"
+# Run until the web server or the beat exits (or Ctrl-C); the EXIT trap then stops the rest. The worker is
+# looked after as in production (deploy/systemd): started again when it exits, and restarted when
+# `manage.py worker_watchdog` (every WATCHDOG_SECONDS) finds it hung: after a Redis outage a busy worker may
+# never consume again nor exit (celery #10205).
+WATCHDOG_SECONDS=${WATCHDOG_SECONDS:-120}
+restart_worker() { # REASON
+    log "$1; restarting the Celery worker"
+    signal_groups TERM "${WORKER_PID}"
+    local _
+    for _ in $(seq 1 100); do
+        any_group_alive "${WORKER_PID}" || break
+        sleep 0.1
+    done
+    signal_groups KILL "${WORKER_PID}"
+    wait "${WORKER_PID}" 2>/dev/null || true
+    start_worker
+}
+next_check=$((SECONDS + WATCHDOG_SECONDS))
+while :; do
+    sleep 2 &
+    wait $! || true # a signal interrupts `wait` (not sleep), so Ctrl-C is handled at once
+    for pid in "${WEB_PID}" "${BEAT_PID}"; do
+        if ! kill -0 "${pid}" 2>/dev/null; then
+            rc=0
+            wait "${pid}" || rc=$?
+            log "a server process exited (status ${rc}); shutting down"
+            exit "${rc}"
+        fi
+    done
+    if ! kill -0 "${WORKER_PID}" 2>/dev/null; then
+        rc=0
+        wait "${WORKER_PID}" || rc=$?
+        sleep 5 # as systemd's RestartSec: no tight loop while Redis is down
+        restart_worker "the Celery worker exited (status ${rc})"
+        next_check=$((SECONDS + WATCHDOG_SECONDS))
+    elif ((SECONDS >= next_check)); then
+        rc=0
+        reason=$("${PY}" manage.py worker_watchdog --timeout 5 2>&1 >/dev/null) || rc=$?
+        reason=${reason##*$'\n'} # its one line, the last (after any warning)
+        # 1: the worker is hung or gone. 2 (no beat) and 3 (Redis unreachable) are not the worker's to mend.
+        if ((rc == 1)); then
+            restart_worker "worker_watchdog: ${reason#CommandError: }"
+        elif ((rc != 0)); then
+            log "worker_watchdog: ${reason#CommandError: }"
+        fi
+        next_check=$((SECONDS + WATCHDOG_SECONDS))
+    fi
+done

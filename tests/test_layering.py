@@ -82,6 +82,7 @@ def test_higher_apps_register_their_hooks():
             trial_hooks.bench_jobs,
             trial_hooks.page_answers,
             trial_hooks.menu_items,
+            trial_hooks.health_checks,
             crf_hooks.record_written,
             crf_hooks.visit_finder,
         )
@@ -95,6 +96,7 @@ def test_higher_apps_register_their_hooks():
         "bench_jobs": {"followup"},
         "page_answers": {"followup"},
         "menu_items": {"trial", "crf", "followup"},
+        "health_checks": {"followup"},
         "record_written": {"followup"},
         "visit_finder": {"followup"},
     }

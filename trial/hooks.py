@@ -103,3 +103,20 @@ menu_items: Hook[Callable[..., list]] = Hook(
     "f() -> list[trial.navigation.MenuItem]. An app's items of the main menu, each with the roles that open "
     "it (trial/navigation.py); trial registers its own too.",
 )
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """One part's answer for /healthz: its figures under `name` (JSON values), and its problem in one line
+    ("" when healthy; any problem turns the answer into a 503)."""
+
+    name: str
+    figures: dict = field(default_factory=dict)
+    problem: str = ""
+
+
+health_checks: Hook[Callable[[], HealthReport]] = Hook(
+    "health_checks",
+    "f() -> HealthReport. A part whose health /healthz reports (followup: the outbox dispatch's heartbeat). "
+    "Polled by load balancers and watchdogs: read-only, a fixed number of queries, no call to the broker.",
+)

@@ -15,6 +15,7 @@ from django_celery_beat.models import PeriodicTask
 
 from config.beat import LOCK_KEY
 from config.celery import app
+from followup.messaging.heartbeats import Heartbeat, HeartbeatName
 
 from .test_server_logs import database_url
 
@@ -61,10 +62,16 @@ def test_a_second_beat_stops_while_the_first_runs(tmp_path):
             time.sleep(0.2)
         holder = store.get(LOCK_KEY).decode()
         assert holder.endswith(f":{first.pid}")
+        # Its start is a heartbeat (/healthz counts the dispatch's age from it), recorded after the lock.
+        while not Heartbeat.objects.filter(name=HeartbeatName.SCHEDULER).exists():
+            assert time.monotonic() < deadline, "the first beat never recorded its start"
+            time.sleep(0.1)
+        started = Heartbeat.objects.get(name=HeartbeatName.SCHEDULER).at
         second = beat(tmp_path / "second.log", env)
         assert second.wait(timeout=60) != 0
         said = (tmp_path / "second.log").read_text()
         assert "Another Celery beat is running" in said and holder in said
+        assert Heartbeat.objects.get(name=HeartbeatName.SCHEDULER).at == started  # not the second
         assert first.poll() is None  # the first goes on
     finally:
         os.killpg(first.pid, signal.SIGTERM)

@@ -1,11 +1,13 @@
-"""Shared by the messaging tests: the loopback SMTP server and SMS gateway, the people of both sites, and
-an outbox with one message in each state."""
+"""Shared by the messaging tests: the loopback SMTP server and SMS gateway, the real Celery workers, the
+people of both sites, and an outbox with one message in each state."""
 
 import datetime
+import os
 import zoneinfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from trial.models import ParticipantIdentity, Role
 
 from ...conftest import open_visit
 from .servers import sms_gateway, smtp_server  # noqa: F401 -- fixtures
+from .workers import Cluster, RedisServer, database_url_of_test
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")  # the test sites' zone
 OPENS = datetime.date(2027, 1, 1)  # M12's window opens on this day in the sweep and dispatch tests
@@ -95,3 +98,41 @@ def page(user, language: str) -> Client:
     client.force_login(user)
     client.cookies["django_language"] = language
     return client
+
+
+@pytest.fixture
+def worker_env(smtp_server, sms_gateway):  # noqa: F811 -- the fixtures imported above
+    """The environment of a worker: this test's database, the loopback servers, no quiet hours."""
+    env = {name: value for name, value in os.environ.items() if name != "TEST_CLOCK"}
+    env.update(smtp_server.env())
+    env.update(sms_gateway.env())
+    env.update(
+        DATABASE_URL=database_url_of_test(),
+        QUIET_HOURS="00:00-00:00",
+        EMAIL_TIMEOUT="5",
+        SMS_GATEWAY_TIMEOUT="5",
+        CONN_MAX_AGE="0",
+    )
+    return env
+
+
+@pytest.fixture
+def cluster(worker_env, tmp_path):
+    """Workers and a producer on the session's Redis, on a queue of this test's own."""
+    cluster = Cluster(broker=settings.REDIS_URL, env=worker_env, directory=tmp_path)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+        print(cluster.logs())  # shown when the test failed
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test alone (the session's is shared): it can be stopped without harming others."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()

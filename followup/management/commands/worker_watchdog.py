@@ -1,0 +1,59 @@
+"""manage.py worker_watchdog [--timeout SECONDS]: are the Celery workers alive and is the outbox dispatched?
+
+Exit 0 and one line when healthy. Otherwise one line saying why, and a status saying what would help (the
+systemd timer in deploy/systemd/ and `make run` act on it):
+  1  restart the worker: none answered a ping, or they answer but the outbox dispatch has stopped finishing
+     its runs while the beat runs (a worker that no longer consumes: celery #10205 after a Redis outage);
+  2  restart the beat: the dispatch has stopped and no beat holds the beat lock;
+  3  the broker (Redis) is unreachable: restarting the worker would not help.
+"""
+
+import datetime
+
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError
+
+from config.beat import LOCK_KEY
+from config.celery import app
+
+from ...messaging.heartbeats import dispatch_health
+
+RESTART_WORKER, RESTART_BEAT, BROKER_DOWN = 1, 2, 3
+
+
+class Command(BaseCommand):
+    help = (
+        "Ping the Celery workers through the broker and check the outbox dispatch's heartbeat; exit 0 when "
+        "healthy, else 1 (restart the worker), 2 (restart the beat) or 3 (the broker is unreachable)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--timeout", type=float, default=5.0, help="seconds to wait for the workers' answers (default 5)"
+        )
+
+    def handle(self, *args, timeout: float, **options):
+        health = dispatch_health(stale_after=datetime.timedelta(seconds=settings.DISPATCH_STALE_SECONDS))
+        try:
+            # The worker's main process answers, also while its pool processes are busy with tasks.
+            replies = app.control.ping(timeout=timeout)
+            beat_running = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=timeout).exists(LOCK_KEY)
+        except (OperationalError, redis.RedisError, OSError) as error:
+            raise CommandError(f"the broker is unreachable: {error}", returncode=BROKER_DOWN) from error
+        if not replies:
+            raise CommandError(
+                f"no Celery worker answered a ping within {timeout:g} s (hung or not running)",
+                returncode=RESTART_WORKER,
+            )
+        if not health.ok:
+            if not beat_running:
+                raise CommandError(f"{health.problem}, and no beat is running", returncode=RESTART_BEAT)
+            raise CommandError(
+                f"{health.problem}, though {len(replies)} worker(s) answered a ping: not consuming",
+                returncode=RESTART_WORKER,
+            )
+        workers = sorted(name for reply in replies for name in reply)
+        age = "never" if health.dispatch_age is None else f"{health.dispatch_age} s ago"
+        self.stdout.write(f"ok: {len(workers)} worker(s) answered ({', '.join(workers)}); dispatched {age}")
