@@ -397,7 +397,7 @@ def patient_link_save(
     return saved
 
 
-def patient_link_opt_out(token: str, channel: str) -> ContactOptOut:
+def patient_link_opt_out(token: str, *, channel: str) -> ContactOptOut:
     """The patient stops the reminders on `channel` through their link (trial's opt_out_by_patient: source
     patient, idempotent). Only a live link may: a dead one is refused (LinkRefused) before anything is
     written, and checked again under the participant's row lock, as a save is."""
