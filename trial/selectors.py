@@ -1,10 +1,22 @@
 """Reads that more than one caller needs, with their joins set, so lists run a fixed number of queries."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from pghistory.models import MiddlewareEvents
 
 from .access import visible_sites
-from .models import Criterion, Outcome, Participant, ParticipantStatus, Screening, Site, SiteCount, Study
+from .models import (
+    ContactChannel,
+    ContactOptOut,
+    Criterion,
+    Outcome,
+    Participant,
+    ParticipantIdentity,
+    ParticipantStatus,
+    Screening,
+    Site,
+    SiteCount,
+    Study,
+)
 from .models import counts as counts_model
 
 
@@ -94,6 +106,40 @@ def screen_failure_reasons(*, study: Study, user) -> list[tuple[str, int]]:
         .order_by("-total", "key")
     )
     return [(row["key"].removeprefix(counts_model.FAILED), row["total"]) for row in rows]
+
+
+# The identity's field that holds each channel's address (followup.messaging.dispatch reads the same ones).
+CHANNEL_ADDRESS = {ContactChannel.SMS: "phone", ContactChannel.EMAIL: "email"}
+
+
+def contact_opt_outs(*, participant: Participant) -> QuerySet:
+    """The participant's opt-outs of messages, ended ones included, newest first."""
+    return ContactOptOut.objects.filter(participant=participant).order_by("-since", "-id")
+
+
+def contact_channels_open(*, participant: Participant) -> list[str]:
+    """The channels (ContactChannel values, in its order) on which the participant has an address and no
+    opt-out in force: those a reminder may use. One query; nothing of the addresses leaves here."""
+    in_force = ContactOptOut.objects.filter(participant=OuterRef("participant"), ended_on=None)
+    opted_out = {f"out_{channel}": Exists(in_force.filter(channel=channel)) for channel in CHANNEL_ADDRESS}
+    row = (
+        ParticipantIdentity.objects.filter(participant=participant)
+        .annotate(**opted_out)
+        .values(*CHANNEL_ADDRESS.values(), *opted_out)
+        .first()
+    )
+    if row is None:
+        return []
+    return [
+        str(channel)
+        for channel, field in CHANNEL_ADDRESS.items()
+        if (row[field] or "").strip() and not row[f"out_{channel}"]
+    ]
+
+
+def opt_out_in_force(*, participant: Participant, channel: str) -> bool:
+    """Whether the participant has opted out of `channel` (an opt-out not ended). One query."""
+    return ContactOptOut.objects.filter(participant=participant, channel=channel, ended_on=None).exists()
 
 
 def history_for(obj) -> list[dict]:

@@ -26,8 +26,9 @@ from trial.access import require_site_staff
 from trial.audit import audit_context
 from trial.errors import Conflict, DomainError, InvalidInput
 from trial.i18n import LANGUAGES
-from trial.models import Participant
+from trial.models import ContactOptOut, Participant
 from trial.models.site import SITE_STAFF_ROLES
+from trial.services import opt_out_by_patient
 
 from ..instruments import InstrumentDef, instrument_def
 from ..instruments.texts import instrument_text_loaded
@@ -394,3 +395,15 @@ def patient_link_save(
         )
         logger.info("patient link %s used: response %s submitted", link.pk, response.pk)
     return saved
+
+
+def patient_link_opt_out(token: str, *, channel: str) -> ContactOptOut:
+    """The patient stops the reminders on `channel` through their link (trial's opt_out_by_patient: source
+    patient, idempotent). Only a live link may: a dead one is refused (LinkRefused) before anything is
+    written, and checked again under the participant's row lock, as a save is."""
+    link = patient_link_resolve(token)
+    opt_out = opt_out_by_patient(
+        participant=link.response.participant, channel=channel, guard=lambda: _still_live(link.pk)
+    )
+    logger.info("patient link %s: opt-out of %s in force", link.pk, opt_out.channel)
+    return opt_out

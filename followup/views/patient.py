@@ -1,8 +1,9 @@
 """The patient's questionnaire page, reached through a link: no login, no staff chrome, one questionnaire.
 
 GET draws the questionnaire with the answers saved so far; POST saves them (a draft: "save and continue
-later"), or asks for a confirmation ("submit"), then submits the answers confirmed (final). A dead link gets
-a friendly page in the patient's language: 404 for a link that never existed or was altered, 410 for one that
+later"), or asks for a confirmation ("submit"), then submits the answers confirmed (final). Below the form,
+the patient may stop the reminders on a channel (/p/<token>/stop/: asked, then done). A dead link gets a
+friendly page in the patient's language: 404 for a link that never existed or was altered, 410 for one that
 was used, expired or replaced. The URL is the credential, so every answer is private: never cached, never
 indexed, no Referer, and Django's log of 4xx answers (which prints the path) is skipped.
 """
@@ -19,11 +20,19 @@ from django.views.decorators.http import require_http_methods
 
 from trial.errors import Conflict, DomainError
 from trial.i18n import LANGUAGES
+from trial.models import ContactChannel
 from trial.pages import attempt
+from trial.selectors import contact_channels_open, opt_out_in_force
 
 from ..models import PatientLink
 from ..selectors.links import questionnaire_definition
-from ..services.links import LinkRefused, patient_link_open, patient_link_resolve, patient_link_save
+from ..services.links import (
+    LinkRefused,
+    patient_link_open,
+    patient_link_opt_out,
+    patient_link_resolve,
+    patient_link_save,
+)
 from . import questionnaire_entry
 from .answers import answers_from_post, patient_url, questionnaire_view
 
@@ -48,12 +57,25 @@ def _private(response: HttpResponse, language: str) -> HttpResponse:
     return response
 
 
-def _page_url(token: str, language: str, **query) -> str:
+def _page_url(token: str, language: str, *, page: str = "", **query) -> str:
+    """The URL of the link's questionnaire page, or of its `page` below it ("stop/"), in `language`."""
     params = "&".join(f"{key}={value}" for key, value in {"lang": language, **query}.items())
-    return f"{patient_url(token)}?{params}"
+    return f"{patient_url(token)}{page}?{params}"
 
 
-def _render(request, template: str, context: dict, *, token: str, language: str, status: int = 200):
+def _render(
+    request,
+    template: str,
+    context: dict,
+    *,
+    token: str,
+    language: str,
+    status: int = 200,
+    here: dict | None = None,
+):
+    """`here`: the page's own place below the questionnaire's (_page_url's page and query), kept by the
+    language switch; by default the switch leads to the questionnaire."""
+    here = here or {}
     with translation.override(language):
         context = {
             **context,
@@ -62,7 +84,7 @@ def _render(request, template: str, context: dict, *, token: str, language: str,
                 {
                     "code": code,
                     "name": LANGUAGE_NAMES.get(code, code),
-                    "url": _page_url(token, code),
+                    "url": _page_url(token, code, **here),
                     "current": code == language,
                 }
                 for code in language_codes()
@@ -131,6 +153,10 @@ def _questionnaire_page(
         "stale": stale,
         "saved": saved,
         "expires_at": timezone.localtime(link.expires_at, _site_zone(response)),
+        "stop_urls": {
+            channel: _page_url(token, language, page=STOP_PAGE, channel=channel)
+            for channel in contact_channels_open(participant=response.participant)
+        },
     }
     return _render(
         request, "followup/patient_questionnaire.html", context, token=token, language=language, status=status
@@ -205,7 +231,61 @@ def _submit(request, token: str, link: PatientLink, language: str) -> HttpRespon
     return _render(request, "followup/patient_done.html", {}, token=token, language=language)
 
 
+# --- stopping the reminders ---------------------------------------------------------------------------------
+
+STOP_PAGE = "stop/"
+
+
+@csrf_exempt  # as the questionnaire: the token in the URL is the credential
+@require_http_methods(["GET", "POST"])
+def patient_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """Stop the reminders on one channel (?channel=sms|email). GET asks, or says they are stopped when an
+    opt-out is in force (whoever recorded it); POST stops them, then back to GET (post/redirect/get: a reload
+    sends nothing again). Only a live link: a dead one gets its refusal page, and nothing is written."""
+    link = patient_link_resolve(token)  # a dead link: LinkRefused escapes to refused_link_page
+    language = _requested_language(request, link.language)
+    channel = (request.POST if request.method == "POST" else request.GET).get("channel", "")
+    if channel not in ContactChannel.values:
+        return _opt_out_page(request, token, language, channel="", status=400)
+    if request.method == "POST":
+        # A domain error here is the link's (escapes: 410) or the channel's (checked above): none to redraw.
+        patient_link_opt_out(token=token, channel=channel)
+        here = _page_url(token, language, page=STOP_PAGE, channel=channel)
+        return _private(HttpResponseRedirect(here), language)
+    return _opt_out_page(
+        request,
+        token,
+        language,
+        channel=channel,
+        stopped=opt_out_in_force(participant=link.response.participant, channel=channel),
+    )
+
+
+def _opt_out_page(
+    request, token: str, language: str, *, channel: str, stopped: bool = False, status: int = 200
+) -> HttpResponse:
+    """The page asking to stop a channel's reminders, saying they are stopped, or (no `channel`: an unknown
+    one was asked for) that the request was not understood."""
+    context = {
+        "channel": channel,
+        "stopped": stopped,
+        "back_url": _page_url(token, language),
+        "action_url": _page_url(token, language, page=STOP_PAGE, channel=channel) if channel else "",
+    }
+    here = {"page": STOP_PAGE, "channel": channel} if channel else {}
+    return _render(
+        request,
+        "followup/patient_opt_out.html",
+        context,
+        token=token,
+        language=language,
+        status=status,
+        here=here,
+    )
+
+
 urlpatterns = [
     path("p/<str:token>/", patient_questionnaire, name="patient-questionnaire"),
+    path(f"p/<str:token>/{STOP_PAGE}", patient_opt_out, name="patient-opt-out"),
     *questionnaire_entry.urlpatterns,
 ]

@@ -1,11 +1,16 @@
 """Contact details and opt-outs of messages through the API: the identity's e-mail and message language read
 and corrected by own site staff, an opt-out recorded and ended by them, audited, bad input a 400 with the
-field named."""
+field named; the patient's own opt-out (the service) and the opt-outs on the participant's page."""
+
+import re
 
 import pytest
+from django.test import Client
 
+from trial.errors import Conflict, InvalidInput
 from trial.models import ContactOptOut, ParticipantIdentity, Role
 from trial.selectors import history_for
+from trial.services import opt_out_by_patient, opt_out_end, opt_out_record
 
 from ..conftest import client_for
 
@@ -113,3 +118,71 @@ def test_only_own_site_staff_touch_opt_outs(participant, make_user, study, other
             404,
         )
     assert not ContactOptOut.objects.exists()
+
+
+# --- the patient's own opt-out (the page that takes it: tests/followup/test_patient_opt_out.py) -------------
+
+
+def test_a_patients_opt_out_is_recorded_once_as_theirs(participant):
+    opt_out = opt_out_by_patient(participant=participant, channel="email")
+    assert (opt_out.source, opt_out.recorded_by, opt_out.since.isoformat(), opt_out.ended_on) == (
+        "patient",
+        None,
+        "2026-10-01",
+        None,
+    )
+    assert opt_out_by_patient(participant=participant, channel="email") == opt_out  # no error, no second row
+    assert ContactOptOut.objects.count() == 1
+    event = history_for(opt_out)[-1]
+    assert (event["user"], event["reason"]) == (None, "opt-out by the patient (link page)")
+    with pytest.raises(InvalidInput):
+        opt_out_by_patient(participant=participant, channel="fax")
+    assert ContactOptOut.objects.count() == 1
+
+
+def test_a_refusing_guard_writes_nothing(participant):
+    def refuse():
+        raise Conflict("the link died meanwhile", code="gone")
+
+    with pytest.raises(Conflict):
+        opt_out_by_patient(participant=participant, channel="sms", guard=refuse)
+    assert not ContactOptOut.objects.exists()
+
+
+def page(user, language: str) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client
+
+
+def opt_outs_section(html: str) -> str:
+    found = re.search(r'<section[^>]*id="opt-outs".*?</section>', html, re.S)
+    return found.group(0) if found else ""
+
+
+def test_the_participant_page_shows_the_opt_outs_and_who_recorded_them(
+    participant, coordinator, monitor, django_assert_num_queries
+):
+    url = f"/participants/{participant.study_id}/"
+    english = page(coordinator, "en")
+    assert "None: reminders may use every channel" in opt_outs_section(english.get(url).content.decode())
+    opt_out_by_patient(participant=participant, channel="sms")
+    opt_out_record(actor=coordinator, participant=participant, channel="email")
+    english.get(url)
+    with django_assert_num_queries(9):
+        section = opt_outs_section(english.get(url).content.decode())
+    assert section.count("<tr data-channel=") == 2
+    assert re.search(r'data-source="patient">\s*<td>SMS</td>\s*<td[^>]*>2026-10-01</td>', section)
+    assert "The patient (link page)" in section and "Recorded by staff · coord07" in section
+    chinese = opt_outs_section(page(coordinator, "zh-hans").get(url).content.decode())
+    assert "拒收消息记录" in chinese and "患者本人（链接页面）" in chinese and "短信" in chinese  # noqa: RUF001
+    assert "由研究人员记录 · coord07" in chinese
+    # More rows, the same queries.
+    for _ in range(3):
+        opt_out_end(actor=coordinator, participant=participant, channel="sms", reason="asked again")
+        opt_out_by_patient(participant=participant, channel="sms")
+    with django_assert_num_queries(9):
+        assert opt_outs_section(english.get(url).content.decode()).count("<tr data-channel=") == 5
+    # Contact data, as the identity: not for a monitor.
+    assert opt_outs_section(page(monitor, "en").get(url).content.decode()) == ""

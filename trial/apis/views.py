@@ -14,7 +14,7 @@ from ..access import can_read_identity, visible_sites
 from ..audit import request_reason
 from ..errors import Forbidden, InvalidInput
 from ..filters import ParticipantFilter, ScreeningFilter
-from ..models import ContactOptOut, ParticipantIdentity, ParticipantStatus, Site, Study
+from ..models import ParticipantIdentity, ParticipantStatus, Site, Study
 from . import serializers as s
 
 REASON_PARAMETER = OpenApiParameter(
@@ -233,7 +233,7 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user, participant=participant, **data.validated_data
             )
             return Response(s.OptOutOut(opt_out).data, status=status.HTTP_201_CREATED)
-        opt_outs = ContactOptOut.objects.filter(participant=participant).order_by("-since", "-id")
+        opt_outs = selectors.contact_opt_outs(participant=participant)
         return Response(s.OptOutOut(opt_outs, many=True).data)
 
     @extend_schema(request=None, responses=s.OptOutOut, parameters=[REASON_PARAMETER])

@@ -1,12 +1,13 @@
 """Every write to trial data goes through a named service that owns its transaction."""
 
-from .contact import opt_out_end, opt_out_record
+from .contact import opt_out_by_patient, opt_out_end, opt_out_record
 from .enrollment import participant_enroll, participant_identity_update, participant_set_status
 from .protocols import ProtocolFileError, protocol_load, protocol_parse
 from .screening import screening_create, screening_evaluate, screening_update
 
 __all__ = [
     "ProtocolFileError",
+    "opt_out_by_patient",
     "opt_out_end",
     "opt_out_record",
     "participant_enroll",

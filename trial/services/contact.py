@@ -3,6 +3,7 @@ page, is another way in), and its end when they opt in again. The row stays: the
 contact is kept, and the audit trail names who recorded each step."""
 
 import datetime
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -56,6 +57,43 @@ def opt_out_record(
             raise Conflict(
                 _("The participant has already opted out of this channel."), code="already_opted_out"
             ) from None
+
+
+# The audit trail's reason for a patient's own opt-out (data, not a message: not translated). Nothing of the
+# link that carried it: the URL in the request's context is masked (trial.privacy.mask_tokens).
+OPTED_OUT_BY_PATIENT = "opt-out by the patient (link page)"
+
+
+def opt_out_by_patient(
+    *, participant: Participant, channel: str, guard: Callable[[], None] | None = None
+) -> ContactOptOut:
+    """Record the patient's own opt-out of `channel` from today at the site (source patient, recorded by no
+    one) and return it. Idempotent: an opt-out already in force on the channel, whoever recorded it, is
+    returned unchanged.
+
+    No role is checked: the caller has established that the patient asks (a live patient link; its service
+    passes `guard`, its last check under the participant's row lock, as questionnaire_save's). Atomic, with
+    the participant's row locked as opt_out_record locks it, so two requests leave one opt-out."""
+    _channel(channel)
+    with (
+        transaction.atomic(durable=True),
+        audit_context(actor=None, reason=OPTED_OUT_BY_PATIENT, author="patient"),
+    ):
+        Participant.objects.select_for_update().filter(pk=participant.pk).exists()
+        if guard is not None:
+            guard()
+        in_force = ContactOptOut.objects.filter(
+            participant=participant, channel=channel, ended_on=None
+        ).first()
+        if in_force is not None:
+            return in_force
+        return ContactOptOut.objects.create(
+            participant=participant,
+            channel=channel,
+            since=site_today(participant.site),
+            source=OptOutSource.PATIENT,
+            recorded_by=None,
+        )
 
 
 def opt_out_end(*, actor, participant: Participant, channel: str, reason: str) -> ContactOptOut:

@@ -74,9 +74,11 @@ def _participant_for(request: HttpRequest, study_id: str) -> Participant:
 def _render_participant_detail(
     request: HttpRequest, participant: Participant, *, status_form=None, status: int = 200
 ) -> HttpResponse:
-    identity = None
+    identity, opt_outs = None, []
     if can_read_identity(request.user, participant.site):
         identity = ParticipantIdentity.objects.filter(participant=participant).first()
+        # Contact data as the identity is: for the participant's own site staff only (as in the API).
+        opt_outs = list(selectors.contact_opt_outs(participant=participant).select_related("recorded_by"))
     may_change = bool(STATUS_TRANSITIONS[participant.status]) and can_write_at(request.user, participant.site)
     if may_change and status_form is None:
         status_form = ParticipantStatusForm(
@@ -85,6 +87,7 @@ def _render_participant_detail(
     context = {
         "participant": participant,
         "identity": identity,
+        "opt_outs": opt_outs,
         "history": history_rows(participant),
         "may_change": may_change,
         "status_form": status_form if may_change or (status_form and status_form.errors) else None,
