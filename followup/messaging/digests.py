@@ -11,9 +11,11 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -160,7 +162,9 @@ def digest_compose(message: OutboxMessage) -> Outgoing:
         else:
             subject = _("SpineTrial: the week, %(week)s") % {"week": message.step}
             template = "followup/digests/weekly.txt"
-        body = render_to_string(template, {"rows": rows, "today": today, "query_days": QUERY_AGE_DAYS})
+        settings_url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse('digest-settings')}"
+        context = {"rows": rows, "today": today, "query_days": QUERY_AGE_DAYS, "settings_url": settings_url}
+        body = render_to_string(template, context)
     user = get_user_model().objects.get(pk=message.recipient_id)
     return Outgoing(key=message.key, channel="email", to=user.email, subject=subject, body=body)
 

@@ -71,6 +71,7 @@ def test_a_digest_is_sent_in_the_readers_language_with_todays_figures(staff, mak
     daily = mails["coordinator@example.invalid"].body
     assert "07" in daily and "1 个访视将在未来7天内开放" in daily  # the coordinator reads Chinese (default)
     assert participant.study_id not in daily and "Synthetic Person" not in daily  # no patient named
+    assert "/account/digests/" in daily  # where to switch it off or change its language
     weekly = mails["pi@example.invalid"]
     assert weekly.message["Subject"] == "SpineTrial: the week, 2027-W01"
     assert "1 enrolled toward the study's target of 560" in weekly.body
