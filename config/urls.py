@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from trial.views.health import health
+from trial.views.health import health, health_worker
 
 urlpatterns = [
     path("healthz", health, name="health"),
+    path("healthz/worker", health_worker, name="health-worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

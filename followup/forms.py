@@ -72,4 +72,5 @@ class DigestSettingsForm(forms.Form):
 
     daily = forms.BooleanField(label=_("Daily digest"), required=False)
     weekly = forms.BooleanField(label=_("Weekly digest"), required=False)
-    language = forms.ChoiceField(label=_("Language of the digests"), choices=settings.LANGUAGES)
+    # Read when the form is built, not when the module is imported.
+    language = forms.ChoiceField(label=_("Language of the digests"), choices=lambda: settings.LANGUAGES)

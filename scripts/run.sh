@@ -197,8 +197,9 @@ while :; do
         rc=0
         reason=$("${PY}" manage.py worker_watchdog --timeout 5 2>&1 >/dev/null) || rc=$?
         reason=${reason##*$'\n'} # its one line, the last (after any warning)
-        # 1: the worker is hung or gone. 2 (no beat) and 3 (Redis unreachable) are not the worker's to mend.
-        if ((rc == 1)); then
+        # 10: the worker is hung or gone. 11 (no beat), 12 (Redis) and 13 (PostgreSQL unreachable) are not the
+        # worker's to mend, and any other failure is the watchdog's own.
+        if ((rc == 10)); then
             restart_worker "worker_watchdog: ${reason#CommandError: }"
         elif ((rc != 0)); then
             log "worker_watchdog: ${reason#CommandError: }"

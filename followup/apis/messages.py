@@ -5,7 +5,6 @@ Never an address, a text or a link token: the outbox holds none, and the answer 
 study ID only. Blinded adjudicators list nothing and find no message (404).
 """
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.apis.pagination import Pagination
+from trial.i18n import LANGUAGES
 from trial.models import ContactChannel
 
 from ..messaging import services
@@ -118,9 +118,7 @@ class DigestSettings(serializers.Serializer):
     weekly = serializers.BooleanField(
         source="weekly_digest", help_text="The weekly digest (principal investigators)."
     )
-    language = serializers.ChoiceField(
-        choices=settings.LANGUAGES, help_text="The language they are written in."
-    )
+    language = serializers.ChoiceField(choices=LANGUAGES, help_text="The language they are written in.")
 
 
 class DigestSettingsView(APIView):

@@ -34,6 +34,7 @@ from ..models import QuestionnaireResponse, ResponseStatus, Visit
 from ..services.links import patient_link_issue_for_reminder
 from .channels import OutcomeUnknown, Outgoing, SendFailed, channel_send
 from .digests import digest_compose, digest_no_longer_applies, digest_zone
+from .heartbeats import HeartbeatName, heartbeat_record
 from .models import CLAIMABLE, DIGESTS, MessageState, OutboxMessage
 from .notes import Note
 from .rules import quiet_hours_end, reminder_obstacle, reminder_rule
@@ -72,6 +73,8 @@ def outbox_dispatch(*, limit: int = 100) -> DispatchResult:
         if not claimed:
             break
         result.add(message_deliver(claimed[0]))
+        # Alive: a run slowed by a slow gateway is not taken for a hung worker (worker_watchdog, /healthz).
+        heartbeat_record(name=HeartbeatName.DISPATCH)
     return result
 
 

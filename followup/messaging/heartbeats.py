@@ -47,6 +47,10 @@ def heartbeat_record(*, name: HeartbeatName) -> None:
         )
 
 
+# The sweep runs every 15 minutes (followup migration 0006): four missed runs are a stopped sweep.
+SWEEP_STALE = 3600
+
+
 @dataclass(frozen=True)
 class DispatchHealth:
     """Whether the outbox dispatch keeps finishing its runs. Ages in whole seconds, None when never."""
@@ -55,7 +59,8 @@ class DispatchHealth:
     sweep_age: int | None
     scheduler_age: int | None
     stale_after: int
-    problem: str  # "" when healthy: one line otherwise
+    problem: str  # "" when the dispatch is healthy: one line otherwise (the watchdog restarts on it)
+    sweep_problem: str = ""  # the reminder sweep's: reported, never a reason to restart a worker mid-send
 
     @property
     def ok(self) -> bool:
@@ -93,16 +98,26 @@ def dispatch_health(*, stale_after: datetime.timedelta) -> DispatchHealth:
             )
         else:
             problem = f"the outbox dispatch last finished a run {dispatch} s ago (limit {limit} s)"
+    sweep = ages.get(HeartbeatName.SWEEP)
+    sweep_problem = ""
+    if scheduler is not None and min(age for age in (sweep, scheduler) if age is not None) > SWEEP_STALE:
+        sweep_problem = (
+            f"the reminder sweep has not finished a run since the beat started {scheduler} s ago"
+            if sweep is None or scheduler < sweep
+            else f"the reminder sweep last finished a run {sweep} s ago"
+        ) + f" (limit {SWEEP_STALE} s)"
     return DispatchHealth(
         dispatch_age=dispatch,
-        sweep_age=ages.get(HeartbeatName.SWEEP),
+        sweep_age=sweep,
         scheduler_age=scheduler,
         stale_after=limit,
         problem=problem,
+        sweep_problem=sweep_problem,
     )
 
 
 def dispatch_health_report() -> HealthReport:
     """/healthz's part for the outbox dispatch (trial.hooks.health_checks), limit DISPATCH_STALE_SECONDS."""
     health = dispatch_health(stale_after=datetime.timedelta(seconds=settings.DISPATCH_STALE_SECONDS))
-    return HealthReport(name="dispatch", figures=health.figures(), problem=health.problem)
+    problems = "; ".join(problem for problem in (health.problem, health.sweep_problem) if problem)
+    return HealthReport(name="dispatch", figures=health.figures(), problem=problems)

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from trial.audit import audited
 from trial.models import ContactChannel as Channel
 
 from ..models import Visit, site_trigger
@@ -127,6 +128,7 @@ class OutboxMessage(models.Model):
         return note_text(self.note_code, self.note_params)
 
 
+@audited()
 class StaffMessageSetting(models.Model):
     """A staff member's digests: the language they read, and each kind on or off (on unless switched off)."""
 

@@ -92,7 +92,8 @@ def reminder_obstacle(
     address: str,
 ) -> Note | None:
     """Why a reminder must not go, or None: the one rule, applied by the sweep when it plans a reminder and
-    by the dispatcher again just before it sends one (facts re-read under the message's lock)."""
+    by the dispatcher again just before it sends one (the facts read afresh then, while it holds the
+    message's row lock; the rows the facts come from are not locked)."""
     if participant_status != ParticipantStatus.ENROLLED:
         return Note("participant_status", {"status": participant_status})
     if visit_state != VisitState.PENDING:

@@ -8,7 +8,6 @@ gets a 409. The actor is named in the message's note, and the step is an audit-t
 and reason (models.OutboxMessage's tracker).
 """
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from trial.access import require_role_at
 from trial.audit import audit_context
 from trial.errors import Conflict, InvalidInput
+from trial.i18n import LANGUAGES
 from trial.models import Role
 from trial.models.site import SITE_STAFF_ROLES
 
@@ -71,14 +71,14 @@ def digest_settings_update(*, actor, daily: bool, weekly: bool, language: str) -
     """Save the actor's own digests: each kind on or off and their language (400 for a language SpineTrial
     does not write). Anyone signed in sets their own; the dispatcher reads the switches again before sending,
     so a digest planned today and switched off now is not sent."""
-    if language not in dict(settings.LANGUAGES):
+    if language not in LANGUAGES:
         raise InvalidInput(
             _("Unknown language."),
-            field_errors={
-                "language": [_("Choose one of: %(codes)s.") % {"codes": ", ".join(dict(settings.LANGUAGES))}]
-            },
+            field_errors={"language": [_("Choose one of: %(codes)s.") % {"codes": ", ".join(LANGUAGES)}]},
         )
-    setting, _created = StaffMessageSetting.objects.update_or_create(
-        user=actor, defaults={"daily_digest": daily, "weekly_digest": weekly, "language": language}
-    )
+    # Atomic (update_or_create locks the row it updates); audited as every setting a person changes.
+    with transaction.atomic(), audit_context(actor=actor, reason="digest settings changed by their reader"):
+        setting, _created = StaffMessageSetting.objects.update_or_create(
+            user=actor, defaults={"daily_digest": daily, "weekly_digest": weekly, "language": language}
+        )
     return setting

@@ -20,7 +20,6 @@ from trial.models import ContactOptOut, ParticipantIdentity, ParticipantStatus, 
 
 from ..models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
 from .models import MessageKind, MessageState, OutboxMessage
-from .notes import note_text
 from .rules import reminder_obstacle, reminder_rule, step_due
 
 BATCH = 2000
@@ -30,7 +29,8 @@ BATCH = 2000
 class SweepResult:
     planned: int = 0  # new outbox rows
     existing: int = 0  # due today but planned by an earlier sweep
-    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    # reason -> count; a reason is the note's code with its parameters ("submitted", "opted_out sms")
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -138,7 +138,7 @@ def _plan_batch(batch, rules, today, due_at, result: SweepResult) -> list[Outbox
                     address=contact.get(channel, ""),
                 )
                 if obstacle:
-                    result.skip(note_text(obstacle.code, obstacle.params, "en"))
+                    result.skip(" ".join((obstacle.code, *obstacle.params.values())))
                     continue
                 rows.append(
                     OutboxMessage(

@@ -4,19 +4,29 @@ from django.http import JsonResponse
 from .. import hooks
 
 
-def health(request):
-    """Liveness, database reachability and the parts registered on hooks.health_checks (followup: whether the
-    outbox dispatch keeps finishing its runs), for load balancers, watchdogs and `make run`.
-
-    200 {"status": "ok", <part>: {figures}} when every part is healthy; 503 with "status": "unhealthy" and a
-    one-line "reason" (the parts' problems joined) otherwise.
-    """
+def _reports() -> tuple[dict, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     reports = hooks.health_checks()
     problems = [report.problem for report in reports if report.problem]
-    body = {"status": "unhealthy" if problems else "ok"}
+    body = {report.name: report.figures for report in reports}
+    return body, problems
+
+
+def health(request):
+    """Liveness and database reachability, for load balancers and `make run`: 200 whenever the web can
+    answer, with the parts registered on hooks.health_checks (followup: the outbox dispatch) as figures and
+    their problems as "warnings". A stalled background worker must not take healthy web nodes out of a load
+    balancer (patients could not open their links): it is judged at /healthz/worker."""
+    body, problems = _reports()
+    return JsonResponse({"status": "ok", **body, "warnings": problems})
+
+
+def health_worker(request):
+    """The background work, for monitors and watchdogs: 200 {"status": "ok", <part>: {figures}} while every
+    registered part is healthy; 503 with "status": "unhealthy" and a one-line "reason" (the parts' problems
+    joined) otherwise."""
+    body, problems = _reports()
     if problems:
-        body["reason"] = "; ".join(problems)
-    body.update((report.name, report.figures) for report in reports)
-    return JsonResponse(body, status=503 if problems else 200)
+        return JsonResponse({"status": "unhealthy", "reason": "; ".join(problems), **body}, status=503)
+    return JsonResponse({"status": "ok", **body})

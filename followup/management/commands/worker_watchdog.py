@@ -2,10 +2,13 @@
 
 Exit 0 and one line when healthy. Otherwise one line saying why, and a status saying what would help (the
 systemd timer in deploy/systemd/ and `make run` act on it):
-  1  restart the worker: none answered a ping, or they answer but the outbox dispatch has stopped finishing
-     its runs while the beat runs (a worker that no longer consumes: celery #10205 after a Redis outage);
-  2  restart the beat: the dispatch has stopped and no beat holds the beat lock;
-  3  the broker (Redis) is unreachable: restarting the worker would not help.
+  10  restart the worker: none answered a ping, or they answer but the outbox dispatch has stopped finishing
+      its runs while the beat runs (a worker that no longer consumes: celery #10205 after a Redis outage);
+  11  restart the beat: the dispatch has stopped and no beat holds the beat lock;
+  12  the broker (Redis) is unreachable: restarting the worker would not help;
+  13  the database is unreachable: nor would it.
+Codes of their own: Python exits 1 on an uncaught error and argparse 2 on bad arguments, which must not read
+as "restart the worker".
 """
 
 import datetime
@@ -13,6 +16,7 @@ import datetime
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from kombu.exceptions import OperationalError
 
 from config.beat import LOCK_KEY
@@ -20,13 +24,14 @@ from config.celery import app
 
 from ...messaging.heartbeats import dispatch_health
 
-RESTART_WORKER, RESTART_BEAT, BROKER_DOWN = 1, 2, 3
+RESTART_WORKER, RESTART_BEAT, BROKER_DOWN, DATABASE_DOWN = 10, 11, 12, 13
 
 
 class Command(BaseCommand):
     help = (
         "Ping the Celery workers through the broker and check the outbox dispatch's heartbeat; exit 0 when "
-        "healthy, else 1 (restart the worker), 2 (restart the beat) or 3 (the broker is unreachable)."
+        "healthy, else 10 (restart the worker), 11 (restart the beat), 12 (the broker is unreachable) or 13 "
+        "(the database is unreachable)."
     )
 
     def add_arguments(self, parser):
@@ -35,7 +40,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, timeout: float, **options):
-        health = dispatch_health(stale_after=datetime.timedelta(seconds=settings.DISPATCH_STALE_SECONDS))
+        try:
+            health = dispatch_health(stale_after=datetime.timedelta(seconds=settings.DISPATCH_STALE_SECONDS))
+        except DatabaseError as error:
+            raise CommandError(
+                f"the database is unreachable: {type(error).__name__}", returncode=DATABASE_DOWN
+            ) from error
         try:
             # The worker's main process answers, also while its pool processes are busy with tasks.
             replies = app.control.ping(timeout=timeout)

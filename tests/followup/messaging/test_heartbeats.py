@@ -1,4 +1,4 @@
-"""The scheduled tasks leave a heartbeat, and /healthz judges the outbox dispatch's: 200 while it keeps
+"""The scheduled tasks leave a heartbeat, and /healthz/worker judges the outbox dispatch's: 200 while it keeps
 finishing its runs, 503 with the reason once it has not for DISPATCH_STALE_SECONDS (counted from the beat's
 start when that is later). Times are the database's clock: the tests set the stored times back."""
 
@@ -6,8 +6,10 @@ import datetime
 
 import pytest
 from django.db.models.functions import Now
+from django.utils import timezone
 
-from followup.messaging.heartbeats import Heartbeat, HeartbeatName, heartbeat_record
+from followup.messaging.dispatch import outbox_dispatch
+from followup.messaging.heartbeats import Heartbeat, HeartbeatName, dispatch_health, heartbeat_record
 from followup.tasks import outbox_dispatch_task, reminders_sweep_task
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,7 @@ def beat(name: HeartbeatName, *, seconds_ago: int) -> None:
 
 def healthz(client, django_assert_num_queries):
     with django_assert_num_queries(2):  # the database's answer, then every heartbeat at once
-        response = client.get("/healthz")
+        response = client.get("/healthz/worker")
     return response.status_code, response.json()
 
 
@@ -37,6 +39,16 @@ def test_each_task_records_when_it_finished_a_run():
     outbox_dispatch_task()
     fresh = Heartbeat.objects.filter(at__gt=Now() - datetime.timedelta(seconds=5))
     assert list(fresh.values_list("name", flat=True).order_by("name")) == [DISPATCH, SWEEP]
+
+
+def test_a_long_run_records_its_heartbeat_after_each_message_not_only_at_its_end(outbox):
+    """A run slowed by a slow gateway is alive: the watchdog must not restart its worker mid-send."""
+    beat(DISPATCH, seconds_ago=3600)
+    assert outbox_dispatch().outcomes  # the due messages handled, whatever became of them
+    assert Heartbeat.objects.get(name=DISPATCH).at > timezone.now() - datetime.timedelta(seconds=5)
+    beat(DISPATCH, seconds_ago=3600)
+    assert outbox_dispatch().outcomes == {}  # nothing due: no heartbeat (the task records its end)
+    assert Heartbeat.objects.get(name=DISPATCH).at < timezone.now() - datetime.timedelta(seconds=3000)
 
 
 def test_healthz_reports_the_ages_while_the_dispatch_keeps_running(client, django_assert_num_queries):
@@ -105,3 +117,31 @@ def test_nothing_recorded_is_not_judged(client, django_assert_num_queries):
     status, body = healthz(client, django_assert_num_queries)
     assert (status, body["status"]) == (200, "ok")
     assert set(body["dispatch"].values()) == {None, 300}
+
+
+def test_the_liveness_check_stays_200_when_the_dispatch_is_stale(client, django_assert_num_queries):
+    """A stalled worker must not take a healthy web node out of its load balancer: /healthz says it, 200."""
+    beat(SCHEDULER, seconds_ago=3600)
+    beat(DISPATCH, seconds_ago=900)
+    with django_assert_num_queries(2):
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.json()["warnings"] == ["the outbox dispatch last finished a run 900 s ago (limit 300 s)"]
+    assert client.get("/healthz/worker").status_code == 503
+
+
+def test_a_stopped_sweep_is_reported_but_is_no_reason_to_restart_the_worker(
+    client, django_assert_num_queries
+):
+    beat(SCHEDULER, seconds_ago=7200)
+    beat(DISPATCH, seconds_ago=10)
+    beat(SWEEP, seconds_ago=3600)
+    assert healthz(client, django_assert_num_queries)[0] == 200  # at the limit
+    beat(SWEEP, seconds_ago=3700)
+    status, body = healthz(client, django_assert_num_queries)
+    assert (status, body["reason"]) == (
+        503,
+        "the reminder sweep last finished a run 3700 s ago (limit 3600 s)",
+    )
+    health = dispatch_health(stale_after=datetime.timedelta(seconds=300))
+    assert health.ok and health.sweep_problem  # the watchdog restarts on the dispatch alone

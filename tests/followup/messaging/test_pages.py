@@ -4,6 +4,7 @@ digests (page and API): scoped by role, bad filters a 400 naming the field, fixe
 import re
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -96,6 +97,9 @@ def test_staff_switch_their_own_digests_off_and_the_dispatcher_honours_it(people
     assert answer.status_code == 302 and answer["Location"] == "/account/digests/"
     setting = StaffMessageSetting.objects.get(user=pi)
     assert (setting.daily_digest, setting.weekly_digest, setting.language) == (True, False, "en")
+    # Audited, with who changed it.
+    event = apps.get_model("followup", "StaffMessageSettingEvent").objects.select_related("pgh_context").get()
+    assert (event.weekly_digest, event.pgh_context.metadata["user"]) == (False, pi.pk)
     digests_plan()
     assert not OutboxMessage.objects.filter(recipient=pi).exists()  # not planned while switched off
 

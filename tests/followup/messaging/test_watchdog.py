@@ -55,14 +55,14 @@ def test_a_live_worker_that_dispatches_is_healthy_a_stale_or_stopped_one_is_not(
     dispatched = Heartbeat.objects.filter(name=HeartbeatName.DISPATCH)
     dispatched.update(at=Now() - datetime.timedelta(minutes=6))
     assert watchdog(capsys) == (
-        1,
+        10,
         "CommandError: the outbox dispatch last finished a run 360 s ago (limit 300 s), though 1 worker(s) "
         "answered a ping: not consuming",
     )
     beat_lock.delete(LOCK_KEY)  # ... and no beat runs: the beat is what to restart
     dispatched.update(at=Now() - datetime.timedelta(minutes=6))
     assert watchdog(capsys) == (
-        2,
+        11,
         "CommandError: the outbox dispatch last finished a run 360 s ago (limit 300 s), and no beat is "
         "running",
     )
@@ -71,7 +71,7 @@ def test_a_live_worker_that_dispatches_is_healthy_a_stale_or_stopped_one_is_not(
     os.killpg(worker.process.pid, signal.SIGSTOP)  # hung: alive, answering nothing
     try:
         assert watchdog(capsys) == (
-            1,
+            10,
             "CommandError: no Celery worker answered a ping within 1 s (hung or not running)",
         )
     finally:
