@@ -108,7 +108,7 @@ menu_items: Hook[Callable[..., list]] = Hook(
 @dataclass(frozen=True)
 class HealthReport:
     """One part's answer for /healthz: its figures under `name` (JSON values), and its problem in one line
-    ("" when healthy; any problem turns the answer into a 503)."""
+    ("" when healthy; any problem is a warning on /healthz and a 503 on /healthz/worker)."""
 
     name: str
     figures: dict = field(default_factory=dict)
