@@ -25,8 +25,15 @@ from ..messaging.selectors import digest_setting, message_list
 
 class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
-    study_id = serializers.CharField(source="participant.study_id")
-    site = serializers.CharField(source="site.code")
+    study_id = serializers.CharField(
+        source="participant.study_id", allow_null=True, default=None, help_text="A reminder's participant."
+    )
+    site = serializers.CharField(
+        source="site.code", allow_null=True, default=None, help_text="A reminder's site."
+    )
+    recipient = serializers.CharField(
+        source="recipient.username", allow_null=True, default=None, help_text="A digest's reader (staff)."
+    )
     visit = serializers.CharField(source="visit.code", allow_null=True, default=None)
     kind = serializers.ChoiceField(choices=MessageKind.choices)
     instrument = serializers.CharField()

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from trial.access import visible_sites
 from trial.errors import InvalidInput
+from trial.models import Role, StaffRole
 
 from ..selectors.visits import visit_sites
-from .models import MessageState, OutboxMessage, StaffMessageSetting
+from .models import DIGESTS, MessageState, OutboxMessage, StaffMessageSetting
 
 SENT_RECENTLY = datetime.timedelta(days=7)  # the dashboard's "sent" count: the last week's
 
@@ -28,11 +29,14 @@ def message_list(
     channel: str | None = None,
     site: str | None = None,
 ) -> QuerySet:
-    """Messages at the user's sites, newest first, filtered by study ID, state, kind, channel and site code.
+    """Messages at the user's sites and the digests they may see, newest first, filtered by study ID, state,
+    kind, channel and site code.
 
     A site the user cannot see is a 400 (as in the visits API); an unknown study ID lists nothing.
     """
-    messages = OutboxMessage.objects.filter(site__in=visible_sites(user))
+    messages = OutboxMessage.objects.filter(
+        Q(site__in=visible_sites(user)) | Q(pk__in=digests_seen_by(user).values("pk"))
+    )
     if site:
         if not visible_sites(user).filter(code=site).exists():
             raise InvalidInput(
@@ -44,7 +48,18 @@ def message_list(
     for name, value in (("state", state), ("kind", kind), ("channel", channel)):
         if value:
             messages = messages.filter(**{name: value})
-    return messages.select_related("participant", "site", "visit").order_by("-created_at", "-id")
+    return messages.select_related("participant", "site", "visit", "recipient").order_by("-created_at", "-id")
+
+
+def digests_seen_by(user) -> QuerySet:
+    """The digests a user may see: their own, and a data manager those of the staff of their studies (a
+    digest has no site: it may cover several). A subquery, not a query."""
+    digests = OutboxMessage.objects.filter(kind__in=DIGESTS)
+    if not user.is_authenticated:
+        return digests.none()
+    managed = StaffRole.objects.filter(user=user, role=Role.DATA_MANAGER, active=True).values("study")
+    staff = StaffRole.objects.filter(study__in=managed).values("user")
+    return digests.filter(Q(recipient=user) | Q(recipient__in=staff))
 
 
 def participant_messages(participant) -> QuerySet:

@@ -2,10 +2,11 @@
 lost gateway answer left it `unconfirmed`): it did arrive (confirm), or send it again (resend). Nothing else
 changes a message by hand.
 
-Who: the site staff of the participant's site, or a data manager (trial.access). Each step takes the row's
-lock and judges its state under it, so a confirm and a resend clicked at once do one thing, and the loser
-gets a 409. The actor is named in the message's note, and the step is an audit-trail row with its actor
-and reason (models.OutboxMessage's tracker).
+Who: for a reminder, the site staff of the participant's site or a data manager; for a digest, its reader or
+a data manager of the reader's study. Each step takes the row's lock and judges its state under it, so a
+confirm and a resend clicked at once do one thing, and the loser gets a 409. The actor is named in the
+message's note, and the step is an audit-trail row with its actor and reason (models.OutboxMessage's
+tracker).
 """
 
 from django.db import transaction
@@ -15,20 +16,27 @@ from django.utils.translation import gettext_lazy
 
 from trial.access import require_role_at
 from trial.audit import audit_context
-from trial.errors import Conflict, InvalidInput
+from trial.errors import Conflict, Forbidden, InvalidInput
 from trial.i18n import LANGUAGES
 from trial.models import Role
 from trial.models.site import SITE_STAFF_ROLES
 
 from .models import MessageState, OutboxMessage, StaffMessageSetting
 from .notes import Note
+from .selectors import digests_seen_by
 
 ACTING_ROLES = SITE_STAFF_ROLES | {Role.DATA_MANAGER}
 
 
 def _unconfirmed(*, actor, message: OutboxMessage, action) -> OutboxMessage:
     """The message re-read under its row lock, if it is still unconfirmed and the actor may act on it."""
-    require_role_at(actor, message.site, ACTING_ROLES, action)
+    if message.site_id is not None:
+        require_role_at(actor, message.site, ACTING_ROLES, action)
+    elif not digests_seen_by(actor).filter(pk=message.pk).exists():
+        # A digest has no site: its reader answers it, or a data manager of the reader's study.
+        raise Forbidden(
+            _("Only the reader of this digest or a data manager can %(action)s.") % {"action": action}
+        )
     locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
     if locked.state != MessageState.UNCONFIRMED:
         raise Conflict(

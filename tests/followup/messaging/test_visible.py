@@ -47,8 +47,9 @@ def test_the_list_filters_and_shows_no_address_text_or_token(outbox, people):
     assert [row["id"] for row in rows] == [outbox["unconfirmed"].pk]
     row = rows[0]
     assert set(row) == {
-        "id", "study_id", "site", "visit", "kind", "instrument", "channel", "step", "language", "state",
-        "state_text", "due_at", "attempts", "sent_at", "note", "note_code", "note_params", "created_at",
+        "id", "study_id", "site", "recipient", "visit", "kind", "instrument", "channel", "step", "language",
+        "state", "state_text", "due_at", "attempts", "sent_at", "note", "note_code", "note_params",
+        "created_at",
     }  # fmt: skip
     assert (row["study_id"], row["site"], row["visit"], row["state"]) == (
         outbox["here"].study_id, "07", "M12", "unconfirmed",
@@ -202,3 +203,35 @@ def test_the_messages_panel_runs_two_queries(outbox, people, django_assert_num_q
     assert (panel["sent"], panel["held"], panel["failed"], panel["unconfirmed"]) == (2, 1, 1, 1)
     with django_assert_num_queries(1):
         assert messages_panel(user=people["adjudicator"]) is None
+
+
+def test_a_digest_is_seen_and_answered_by_its_reader_and_a_data_manager_only(outbox, people, study):
+    """A digest has no site: its reader sees it, and a data manager of the reader's study; no one else."""
+    coordinator = people["coordinator"]
+    digest = OutboxMessage.objects.create(
+        key=f"digest_daily:u{coordinator.pk}:2026-10-01",
+        kind="digest_daily",
+        channel="email",
+        recipient=coordinator,
+        step="2026-10-01",
+        language="zh-hans",
+        state="unconfirmed",
+        due_at=timezone.now(),
+        attempts=1,
+        claimed_at=timezone.now(),
+    )
+    for who, sees in (
+        ("coordinator", True),
+        ("data_manager", True),
+        ("other_coordinator", False),
+        ("pi", False),
+        ("monitor", False),
+        ("adjudicator", False),
+    ):
+        rows = listed(people[who], "?kind=digest_daily")
+        assert [row["id"] for row in rows] == ([digest.pk] if sees else []), who
+    row = listed(people["data_manager"], "?kind=digest_daily")[0]
+    assert (row["study_id"], row["site"], row["recipient"]) == (None, None, "coord07")
+    assert post(people["other_coordinator"], digest.pk, "resend").status_code == 404
+    answer = post(people["data_manager"], digest.pk, "resend")
+    assert answer.status_code == 200 and answer.json()["state"] == "pending"
