@@ -56,6 +56,9 @@ class MessageFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     participant = forms.CharField(label=_("Study ID"), required=False, max_length=32)
+    sent_within = forms.IntegerField(
+        label=_("Sent in the last (days)"), required=False, min_value=1, max_value=3660
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)

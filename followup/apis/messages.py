@@ -66,6 +66,9 @@ class MessageListQuery(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MessageKind.choices, required=False)
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
     site = serializers.CharField(required=False, max_length=8)
+    sent_within = serializers.IntegerField(
+        required=False, min_value=1, max_value=3660, help_text="Sent in the last N days."
+    )
 
 
 class MessageListView(generics.ListAPIView):
@@ -88,6 +91,9 @@ class MessageListView(generics.ListAPIView):
             OpenApiParameter("kind", OpenApiTypes.STR, enum=list(MessageKind.values)),
             OpenApiParameter("channel", OpenApiTypes.STR, enum=list(ContactChannel.values)),
             OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
+            OpenApiParameter(
+                "sent_within", OpenApiTypes.INT, description="Sent in the last N days (1-3660)."
+            ),
         ]
     )
     def get(self, request, *args, **kwargs):

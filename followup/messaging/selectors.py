@@ -28,9 +28,10 @@ def message_list(
     kind: str | None = None,
     channel: str | None = None,
     site: str | None = None,
+    sent_within: int | None = None,
 ) -> QuerySet:
     """Messages at the user's sites and the digests they may see, newest first, filtered by study ID, state,
-    kind, channel and site code.
+    kind, channel, site code, and sent in the last `sent_within` days.
 
     A site the user cannot see is a 400 (as in the visits API); an unknown study ID lists nothing.
     """
@@ -45,6 +46,8 @@ def message_list(
         messages = messages.filter(site__code=site)
     if participant:
         messages = messages.filter(participant__study_id=participant)
+    if sent_within:
+        messages = messages.filter(sent_at__gte=timezone.now() - datetime.timedelta(days=sent_within))
     for name, value in (("state", state), ("kind", kind), ("channel", channel)):
         if value:
             messages = messages.filter(**{name: value})
@@ -84,7 +87,7 @@ def messages_panel(*, user) -> dict | None:
         failed=Count("id", filter=Q(state=MessageState.FAILED)),
         unconfirmed=Count("id", filter=Q(state=MessageState.UNCONFIRMED)),
     )
-    return {"template": "followup/_messages_panel.html", **counts}
+    return {"template": "followup/_messages_panel.html", "sent_days": SENT_RECENTLY.days, **counts}
 
 
 def digest_setting(user) -> StaffMessageSetting:

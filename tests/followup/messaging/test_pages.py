@@ -1,6 +1,7 @@
 """The outbox page (the messages to patients at the user's sites, with filters) and each staff member's own
 digests (page and API): scoped by role, bad filters a 400 naming the field, fixed queries, both languages."""
 
+import datetime
 import re
 
 import pytest
@@ -83,6 +84,13 @@ def test_the_outbox_page_runs_a_fixed_number_of_queries(outbox, people):
 def test_the_dashboard_counts_link_to_the_outbox_page(outbox, people):
     html = page(people["coordinator"], "en").get("/").content.decode()
     assert 'href="/messages/?state=unconfirmed"' in html and 'href="/account/digests/"' in html
+    # The panel's "sent in the last 7 days" leads to the same 7 days on the page.
+    assert 'href="/messages/?state=sent&amp;sent_within=7"' in html
+    old = message(outbox["here"], outbox["visit"], state="sent", step="close-7")
+    OutboxMessage.objects.filter(pk=old.pk).update(sent_at=timezone.now() - datetime.timedelta(days=8))
+    recent = page(people["coordinator"], "en").get("/messages/?state=sent&sent_within=7").content.decode()
+    assert rows(recent) == [str(outbox["sent"].pk)]
+    assert page(people["coordinator"], "en").get("/messages/?sent_within=0").status_code == 400
     assert 'href="/messages/"' in html  # the main menu
 
 
