@@ -28,6 +28,7 @@ from django.utils import formats, timezone, translation
 from trial.errors import DomainError
 from trial.i18n import localized
 from trial.models import ContactOptOut, ParticipantIdentity
+from trial.selectors import CHANNEL_ADDRESS
 
 from ..instruments import instrument_def
 from ..models import QuestionnaireResponse, ResponseStatus, Visit
@@ -156,10 +157,11 @@ def _no_longer_applies(message: OutboxMessage) -> Note | None:
 
 
 def _address(message: OutboxMessage) -> str:
+    """The participant's address on the message's channel (trial.selectors.CHANNEL_ADDRESS), or ""."""
     identity = ParticipantIdentity.objects.filter(participant=message.participant).first()
     if identity is None:
         return ""
-    return identity.phone if message.channel == "sms" else identity.email
+    return (getattr(identity, CHANNEL_ADDRESS[message.channel]) or "").strip()
 
 
 def _compose(message: OutboxMessage) -> Outgoing:

@@ -104,6 +104,6 @@ def reminder_obstacle(
         return Note("submitted")
     if opted_out:
         return Note("opted_out", {"channel": channel})
-    if not address:
+    if not (address or "").strip():  # as trial.selectors.contact_channels_open: blank is no address
         return Note("no_contact", {"channel": channel})
     return None
