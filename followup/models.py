@@ -306,6 +306,53 @@ class AdjudicationCase(models.Model):
         return f"{self.participant_id} {self.level} {self.location}"
 
 
+class ReaderSlot(models.TextChoices):
+    FIRST = "first", _("first reader")
+    SECOND = "second", _("second reader")
+    THIRD = "third", _("third reader (tie-breaker)")
+
+
+@audited()
+class CaseAssignment(models.Model):
+    """An adjudicator assigned to read a case, in a slot: the two independent readers, and a third when they
+    disagree. A reassignment ends the row (`active` off, `ended_at`) and adds another: the trail shows who was
+    assigned when. At most one active reader per slot, and a reader in one slot only, per case."""
+
+    case = models.ForeignKey(AdjudicationCase, on_delete=models.PROTECT, related_name="assignments")
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjudication_assignments"
+    )
+    slot = models.CharField(_("slot"), max_length=8, choices=ReaderSlot.choices)
+    active = models.BooleanField(default=True)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case assignment")
+        verbose_name_plural = _("case assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "slot"],
+                condition=models.Q(active=True),
+                name="assignment_one_reader_per_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "reader"],
+                condition=models.Q(active=True),
+                name="assignment_one_slot_per_reader",
+            ),
+        ]
+        indexes = [
+            # A reader's load (balanced assignment) and queue: their active assignments.
+            models.Index(
+                fields=["reader", "case"], name="assignment_reader", condition=models.Q(active=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} {self.slot} {self.reader_id}"
+
+
 # The outbox's models live beside the code that plans and sends messages; Django finds them through here.
 from .messaging.heartbeats import Heartbeat  # noqa: E402, F401
 from .messaging.models import MessageKind, MessageState, OutboxMessage, StaffMessageSetting  # noqa: E402, F401

@@ -1,0 +1,109 @@
+"""Who reads an adjudication case: two independent adjudicators never of the participant's site, balanced
+round-robin, a third who is neither of the first two, and a data manager's reassignment with a reason."""
+
+import pytest
+from django.apps import apps
+
+from followup.models import AdjudicationCase, CaseAssignment, CaseStatus
+from followup.services.assignment import case_reader_reassign, case_readers_assign, case_tiebreaker_assign
+from trial.errors import Conflict, Forbidden, InvalidInput, ReasonRequired
+from trial.models import Role, StaffRole
+
+from ..conftest import client_for
+from ..crf.conftest import PROCEDURE, put
+from .test_adjudication import mri
+from .test_followup_mri import make_visit, put_mri
+
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
+
+
+@pytest.fixture
+def cases(make_participant, coordinator):
+    """Three cases of one participant of site 07 (the follow-up MRI reports three new fractures)."""
+    participant = make_participant()
+    make_visit(participant)
+    api = client_for(coordinator)
+    assert put(api, participant, PROCEDURE).status_code == 200  # treated L1 and T12
+    assert put_mri(api, participant, mri("L3", "T10", "T8")).status_code == 200
+    return list(AdjudicationCase.objects.filter(participant=participant).order_by("level"))
+
+
+@pytest.fixture
+def readers(make_user, study, site):
+    """Three adjudicators of other sites, and one who is also a coordinator at site 07."""
+    people = {
+        name: make_user(name, role=Role.ADJUDICATOR, study=study) for name in ("adj_a", "adj_b", "adj_c")
+    }
+    people["adj_07"] = make_user("adj_07", role=Role.ADJUDICATOR, study=study)
+    StaffRole.objects.create(user=people["adj_07"], study=study, site=site, role=Role.COORDINATOR)
+    people["dm"] = make_user("dm", role=Role.DATA_MANAGER, study=study)
+    return people
+
+
+def readers_of(case) -> dict[str, str]:
+    return {a.slot: a.reader.username for a in CaseAssignment.objects.filter(case=case, active=True)}
+
+
+def test_two_readers_never_of_the_participants_site_balanced_across_cases(cases, readers):
+    for case in cases:
+        assert len(case_readers_assign(case=case)) == 2
+    assigned = [readers_of(case) for case in cases]
+    assert all(set(slots) == {"first", "second"} and len(set(slots.values())) == 2 for slots in assigned)
+    load = [name for slots in assigned for name in slots.values()]
+    assert "adj_07" not in load  # a coordinator at the participant's site never reads its cases
+    # Six readings over three eligible readers, in round-robin order: two each.
+    assert sorted(load) == ["adj_a", "adj_a", "adj_b", "adj_b", "adj_c", "adj_c"]
+    assert assigned[0] == {"first": "adj_a", "second": "adj_b"}  # least loaded, then lowest id
+    assert case_readers_assign(case=cases[0]) == []  # both slots filled: nothing more
+
+
+def test_the_tie_breaker_is_neither_of_the_first_two_and_is_refused_when_none_is_left(cases, readers):
+    case = cases[0]
+    case_readers_assign(case=case)
+    third = case_tiebreaker_assign(case=case)
+    assert third.slot == "third" and third.reader.username == "adj_c"
+    assert case_tiebreaker_assign(case=case) is None  # already there
+    StaffRole.objects.filter(user=readers["adj_c"]).update(active=False)
+    other = cases[1]
+    case_readers_assign(case=other)
+    with pytest.raises(Conflict) as refused:  # adj_a and adj_b read it; adj_c left; adj_07 is of the site
+        case_tiebreaker_assign(case=other)
+    assert refused.value.code == "no_eligible_reader"
+    assert not CaseAssignment.objects.filter(case=other, slot="third").exists()
+
+
+def test_a_data_manager_reassigns_a_slot_with_a_reason_and_the_trail_keeps_both(cases, readers):
+    case = cases[0]
+    case_readers_assign(case=case)
+    dm = readers["dm"]
+    new = case_reader_reassign(actor=dm, case=case, slot="first", reader=readers["adj_c"], reason="on leave")
+    assert readers_of(case) == {"first": "adj_c", "second": "adj_b"}
+    ended = CaseAssignment.objects.get(case=case, slot="first", active=False)
+    assert ended.reader.username == "adj_a" and ended.ended_at is not None and new.active
+    event = apps.get_model("followup", "CaseAssignmentEvent").objects.filter(pgh_obj=ended).last()
+    assert (event.active, event.pgh_context.metadata["reason"]) == (False, "on leave")
+
+
+@pytest.mark.parametrize(
+    ("who", "slot", "reader", "reason", "error"),
+    [
+        ("adj_a", "first", "adj_c", "on leave", Forbidden),  # only a data manager
+        ("dm", "first", "adj_07", "on leave", InvalidInput),  # of the participant's site
+        ("dm", "first", "adj_b", "on leave", InvalidInput),  # already the second reader
+        ("dm", "fourth", "adj_c", "on leave", InvalidInput),
+        ("dm", "first", "adj_c", " ", ReasonRequired),
+    ],
+)
+def test_reassignment_refusals_change_nothing(cases, readers, who, slot, reader, reason, error):
+    case = cases[0]
+    case_readers_assign(case=case)
+    with pytest.raises(error):
+        case_reader_reassign(actor=readers[who], case=case, slot=slot, reader=readers[reader], reason=reason)
+    assert readers_of(case) == {"first": "adj_a", "second": "adj_b"}
+
+
+def test_a_cancelled_case_is_not_read(cases, readers):
+    AdjudicationCase.objects.filter(pk=cases[0].pk).update(status=CaseStatus.CANCELLED)
+    with pytest.raises(Conflict):
+        case_readers_assign(case=cases[0])
+    assert not CaseAssignment.objects.exists()
