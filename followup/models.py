@@ -266,6 +266,8 @@ class FractureLocation(models.TextChoices):
 
 class CaseStatus(models.TextChoices):
     OPEN = "open", _("awaiting adjudication")
+    DISPUTED = "disputed", _("the readers disagree: awaiting the third reader")
+    FINAL = "final", _("adjudicated")
     CANCELLED = "cancelled", _("cancelled (the MRI no longer reports it)")
 
 
@@ -283,6 +285,14 @@ class AdjudicationCase(models.Model):
     location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices)
     exam_date = models.DateField(_("MRI date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    # A reopening (data manager, with a reason) starts a new round of reading; earlier verdicts stay.
+    # Defaults in the database too: the demo seeder inserts cases with SQL of its own.
+    round = models.PositiveSmallIntegerField(_("round"), default=1, db_default=1)
+    # The adjudicated result once final (services/verdicts.py says how it is drawn from the verdicts).
+    final_fracture = models.BooleanField(_("new fracture (adjudicated)"), null=True, blank=True)
+    final_levels = models.JSONField(_("levels (adjudicated)"), default=list, db_default=[], blank=True)
+    final_event_date = models.DateField(_("event date (adjudicated)"), null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -351,6 +361,46 @@ class CaseAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} {self.slot} {self.reader_id}"
+
+
+class Confidence(models.TextChoices):
+    LOW = "low", _("low")
+    MODERATE = "moderate", _("moderate")
+    HIGH = "high", _("high")
+
+
+@audited()
+class Verdict(models.Model):
+    """One reader's e-signed verdict on a case in one round (21 CFR 11.50: printed name, time, meaning
+    "adjudication"). Never changed: a reopened case is read again in a new round."""
+
+    case = models.ForeignKey(AdjudicationCase, on_delete=models.PROTECT, related_name="verdicts")
+    assignment = models.ForeignKey(CaseAssignment, on_delete=models.PROTECT, related_name="verdicts")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    round = models.PositiveSmallIntegerField(_("round"))
+    fracture = models.BooleanField(_("new non-operative vertebral fracture"))
+    levels = models.JSONField(_("levels"), default=list, blank=True)
+    acute_signal = models.BooleanField(_("acute signal on MRI"), null=True, blank=True)
+    genant_grade = models.PositiveSmallIntegerField(_("Genant grade"), null=True, blank=True)
+    event_date = models.DateField(_("event date"), null=True, blank=True)
+    confidence = models.CharField(_("confidence"), max_length=8, choices=Confidence.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    printed_name = models.CharField(max_length=300)
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("verdict")
+        verbose_name_plural = _("verdicts")
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "round"], name="verdict_one_per_reading"),
+            models.CheckConstraint(
+                condition=models.Q(genant_grade__isnull=True) | models.Q(genant_grade__lte=3),
+                name="verdict_genant_0_to_3",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"verdict on case {self.case_id} round {self.round} by {self.reader_id}"
 
 
 # The outbox's models live beside the code that plans and sends messages; Django finds them through here.

@@ -52,6 +52,28 @@ def _count_failed_signature(actor) -> None:
     logger.warning("e-signature refused: wrong password for user id %s (failure %s)", actor.pk, failures)
 
 
+def signer_confirm(*, actor, password: str, refused: str) -> str:
+    """The signer's printed name, once their password is given again (21 CFR 11.200): the one check of every
+    e-signature (forms here, adjudication verdicts in followup). 400 for an account without a full name
+    (11.50 prints it); 403 `bad_password` with `refused` beside the password, counted towards the lock-out
+    (11.300(d)); 403 `signing_locked_out` while locked out."""
+    printed_name = actor.get_full_name().strip()
+    if not printed_name:
+        raise InvalidInput(
+            _(
+                "Your account has no full name; a signature shows the signer's printed name (21 CFR 11.50). "
+                "Ask the data manager to add it."
+            ),
+            field_errors={"printed_name": [_("No full name on this account.")]},
+        )
+    _refuse_if_locked_out(actor)
+    if not password or authenticate(username=actor.get_username(), password=password) is None:
+        _count_failed_signature(actor)
+        # A wrong password is a mistake in the input (shown beside it), not a refusal of the signer's role.
+        raise Forbidden(refused, code="bad_password", field_errors={"password": [refused]})
+    return printed_name
+
+
 def crf_sign(
     *,
     actor,
@@ -68,21 +90,9 @@ def crf_sign(
         raise InvalidInput(
             _("Choose the meaning of the signature."), field_errors={"meaning": [_("Invalid.")]}
         )
-    printed_name = actor.get_full_name().strip()
-    if not printed_name:
-        raise InvalidInput(
-            _(
-                "Your account has no full name; a signature shows the signer's printed name (21 CFR 11.50). "
-                "Ask the data manager to add it."
-            ),
-            field_errors={"printed_name": [_("No full name on this account.")]},
-        )
-    _refuse_if_locked_out(actor)
-    if not password or authenticate(username=actor.get_username(), password=password) is None:
-        _count_failed_signature(actor)
-        message = _("The password is not correct; the form was not signed.")
-        # A wrong password is a mistake in the input (shown beside it), not a refusal of the signer's role.
-        raise Forbidden(message, code="bad_password", field_errors={"password": [message]})
+    printed_name = signer_confirm(
+        actor=actor, password=password, refused=_("The password is not correct; the form was not signed.")
+    )
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {meaning}"):
         _form, record = transition(
             actor=actor,

@@ -6,7 +6,8 @@ The rules (FDA 2018 imaging-endpoint process: central, independent, blinded read
 - **Balanced round-robin:** each slot goes to the eligible reader with the fewest active assignments, then the
   fewest ever, then the lowest user id, so that work spreads evenly and the choice can be predicted.
 - **A reader sits in one slot of a case:** the third is never one of the first two.
-- **Reassignment** by a data manager ends the slot's row and adds another (both stay in the audit trail).
+- **Reassignment** by a data manager, before the slot's reader has given a verdict, ends the slot's row and
+  adds another (both stay in the audit trail).
 
 Each service locks the case's row, so two assignments of one case cannot interleave; the partial unique
 constraints on active rows are the database's own guard.
@@ -24,7 +25,7 @@ from trial.audit import audit_context
 from trial.errors import Conflict, InvalidInput, ReasonRequired
 from trial.models import Role, StaffRole
 
-from ..models import AdjudicationCase, CaseAssignment, CaseStatus, ReaderSlot
+from ..models import AdjudicationCase, CaseAssignment, CaseStatus, ReaderSlot, Verdict
 
 INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
 
@@ -56,8 +57,9 @@ def _locked(case: AdjudicationCase) -> AdjudicationCase:
     )
 
 
-def _fill(case: AdjudicationCase, slots) -> list[CaseAssignment]:
-    """Give each empty slot among `slots` the least loaded eligible reader not already on the case."""
+def readers_fill(case: AdjudicationCase, slots) -> list[CaseAssignment]:
+    """Give each empty slot among `slots` the least loaded eligible reader not already on the case; the new
+    assignments. Inside the caller's transaction, with the case's row locked by it. 409 when none is left."""
     active = {a.slot: a for a in CaseAssignment.objects.filter(case=case, active=True)}
     taken = {a.reader_id for a in active.values()}
     added = []
@@ -84,14 +86,14 @@ def case_readers_assign(*, case: AdjudicationCase) -> list[CaseAssignment]:
         case = _locked(case)
         if case.status == CaseStatus.CANCELLED:
             raise Conflict(_("This case is cancelled: it is not read."), code="case_cancelled")
-        return _fill(case, INDEPENDENT)
+        return readers_fill(case, INDEPENDENT)
 
 
 def case_tiebreaker_assign(*, case: AdjudicationCase) -> CaseAssignment | None:
     """Assign the third reader (one who is neither of the first two), unless there is one; the new
     assignment or None. Atomic, as above."""
     with transaction.atomic(), audit_context(reason="adjudication: tie-breaker assigned"):
-        added = _fill(_locked(case), (ReaderSlot.THIRD,))
+        added = readers_fill(_locked(case), (ReaderSlot.THIRD,))
     return added[0] if added else None
 
 
@@ -115,6 +117,11 @@ def case_reader_reassign(*, actor, case: AdjudicationCase, slot: str, reader, re
         case = _locked(case)
         if case.status == CaseStatus.CANCELLED:
             raise Conflict(_("This case is cancelled: it is not read."), code="case_cancelled")
+        if Verdict.objects.filter(case=case, round=case.round, assignment__slot=slot).exists():
+            raise Conflict(
+                _("This reader has given their verdict: the slot can no longer change hands."),
+                code="already_read",
+            )
         others = CaseAssignment.objects.filter(case=case, active=True).exclude(slot=slot)
         eligible = eligible_readers(case).exclude(pk__in=others.values("reader_id"))
         if not eligible.filter(pk=reader.pk).exists():
