@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import pghistory
 from django.db import connection
+from django.utils.translation import gettext as _
 from pghistory.middleware import HistoryMiddleware
 
+from .errors import ReasonRequired
 from .privacy import mask_tokens
 
 REASON_HEADER = "HTTP_X_CHANGE_REASON"
@@ -49,6 +51,18 @@ def request_reason(request) -> str:
     if "%" in raw:
         raw = urllib.parse.unquote(raw, errors="strict") if _is_utf8_quoted(raw) else raw
     return raw.strip()[:MAX_REASON_LENGTH]
+
+
+def reason_required(reason: str | None) -> str:
+    """The reason for a change, stripped; a 400 (ReasonRequired, beside the `reason` field) when there is
+    none. The one check of every service that changes recorded data on a person's say-so."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired(
+            _("A reason for change is required (X-Change-Reason)."),
+            field_errors={"reason": [_("Give a reason for the change.")]},
+        )
+    return reason
 
 
 def _is_utf8_quoted(text: str) -> bool:

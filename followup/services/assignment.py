@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from trial.access import require_role_at
-from trial.audit import audit_context
-from trial.errors import Conflict, InvalidInput, ReasonRequired
+from trial.audit import audit_context, reason_required
+from trial.errors import Conflict, InvalidInput
 from trial.models import Role, StaffRole
 
 from ..models import AdjudicationCase, CaseAssignment, CaseStatus, ReaderSlot, Verdict
@@ -108,11 +108,7 @@ def case_reader_reassign(*, actor, case: AdjudicationCase, slot: str, reader, re
         raise InvalidInput(
             _("Unknown reader slot."), field_errors={"slot": [_("Choose first, second or third.")]}
         )
-    if not (reason or "").strip():
-        raise ReasonRequired(
-            _("A reason for change is required (X-Change-Reason)."),
-            field_errors={"reason": [_("Give a reason for the change.")]},
-        )
+    reason = reason_required(reason)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
         case = _locked(case)
         if case.status == CaseStatus.CANCELLED:

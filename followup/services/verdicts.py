@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy
 
 from crf.services.signatures import signer_confirm
 from trial.access import require_role_at
-from trial.audit import audit_context
-from trial.errors import Conflict, Forbidden, InvalidInput, ReasonRequired
+from trial.audit import audit_context, reason_required
+from trial.errors import Conflict, Forbidden, InvalidInput
 from trial.models import Role
 
 from ..models import AdjudicationCase, CaseAssignment, CaseStatus, Confidence, ReaderSlot, Verdict
@@ -171,11 +171,7 @@ def case_reopen(*, actor, case: AdjudicationCase, reason: str) -> AdjudicationCa
 
     Atomic: the case's row is locked while it is reopened."""
     require_role_at(actor, case.site, {Role.DATA_MANAGER}, gettext_lazy("reopen an adjudicated case"))
-    if not (reason or "").strip():
-        raise ReasonRequired(
-            _("A reason for change is required (X-Change-Reason)."),
-            field_errors={"reason": [_("Give a reason for the change.")]},
-        )
+    reason = reason_required(reason)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
         case = AdjudicationCase.objects.select_for_update().get(pk=case.pk)
         if case.status != CaseStatus.FINAL:

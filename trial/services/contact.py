@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..access import require_site_staff
-from ..audit import audit_context
+from ..audit import audit_context, reason_required
 from ..clock import site_today
-from ..errors import Conflict, InvalidInput, ReasonRequired
+from ..errors import Conflict, InvalidInput
 from ..models import ContactChannel, ContactOptOut, OptOutSource, Participant
 
 
@@ -103,11 +103,7 @@ def opt_out_end(*, actor, participant: Participant, channel: str, reason: str) -
     Atomic: the opt-out's row is locked while it is ended."""
     require_site_staff(actor, participant.site, gettext_lazy("end an opt-out of messages"))
     _channel(channel)
-    if not (reason or "").strip():
-        raise ReasonRequired(
-            _("A reason for change is required (X-Change-Reason)."),
-            field_errors={"reason": [_("Give a reason for the change.")]},
-        )
+    reason = reason_required(reason)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
         opt_out = (
             ContactOptOut.objects.select_for_update()

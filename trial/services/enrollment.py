@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import hooks
 from ..access import require_site_staff
-from ..audit import audit_context
+from ..audit import audit_context, reason_required
 from ..clock import site_today
 from ..errors import Conflict, InvalidInput, ReasonRequired
 from ..i18n import LANGUAGES
@@ -244,11 +244,7 @@ def participant_identity_update(*, actor, participant: Participant, changes: Map
 
     Atomic with a row lock on the identity, so two corrections cannot interleave.
     """
-    if not (reason or "").strip():
-        raise ReasonRequired(
-            _("A reason for change is required (X-Change-Reason)."),
-            field_errors={"reason": [_("Give a reason for the change.")]},
-        )
+    reason = reason_required(reason)
     # The one rule of site-staff writes is also who reads identifying data: the participant's own site staff.
     require_site_staff(actor, participant.site, gettext_lazy("correct identifying data"))
     if not changes:

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..access import require_site_staff
-from ..audit import audit_context
+from ..audit import audit_context, reason_required
 from ..clock import site_today
 from ..eligibility import CriterionSpec, Facts, Verdict, judge
-from ..errors import Conflict, InvalidInput, ReasonRequired
+from ..errors import Conflict, InvalidInput
 from ..levels import LEVELS, is_level, level_index
 from ..models import NotEnrolledReason, Outcome, ProtocolVersion, Screening, Sex, Site, Study
 
@@ -177,11 +177,7 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
 
     Atomic with a row lock so that a correction and an enrollment of the same screening cannot interleave.
     """
-    if not (reason or "").strip():
-        raise ReasonRequired(
-            _("A reason for change is required (X-Change-Reason)."),
-            field_errors={"reason": [_("Give a reason for the change.")]},
-        )
+    reason = reason_required(reason)
     require_site_staff(actor, screening.site, gettext_lazy("correct screenings"))
     if not data:
         raise InvalidInput(_("Nothing to change: name the fields to correct."))
