@@ -5,14 +5,18 @@ follow-up MRI's rows with a new fracture whose derived relation is adjacent or r
 recollapse is excluded). A case opens on every save that reports the fracture, a draft too, so that the
 coordinator cannot forget it and the adjudication committee sees it early; it is cancelled when the MRI no
 longer reports it (a correction, a level renamed, the procedure's levels changed) and opened again if it comes
-back. The adjudication itself is another issue.
+back. Once the MRI form is complete (no longer a draft), each open case gets its two readers
+(services/assignment.py).
 """
 
 import datetime
 
 from django.utils import timezone
 
+from crf.models import FormStatus
+
 from ..models import AdjudicationCase, CaseStatus, FractureLocation, Visit
+from .assignment import INDEPENDENT, readers_fill
 
 
 def _reported(record, form) -> dict[str, str]:
@@ -52,8 +56,8 @@ def adjudication_sync(*, record, form) -> None:
     Runs inside the caller's transaction (crf_save, crf_complete, a procedure change that moves a derived
     relation), with the record's row locked by it. Idempotent: the cases are unique per record and level, and
     a second call with the same data changes nothing. Returns at once, with no query, for a form that declares
-    no adjudication. Four queries at most: the record's cases, its visit (for a new case), one insert, one
-    update.
+    no adjudication. On a draft, four queries at most: the record's cases, its visit (for a new case), one
+    insert, one update; on a complete form, a few more per open case (its readers).
     """
     if form is None or form.adjudication is None:
         return
@@ -92,3 +96,10 @@ def adjudication_sync(*, record, form) -> None:
         AdjudicationCase.objects.bulk_create(new)
     if changed:
         AdjudicationCase.objects.bulk_update(changed, ["location", "exam_date", "status", "updated_at"])
+    if record.status != FormStatus.DRAFT:
+        # Only a complete MRI form goes to review: its open cases get their two readers now (a case from a
+        # draft waits, unread, until then). No eligible reader must not stop the form being completed: the
+        # slot stays empty for the data manager. The record's row lock (the caller's) orders these writes.
+        for case in [*cases.values(), *new]:
+            if case.status == CaseStatus.OPEN:
+                readers_fill(case, INDEPENDENT, strict=False)

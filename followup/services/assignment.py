@@ -57,9 +57,10 @@ def _locked(case: AdjudicationCase) -> AdjudicationCase:
     )
 
 
-def readers_fill(case: AdjudicationCase, slots) -> list[CaseAssignment]:
+def readers_fill(case: AdjudicationCase, slots, *, strict: bool = True) -> list[CaseAssignment]:
     """Give each empty slot among `slots` the least loaded eligible reader not already on the case; the new
-    assignments. Inside the caller's transaction, with the case's row locked by it. 409 when none is left."""
+    assignments. Inside the caller's transaction, with the case's row locked by it. When none is left: a 409
+    if `strict`, else the slot stays empty (for the data manager to fill)."""
     active = {a.slot: a for a in CaseAssignment.objects.filter(case=case, active=True)}
     taken = {a.reader_id for a in active.values()}
     added = []
@@ -67,6 +68,8 @@ def readers_fill(case: AdjudicationCase, slots) -> list[CaseAssignment]:
         if slot in active:
             continue
         reader = eligible_readers(case).exclude(pk__in=taken).first()
+        if reader is None and not strict:
+            break
         if reader is None:
             raise Conflict(
                 _("No eligible adjudicator is left for this case: add an adjudicator from another site."),

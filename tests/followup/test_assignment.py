@@ -4,6 +4,7 @@ round-robin, a third who is neither of the first two, and a data manager's reass
 import pytest
 from django.apps import apps
 
+from crf.services import crf_complete
 from followup.models import AdjudicationCase, CaseAssignment, CaseStatus
 from followup.services.assignment import case_reader_reassign, case_readers_assign, case_tiebreaker_assign
 from trial.errors import Conflict, Forbidden, InvalidInput, ReasonRequired
@@ -79,3 +80,21 @@ def test_a_cancelled_case_is_not_read(cases, readers):
     with pytest.raises(Conflict):
         case_readers_assign(case=cases[0])
     assert not CaseAssignment.objects.exists()
+
+
+def test_completing_the_mri_form_sends_its_open_cases_to_two_readers(cases, readers, coordinator):
+    assert not CaseAssignment.objects.exists()  # a draft MRI's cases wait, unread
+    participant = cases[0].participant
+    visit = cases[0].visit
+    crf_complete(actor=coordinator, participant=participant, form_code="followup_mri", visit=visit)
+    assert all(set(readers_of(case)) == {"first", "second"} for case in cases)
+    assert "adj_07" not in {name for case in cases for name in readers_of(case).values()}
+
+
+def test_no_eligible_reader_does_not_stop_the_mri_form_being_completed(cases, coordinator):
+    """No adjudicator in the study yet: the form is completed, the cases wait for the data manager."""
+    participant = cases[0].participant
+    record = crf_complete(
+        actor=coordinator, participant=participant, form_code="followup_mri", visit=cases[0].visit
+    )
+    assert record.status == "complete" and not CaseAssignment.objects.exists()
