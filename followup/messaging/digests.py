@@ -34,6 +34,7 @@ WEEKLY_ROLES = (Role.PRINCIPAL_INVESTIGATOR,)
 SEND_AT = datetime.time(8, 0)  # the reader's site wall clock; quiet hours end then by default
 QUERY_AGE_DAYS = 7  # "open queries older than N days"
 SETTING_OF = {MessageKind.DIGEST_DAILY: "daily_digest", MessageKind.DIGEST_WEEKLY: "weekly_digest"}
+DEFAULT_LANGUAGE = StaffMessageSetting._meta.get_field("language").default
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,11 @@ def digest_readers(*, user_ids: Iterable[int] | None = None) -> list[Reader]:
 def digests_plan(*, dry_run: bool = False) -> tuple[int, int]:
     """Plan today's daily digests and this week's weekly ones: (new, existing). Idempotent by key."""
     readers = digest_readers()
-    switched_off = _switched_off([reader.user_id for reader in readers])
+    settings_of = _settings([reader.user_id for reader in readers])
     rows = []
     for reader in readers:
-        if (reader.user_id, reader.kind) in switched_off:
+        setting = settings_of.get(reader.user_id)
+        if _switched_off(setting, reader.kind):
             continue
         zone = zoneinfo.ZoneInfo(reader.zone)
         today = timezone.localdate(timezone=zone)
@@ -92,7 +94,7 @@ def digests_plan(*, dry_run: bool = False) -> tuple[int, int]:
                 channel="email",
                 recipient_id=reader.user_id,
                 step=period,
-                language=_language(reader.user_id),
+                language=setting.language if setting else DEFAULT_LANGUAGE,
                 state=MessageState.PENDING,
                 due_at=max(due, timezone.now()),
             )
@@ -106,18 +108,15 @@ def digests_plan(*, dry_run: bool = False) -> tuple[int, int]:
     return len(new), len(existing)
 
 
-def _switched_off(user_ids: Iterable[int]) -> set[tuple[int, str]]:
-    off = set()
-    for setting in StaffMessageSetting.objects.filter(user_id__in=list(user_ids)):
-        for kind, field in SETTING_OF.items():
-            if not getattr(setting, field):
-                off.add((setting.user_id, kind))
-    return off
+def _settings(user_ids: Iterable[int]) -> dict[int, StaffMessageSetting]:
+    """The readers' own settings (one query); a reader absent here has the defaults: both on, Chinese."""
+    return {
+        setting.user_id: setting for setting in StaffMessageSetting.objects.filter(user_id__in=list(user_ids))
+    }
 
 
-def _language(user_id: int) -> str:
-    setting = StaffMessageSetting.objects.filter(user_id=user_id).only("language").first()
-    return setting.language if setting else "zh-hans"
+def _switched_off(setting: StaffMessageSetting | None, kind: str) -> bool:
+    return setting is not None and not getattr(setting, SETTING_OF[kind])
 
 
 def _reader(message: OutboxMessage) -> Reader | None:
@@ -135,7 +134,7 @@ def digest_no_longer_applies(message: OutboxMessage) -> Note | None:
         return Note("account_inactive")
     if not user.email:
         return Note("no_contact", {"channel": "email"})
-    if (user.pk, message.kind) in _switched_off([user.pk]):
+    if _switched_off(_settings([user.pk]).get(user.pk), message.kind):
         return Note("switched_off")
     if _reader(message) is None:
         return Note("no_role")

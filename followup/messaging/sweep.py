@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from trial.clock import site_today
 from trial.models import ContactOptOut, ParticipantIdentity, ParticipantStatus, ProtocolVersion, Site
+from trial.selectors import CHANNEL_ADDRESS
 
 from ..models import QuestionnaireResponse, ResponseStatus, Visit, VisitState
 from .models import MessageKind, MessageState, OutboxMessage
@@ -103,11 +104,13 @@ def _plan_batch(batch, rules, today, due_at, result: SweepResult) -> list[Outbox
             "visit_id", "instrument"
         )
     )
+    # {participant: {channel: address, "language": ...}}: each channel's address as trial names it.
     contacts = {
-        participant: {"sms": phone, "email": email, "language": language}
-        for participant, phone, email, language in ParticipantIdentity.objects.filter(
-            participant_id__in=participants
-        ).values_list("participant_id", "phone", "email", "contact_language")
+        row["participant_id"]: {channel: row[field] for channel, field in CHANNEL_ADDRESS.items()}
+        | {"language": row["contact_language"]}
+        for row in ParticipantIdentity.objects.filter(participant_id__in=participants).values(
+            "participant_id", "contact_language", *CHANNEL_ADDRESS.values()
+        )
     }
     opted_out = set(
         ContactOptOut.objects.filter(participant_id__in=participants, ended_on__isnull=True).values_list(

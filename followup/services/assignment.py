@@ -49,7 +49,8 @@ def eligible_readers(case: AdjudicationCase):
     )
 
 
-def _locked(case: AdjudicationCase) -> AdjudicationCase:
+def case_locked(case: AdjudicationCase) -> AdjudicationCase:
+    """The case re-read under its row lock, with its participant's site (inside the caller's transaction)."""
     return (
         AdjudicationCase.objects.select_for_update(of=("self",))
         .select_related("participant__site")
@@ -86,7 +87,7 @@ def case_readers_assign(*, case: AdjudicationCase) -> list[CaseAssignment]:
 
     Atomic: the case's row is locked while its slots are filled."""
     with transaction.atomic(), audit_context(reason="adjudication: readers assigned"):
-        case = _locked(case)
+        case = case_locked(case)
         if case.status == CaseStatus.CANCELLED:
             raise Conflict(_("This case is cancelled: it is not read."), code="case_cancelled")
         return readers_fill(case, INDEPENDENT)
@@ -96,7 +97,7 @@ def case_tiebreaker_assign(*, case: AdjudicationCase) -> CaseAssignment | None:
     """Assign the third reader (one who is neither of the first two), unless there is one; the new
     assignment or None. Atomic, as above."""
     with transaction.atomic(), audit_context(reason="adjudication: tie-breaker assigned"):
-        added = readers_fill(_locked(case), (ReaderSlot.THIRD,))
+        added = readers_fill(case_locked(case), (ReaderSlot.THIRD,))
     return added[0] if added else None
 
 
@@ -113,7 +114,7 @@ def case_reader_reassign(*, actor, case: AdjudicationCase, slot: str, reader, re
         )
     reason = reason_required(reason)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
-        case = _locked(case)
+        case = case_locked(case)
         if case.status == CaseStatus.CANCELLED:
             raise Conflict(_("This case is cancelled: it is not read."), code="case_cancelled")
         if Verdict.objects.filter(case=case, round=case.round, assignment__slot=slot).exists():

@@ -29,7 +29,7 @@ from trial.errors import Conflict, Forbidden, InvalidInput
 from trial.models import Role
 
 from ..models import AdjudicationCase, CaseAssignment, CaseStatus, Confidence, ReaderSlot, Verdict
-from .assignment import INDEPENDENT, readers_fill
+from .assignment import INDEPENDENT, case_locked, readers_fill
 
 LEVEL = re.compile(r"^(T([1-9]|1[0-2])|L[1-5])$")  # the thoracic and lumbar vertebrae
 MEANING = "adjudication"
@@ -101,11 +101,7 @@ def verdict_submit(
         actor=actor, password=password, refused=_("The password is not correct; the verdict was not signed.")
     )
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {MEANING}"):
-        case = (
-            AdjudicationCase.objects.select_for_update(of=("self",))
-            .select_related("participant__site")
-            .get(pk=case.pk)
-        )
+        case = case_locked(case)
         if case.status not in (CaseStatus.OPEN, CaseStatus.DISPUTED):
             raise Conflict(_("This case is not being read."), code="case_not_in_review")
         slots = INDEPENDENT if case.status == CaseStatus.OPEN else (ReaderSlot.THIRD,)
@@ -173,7 +169,7 @@ def case_reopen(*, actor, case: AdjudicationCase, reason: str) -> AdjudicationCa
     require_role_at(actor, case.site, {Role.DATA_MANAGER}, gettext_lazy("reopen an adjudicated case"))
     reason = reason_required(reason)
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason.strip()):
-        case = AdjudicationCase.objects.select_for_update().get(pk=case.pk)
+        case = case_locked(case)
         if case.status != CaseStatus.FINAL:
             raise Conflict(_("Only an adjudicated case can be reopened."), code="case_not_final")
         CaseAssignment.objects.filter(case=case, slot=ReaderSlot.THIRD, active=True).update(

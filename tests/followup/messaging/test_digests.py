@@ -6,6 +6,8 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from followup.messaging.digests import digests_plan
 from followup.messaging.dispatch import outbox_dispatch
@@ -86,3 +88,25 @@ def test_a_digest_switched_off_is_neither_planned_nor_sent(staff, smtp_server):
     assert OutboxMessage.objects.get(kind="digest_daily").note_code == "switched_off"
     with at("2027-01-05 06:00"):
         assert digests_plan() == (0, 1)  # only the PI's week, planned already
+
+
+def test_planning_runs_the_same_queries_for_two_readers_or_ten(staff, make_user, site):
+    """Each reader's switches and language are read with the others', not one query a reader."""
+
+    def queries() -> int:
+        OutboxMessage.objects.all().delete()
+        with at("2027-01-04 06:00"), CaptureQueriesContext(connection) as captured:
+            digests_plan()
+        return len(captured)
+
+    two = queries()
+    for number in range(8):
+        reader = make_user(
+            f"inv{number}", role=Role.INVESTIGATOR, site=site, email=f"inv{number}@example.invalid"
+        )
+        StaffMessageSetting.objects.create(user=reader, language="en" if number % 2 else "zh-hans")
+    assert queries() == two
+    languages = dict(OutboxMessage.objects.values_list("recipient__username", "language"))
+    assert (languages["inv1"], languages["inv2"], languages["coord07"], languages["pi"]) == (
+        "en", "zh-hans", "zh-hans", "en",
+    )  # fmt: skip
