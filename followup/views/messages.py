@@ -61,13 +61,13 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
     study ID; a bad filter is a 400 naming the field, with nothing listed. Four queries whatever the page."""
     sites = visit_sites(user=request.user)
     form = MessageFilterForm(request.GET or None, sites=sites)
-    status, outbox = 200, message_list(user=request.user, kind=MessageKind.REMINDER)
-    if form.is_bound:
-        if form.is_valid():
-            filters = {name: value for name, value in form.cleaned_data.items() if value}
-            outbox = message_list(user=request.user, kind=MessageKind.REMINDER, **filters)
-        else:
-            status, outbox = 400, OutboxMessage.objects.none()
+    if form.is_bound and not form.is_valid():
+        status, outbox = 400, OutboxMessage.objects.none()
+    else:
+        filters = {
+            name: value for name, value in (form.cleaned_data if form.is_bound else {}).items() if value
+        }
+        status, outbox = 200, message_list(user=request.user, kind=MessageKind.REMINDER, **filters)
     page = paginate(request, outbox)
     context = {
         "form": form,
