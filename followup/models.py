@@ -268,19 +268,52 @@ class CaseStatus(models.TextChoices):
     OPEN = "open", _("awaiting adjudication")
     DISPUTED = "disputed", _("the readers disagree: awaiting the third reader")
     FINAL = "final", _("adjudicated")
-    CANCELLED = "cancelled", _("cancelled (the MRI no longer reports it)")
+    CANCELLED = "cancelled", _("cancelled (no imaging reports it any longer)")
+
+
+class CaseOrigin(models.TextChoices):
+    MRI_FORM = "mri_form", _("a follow-up MRI form")
+    MANUAL = "manual", _("opened by a data manager")
+
+
+class Modality(models.TextChoices):
+    MRI = "mri", _("MRI")
+    CT = "ct", _("CT")
+    XRAY = "xray", _("radiograph")
 
 
 @audited(exclude=("site",))
 class AdjudicationCase(models.Model):
-    """A reported new fracture at a non-operated level, awaiting blinded adjudication (a later issue)."""
+    """A reported new fracture at a non-operated level of one participant, adjudicated blind (services/).
+
+    One case per participant and level: every imaging report of that level (a follow-up MRI form's row, or the
+    findings a data manager enters by hand) is a CaseEvidence row of it, never a second case. `location` and
+    `exam_date` are the site's classification and the earliest supporting exam: readers never see the first.
+    """
 
     participant = models.ForeignKey(
         "trial.Participant", on_delete=models.PROTECT, related_name="adjudication_cases"
     )
     site = site_of_participant()
-    record = models.ForeignKey("crf.FormRecord", on_delete=models.PROTECT, related_name="adjudication_cases")
+    # The form record that first reported it; none for a case a data manager opened by hand.
+    record = models.ForeignKey(
+        "crf.FormRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjudication_cases",
+    )
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    origin = models.CharField(
+        _("opened from"),
+        max_length=16,
+        choices=CaseOrigin.choices,
+        default=CaseOrigin.MRI_FORM,
+        db_default=CaseOrigin.MRI_FORM,
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     level = models.CharField(_("level"), max_length=4)
     location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices)
     exam_date = models.DateField(_("MRI date"), null=True, blank=True)
@@ -301,7 +334,7 @@ class AdjudicationCase(models.Model):
         verbose_name_plural = _("adjudication cases")
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["record", "level"], name="adjudication_case_per_level"),
+            models.UniqueConstraint(fields=["participant", "level"], name="adjudication_case_per_level"),
         ]
         indexes = [
             models.Index(fields=["status", "created_at"]),
@@ -314,6 +347,48 @@ class AdjudicationCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.level} {self.location}"
+
+
+@audited()
+class CaseEvidence(models.Model):
+    """One imaging report supporting a case: a follow-up MRI form's row for the level (`record`), or
+    findings a data manager entered by hand (`findings`, no record). A report withdrawn (the form corrected,
+    the data manager's withdrawal) is kept inactive: a case with no active evidence is cancelled, its history
+    kept."""
+
+    case = models.ForeignKey(AdjudicationCase, on_delete=models.PROTECT, related_name="evidence")
+    record = models.ForeignKey(
+        "crf.FormRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjudication_evidence",
+    )
+    modality = models.CharField(_("modality"), max_length=8, choices=Modality.choices, default=Modality.MRI)
+    exam_date = models.DateField(_("exam date"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices, blank=True)
+    findings = models.TextField(_("findings"), blank=True)
+    active = models.BooleanField(default=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case evidence")
+        verbose_name_plural = _("case evidence")
+        ordering = ["exam_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "record"],
+                condition=models.Q(record__isnull=False),
+                name="evidence_one_per_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} evidence {self.record_id or 'manual'} {self.exam_date}"
 
 
 class ReaderSlot(models.TextChoices):

@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crf.models import FormStatus
 from trial.access import require_role_at
 from trial.audit import audit_context, reason_required
 from trial.errors import Conflict, InvalidInput
 from trial.models import Role, StaffRole
 
-from ..models import AdjudicationCase, CaseAssignment, CaseStatus, ReaderSlot, Verdict
+from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict
 
 INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
 
@@ -58,6 +59,14 @@ def case_locked(case: AdjudicationCase) -> AdjudicationCase:
     )
 
 
+def case_has_complete_evidence(case: AdjudicationCase) -> bool:
+    """True when findings entered by hand, or a form record that is no longer a draft, support the case: only
+    then does it go to review. One query."""
+    return (
+        CaseEvidence.objects.filter(case=case, active=True).exclude(record__status=FormStatus.DRAFT).exists()
+    )
+
+
 def readers_fill(case: AdjudicationCase, slots, *, strict: bool = True) -> list[CaseAssignment]:
     """Give each empty slot among `slots` the least loaded eligible reader not already on the case; the new
     assignments. Inside the caller's transaction, with the case's row locked by it. When none is left: a 409
@@ -83,13 +92,18 @@ def readers_fill(case: AdjudicationCase, slots, *, strict: bool = True) -> list[
 
 def case_readers_assign(*, case: AdjudicationCase) -> list[CaseAssignment]:
     """Assign the two independent readers a case still lacks (none when it has both); the new assignments.
-    409 when no eligible reader is left, or the case is cancelled.
+    409 when no eligible reader is left, the case is cancelled, or only a draft form supports it (it goes to
+    review when the form is complete).
 
     Atomic: the case's row is locked while its slots are filled."""
     with transaction.atomic(), audit_context(reason="adjudication: readers assigned"):
         case = case_locked(case)
         if case.status == CaseStatus.CANCELLED:
             raise Conflict(_("This case is cancelled: it is not read."), code="case_cancelled")
+        if not case_has_complete_evidence(case):
+            raise Conflict(
+                _("This case waits for its MRI form to be complete before it is read."), code="case_draft"
+            )
         return readers_fill(case, INDEPENDENT)
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from crf.models import FormRecord, FormStatus
 from followup.models import AdjudicationCase
 from trial.models import Role, StaffRole
 
@@ -12,14 +13,23 @@ from .test_followup_mri import make_visit, put_mri
 
 
 @pytest.fixture
-def cases(make_participant, coordinator):
-    """Three cases of one participant of site 07 (the follow-up MRI reports three new fractures)."""
+def draft_cases(make_participant, coordinator):
+    """Three cases of one participant of site 07: the follow-up MRI, still a draft, reports three new
+    fractures (treated L1 and T12)."""
     participant = make_participant()
     make_visit(participant)
     api = client_for(coordinator)
-    assert put(api, participant, PROCEDURE).status_code == 200  # treated L1 and T12
+    assert put(api, participant, PROCEDURE).status_code == 200
     assert put_mri(api, participant, mri("L3", "T10", "T8")).status_code == 200
     return list(AdjudicationCase.objects.filter(participant=participant).order_by("level"))
+
+
+@pytest.fixture
+def cases(draft_cases):
+    """The same cases ready for review with no reader yet: the MRI record is marked complete directly
+    (completing it through crf_complete assigns the readers: test_assignment.py tests that path)."""
+    FormRecord.objects.filter(pk=draft_cases[0].record_id).update(status=FormStatus.COMPLETE)
+    return draft_cases
 
 
 @pytest.fixture

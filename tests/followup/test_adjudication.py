@@ -1,6 +1,8 @@
 """Re-fracture adjudication cases: opened by the follow-up MRI for each new fracture at a non-operated level,
 cancelled and reopened as the MRI changes, following the procedure's levels; the read-only API by site."""
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -145,14 +147,25 @@ def test_cases_follow_the_procedure_levels(coordinator_api, participant, m12):
     assert cases(participant) == {"L2": ("remote", "open"), "T10": ("adjacent", "open")}
 
 
-def test_each_visit_opens_its_own_cases(coordinator_api, participant, m12, treated):
+def test_a_later_mri_reporting_the_same_level_joins_its_case_as_evidence(
+    coordinator_api, participant, m12, treated
+):
+    """One case per participant and level: U1 first sees L2, M12 reports it again (and T10, a new case)."""
     make_visit(participant, code="U1", sequence=1001)
-    put_mri(coordinator_api, participant, mri("L2"))
-    put_mri(coordinator_api, participant, mri("L2"), visit="U1")
+    put_mri(
+        coordinator_api, participant, MRI | {"exam_date": "2026-03-02", "levels": [row("L2")]}, visit="U1"
+    )
+    put_mri(coordinator_api, participant, mri("L2", "T10"))
     assert sorted(AdjudicationCase.objects.values_list("visit__code", "level")) == [
-        ("M12", "L2"),
+        ("M12", "T10"),
         ("U1", "L2"),
     ]
+    case = AdjudicationCase.objects.get(level="L2")
+    assert sorted(case.evidence.values_list("record__visit_code", "exam_date", "active")) == [
+        ("M12", datetime.date(2026, 6, 1), True),
+        ("U1", datetime.date(2026, 3, 2), True),
+    ]
+    assert case.exam_date == datetime.date(2026, 3, 2)  # the earliest supporting exam
 
 
 # --- the API --------------------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def test_a_cancelled_case_is_not_read(cases, readers):
     assert not CaseAssignment.objects.exists()
 
 
-def test_completing_the_mri_form_sends_its_open_cases_to_two_readers(cases, readers, coordinator):
+def test_completing_the_mri_form_sends_its_open_cases_to_two_readers(draft_cases, readers, coordinator):
+    cases = draft_cases
     assert not CaseAssignment.objects.exists()  # a draft MRI's cases wait, unread
     participant = cases[0].participant
     visit = cases[0].visit
@@ -91,8 +92,9 @@ def test_completing_the_mri_form_sends_its_open_cases_to_two_readers(cases, read
     assert "adj_07" not in {name for case in cases for name in readers_of(case).values()}
 
 
-def test_no_eligible_reader_does_not_stop_the_mri_form_being_completed(cases, coordinator):
+def test_no_eligible_reader_does_not_stop_the_mri_form_being_completed(draft_cases, coordinator):
     """No adjudicator in the study yet: the form is completed, the cases wait for the data manager."""
+    cases = draft_cases
     participant = cases[0].participant
     record = crf_complete(
         actor=coordinator, participant=participant, form_code="followup_mri", visit=cases[0].visit
