@@ -195,7 +195,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # The page languages and a participant's message language are one set of choices: one enum.
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "trial.i18n.LANGUAGES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "trial.i18n.LANGUAGES",
+        "VertebraEnum": "trial.levels.LEVELS",
+        "AdjudicationCaseStatusEnum": "followup.models.CaseStatus",
+    },
 }
 
 # Protocol files shipped with the code; `load_protocols` reads every *.yaml here.

@@ -125,6 +125,17 @@ class AdjudicationDef:
 
 
 @dataclass(frozen=True)
+class PacketDef:
+    """What a blinded adjudicator is shown of a form (see FORMAT.md, `packet`): its exam date, these
+    top-level fields and these fields of the group's rows; nothing else of it."""
+
+    date: str
+    fields: tuple[str, ...] = ()
+    group: str = ""
+    rows: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FormDef:
     code: str
     version: str
@@ -134,6 +145,7 @@ class FormDef:
     groups: tuple[GroupDef, ...]
     checks: tuple[CheckDef, ...]
     adjudication: AdjudicationDef | None = None
+    packet: PacketDef | None = None
 
     def field(self, code: str) -> FieldDef | None:
         return next((f for f in self.fields if f.code == code), None)
@@ -211,6 +223,14 @@ def _definition(spec: schema.Form) -> FormDef:
             location=adjudication.location,
             exclude=tuple(adjudication.exclude),
             date=adjudication.date or "",
+        ),
+        packet=None
+        if spec.packet is None
+        else PacketDef(
+            date=spec.packet.date,
+            fields=tuple(spec.packet.fields),
+            group=spec.packet.group or "",
+            rows=tuple(spec.packet.rows),
         ),
     )
 

@@ -299,6 +299,15 @@ class Adjudication(StrictModel):
     date: Code = None
 
 
+class Packet(StrictModel):
+    """What a blinded adjudicator is shown of this form (FORMAT.md, `packet`), and nothing else."""
+
+    date: Code
+    fields: Annotated[list[Code], distinct] = []
+    group: Code = None
+    rows: Annotated[list[Code], distinct] = []
+
+
 class Form(StrictModel):
     """A CRF form file: its fields, repeating groups, edit checks and adjudication (FORMAT.md)."""
 
@@ -310,6 +319,7 @@ class Form(StrictModel):
     groups: Annotated[list[Group], unique(), shaped("must be a list of groups")] = []
     checks: Annotated[list[Check], unique(), shaped("must be a list of checks")] = []
     adjudication: Adjudication = None
+    packet: Packet = None
 
     def field(self, code: str) -> FormField | None:
         return next((f for f in self.fields if f.code == code), None)
@@ -379,7 +389,34 @@ def reference_problems(form: Form) -> list:
         problems += _check_problems(form, check, ("checks", index))
     if form.adjudication is not None:
         problems += _adjudication_problems(form, form.adjudication)
+    if form.packet is not None:
+        problems += _packet_problems(form, form.packet)
     return problems
+
+
+def _packet_problems(form: Form, spec: Packet) -> list:
+    at = ("packet",)
+    date = form.field(spec.date)
+    problems = (
+        [] if date and date.type == "date" else [problem((*at, "date"), "must name a top-level date field")]
+    )
+    problems += [
+        problem((*at, "fields"), f"field {code!r} does not exist")
+        for code in spec.fields
+        if not form.field(code)
+    ]
+    group = form.group(spec.group) if spec.group else None
+    if spec.group and group is None:
+        return [*problems, problem((*at, "group"), f"group {spec.group!r} does not exist")]
+    if spec.rows and group is None:
+        return [*problems, problem((*at, "rows"), "rows need a group")]
+    if group is not None and group.key not in spec.rows:
+        problems.append(problem((*at, "rows"), f"rows must show the group's key {group.key!r}"))
+    return problems + [
+        problem((*at, "rows"), f"field {code!r} is not in group {group.code}")
+        for code in spec.rows
+        if not group.field(code)
+    ]
 
 
 def _check_problems(form: Form, check: Check, loc: tuple) -> list:

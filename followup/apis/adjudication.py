@@ -1,64 +1,493 @@
-"""Re-fracture adjudication cases: list and detail, read-only (the adjudication workflow is another issue)."""
+"""Re-fracture adjudication API: the case board (site staff, oversight, data managers) with the data
+manager's steps, and the blinded reader's queue, packets and verdicts. Parse, call one service, answer.
 
-import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
-from rest_framework.routers import SimpleRouter
+- `/adjudication-cases/`: what each user sees of a case depends on their role where it is
+  (selectors/adjudication.py): `view` says which (site, oversight, manage). Data managers open cases by hand
+  (POST), assign, reassign, reopen and withdraw findings entered by hand.
+- `/adjudication/queue/`: an adjudicator's own cases, blind (selectors/packet.py): the case number and level,
+  never the study ID, site or location; the packet; the e-signed verdict.
+"""
 
-from ..models import AdjudicationCase, CaseStatus, FractureLocation
-from ..selectors.adjudication import adjudication_case_list
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crf.selectors import crf_participants
+from trial.apis.pagination import Pagination
+from trial.apis.serializers import StrictInput
+from trial.levels import LEVELS
+
+from ..models import CaseEvidence, CaseStatus, Confidence, FractureLocation, Modality, ReaderSlot
+from ..selectors.adjudication import CaseView, adjudication_case_list, case_view, case_views, reader_choices
+from ..selectors.packet import Bucket, case_packet, reader_cases, reader_counts
+from ..services import assignment, cases, verdicts
+
+REASON_MAX = 2000
+_IN_REVIEW = gettext_lazy("in review")
+SITE_STATUSES = ("in_review", "final", "cancelled")
 
 
-class AdjudicationCaseOut(serializers.ModelSerializer):
-    """What a case says: who, which level, where, when and its state. Never the CRF data (adjudicators are
-    blinded to the predictors)."""
+# --- output ----------------------------------------------------------------------------------------------
 
+
+class CaseSiteOut(serializers.Serializer):
+    """What site staff see: the case exists, in review or not, and its final result."""
+
+    id = serializers.IntegerField()
     study_id = serializers.CharField(source="participant.study_id")
     site = serializers.CharField(source="participant.site.code")
     visit = serializers.CharField(source="visit.code", allow_null=True, default=None)
+    level = serializers.CharField()
+    location = serializers.ChoiceField(
+        choices=FractureLocation.choices, help_text="The site's classification."
+    )
     location_text = serializers.CharField(source="get_location_display")
+    exam_date = serializers.DateField(allow_null=True, help_text="The earliest supporting exam.")
+    origin = serializers.CharField()
+    status = serializers.SerializerMethodField(help_text="in_review, final or cancelled (site staff).")
+    status_text = serializers.SerializerMethodField()
+    final_fracture = serializers.BooleanField(allow_null=True)
+    final_levels = serializers.ListField(child=serializers.CharField())
+    final_event_date = serializers.DateField(allow_null=True)
+    finalized_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_status(self, case) -> str:
+        return "in_review" if case.status in (CaseStatus.OPEN, CaseStatus.DISPUTED) else case.status
+
+    def get_status_text(self, case) -> str:
+        if case.status in (CaseStatus.OPEN, CaseStatus.DISPUTED):
+            return str(_IN_REVIEW)
+        return case.get_status_display()
+
+
+class CaseBoardOut(CaseSiteOut):
+    """The board (principal investigator, monitors): each case's state, never its readers' identities."""
+
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
     status_text = serializers.CharField(source="get_status_display")
-
-    class Meta:
-        model = AdjudicationCase
-        fields = [
-            "id",
-            "study_id",
-            "site",
-            "visit",
-            "level",
-            "location",
-            "location_text",
-            "exam_date",
-            "status",
-            "status_text",
-            "created_at",
-            "updated_at",
-        ]
+    round = serializers.IntegerField()
+    readers_assigned = serializers.IntegerField()
+    verdicts_in = serializers.IntegerField(help_text="Verdicts given in this round.")
 
 
-class AdjudicationCaseFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
-    location = django_filters.ChoiceFilter(choices=FractureLocation.choices)
-    site = django_filters.CharFilter(field_name="site__code")
-    study_id = django_filters.CharFilter(field_name="participant__study_id")
+class AssignmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
+    reader_id = serializers.IntegerField()
+    reader = serializers.CharField(source="reader.get_full_name")
+    active = serializers.BooleanField()
+    assigned_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Re-fracture adjudication cases on your sites, newest first"),
-    retrieve=extend_schema(summary="One adjudication case"),
+class EvidenceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    form = serializers.CharField(source="record.form_code", allow_null=True, default=None)
+    visit = serializers.CharField(source="record.visit_code", allow_null=True, default=None)
+    modality = serializers.ChoiceField(choices=Modality.choices)
+    exam_date = serializers.DateField(allow_null=True)
+    location = serializers.CharField()
+    findings = serializers.CharField()
+    active = serializers.BooleanField()
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+
+
+class AdjudicationVerdictOut(serializers.Serializer):
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
+    round = serializers.IntegerField()
+    fracture = serializers.BooleanField()
+    levels = serializers.ListField(child=serializers.CharField())
+    locations = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="Each level's position to the treated levels (treated, adjacent, remote), derived.",
+    )
+    acute_signal = serializers.BooleanField(allow_null=True)
+    genant_grade = serializers.IntegerField(allow_null=True)
+    event_date = serializers.DateField(allow_null=True)
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    comment = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+
+
+class ManagedVerdictOut(serializers.Serializer):
+    """A verdict as the data manager sees it: with the name the reader signed with."""
+
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices, source="assignment.slot")
+    round = serializers.IntegerField()
+    reader = serializers.CharField(
+        source="printed_name", help_text="The printed name the reader signed with."
+    )
+    fracture = serializers.BooleanField()
+    levels = serializers.ListField(child=serializers.CharField())
+    acute_signal = serializers.BooleanField(allow_null=True)
+    genant_grade = serializers.IntegerField(allow_null=True)
+    event_date = serializers.DateField(allow_null=True)
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    comment = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+
+
+class CaseManageOut(CaseBoardOut):
+    """A data manager's view: readers, evidence and verdicts too."""
+
+    assignments = AssignmentOut(many=True, source="assignments.all")
+    evidence = EvidenceOut(many=True, source="evidence.all")
+    verdicts = ManagedVerdictOut(many=True, source="verdicts.all")
+
+
+CASE_OUT = PolymorphicProxySerializer(
+    component_name="AdjudicationCase",
+    serializers={
+        CaseView.SITE: CaseSiteOut,
+        CaseView.OVERSIGHT: CaseBoardOut,
+        CaseView.MANAGE: CaseManageOut,
+    },
+    resource_type_field_name="view",
 )
-class AdjudicationCaseViewSet(viewsets.ReadOnlyModelViewSet):
-    """Cases opened by follow-up MRIs reporting a new fracture at a non-operated level."""
 
-    serializer_class = AdjudicationCaseOut
-    filterset_class = AdjudicationCaseFilter
+
+def case_out(case, view: str) -> dict:
+    """The case as `view` shows it (the case list was read with `manage` for a data manager's)."""
+    serializer = {
+        CaseView.SITE: CaseSiteOut,
+        CaseView.OVERSIGHT: CaseBoardOut,
+        CaseView.MANAGE: CaseManageOut,
+    }
+    return {"view": view} | serializer[view](case).data
+
+
+# --- input -----------------------------------------------------------------------------------------------
+
+
+class CaseListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    location = serializers.ChoiceField(choices=FractureLocation.choices, required=False)
+    site = serializers.CharField(required=False, max_length=8)
+    study_id = serializers.CharField(required=False, max_length=32)
+
+
+class ManualCaseIn(StrictInput):
+    study_id = serializers.CharField(max_length=32)
+    level = serializers.ChoiceField(choices=LEVELS)
+    exam_date = serializers.DateField()
+    modality = serializers.ChoiceField(choices=Modality.choices)
+    findings = serializers.CharField(max_length=cases.FINDINGS_MAX)
+    reason = serializers.CharField(max_length=REASON_MAX)
+
+
+class ReasonIn(StrictInput):
+    reason = serializers.CharField(max_length=REASON_MAX)
+
+
+class ReassignIn(StrictInput):
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
+    reader = serializers.IntegerField(
+        help_text="The user id of an eligible adjudicator (see eligible-readers)."
+    )
+    reason = serializers.CharField(max_length=REASON_MAX)
+
+
+class VerdictIn(StrictInput):
+    password = serializers.CharField(
+        max_length=256, trim_whitespace=False, help_text="Your password again: the e-signature."
+    )
+    fracture = serializers.BooleanField(help_text="A new non-operative vertebral fracture.")
+    levels = serializers.ListField(
+        child=serializers.ChoiceField(choices=LEVELS), required=False, default=list
+    )
+    acute_signal = serializers.BooleanField(required=False, allow_null=True, default=None)
+    genant_grade = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=3
+    )
+    event_date = serializers.DateField(required=False, allow_null=True, default=None)
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class QueueQuery(serializers.Serializer):
+    bucket = serializers.ChoiceField(choices=Bucket.ALL, required=False)
+
+
+class QueueCaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    round = serializers.IntegerField()
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices, source="my_slot")
+    bucket = serializers.ChoiceField(choices=Bucket.ALL)
+    assigned_since = serializers.DateTimeField(source="created_at")
+
+
+class QueueCountsOut(serializers.Serializer):
+    awaiting_me = serializers.IntegerField()
+    awaiting_other = serializers.IntegerField()
+    awaiting_tiebreak = serializers.IntegerField()
+    final = serializers.IntegerField()
+
+
+class ShownOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
+class ExamOut(serializers.Serializer):
+    form = serializers.CharField()
+    title = serializers.CharField()
+    visit = serializers.CharField()
+    exam_date = serializers.CharField(allow_null=True)
+    draft = serializers.BooleanField(help_text="The form is still a draft at the site.")
+    fields = ShownOut(many=True)
+    rows = serializers.ListField(child=ShownOut(many=True))
+
+
+class FindingsOut(serializers.Serializer):
+    modality = serializers.CharField()
+    exam_date = serializers.DateField(allow_null=True)
+    findings = serializers.CharField()
+
+
+class PacketCaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    round = serializers.IntegerField()
+    bucket = serializers.ChoiceField(choices=Bucket.ALL)
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
+    mine_given = serializers.BooleanField()
+
+
+class PacketOut(serializers.Serializer):
+    case = PacketCaseOut()
+    treated_levels = serializers.ListField(child=serializers.CharField())
+    procedure_date = serializers.CharField(allow_null=True)
+    exams = ExamOut(many=True)
+    findings = FindingsOut(many=True)
+    verdicts = AdjudicationVerdictOut(
+        many=True, help_text="Yours; the others' once both independent verdicts are in."
+    )
+
+
+class ReaderOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    load = serializers.IntegerField(help_text="Cases the reader is assigned to now.")
+
+
+# --- the board ---------------------------------------------------------------------------------------------
+
+
+def _board_case(request, pk: int, *, manage: bool = False):
+    return get_object_or_404(adjudication_case_list(user=request.user, manage=manage), pk=pk)
+
+
+class CaseListView(generics.GenericAPIView):
+    """Adjudication cases on your sites, newest first; what each shows depends on your role there."""
+
+    pagination_class = Pagination
+    filter_backends: list = []
 
     def get_queryset(self):
-        return adjudication_case_list(user=self.request.user)
+        query = CaseListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        views = case_views(user=self.request.user)
+        manage = CaseView.MANAGE in views[0].values()
+        found = adjudication_case_list(user=self.request.user, manage=manage)
+        for name, lookup in (
+            ("status", "status"),
+            ("location", "location"),
+            ("site", "site__code"),
+            ("study_id", "participant__study_id"),
+        ):
+            if name in filters:
+                found = found.filter(**{lookup: filters[name]})
+        return found, views
+
+    @extend_schema(
+        summary="Re-fracture adjudication cases on your sites",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(CaseStatus.values)),
+            OpenApiParameter("location", OpenApiTypes.STR, enum=list(FractureLocation.values)),
+            OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
+            OpenApiParameter("study_id", OpenApiTypes.STR),
+        ],
+        responses=CASE_OUT,
+    )
+    def get(self, request):
+        found, views = self.get_queryset()
+        page = self.paginate_queryset(found)
+        superuser = request.user.is_superuser
+        return self.get_paginated_response(
+            [case_out(c, case_view(views, c, superuser=superuser)) for c in page]
+        )
+
+    @extend_schema(
+        summary="Open a case by hand (data managers)", request=ManualCaseIn, responses={201: CASE_OUT}
+    )
+    def post(self, request):
+        body = ManualCaseIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = dict(body.validated_data)
+        participant = get_object_or_404(crf_participants(user=request.user), study_id=values.pop("study_id"))
+        case = cases.case_open_manual(actor=request.user, participant=participant, **values)
+        return _case_answer(request, case.pk, status_code=status.HTTP_201_CREATED)
 
 
-router = SimpleRouter()
-router.register("adjudication-cases", AdjudicationCaseViewSet, basename="adjudication-case")
+def _case_answer(request, pk: int, *, status_code: int = 200) -> Response:
+    views = case_views(user=request.user)
+    case = _board_case(request, pk, manage=CaseView.MANAGE in views[0].values())
+    view = case_view(views, case, superuser=request.user.is_superuser)
+    return Response(case_out(case, view), status=status_code)
 
-urlpatterns = router.urls
+
+class CaseDetailView(APIView):
+    @extend_schema(summary="One adjudication case", responses=CASE_OUT, operation_id="v1_adjudication_case")
+    def get(self, request, pk):
+        return _case_answer(request, pk)
+
+
+class CaseAssignView(APIView):
+    @extend_schema(
+        summary="Assign the two readers a case lacks (data managers)", request=None, responses=CASE_OUT
+    )
+    def post(self, request, pk):
+        assignment.case_readers_assign(case=_board_case(request, pk), actor=request.user)
+        return _case_answer(request, pk)
+
+
+class CaseReassignView(APIView):
+    @extend_schema(
+        summary="Give a slot to another reader (data managers)", request=ReassignIn, responses=CASE_OUT
+    )
+    def post(self, request, pk):
+        case = _board_case(request, pk)
+        body = ReassignIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        reader = get_user_model().objects.filter(pk=values["reader"]).first()
+        if reader is None:
+            raise serializers.ValidationError({"reader": [str(gettext_lazy("Unknown user."))]})
+        assignment.case_reader_reassign(
+            actor=request.user, case=case, slot=values["slot"], reader=reader, reason=values["reason"]
+        )
+        return _case_answer(request, pk)
+
+
+class CaseEligibleReadersView(APIView):
+    @extend_schema(
+        summary="Adjudicators who may read this case (data managers)", responses=ReaderOut(many=True)
+    )
+    def get(self, request, pk):
+        case = _board_case(request, pk)
+        return Response(ReaderOut(reader_choices(actor=request.user, case=case), many=True).data)
+
+
+class CaseReopenView(APIView):
+    @extend_schema(
+        summary="Send a final case back to review (data managers)", request=ReasonIn, responses=CASE_OUT
+    )
+    def post(self, request, pk):
+        case = _board_case(request, pk)
+        body = ReasonIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        verdicts.case_reopen(actor=request.user, case=case, reason=body.validated_data["reason"])
+        return _case_answer(request, pk)
+
+
+class EvidenceWithdrawView(APIView):
+    @extend_schema(
+        summary="Withdraw findings entered by hand (data managers)", request=ReasonIn, responses=CASE_OUT
+    )
+    def post(self, request, pk, evidence_id):
+        case = _board_case(request, pk)
+        evidence = get_object_or_404(CaseEvidence.objects.select_related("case"), pk=evidence_id, case=case)
+        body = ReasonIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        cases.evidence_withdraw(actor=request.user, evidence=evidence, reason=body.validated_data["reason"])
+        return _case_answer(request, pk)
+
+
+# --- the reader's queue ------------------------------------------------------------------------------
+
+
+def _reader_case(request, pk: int):
+    return get_object_or_404(reader_cases(user=request.user), pk=pk)
+
+
+class QueueView(generics.GenericAPIView):
+    """Your adjudication cases (adjudicators), oldest first, blind: number, level, slot and standing."""
+
+    pagination_class = Pagination
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="Your cases to read",
+        parameters=[OpenApiParameter("bucket", OpenApiTypes.STR, enum=list(Bucket.ALL))],
+        responses=QueueCaseOut(many=True),
+    )
+    def get(self, request):
+        query = QueueQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = reader_cases(user=request.user)
+        if "bucket" in query.validated_data:
+            found = found.filter(bucket=query.validated_data["bucket"])
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(QueueCaseOut(page, many=True).data)
+
+
+class QueueCountsView(APIView):
+    @extend_schema(summary="Your queue's counts", responses=QueueCountsOut)
+    def get(self, request):
+        return Response(QueueCountsOut(reader_counts(user=request.user)).data)
+
+
+class PacketView(APIView):
+    @extend_schema(summary="A case's packet, blind", responses=PacketOut)
+    def get(self, request, pk):
+        case = _reader_case(request, pk)
+        return Response(PacketOut(case_packet(case=case, user=request.user)).data)
+
+
+class VerdictView(APIView):
+    @extend_schema(summary="Give your e-signed verdict", request=VerdictIn, responses={201: PacketOut})
+    def post(self, request, pk):
+        case = _reader_case(request, pk)
+        body = VerdictIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        verdicts.verdict_submit(actor=request.user, case=case, **body.validated_data)
+        case = _reader_case(request, pk)
+        return Response(
+            PacketOut(case_packet(case=case, user=request.user)).data, status=status.HTTP_201_CREATED
+        )
+
+
+urlpatterns = [
+    path("adjudication-cases/", CaseListView.as_view(), name="adjudication-case-list"),
+    path("adjudication-cases/<int:pk>/", CaseDetailView.as_view(), name="adjudication-case-detail"),
+    path("adjudication-cases/<int:pk>/assign/", CaseAssignView.as_view(), name="adjudication-case-assign"),
+    path(
+        "adjudication-cases/<int:pk>/reassign/", CaseReassignView.as_view(), name="adjudication-case-reassign"
+    ),
+    path(
+        "adjudication-cases/<int:pk>/eligible-readers/",
+        CaseEligibleReadersView.as_view(),
+        name="adjudication-case-readers",
+    ),
+    path("adjudication-cases/<int:pk>/reopen/", CaseReopenView.as_view(), name="adjudication-case-reopen"),
+    path(
+        "adjudication-cases/<int:pk>/evidence/<int:evidence_id>/withdraw/",
+        EvidenceWithdrawView.as_view(),
+        name="adjudication-evidence-withdraw",
+    ),
+    path("adjudication/queue/", QueueView.as_view(), name="adjudication-queue"),
+    path("adjudication/queue/counts/", QueueCountsView.as_view(), name="adjudication-queue-counts"),
+    path("adjudication/queue/<int:pk>/", PacketView.as_view(), name="adjudication-packet"),
+    path("adjudication/queue/<int:pk>/verdict/", VerdictView.as_view(), name="adjudication-verdict"),
+]

@@ -1,48 +1,126 @@
-"""Reads of re-fracture adjudication cases, scoped to the sites the user may see."""
+"""Reads of re-fracture adjudication cases for everyone but their readers (selectors/packet.py is theirs).
 
-from django.db.models import QuerySet
+What a case shows depends on the user's role where the case is (`case_views`):
+- **site staff** (coordinators and investigators of the participant's site) see that the case exists, in
+  review or not, and its final result: never the reviews in progress (who reads it, how far, a dispute);
+- **oversight** (the principal investigator, monitors) see the board: each case's state, round, readers
+  assigned and verdicts in, never the readers' identities;
+- **data managers** see everything, readers and verdicts included: they assign, reassign, reopen and open
+  cases by hand.
+Adjudicators' roles open no case here (they read their packets, blind, in the queue).
+"""
 
-from trial.access import visible_sites
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy
+
+from trial.access import require_role_at, visible_sites
 from trial.models import Role, StaffRole
+from trial.models.site import SITE_STAFF_ROLES
 
-from ..models import AdjudicationCase, CaseStatus
+from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, Verdict
+from ..services.assignment import eligible_readers
+from .packet import reader_counts
 
 
-def adjudication_case_list(*, user) -> QuerySet:
-    """Cases on the user's sites, newest first, with participant, site and visit joined (one query a page).
+class CaseView:
+    SITE = "site"
+    OVERSIGHT = "oversight"
+    MANAGE = "manage"
+    RANK = {SITE: 0, OVERSIGHT: 1, MANAGE: 2}
 
-    Every trial role may read them: monitors, data managers and the principal investigator study-wide,
-    adjudicators (who will judge them: a case names the participant's study ID, the level, adjacent or remote,
-    the MRI date and the visit, never the CRF data, so their blinding to the predictors holds), and the site's
-    own coordinators and investigators for their site's participants.
-    """
-    return (
-        # The case's own site column (no join), and adjudicators included: these cases are theirs to judge.
-        AdjudicationCase.objects.filter(site__in=visible_sites(user, adjudication=True))
+
+def case_views(*, user) -> tuple[dict[int, str], dict[int, str]]:
+    """({study id: view} of the user's study-wide roles, {site id: view} of their site roles). One query."""
+    by_study, by_site = {}, {}
+
+    def better(found: dict, key: int, view: str) -> None:
+        if CaseView.RANK[view] > CaseView.RANK.get(found.get(key), -1):
+            found[key] = view
+
+    roles = StaffRole.objects.filter(user=user, active=True).exclude(role=Role.ADJUDICATOR)
+    for role, study_id, site_id in roles.values_list("role", "study_id", "site_id"):
+        if site_id is not None and role in SITE_STAFF_ROLES:
+            better(by_site, site_id, CaseView.SITE)
+        elif site_id is None and role == Role.DATA_MANAGER:
+            better(by_study, study_id, CaseView.MANAGE)
+        elif site_id is None and role not in SITE_STAFF_ROLES:
+            better(by_study, study_id, CaseView.OVERSIGHT)
+    return by_study, by_site
+
+
+def case_view(views: tuple[dict, dict], case: AdjudicationCase, *, superuser: bool = False) -> str:
+    """The view the user has of this case (its site's study and the site itself; the better of the two)."""
+    by_study, by_site = views
+    found = [v for v in (by_study.get(case.participant.site.study_id), by_site.get(case.site_id)) if v]
+    if superuser:
+        found.append(CaseView.OVERSIGHT)
+    return max(found, key=CaseView.RANK.__getitem__, default=CaseView.SITE)
+
+
+def adjudication_case_list(*, user, manage: bool = False) -> QuerySet:
+    """Cases on the user's sites, newest first, with participant, site and visit joined, and the counts of
+    the board (readers assigned, verdicts in this round). `manage`: with the assignments (and readers),
+    evidence and verdicts prefetched, for a data manager's page (three queries more). One query a page
+    otherwise."""
+    assigned = (
+        CaseAssignment.objects.filter(case=OuterRef("pk"), active=True)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    verdicts = (
+        Verdict.objects.filter(case=OuterRef("pk"), round=OuterRef("round"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    cases = (
+        # The case's own site column (no join); adjudicators' roles open nothing here.
+        AdjudicationCase.objects.filter(site__in=visible_sites(user))
         .select_related("participant__site", "visit")
-        .only(
-            "id",
-            "level",
-            "location",
-            "exam_date",
-            "status",
-            "created_at",
-            "updated_at",
-            "participant__study_id",
-            "participant__site__code",
-            "visit__code",
+        .annotate(
+            readers_assigned=Coalesce(Subquery(assigned), 0), verdicts_in=Coalesce(Subquery(verdicts), 0)
         )
         .order_by("-created_at", "-id")
     )
+    if manage:
+        cases = cases.prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=CaseAssignment.objects.select_related("reader").order_by("assigned_at", "id"),
+            ),
+            Prefetch(
+                "evidence", queryset=CaseEvidence.objects.select_related("record").order_by("exam_date", "id")
+            ),
+            Prefetch(
+                "verdicts",
+                queryset=Verdict.objects.select_related("assignment").order_by("round", "signed_at"),
+            ),
+        )
+    return cases
 
 
 def adjudication_panel(*, user) -> dict | None:
-    """The dashboard's panel for an adjudicator: the cases awaiting adjudication at the sites they judge (two
-    queries); None for anyone else, whose dashboard already shows the study (and the cases on the timelines).
+    """The dashboard's panel for an adjudicator: their queue's counts (one query more); None for anyone else,
+    whose dashboard already shows the study (and the cases on the timelines).
 
     Without it an adjudicator, to whom every study figure is hidden (blinding), would see an empty dashboard.
     """
     if not StaffRole.objects.filter(user=user, active=True, role=Role.ADJUDICATOR).exists():
         return None
-    open_cases = adjudication_case_list(user=user).filter(status=CaseStatus.OPEN).count()
-    return {"template": "followup/_adjudication_panel.html", "open": open_cases}
+    return {"template": "followup/_adjudication_panel.html", "counts": reader_counts(user=user)}
+
+
+def reader_choices(*, actor, case: AdjudicationCase) -> list[dict]:
+    """The adjudicators a data manager may give a slot of this case to, least loaded first: eligible (no
+    role at the participant's site) and not already reading it. 403 for anyone but a data manager. Two
+    queries."""
+    require_role_at(actor, case.site, {Role.DATA_MANAGER}, gettext_lazy("assign adjudication readers"))
+    on_case = CaseAssignment.objects.filter(case=case, active=True).values("reader_id")
+    return [
+        {"id": user.pk, "name": user.get_full_name() or user.get_username(), "load": user.load}
+        for user in eligible_readers(case).exclude(pk__in=on_case)
+    ]

@@ -87,8 +87,8 @@ def adjudication_sync(*, record, form) -> None:
 
     Runs inside the caller's transaction (crf_save, crf_complete, a procedure change that moves a derived
     relation), with the record's row locked by it. Idempotent: a second call with the same data changes
-    nothing. Returns at once, with no query, for a form that declares no adjudication, and after one query (its
-    evidence) for a draft whose evidence is unchanged or a record that reports nothing and never did.
+    nothing. Returns at once, with no query, for a form that declares no adjudication, and after one query
+    (its evidence) for a draft whose evidence is unchanged or a record that reports nothing and never did.
     """
     if form is None or form.adjudication is None:
         return

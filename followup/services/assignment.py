@@ -90,13 +90,16 @@ def readers_fill(case: AdjudicationCase, slots, *, strict: bool = True) -> list[
     return added
 
 
-def case_readers_assign(*, case: AdjudicationCase) -> list[CaseAssignment]:
+def case_readers_assign(*, case: AdjudicationCase, actor=None) -> list[CaseAssignment]:
     """Assign the two independent readers a case still lacks (none when it has both); the new assignments.
-    409 when no eligible reader is left, the case is cancelled, or only a draft form supports it (it goes to
-    review when the form is complete).
+    `actor`: the data manager who asks (403 for anyone else); none when the system assigns. 409 when no
+    eligible reader is left, the case is cancelled, or only a draft form supports it (it goes to review when
+    the form is complete).
 
     Atomic: the case's row is locked while its slots are filled."""
-    with transaction.atomic(), audit_context(reason="adjudication: readers assigned"):
+    if actor is not None:
+        require_role_at(actor, case.site, {Role.DATA_MANAGER}, gettext_lazy("assign adjudication readers"))
+    with transaction.atomic(), audit_context(actor=actor, reason="adjudication: readers assigned"):
         case = case_locked(case)
         if case.status == CaseStatus.CANCELLED:
             raise Conflict(_("This case is cancelled: it is not read."), code="case_cancelled")

@@ -239,6 +239,25 @@ CASES = [
         G(LEVEL) + "adjudication: {group: rows, when: {field: a, equals: L1}, location: a}\n",
         "adjudication.group: group 'rows' does not exist",
     ),
+    # The adjudicator's packet (a whitelist).
+    (G(LEVEL) + "packet: {date: a}\n", "packet.date: must name a top-level date field"),
+    (
+        F(DATE) + G(LEVEL) + "packet: {date: d, fields: [nope]}\n",
+        "packet.fields: field 'nope' does not exist",
+    ),
+    (
+        F(DATE) + G(LEVEL) + "packet: {date: d, group: h, rows: [a]}\n",
+        "packet.group: group 'h' does not exist",
+    ),
+    (F(DATE) + G(LEVEL) + "packet: {date: d, rows: [a]}\n", "packet.rows: rows need a group"),
+    (
+        F(DATE) + G(LEVEL, TEXT.replace("a,", "t,")) + "packet: {date: d, group: g, rows: [t]}\n",
+        "packet.rows: rows must show the group's key 'a'",
+    ),
+    (
+        F(DATE) + G(LEVEL) + "packet: {date: d, group: g, rows: [a, z]}\n",
+        "packet.rows: field 'z' is not in group g",
+    ),
     # The file itself.
     ("- code: x\n", "a form definition is a mapping"),
     ("fields: {a: 1}\n", "fields: must be a list of fields"),

@@ -186,15 +186,18 @@ def readers(make_user, study, site, other_site, coordinator):
 
 def test_who_sees_which_cases_and_what_a_case_says(readers, coordinator_api, participant, m12, treated):
     put_mri(coordinator_api, participant, mri("L2", "T10"))
-    for role in ("coordinator", "investigator", "monitor", "data_manager", "pi", "adjudicator"):
+    for role in ("coordinator", "investigator", "monitor", "data_manager", "pi"):
         listed = client_for(readers[role]).get(CASES)
         assert listed.status_code == 200 and listed.json()["count"] == 2, role
+    # Adjudicators read their own cases, blind, in their queue (test_adjudication_api.py), never the board.
+    assert client_for(readers["adjudicator"]).get(CASES).json()["count"] == 0
     assert client_for(readers["other_coordinator"]).get(CASES).json()["count"] == 0
     case = AdjudicationCase.objects.get(level="T10")
-    one = client_for(readers["adjudicator"]).get(f"{CASES}{case.pk}/")
+    one = client_for(readers["coordinator"]).get(f"{CASES}{case.pk}/")
     assert one.status_code == 200
     body = one.json()
     assert set(body) == {
+        "view",
         "id",
         "study_id",
         "site",
@@ -203,11 +206,16 @@ def test_who_sees_which_cases_and_what_a_case_says(readers, coordinator_api, par
         "location",
         "location_text",
         "exam_date",
+        "origin",
         "status",
         "status_text",
+        "final_fracture",
+        "final_levels",
+        "final_event_date",
+        "finalized_at",
         "created_at",
         "updated_at",
-    }  # nothing of the CRF: the adjudicators stay blind to the predictors
+    }  # the site's own staff: that the case exists and its result, never the review in progress
     assert (body["study_id"], body["visit"], body["level"], body["location"], body["exam_date"]) == (
         participant.study_id,
         "M12",
@@ -215,10 +223,11 @@ def test_who_sees_which_cases_and_what_a_case_says(readers, coordinator_api, par
         "remote",
         "2026-06-01",
     )
-    assert body["status"] == "open"
+    assert (body["view"], body["status"]) == ("site", "in_review")
     assert client_for(readers["other_coordinator"]).get(f"{CASES}{case.pk}/").status_code == 404
+    assert client_for(readers["adjudicator"]).get(f"{CASES}{case.pk}/").status_code == 404
     assert client_for(None).get(CASES).status_code in (401, 403)
-    # An adjudicator reads cases, not the CRF that opened them.
+    # An adjudicator reads packets, not the CRF that opened them.
     url = f"/api/v1/participants/{participant.study_id}/visits/M12/forms/followup_mri/"
     assert client_for(readers["adjudicator"]).get(url).status_code == 404
 

@@ -1,0 +1,199 @@
+"""What a blinded adjudicator reads: their queue and a case's packet.
+
+Blinding (FDA 2018 imaging-endpoint process; TRIPOD): a reader sees the case by its number and level, never
+the participant's study ID (it names the site), the site, its staff or the site's own classification and grade
+of the fracture; of the participant's forms, only the fields each form's `packet` declares
+(crf/forms/FORMAT.md): the imaging findings of every MRI, the exam dates, the treated levels and the
+procedure date. Never the baseline PDFF, R2* or clinical risk factors. A reader sees the other reader's
+verdict only once both are in; the third reader sees both.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from crf.engine.definitions import form_definitions
+from crf.engine.validate import relation_to
+from crf.forms_ui.entry import value_text
+from crf.models import FormRecord, FormStatus
+from trial.i18n import localized
+
+from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict, Visit
+
+
+class Bucket:
+    """Where a case stands for one reader (the queue's tabs)."""
+
+    AWAITING_ME = "awaiting_me"
+    AWAITING_OTHER = "awaiting_other"
+    AWAITING_TIEBREAK = "awaiting_tiebreak"
+    FINAL = "final"
+    ALL = (AWAITING_ME, AWAITING_OTHER, AWAITING_TIEBREAK, FINAL)
+
+
+def reader_cases(*, user) -> QuerySet:
+    """The cases assigned to the reader (an active assignment; cancelled cases leave the queue), each with
+    `my_slot` and `bucket`, oldest first. No participant, site or location is read."""
+    mine = CaseAssignment.objects.filter(case=OuterRef("pk"), reader=user, active=True)
+    read = Verdict.objects.filter(case=OuterRef("pk"), reader=user, round=OuterRef("round"))
+    independent = list(map(str, (ReaderSlot.FIRST, ReaderSlot.SECOND)))
+    return (
+        AdjudicationCase.objects.filter(Exists(mine))
+        .exclude(status=CaseStatus.CANCELLED)
+        .annotate(my_slot=Subquery(mine.values("slot")[:1]), my_read=Exists(read))
+        .annotate(
+            bucket=Case(
+                When(status=CaseStatus.FINAL, then=Value(Bucket.FINAL)),
+                When(status=CaseStatus.OPEN, my_read=True, then=Value(Bucket.AWAITING_OTHER)),
+                When(
+                    status=CaseStatus.DISPUTED, my_slot__in=independent, then=Value(Bucket.AWAITING_TIEBREAK)
+                ),
+                default=Value(Bucket.AWAITING_ME),
+            )
+        )
+        .only("id", "level", "round", "status", "exam_date", "created_at", "updated_at")
+        .order_by("created_at", "id")
+    )
+
+
+def reader_counts(*, user) -> dict[str, int]:
+    """{bucket: number of cases} for the reader's queue, every bucket present. One query."""
+    counts = dict.fromkeys(Bucket.ALL, 0)
+    rows = reader_cases(user=user).order_by().values("bucket").annotate(n=Count("id"))
+    counts.update({row["bucket"]: row["n"] for row in rows})
+    return counts
+
+
+@dataclass
+class Item:
+    """A form record as the packet shows it: title, date, the declared fields, the declared rows."""
+
+    form: str
+    title: str
+    visit: str
+    exam_date: str | None
+    draft: bool
+    fields: list[dict] = field(default_factory=list)
+    rows: list[list[dict]] = field(default_factory=list)
+
+
+def _shown(form, path: str, code: str, value) -> dict:
+    spec = form.resolve(path)[1]
+    return {"code": code, "label": localized(spec.label), "value": value_text(form, path, value)}
+
+
+def _items(participant_id: int) -> tuple[list[Item], dict[str, dict]]:
+    """The records of the forms that declare a packet, as shown, by date (a draft's marked: the procedure
+    form may still be one when the MRI is complete); and the data by form code of the participant-level ones
+    (the treated levels are read from it). Two queries."""
+    forms = {code: form for code, form in form_definitions().items() if form.packet is not None}
+    records = list(
+        FormRecord.objects.filter(participant_id=participant_id, form_code__in=forms).only(
+            "form_code", "visit_code", "status", "data"
+        )
+    )
+    labels = dict(
+        Visit.objects.filter(
+            participant_id=participant_id, code__in={r.visit_code for r in records if r.visit_code}
+        ).values_list("code", "label")
+    )
+    items = []
+    for record in records:
+        form, data = forms[record.form_code], record.data
+        packet = form.packet
+        items.append(
+            Item(
+                form=form.code,
+                title=localized(form.title),
+                visit=localized(labels.get(record.visit_code)) if record.visit_code else "",
+                exam_date=data.get(packet.date),
+                draft=record.status == FormStatus.DRAFT,
+                fields=[_shown(form, code, code, data.get(code)) for code in packet.fields],
+                rows=[
+                    [_shown(form, f"{packet.group}.{code}", code, row.get(code)) for code in packet.rows]
+                    for row in data.get(packet.group) or []
+                ]
+                if packet.group
+                else [],
+            )
+        )
+    items.sort(key=lambda item: (item.exam_date or "", item.form))
+    return items, {r.form_code: r.data for r in records if not r.visit_code}
+
+
+def _treatment(forms_data: dict) -> tuple[list[str], str | None]:
+    """(treated levels, procedure date): the group the adjudicating form derives its location from, and the
+    date its packet declares."""
+    for form in form_definitions().values():
+        spec = form.adjudication
+        location = form.group(spec.group).field(spec.location) if spec else None
+        if location is None or location.source_form is None:
+            continue
+        form_code, group_code, code = location.derivation[1]["source"].split(".")
+        data = forms_data.get(form_code) or {}
+        source = form_definitions().get(form_code)
+        levels = sorted({str(row.get(code)) for row in data.get(group_code) or [] if row.get(code)})
+        date = data.get(source.packet.date) if source and source.packet else None
+        return levels, date
+    return [], None
+
+
+def verdict_view(verdict: Verdict, treated: list[str]) -> dict:
+    """A verdict as readers see it: by slot, never by name; each level's position to the treated levels
+    (derived, shown as a check)."""
+    return {
+        "slot": verdict.assignment.slot,
+        "round": verdict.round,
+        "fracture": verdict.fracture,
+        "levels": verdict.levels,
+        "locations": {level: relation_to(level, set(treated)) for level in verdict.levels},
+        "acute_signal": verdict.acute_signal,
+        "genant_grade": verdict.genant_grade,
+        "event_date": verdict.event_date,
+        "confidence": verdict.confidence,
+        "comment": verdict.comment,
+        "signed_at": verdict.signed_at,
+    }
+
+
+def case_packet(*, case: AdjudicationCase, user) -> dict:
+    """The packet of a case assigned to the reader (the caller found it in `reader_cases`): the imaging and
+    the treatment as the forms' packets declare them, the findings entered by hand, and the verdicts the
+    reader may see. Six queries."""
+    items, forms_data = _items(case.participant_id)
+    treated, procedure_date = _treatment(forms_data)
+    findings = [
+        {"modality": e.get_modality_display(), "exam_date": e.exam_date, "findings": e.findings}
+        for e in CaseEvidence.objects.filter(case=case, active=True, record__isnull=True).order_by(
+            "exam_date", "id"
+        )
+    ]
+    verdicts = list(
+        Verdict.objects.filter(case=case, round=case.round).select_related("assignment").order_by("signed_at")
+    )
+    both_in = case.status in (CaseStatus.DISPUTED, CaseStatus.FINAL)
+    visible = [v for v in verdicts if v.reader_id == user.pk or both_in]
+    return {
+        "case": {
+            "id": case.pk,
+            "level": case.level,
+            "round": case.round,
+            "bucket": getattr(case, "bucket", ""),
+            "slot": getattr(case, "my_slot", ""),
+            "mine_given": any(v.reader_id == user.pk for v in verdicts),
+        },
+        "treated_levels": treated,
+        "procedure_date": procedure_date,
+        "exams": [item.__dict__ for item in items],
+        "findings": findings,
+        "verdicts": [verdict_view(v, treated) for v in visible],
+    }
+
+
+def board_counts(cases: QuerySet) -> dict[str, int]:
+    """{status: number} over a case list (the board's tabs), every status present. One query."""
+    counts = dict.fromkeys(CaseStatus.values, 0)
+    rows = cases.order_by().values("status").annotate(n=Coalesce(Count("id"), 0))
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
