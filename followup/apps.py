@@ -3,11 +3,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 def followup_menu() -> list:
+    from trial.access import BLIND_ROLES
     from trial.navigation import READING_ROLES, MenuItem
 
     return [
         MenuItem("visit-list", _("Visits"), 50, roles=READING_ROLES),
         MenuItem("outbox", _("Messages"), 55, roles=READING_ROLES),
+        MenuItem(
+            "adjudication-queue-page",
+            _("My cases to read"),
+            60,
+            active=("adjudication-review",),
+            roles=frozenset(BLIND_ROLES),
+        ),
     ]
 
 

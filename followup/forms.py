@@ -5,10 +5,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from trial.forms import DateInput
+from trial.levels import LEVELS
 from trial.models import ContactChannel
 
 from .messaging.models import MessageState
-from .models import VisitStatus
+from .models import Confidence, VisitStatus
 
 REASON = {"rows": 2, "maxlength": 500}
 ALL = "all"  # the visits page's filter for every status
@@ -77,3 +78,72 @@ class DigestSettingsForm(forms.Form):
     weekly = forms.BooleanField(label=_("Weekly digest"), required=False)
     # Read when the form is built, not when the module is imported.
     language = forms.ChoiceField(label=_("Language of the digests"), choices=lambda: settings.LANGUAGES)
+
+
+YES_NO = [("true", _("Yes")), ("false", _("No"))]
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"true": True, "false": False}.get(value)
+
+
+class VerdictForm(forms.Form):
+    """A reader's verdict on a case, e-signed with the user ID and the password again (meaning
+    "adjudication"). It parses; services/verdicts.py judges completeness and the signature."""
+
+    fracture = forms.TypedChoiceField(
+        label=_("New non-operative vertebral fracture"),
+        choices=YES_NO,
+        coerce=_yes_no,
+        widget=forms.RadioSelect,
+    )
+    levels = forms.MultipleChoiceField(
+        label=_("Fractured level(s)"),
+        choices=[(level, level) for level in LEVELS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    acute_signal = forms.TypedChoiceField(
+        label=_("Acute signal on MRI (marrow oedema)"),
+        choices=YES_NO,
+        coerce=_yes_no,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    genant_grade = forms.TypedChoiceField(
+        label=_("Genant grade"),
+        choices=[
+            ("1", _("1 mild (20-25 %)")),
+            ("2", _("2 moderate (25-40 %)")),
+            ("3", _("3 severe (> 40 %)")),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    event_date = forms.DateField(label=_("Event date"), required=False, widget=DateInput())
+    confidence = forms.ChoiceField(
+        label=_("Confidence"), choices=Confidence.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    username = forms.CharField(
+        label=_("Your user ID"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean(self):
+        """No fracture: the levels, signal, grade and date do not apply (the page may still hold a prefilled
+        date), so they are dropped rather than refused."""
+        cleaned = super().clean()
+        if cleaned.get("fracture") is False:
+            cleaned.update(levels=[], acute_signal=None, genant_grade=None, event_date=None)
+        return cleaned

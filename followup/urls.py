@@ -1,6 +1,6 @@
 """Follow-up pages: visits due and overdue, participant timelines, questionnaire entry, patient links, the
-outbox and each staff member's digests."""
+outbox and each staff member's digests; the adjudicator's queue and review pages."""
 
-from .views import messages, patient, visits
+from .views import messages, patient, review, visits
 
-urlpatterns = visits.urlpatterns + patient.urlpatterns + messages.urlpatterns
+urlpatterns = visits.urlpatterns + patient.urlpatterns + messages.urlpatterns + review.urlpatterns

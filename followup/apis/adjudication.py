@@ -196,6 +196,7 @@ class ReassignIn(StrictInput):
 
 
 class VerdictIn(StrictInput):
+    username = serializers.CharField(max_length=150, help_text="Your user ID again: the e-signature.")
     password = serializers.CharField(
         max_length=256, trim_whitespace=False, help_text="Your password again: the e-signature."
     )

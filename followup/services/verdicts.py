@@ -73,6 +73,7 @@ def verdict_submit(
     *,
     actor,
     case: AdjudicationCase,
+    username: str,
     password: str,
     fracture: bool,
     confidence: str,
@@ -83,9 +84,10 @@ def verdict_submit(
     comment: str = "",
 ) -> Verdict:
     """Record the actor's e-signed verdict on a case assigned to them, then settle the case if the verdicts
-    it waits for are in (final on agreement, disputed with a third reader otherwise). 400 for an incomplete
-    verdict; 403 for a reader not assigned to read it now or a wrong password; 409 when they have read it
-    in this round already, or the case is not being read.
+    it waits for are in (final on agreement, disputed with a third reader otherwise). The e-signature is the
+    user ID and the password given again (21 CFR 11.200(a)(1)), meaning "adjudication". 400 for an
+    incomplete verdict; 403 for a reader not assigned to read it now, another user ID or a wrong password;
+    409 when they have read it in this round already, or the case is not being read.
 
     Atomic: the case's row is locked while the verdict is counted and the case settled."""
     values = _checked(
@@ -97,6 +99,9 @@ def verdict_submit(
         confidence=confidence,
         comment=comment,
     )
+    if (username or "").strip() != actor.get_username():
+        refused = _("This is not your user ID; the verdict was not signed.")
+        raise Forbidden(refused, code="bad_password", field_errors={"username": [refused]})
     printed_name = signer_confirm(
         actor=actor, password=password, refused=_("The password is not correct; the verdict was not signed.")
     )

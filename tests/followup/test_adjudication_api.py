@@ -67,6 +67,11 @@ def case(cases, people):
     return case
 
 
+def signed(people, name: str) -> dict:
+    """The e-signature fields: the reader's user ID and password again."""
+    return {"username": people[name].username, "password": PASSWORD}
+
+
 def forbidden_texts(case) -> list[str]:
     participant = case.participant
     site = participant.site
@@ -121,13 +126,13 @@ def test_a_reader_sees_their_queue_and_a_blind_packet(case, people):
 
 def test_readers_see_the_other_verdict_only_once_both_are_in_and_the_third_sees_both(case, people):
     first, second, third = (client_for(people[name]) for name in ("adj_a", "adj_b", "adj_c"))
-    answer = first.post(f"{QUEUE}{case.pk}/verdict/", {**YES, "password": PASSWORD}, format="json")
+    answer = first.post(f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a")}, format="json")
     assert answer.status_code == 201, answer.json()
     assert [v["slot"] for v in answer.json()["verdicts"]] == ["first"]
     assert answer.json()["verdicts"][0]["locations"] == {"L3": "remote"}  # the derived check, after signing
     assert second.get(f"{QUEUE}{case.pk}/").json()["verdicts"] == []  # blind to the first
     assert first.get(f"{QUEUE}counts/").json()["awaiting_other"] == 1
-    answer = second.post(f"{QUEUE}{case.pk}/verdict/", {**NO, "password": PASSWORD}, format="json")
+    answer = second.post(f"{QUEUE}{case.pk}/verdict/", {**NO, **signed(people, "adj_b")}, format="json")
     assert answer.status_code == 201
     assert sorted(v["slot"] for v in answer.json()["verdicts"]) == ["first", "second"]
     case.refresh_from_db()
@@ -137,7 +142,7 @@ def test_readers_see_the_other_verdict_only_once_both_are_in_and_the_third_sees_
     assert packet["case"]["slot"] == "third" and len(packet["verdicts"]) == 2
     assert all("reader" not in v for v in packet["verdicts"])  # by slot, never by name
     assert_blind(json.dumps(packet, ensure_ascii=False).replace('"remote"', ""), case)
-    answer = third.post(f"{QUEUE}{case.pk}/verdict/", {**YES, "password": PASSWORD}, format="json")
+    answer = third.post(f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_c")}, format="json")
     assert answer.status_code == 201
     case.refresh_from_db()
     assert (case.status, case.final_fracture, case.final_levels) == (CaseStatus.FINAL, True, ["L3"])
@@ -148,6 +153,8 @@ def test_readers_see_the_other_verdict_only_once_both_are_in_and_the_third_sees_
     ("change", "field"),
     [
         ({"password": "wrong"}, None),
+        ({"username": "adj_b"}, None),  # another reader's user ID
+        ({"username": ""}, "username"),
         ({"levels": ["S1"]}, "levels"),
         ({"genant_grade": 7}, "genant_grade"),
         ({"event_date": "June"}, "event_date"),
@@ -158,7 +165,7 @@ def test_readers_see_the_other_verdict_only_once_both_are_in_and_the_third_sees_
 )
 def test_a_bad_verdict_is_refused_naming_the_field_and_saves_nothing(case, people, change, field):
     answer = client_for(people["adj_a"]).post(
-        f"{QUEUE}{case.pk}/verdict/", {**YES, "password": PASSWORD, **change}, format="json"
+        f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a"), **change}, format="json"
     )
     if field is None:
         assert answer.status_code == 403
@@ -169,7 +176,7 @@ def test_a_bad_verdict_is_refused_naming_the_field_and_saves_nothing(case, peopl
 
 def test_what_each_role_sees_of_the_board(case, people):
     client_for(people["adj_a"]).post(
-        f"{QUEUE}{case.pk}/verdict/", {**YES, "password": PASSWORD}, format="json"
+        f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a")}, format="json"
     )
     seen = {}
     for role in ("coordinator", "pi", "monitor", "dm", "adj_a"):
@@ -246,7 +253,7 @@ def test_a_data_manager_opens_reassigns_and_reopens(case, people):
     assert dm.post(f"{CASES}{case.pk}/reopen/", {"reason": "recheck"}).status_code == 409  # not final
     for name in ("adj_a", "adj_c"):
         client_for(people[name]).post(
-            f"{QUEUE}{case.pk}/verdict/", {**NO, "password": PASSWORD}, format="json"
+            f"{QUEUE}{case.pk}/verdict/", {**NO, **signed(people, name)}, format="json"
         )
     reopened = dm.post(f"{CASES}{case.pk}/reopen/", {"reason": "New CT shows L3 wedge"}, format="json")
     assert reopened.status_code == 200 and (reopened.json()["status"], reopened.json()["round"]) == (

@@ -60,7 +60,7 @@ def test_a_withdrawn_fracture_cancels_its_case_keeping_its_history_and_a_returni
 ):
     case = cases[0]  # L3
     case_readers_assign(case=case)
-    verdict_submit(actor=readers["adj_a"], case=case, password=PASSWORD, **YES)
+    verdict_submit(actor=readers["adj_a"], case=case, username="adj_a", password=PASSWORD, **YES)
     record = FormRecord.objects.get(pk=case.record_id)
     l3 = next(row for row in record.data["levels"] if row["level"] == "L3")  # with its derived relation
     record.data["levels"] = [row for row in record.data["levels"] if row["level"] != "L3"]

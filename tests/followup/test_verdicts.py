@@ -36,7 +36,9 @@ def case(cases, readers):
 
 
 def read(readers, name, case, verdict, password=PASSWORD):
-    return verdict_submit(actor=readers[name], case=case, password=password, **verdict)
+    return verdict_submit(
+        actor=readers[name], case=case, username=readers[name].username, password=password, **verdict
+    )
 
 
 def test_agreement_makes_the_case_final_with_the_union_of_levels_and_the_earlier_date(case, readers):

@@ -59,7 +59,8 @@ def test_only_site_staff_are_offered_a_new_screening(people):
 
 
 def test_adjudicators_are_offered_no_research_data(people):
-    assert menu_links(logged_in(people["adjudicator"])) == ["/", "/api/docs/"]
+    """Only their own cases to read, blind (followup's queue)."""
+    assert menu_links(logged_in(people["adjudicator"])) == ["/", "/adjudication/", "/api/docs/"]
 
 
 def test_a_site_sees_its_share_of_the_study_target_not_the_studys_progress(

@@ -1,0 +1,91 @@
+"""The adjudicator's pages: the queue of their cases with counts, and the review page (the blind packet and
+the e-signed verdict form). Nothing here names the participant, the site or its staff
+(selectors/packet.py)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from trial.pages import attempt, redraw_status
+from trial.views.common import paginate
+
+from ..forms import VerdictForm
+from ..models import Confidence, ReaderSlot
+from ..selectors.packet import Bucket, case_packet, reader_cases, reader_counts
+from ..services.verdicts import verdict_submit
+
+
+def bucket_labels() -> dict[str, str]:
+    return {
+        Bucket.AWAITING_ME: _("Awaiting my verdict"),
+        Bucket.AWAITING_OTHER: _("Awaiting the other reader"),
+        Bucket.AWAITING_TIEBREAK: _("Awaiting the third reader"),
+        Bucket.FINAL: _("Final"),
+    }
+
+
+@login_required
+def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
+    """The reader's cases, oldest first, by where they stand; the counts of each tab. Three queries."""
+    labels = bucket_labels()
+    bucket = request.GET.get("bucket") or Bucket.AWAITING_ME
+    if bucket not in labels:
+        bucket = Bucket.AWAITING_ME
+    counts = reader_counts(user=request.user)
+    page = paginate(request, reader_cases(user=request.user).filter(bucket=bucket))
+    slots = dict(ReaderSlot.choices)
+    for case in page:
+        case.slot_label = slots.get(case.my_slot, "")
+    tabs = [
+        {"code": code, "label": label, "count": counts[code], "current": code == bucket}
+        for code, label in labels.items()
+    ]
+    context = {"tabs": tabs, "page": page, "bucket": bucket, "bucket_label": labels[bucket]}
+    return render(request, "followup/adjudication_queue.html", context)
+
+
+def _render_review(request: HttpRequest, case, form: VerdictForm, *, status: int = 200) -> HttpResponse:
+    packet = case_packet(case=case, user=request.user)
+    slots = dict(ReaderSlot.choices)
+    for verdict in packet["verdicts"]:
+        verdict["slot_label"] = slots.get(verdict["slot"], verdict["slot"])
+        verdict["mine"] = verdict["slot"] == packet["case"]["slot"]
+        verdict["location_list"] = sorted(verdict["locations"].items())
+        verdict["confidence_label"] = dict(Confidence.choices).get(
+            verdict["confidence"], verdict["confidence"]
+        )
+    may_read = packet["case"]["bucket"] == Bucket.AWAITING_ME and not packet["case"]["mine_given"]
+    context = {
+        "case": case,
+        "packet": packet,
+        "form": form,
+        "may_read": may_read,
+        "slot_label": slots.get(packet["case"]["slot"], ""),
+        "bucket_label": bucket_labels()[packet["case"]["bucket"]],
+    }
+    return render(request, "followup/adjudication_review.html", context, status=status)
+
+
+@login_required
+def adjudication_review_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case of the reader's: its blind packet and, while it awaits them, the verdict form."""
+    case = get_object_or_404(reader_cases(user=request.user), pk=pk)
+    if request.method != "POST":
+        return _render_review(request, case, VerdictForm(initial={"event_date": case.exam_date}))
+    form = VerdictForm(request.POST)
+    done = None
+    if form.is_valid():
+        done = attempt(verdict_submit, form=form, actor=request.user, case=case, **form.cleaned_data)
+        if done:
+            messages.success(request, _("Your verdict is signed and recorded."))
+            return redirect(reverse("adjudication-review", kwargs={"pk": case.pk}))
+    return _render_review(request, case, form, status=redraw_status(done))
+
+
+urlpatterns = [
+    path("adjudication/", adjudication_queue_page, name="adjudication-queue-page"),
+    path("adjudication/<int:pk>/", adjudication_review_page, name="adjudication-review"),
+]
