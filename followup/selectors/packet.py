@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from crf.engine.definitions import form_definitions
 from crf.engine.validate import relation_to
-from crf.forms_ui.entry import value_text
 from crf.models import FormRecord, FormStatus
 from trial.i18n import localized
 
@@ -78,9 +78,22 @@ class Item:
     rows: list[list[dict]] = field(default_factory=list)
 
 
+def _text(spec, value) -> str:
+    """A stored value as read: yes / no, choice labels, the unit; a dash for none."""
+    if value in (None, "", []):
+        return "—"
+    if spec.type == "boolean":
+        return _("Yes") if value else _("No")
+    if spec.type in ("choice", "multichoice"):
+        labels = {choice.code: localized(choice.label) for choice in spec.choices}
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+    return f"{value} {spec.unit}".strip()
+
+
 def _shown(form, path: str, code: str, value) -> dict:
     spec = form.resolve(path)[1]
-    return {"code": code, "label": localized(spec.label), "value": value_text(form, path, value)}
+    return {"code": code, "label": localized(spec.label), "value": _text(spec, value)}
 
 
 def _items(participant_id: int) -> tuple[list[Item], dict[str, dict]]:
