@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crf.models import DataQuery
 from followup.messaging.models import OutboxMessage
-from followup.models import AdjudicationCase, Visit
+from followup.models import AdjudicationCase, CaseAssignment, Visit
 from followup.services import links
 from followup.services.questionnaires import questionnaire_save
 from trial.models import Role
@@ -25,10 +25,12 @@ from .followup.test_followup_mri import MRI, make_visit, put_mri
 
 pytestmark = pytest.mark.django_db
 
-# What an adjudicator may open: the adjudication cases, and what shows no participant's data at all.
+# What an adjudicator may open: their queue (empty here: no case is assigned to them in this world; their
+# packets are checked below and in tests/followup/test_adjudication_api.py), and what shows no participant's
+# data at all.
 OPEN_TO_ADJUDICATORS = {
-    "api:adjudication-case-list",
-    "api:adjudication-case-detail",
+    "api:adjudication-queue-counts",
+    "adjudication-queue-page",
     "dashboard",  # the shell: no study, no count (checked below)
     "login",
     "logout",
@@ -103,7 +105,7 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         world["screening"].pk
         if "screenings" in route
         else world["case"].pk
-        if "adjudication-cases" in route
+        if "adjudication" in route
         else world["message"].pk
         if "messages" in route
         else world["query"].pk
@@ -126,6 +128,7 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         "url": "trial/",
         "id": "1",
         "channel": "sms",
+        "evidence_id": world["case"].evidence.first().pk,
     }
     missing = names - set(values)
     assert not missing, f"{route}: give the test a value for {sorted(missing)}"
@@ -185,10 +188,14 @@ def test_adjudicators_open_nothing_but_their_case_packets(world):
             )
     assert walked > 400
     assert problems == [], "\n".join(problems)
-    cases = client.get("/api/v1/adjudication-cases/").json()
-    assert cases["count"] == 2 and {row["study_id"] for row in cases["results"]} == {
-        world["participant"].study_id
-    }
+    # The board is not theirs; their queue names the case by number and level only, and the packet shows
+    # the MRI's findings but nothing the forms keep from readers.
+    assert client.get("/api/v1/adjudication-cases/").json()["count"] == 0
+    CaseAssignment.objects.create(case=world["case"], reader=world["adjudicator"], slot="first")
+    queue = client.get("/api/v1/adjudication/queue/")
+    assert queue.json()["count"] == 1 and world["participant"].study_id not in queue.content.decode()
+    packet = client.get(f"/api/v1/adjudication/queue/{world['case'].pk}/")
+    assert packet.status_code == 200 and not leaks(packet, world)
 
 
 def test_the_screening_log_shows_an_adjudicator_no_age_sex_or_levels(world):
@@ -209,17 +216,19 @@ def test_an_adjudicators_dashboard_leads_to_the_cases_awaiting_them(
 ):
     """Blind to every study figure, an adjudicator still gets a dashboard that says what is theirs to do,
     in their language, not "you have no role in any study"."""
+    for case in AdjudicationCase.objects.filter(participant=world["participant"]):
+        CaseAssignment.objects.create(case=case, reader=world["adjudicator"], slot="first")
     page = Client()
     page.force_login(world["adjudicator"])
     page.get("/")  # the session and the user's first reads, so that the count below is the page's own
     with django_assert_num_queries(8):  # session, user, panels (2 + 2 + messages 1), menu roles
         html = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Cases awaiting adjudication" in html and "No study yet" not in html
-    assert re.search(r'href="/api/v1/adjudication-cases/\?status=open">[^<]+</a></dt><dd>2</dd>', html)
+    assert "Awaiting my verdict" in html and "No study yet" not in html
+    assert re.search(r'href="/adjudication/\?bucket=awaiting_me">[^<]+</a></dt><dd>2</dd>', html)
     AdjudicationCase.objects.filter(pk=world["case"].pk).update(status="cancelled")
     chinese = page.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert re.search(r"待裁定病例</a></dt><dd>1</dd>", chinese) and "暂无研究" not in chinese
+    assert re.search(r"等待我的裁定</a></dt><dd>1</dd>", chinese) and "暂无研究" not in chinese
     # Site staff read the cases on the timelines; their dashboard has the study, not this panel.
     staff = Client()
     staff.force_login(coordinator)
-    assert "Cases awaiting adjudication" not in staff.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Awaiting my verdict" not in staff.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -192,6 +192,10 @@ def url_values(world):
             ("pk", "screenings"): str(world["screening"].pk),
             ("pk", "queries"): str(world["query"].pk),
             ("pk", "messages"): str(world["message"].pk),
+            # Adjudication cases: any number (the body is judged before the case is looked up).
+            ("pk", "adjudication-cases"): "1",
+            ("pk", "queue"): "1",
+            ("pk", "adjudication"): "1",
         }
         by_name = {
             "study_id": participant.study_id,
@@ -201,6 +205,7 @@ def url_values(world):
             "channel": "sms",
             "token": world["token"],
             "link_id": str(world["link"].pk),
+            "evidence_id": "1",
             "format": "json",
             # The admin's generated URLs: any object id (a missing one answers like a present one here).
             "object_id": str(world["admin"].pk),
