@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from trial.admin import ReadOnlyAdmin, column, participant_column
 
-from .models import AdjudicationCase, InstrumentText, PatientLink, QuestionnaireResponse, Visit
+from .models import (
+    AdjudicationCase,
+    CaseAssignment,
+    CaseEvidence,
+    InstrumentText,
+    PatientLink,
+    QuestionnaireResponse,
+    Verdict,
+    Visit,
+)
 
 
 @admin.register(Visit)
@@ -72,11 +81,43 @@ class AdjudicationCaseAdmin(ReadOnlyAdmin):
         "level",
         "location",
         "exam_date",
+        "origin",
         "status",
+        "round",
     ]
-    list_filter = ["status", "location"]
+    list_filter = ["status", "location", "origin"]
     list_select_related = ["participant", "visit"]
     search_fields = ["participant__study_id"]
+
+
+@admin.register(CaseEvidence)
+class CaseEvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "modality", "exam_date", "location", "active", "created_at", "withdrawn_at"]
+    list_filter = ["modality", "active"]
+    list_select_related = ["case"]
+
+
+@admin.register(CaseAssignment)
+class CaseAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "slot", "reader", "active", "assigned_at", "ended_at"]
+    list_filter = ["slot", "active"]
+    list_select_related = ["case", "reader"]
+
+
+@admin.register(Verdict)
+class VerdictAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "case",
+        "round",
+        "fracture",
+        "genant_grade",
+        "confidence",
+        "printed_name",
+        "signed_at",
+    ]
+    list_filter = ["fracture", "confidence"]
+    list_select_related = ["case"]
 
 
 @admin.register(InstrumentText)
