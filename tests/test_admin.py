@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crf.services import crf_complete, crf_save, crf_sign, crf_verify
-from followup.models import InstrumentText, PatientLink, Visit
+from followup.models import AdjudicationCase, InstrumentText, PatientLink, Visit
 from followup.services.links import patient_link_issue
 from followup.services.questionnaires import questionnaire_save
+from followup.services.verdicts import verdict_submit
 from trial.models import ParticipantIdentity, Role, Site, StaffRole
 
 from .crf.conftest import PROCEDURE
@@ -50,8 +51,11 @@ def chinese(client, path: str):
 def grow(study, make_participant, make_user):
     """Add `n` participants, each at a site of its own with its own staff, with a row in every research
     table the admin lists: a signed procedure with a data query, visits, a follow-up MRI that opened
-    adjudication cases, a questionnaire and a patient link."""
+    adjudication cases (complete: read by two adjudicators, one verdict in), a questionnaire and a patient
+    link."""
     monitor = make_user("admin-monitor", role=Role.MONITOR, study=study)
+    for number in (1, 2):  # two adjudicators of no site: the readers of every case
+        make_user(f"admin-adj{number}", role=Role.ADJUDICATOR, study=study)
     grown = []
 
     def add(n: int) -> None:
@@ -75,13 +79,23 @@ def grow(study, make_participant, make_user):
                 expected_version=record.version,
             )
             m12 = Visit.objects.get(participant=participant, code="M12")
-            crf_save(
-                actor=coordinator,
-                participant=participant,
-                form_code="followup_mri",
-                visit=m12,
-                data=MRI,
-                expected_version=None,
+            mri = {
+                "actor": coordinator,
+                "participant": participant,
+                "form_code": "followup_mri",
+                "visit": m12,
+            }
+            record, _findings = crf_save(**mri, data=MRI, expected_version=None)
+            crf_complete(**mri, expected_version=record.version)  # its cases go to two readers
+            case = AdjudicationCase.objects.filter(participant=participant).first()
+            reader = case.assignments.get(slot="first").reader
+            verdict_submit(
+                actor=reader,
+                case=case,
+                username=reader.username,
+                password=PASSWORD,
+                fracture=False,
+                confidence="high",
             )
             questionnaire_save(
                 actor=coordinator,
