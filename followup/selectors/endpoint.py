@@ -105,11 +105,17 @@ def _index_value(anchor: Mapping):
     return Subquery(record.values(value=KT(f"data__{anchor['field']}"))[:1])
 
 
+def endpoint_participant_ids(*, sites: Iterable[Site]) -> QuerySet:
+    """The ids of the participants of these sites in study ID order: what a page of the endpoint cuts, cheaply
+    (the rows' own subqueries run on that page only, never on the rows an offset skips)."""
+    return Participant.objects.filter(site__in=sites).order_by("study_id").values_list("pk", flat=True)
+
+
 def endpoint_participants(
-    *, settings: EndpointSettings, data_cut: datetime.date, sites: Iterable[Site]
+    *, settings: EndpointSettings, data_cut: datetime.date, participants: QuerySet
 ) -> QuerySet:
-    """The participants of these sites in study ID order, as dicts with their site, status, index value and
-    last assessment before the cut, and whether a case of theirs is being read. One query."""
+    """These participants in study ID order, as dicts with their site, status, index value and last
+    assessment before the cut, and whether a case of theirs is being read. One query."""
     last_visit = (
         Visit.objects.filter(participant=OuterRef("pk"), state=VisitState.COMPLETED, visit_date__lte=data_cut)
         .order_by("-visit_date")
@@ -117,8 +123,7 @@ def endpoint_participants(
     )
     in_review = AdjudicationCase.objects.filter(participant=OuterRef("pk"), status__in=IN_REVIEW)
     return (
-        Participant.objects.filter(site__in=sites)
-        .annotate(
+        participants.annotate(
             index_value=_index_value(settings.anchor),
             last_assessed=Subquery(last_visit),
             adjudication_pending=Exists(in_review),
@@ -211,7 +216,9 @@ def study_endpoint(
     settings = endpoint_settings(study=study)
     sites = Site.objects.filter(study=study) if sites is None else sites
     fractures = endpoint_fractures(AdjudicationCase.objects.filter(site__in=sites))
-    participants = endpoint_participants(settings=settings, data_cut=data_cut, sites=sites)
+    participants = endpoint_participants(
+        settings=settings, data_cut=data_cut, participants=Participant.objects.filter(site__in=sites)
+    )
     return endpoint_rows(
         settings=settings,
         data_cut=data_cut,

@@ -276,12 +276,12 @@ def test_a_page_runs_the_same_queries_whatever_the_number_of_participants(
             visit_done(coordinator, p, "M6", "2026-07-08")
             adjudicate(new_cases(coordinator, p, "L2")["L2"], yes("2026-06-01"), yes("2026-06-01"))
 
-    # The study and the user's sites with the role; the count, the page, the page's final cases.
+    # The study and the user's sites with the role; the count, the page's ids, its rows, its final cases.
     add(1)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(api.get(ENDPOINT).json()["results"]) == 1
     add(3)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert [r["event"] for r in api.get(ENDPOINT).json()["results"]] == [True] * 4
 
 
