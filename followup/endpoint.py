@@ -15,6 +15,8 @@ The rules (reports, exports and the risk model read this one function through th
   - followed to the end of the horizon (the data cut is past it): `end_of_follow_up` at the horizon's end;
   - still followed at the data cut, before the horizon's end: `in_follow_up` at the last event-free
     assessment (an interim analysis must not count time it has not observed).
+- **As known at the data cut**: a withdrawal, loss or death dated after the cut had not happened then; the
+  participant was still followed at the cut.
 """
 
 import datetime
@@ -61,6 +63,8 @@ def endpoint_derive(
     last event-free assessment."""
     if status != FOLLOWED and status_date is None:  # left, date unknown: at the last known assessment
         status_date = last_assessed or index_date
+    if status != FOLLOWED and status_date > data_cut:  # left after the cut: still followed at the cut
+        status, status_date = FOLLOWED, None
     horizon_end = index_date + datetime.timedelta(days=horizon_days)
     followed_until = min(horizon_end, data_cut)
     if status != FOLLOWED:

@@ -1,5 +1,6 @@
-"""The `visits:` section of a protocol file (trial/protocols/FORMAT.md): declared here, where visits are
-understood, and registered with trial's protocol schema (trial.hooks.protocol_sections)."""
+"""The `visits:` and `endpoint:` sections of a protocol file (trial/protocols/FORMAT.md): declared here, where
+visits and the endpoint are understood, and registered with trial's protocol schema
+(trial.hooks.protocol_sections)."""
 
 import re
 from typing import Annotated, Literal
@@ -219,6 +220,39 @@ class Visits(StrictModel):
 VisitsSection = Annotated[Visits, shaped("a mapping with anchors, schedule and (optionally) unscheduled")]
 
 
+# How the adjudicated event is dated (FORMAT.md): the date of the MRI that confirms the fracture, or the date
+# the symptoms began when the record gives it (the confirming MRI's date otherwise).
+EVENT_DATE_RULES = ("confirming_mri", "symptom_onset_when_recorded")
+
+
+class EndpointSpec(StrictModel):
+    """The primary endpoint (followup.endpoint): counted from an anchor date of the schedule, up to a horizon,
+    and how the adjudicated event is dated."""
+
+    index: Annotated[str, says("must name one of visits.anchors, e.g. 'procedure'")]
+    horizon_days: Annotated[int, Field(gt=0), says("must be a positive whole number of days")]
+    event_date: Annotated[Literal[EVENT_DATE_RULES], says(f"must be one of {', '.join(EVENT_DATE_RULES)}")]
+
+    @field_validator("index")
+    @classmethod
+    def _anchored(cls, index: str, info: ValidationInfo) -> str:
+        # As ScheduleItem.anchor: read from the file, so that a typo shows beside the anchors' own problems.
+        visits = _protocol(info).get("visits")
+        anchors = visits.get("anchors") if isinstance(visits, dict) else None
+        if visits is None:
+            raise PydanticCustomError(
+                "anchor", "{message}", {"message": "the index date is one of visits.anchors: add `visits:`"}
+            )
+        if isinstance(anchors, dict) and index not in anchors:
+            raise PydanticCustomError(
+                "anchor", "{message}", {"message": f"{index!r} is not one of visits.anchors"}
+            )
+        return index
+
+
+EndpointSection = Annotated[EndpointSpec, shaped("a mapping with index, horizon_days and event_date")]
+
+
 def protocol_sections() -> dict:
     """The protocol-file sections follow-up reads, for trial.hooks.protocol_sections."""
-    return {"visits": VisitsSection}
+    return {"visits": VisitsSection, "endpoint": EndpointSection}

@@ -129,6 +129,17 @@ def form_anchors(visits: Mapping | None, form_code: str) -> dict[str, str]:
     }
 
 
+def anchor_date_of(value) -> datetime.date | None:
+    """An anchor's date: a participant's date, or a form's date field as crf stores it (ISO text); anything
+    else (left empty, malformed) is no date, and anchors nothing."""
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def participant_anchors(visits: Mapping | None) -> dict[str, str]:
     """{anchor name: participant date field}, e.g. {"enrollment": "enrollment_date"}."""
     return {

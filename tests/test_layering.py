@@ -103,16 +103,21 @@ def test_higher_apps_register_their_hooks():
 
 
 def test_each_app_declares_the_schema_of_its_protocol_section():
-    """trial.hooks.protocol_sections: crf declares `forms`, followup `visits`, each as a type that pydantic
-    validates; trial joins them to its own keys without knowing them (its schema imports neither app)."""
+    """trial.hooks.protocol_sections: crf declares `forms`, followup `visits` and `endpoint`, each as a type
+    that pydantic validates; trial joins them to its own keys without knowing them (its schema imports neither
+    app)."""
     sections = {
         key: (function.__module__.split(".")[0], section)
         for function in trial_hooks.protocol_sections
         for key, section in function().items()
     }
-    assert {key: app for key, (app, _section) in sections.items()} == {"forms": "crf", "visits": "followup"}
+    assert {key: app for key, (app, _section) in sections.items()} == {
+        "forms": "crf",
+        "visits": "followup",
+        "endpoint": "followup",
+    }
     for _app, section in sections.values():
         TypeAdapter(section)  # a declared type, not a function that checks
     joined = protocol_schema()
-    assert set(joined.model_fields) == set(ProtocolCore.model_fields) | {"forms", "visits"}
+    assert set(joined.model_fields) == set(ProtocolCore.model_fields) | {"forms", "visits", "endpoint"}
     assert protocol_schema() is joined  # built once

@@ -14,7 +14,7 @@ services.
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -119,3 +119,17 @@ def require_site_staff(user, site: Site, action: str | Promise) -> None:
     query answers, visits, questionnaires, patient links): a coordinator or investigator role held at the
     site."""
     require_role_at(user, site, SITE_STAFF_ROLES, action)
+
+
+def sites_with_role(user, *, study, roles: Iterable[str]) -> QuerySet:
+    """The study's sites where the user holds one of `roles`: the sites of roles held at a site, and every
+    site of the study for a study-wide one (never site staff study-wide, as `roles_at` counts them).
+    Superusers are not exempt: a read kept to named roles (the endpoint's outcomes) needs the role. A
+    subquery."""
+    if not user.is_authenticated:
+        return Site.objects.none()
+    held = _roles(user).filter(study=study, role__in=frozenset(roles))
+    study_wide = held.filter(site__isnull=True).exclude(role__in=SITE_STAFF_ROLES)
+    return Site.objects.filter(study=study).filter(
+        Q(pk__in=held.filter(site__isnull=False).values("site")) | Q(Exists(study_wide))
+    )

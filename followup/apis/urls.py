@@ -1,4 +1,5 @@
-"""Follow-up API URLs under /api/v1/: visits, questionnaires and instrument scoring, adjudication cases."""
+"""Follow-up API URLs under /api/v1/: visits, questionnaires and instrument scoring, adjudication cases, the
+study endpoint and the readers' agreement."""
 
 from . import adjudication, questionnaires, visits
 
@@ -11,3 +12,7 @@ urlpatterns += patient.urlpatterns
 from . import messages  # noqa: E402 -- the outbox API (appended)
 
 urlpatterns += messages.urlpatterns
+
+from . import endpoint  # noqa: E402 -- the study's endpoint and readers' agreement (appended)
+
+urlpatterns += endpoint.urlpatterns

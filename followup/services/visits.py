@@ -26,7 +26,14 @@ from trial.errors import Conflict, InvalidInput, ReasonRequired
 from trial.models import Participant, ParticipantStatus
 
 from ..models import ResponseStatus, Visit, VisitKind, VisitState, VisitStatus
-from ..schedule import form_anchors, participant_anchors, participant_followed, plan_visits, visit_status
+from ..schedule import (
+    anchor_date_of,
+    form_anchors,
+    participant_anchors,
+    participant_followed,
+    plan_visits,
+    visit_status,
+)
 
 FINAL_STATUSES = (ParticipantStatus.WITHDRAWN, ParticipantStatus.DIED)
 UNSCHEDULED_SEQUENCE = 1000  # unscheduled visits sort after the scheduled ones of the same date
@@ -46,16 +53,6 @@ def _schedule_of(participant_id: int) -> tuple[str, dict]:
         .get()
     )
     return status, visits or {}
-
-
-def _as_date(value) -> datetime.date | None:
-    """A date field as crf stores it (ISO text); anything else is no date."""
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _schedule(*, participant_id: int, visits: dict, anchor_dates: dict, actor) -> None:
@@ -121,7 +118,7 @@ def visits_on_record(*, record, actor) -> None:
     anchors = form_anchors(visits, record.form_code)
     if not anchors or status in FINAL_STATUSES:
         return
-    dates = {name: _as_date((record.data or {}).get(field)) for name, field in anchors.items()}
+    dates = {name: anchor_date_of((record.data or {}).get(field)) for name, field in anchors.items()}
     dates = {name: day for name, day in dates.items() if day is not None}
     if dates:
         _schedule(participant_id=record.participant_id, visits=visits, anchor_dates=dates, actor=actor)

@@ -99,3 +99,12 @@ def test_a_participant_still_followed_at_an_interim_cut_is_censored_at_the_last_
 def test_leaving_after_the_horizon_is_the_end_of_follow_up():
     result = derive(status="withdrawn", status_date="2027-02-01", last_assessed="2027-01-05")
     assert (result.censor_reason, result.date, result.days) == ("end_of_follow_up", day("2027-01-08"), 365)
+
+
+@pytest.mark.parametrize("status", ["withdrawn", "lost_to_follow_up", "died"])
+def test_leaving_after_the_data_cut_is_still_in_follow_up_at_the_cut(status):
+    # An export at an interim cut of 2026-10-01 reads today's status: a death or withdrawal dated after the
+    # cut had not happened at the cut, so the participant was followed then (censored at the last assessment).
+    assert derive(
+        status=status, status_date="2026-11-01", last_assessed="2026-07-08", data_cut="2026-10-01"
+    ) == Endpoint(event=False, date=day("2026-07-08"), days=181, censor_reason="in_follow_up")

@@ -164,6 +164,30 @@ CASES = [
         lambda d: d["visits"]["schedule"][0].update(day=True),
         "visits.schedule[0] (BL) day: must be a whole number of days, 0 or more (got True)",
     ),
+    # followup's `endpoint:` section: its index is one of the visits' anchors.
+    (
+        lambda d: d["endpoint"].update(index="surgery"),
+        "endpoint.index: 'surgery' is not one of visits.anchors",
+    ),
+    (
+        lambda d: d.pop("visits"),
+        "endpoint.index: the index date is one of visits.anchors: add `visits:`",
+    ),
+    (
+        lambda d: d["endpoint"].update(horizon_days="365"),
+        "endpoint.horizon_days: must be a positive whole number of days (got '365')",
+    ),
+    (
+        lambda d: d["endpoint"].update(horizon_days=0),
+        "endpoint.horizon_days: must be a positive whole number of days (got 0)",
+    ),
+    (
+        lambda d: d["endpoint"].update(event_date="onset"),
+        "endpoint.event_date: must be one of confirming_mri, symptom_onset_when_recorded (got 'onset')",
+    ),
+    (lambda d: d["endpoint"].update(horizon=365), "endpoint: unknown key(s) horizon"),
+    (lambda d: d["endpoint"].pop("event_date"), "endpoint: missing event_date"),
+    (lambda d: d.update(endpoint=None), "endpoint: a mapping with index, horizon_days and event_date"),
 ]
 
 
@@ -202,3 +226,9 @@ def test_a_repeated_code_is_found_beside_the_other_problems_of_its_list():
         "criteria[0] (INC1) kind: must be 'inclusion' or 'exclusion' (got 'maybe')",
         "criteria[6] (INC2) code: duplicate code 'INC2' (first at [1])",
     ]
+
+
+@pytest.mark.parametrize("code", ["NCT06379243", "NCT06172179"])
+def test_the_shipped_studies_declare_their_endpoint(code):
+    data = protocol_parse((Path(settings.PROTOCOL_DIR) / f"{code}.yaml").read_text(encoding="utf-8"))
+    assert data["endpoint"] == {"index": "procedure", "horizon_days": 365, "event_date": "confirming_mri"}
