@@ -4,9 +4,12 @@
 draws from a random stream of its own (seed and study ID), so the result does not depend on who else is
 planned. What is stored is what the services would store: visits placed by the protocol's schedule
 (followup.schedule), answers scored by the instruments' own scoring, MRI data with the derived levels the
-engine computes, and one open adjudication case per new fracture at a non-operated level. `followup_write`
-(writer.py) inserts plans, `followup_seed` (seeder.py) ties them to the study's participants that have no
-visit yet, and `followup_demo_stage` (stage.py) is seed_demo's follow-up stage.
+engine computes, and one adjudication case per participant and new fracture at a non-operated level, every
+MRI reporting the level its evidence. The cases are then read as the adjudication services would read them
+(`reading_plan`, reading.py: the study's adjudicators by balanced round-robin, verdicts, the third reader on a
+disagreement), which needs the run's cases together. `followup_write` (writer.py) inserts plans,
+`adjudication_write` the cases with their reading, `followup_seed` (seeder.py) ties them to the study's
+participants that have no visit yet, and `followup_demo_stage` (stage.py) is seed_demo's follow-up stage.
 
 Rates (rates.py; shared/domain.md where it gives them, else demo realism, said so beside them):
 - New fracture within one year about 15% (domain.md: 12-20%), more likely with the risk factors domain.md
@@ -15,20 +18,29 @@ Rates (rates.py; shared/domain.md where it gives them, else demo realism, said s
 - Pain: VAS about 80 mm before the procedure and 20-30 mm after (domain.md: 87 -> 25 at 6 weeks); a new
   fracture brings the pain back.
 - Visits: most done in their window, some missed with a reason, some still overdue (demo realism).
+- Reading (demo realism): kappa on the main question about 0.7, mild (Genant 1) cases split most often,
+  about 13% of the read cases sent to the third reader, the newest still awaiting their readers.
 """
 
 from .course import followup_plan
-from .plan import Followed, Plan
+from .plan import Exam, Followed, Plan, Reported
+from .reading import Reader, Reading, reading_plan
 from .seeder import FollowupSeedResult, followup_seed
 from .stage import followup_demo_stage
-from .writer import followup_write
+from .writer import adjudication_write, followup_write
 
 __all__ = [
+    "Exam",
     "Followed",
     "FollowupSeedResult",
     "Plan",
+    "Reader",
+    "Reading",
+    "Reported",
+    "adjudication_write",
     "followup_demo_stage",
     "followup_plan",
     "followup_seed",
     "followup_write",
+    "reading_plan",
 ]

@@ -24,9 +24,40 @@ class Followed:
     risk: Mapping  # factor name -> 0/1 (or years for age)
 
 
+@dataclass(frozen=True)
+class Exam:
+    """A follow-up MRI reporting a case's level: when it was taken, entered and completed (None: a draft)."""
+
+    exam_date: datetime.date
+    entered_at: datetime.datetime
+    completed_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What the reading of one case needs (reading.py): the site's findings and the MRIs that report it."""
+
+    participant: int
+    study_id: str
+    site: str
+    time_zone: str
+    level: str
+    grade: int  # the site's Genant grade on the MRI that opened the case
+    acute: bool  # the site's acute signal on that MRI
+    exams: tuple[Exam, ...]  # every MRI reporting the level, in the order they were entered
+
+    @property
+    def review_from(self) -> datetime.datetime | None:
+        """When the case went to its readers: the first complete MRI's completion (None while only drafts
+        report it: services/adjudication.py)."""
+        return min((exam.completed_at for exam in self.exams if exam.completed_at), default=None)
+
+
 @dataclass
 class Plan:
     visits: list[dict] = field(default_factory=list)
     responses: list[dict] = field(default_factory=list)  # name their visit by "visit_code"
     mris: list[dict] = field(default_factory=list)  # name their visit by "visit_code"
-    cases: list[dict] = field(default_factory=list)  # name their MRI by "visit_code"
+    cases: list[dict] = field(default_factory=list)  # one per level; name their first MRI by "visit_code"
+    evidence: list[dict] = field(default_factory=list)  # one per MRI and level: "visit_code" and "level"
+    reported: list[Reported] = field(default_factory=list)  # one per case, in the order of `cases`

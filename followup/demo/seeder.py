@@ -1,23 +1,26 @@
-"""followup_seed: the follow-up of a study's demo participants, read, planned and written in chunks."""
+"""followup_seed: the follow-up of a study's demo participants, read, planned and written in chunks, then
+their adjudication cases, read by the study's adjudicators."""
 
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 
 from crf.models import FormRecord, FormStatus
 from trial.audit import audit_context
 from trial.clock import site_today
 from trial.demo import DEMO_COMMAND, DEMO_REASON, demo_inserted, demo_staff
-from trial.models import Participant, Study
+from trial.models import Participant, Role, StaffRole, Study
 
-from ..models import Visit
+from ..models import CaseAssignment, Visit
 from .course import followup_plan
 from .plan import Followed, Plan
 from .rates import ANTI_OSTEOPOROSIS
-from .writer import followup_write
+from .reading import Reader, Reading, reading_plan
+from .writer import adjudication_write, followup_write
 
 CHUNK_SIZE = 2000  # participants per round: their forms (about 2 kB each) and plans stay a few MB in memory
 
@@ -28,13 +31,17 @@ class FollowupSeedResult:
     visits: Counter = field(default_factory=Counter)
     responses: int = 0
     mris: int = 0
-    cases: int = 0
+    cases: Counter = field(default_factory=Counter)  # by status
+    verdicts: int = 0
 
     def add(self, plan: Plan) -> None:
         self.visits.update(row["state"] for row in plan.visits)
         self.responses += len(plan.responses)
         self.mris += len(plan.mris)
-        self.cases += len(plan.cases)
+
+    def read(self, readings: list[Reading]) -> None:
+        self.cases.update(reading.status for reading in readings)
+        self.verdicts += sum(len(reading.verdicts) for reading in readings)
 
 
 def _risk(person_row: dict, baseline: dict, procedure: dict) -> dict:
@@ -104,6 +111,32 @@ def _followed(participants) -> list[Followed]:
     return followed
 
 
+def _readers(study: Study) -> list[Reader]:
+    """The study's active adjudicators, with the sites where they hold a role (two queries)."""
+    adjudicators = StaffRole.objects.filter(study=study, role=Role.ADJUDICATOR, active=True).values("user_id")
+    sites: dict[int, set[str]] = {}
+    for user_id, code in StaffRole.objects.filter(
+        user__in=adjudicators, active=True, site__isnull=False
+    ).values_list("user_id", "site__code"):
+        sites.setdefault(user_id, set()).add(code)
+    return [
+        Reader(
+            user.pk, user.get_full_name().strip() or user.get_username(), frozenset(sites.get(user.pk, ()))
+        )
+        for user in get_user_model().objects.filter(pk__in=adjudicators, is_active=True).order_by("pk")
+    ]
+
+
+def _loads() -> dict[int, tuple[int, int]]:
+    """Each reader's active and all assignments so far, {user id: (active, ever)} (one query)."""
+    return {
+        row["reader_id"]: (row["active"], row["ever"])
+        for row in CaseAssignment.objects.values("reader_id")
+        .annotate(active=Count("id", filter=Q(active=True)), ever=Count("id"))
+        .order_by()
+    }
+
+
 def followup_seed(*, study: Study, seed: int, today: datetime.date | None = None) -> FollowupSeedResult:
     """Fill the follow-up of the study's demo participants that have no visit yet; a second run adds nothing.
 
@@ -125,11 +158,20 @@ def followup_seed(*, study: Study, seed: int, today: datetime.date | None = None
         staff = demo_staff(study, sites)
         users = {key: user.pk for key, user in staff.items()}
         today = today or min(site_today(site) for site in sites)
+        cases, evidence, reported = [], [], []
         for start in range(0, len(keys), CHUNK_SIZE):
             chunk = _followed(Participant.objects.filter(pk__in=keys[start : start + CHUNK_SIZE]))
             plans = [followup_plan(person, seed=seed, today=today) for person in chunk]
-            followup_write(plans, users=users, sites={person.key: person.site for person in chunk})
+            written = followup_write(plans, users=users, sites={person.key: person.site for person in chunk})
+            cases += written[0]
+            evidence += written[1]
             result.participants += len(chunk)
             for plan in plans:
                 result.add(plan)
+                reported += plan.reported
+        # The run's cases are read together (a few rows a case, kept across the chunks): their readers are
+        # given in the order the cases went to review, each to the least loaded, whichever chunk it is in.
+        readings = reading_plan(reported, readers=_readers(study), loads=_loads(), seed=seed, today=today)
+        adjudication_write(cases, evidence, readings)
+        result.read(readings)
         return result

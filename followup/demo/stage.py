@@ -4,6 +4,7 @@ from trial.hooks import DemoAdded
 from trial.models import Role, StaffRole, Study
 
 from ..messaging.models import StaffMessageSetting
+from ..models import CaseStatus
 from .seeder import followup_seed
 
 
@@ -25,12 +26,21 @@ def followup_demo_stage(*, study: Study, seed: int) -> DemoAdded:
             name="followup", line=f"{study.code} follow-up: nothing to add", counts={"visits_added": 0}
         )
     states = ", ".join(f"{state} {count:,}" for state, count in sorted(added.visits.items()))
+    cases = ", ".join(
+        f"{status} {added.cases[status]:,}" for status in CaseStatus.values if added.cases[status]
+    )
     return DemoAdded(
         name="followup",
         line=(
             f"{study.code} follow-up: {sum(added.visits.values()):,} visits ({states}), "
             f"{added.responses:,} questionnaires, {added.mris:,} follow-up MRIs, "
-            f"{added.cases:,} adjudication cases for {added.participants:,} participants"
+            f"{added.cases.total():,} adjudication cases ({cases or 'none'}) with "
+            f"{added.verdicts:,} verdicts, for {added.participants:,} participants"
         ),
-        counts={"visits_added": sum(added.visits.values()), "questionnaires_added": added.responses},
+        counts={
+            "visits_added": sum(added.visits.values()),
+            "questionnaires_added": added.responses,
+            "adjudication_cases_added": added.cases.total(),
+            "verdicts_added": added.verdicts,
+        },
     )

@@ -1,17 +1,27 @@
-"""followup_write: a chunk's plans inserted, visits first, then the rows that name them."""
+"""followup_write: a chunk's plans inserted, visits first, then the rows that name them; adjudication_write:
+the cases of a run with their evidence, assignments and verdicts, once their reading is known."""
 
+import datetime
 from collections.abc import Mapping, Sequence
 
 from crf.models import FormRecord
 from trial.bulk import bulk_insert
 from trial.models import Role
 
-from ..models import AdjudicationCase, QuestionnaireResponse, Visit
+from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, QuestionnaireResponse, Verdict, Visit
 from .plan import Plan
+from .reading import Reading
 
 
-def followup_write(plans: Sequence[Plan], *, users: Mapping[tuple[str, str], int], sites: Mapping[int, str]):
-    """Insert the plans' rows: visits, then the responses, MRIs and cases that name them. In a transaction."""
+def _stamp(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def followup_write(
+    plans: Sequence[Plan], *, users: Mapping[tuple[str, str], int], sites: Mapping[int, str]
+) -> tuple[list[dict], list[dict]]:
+    """Insert the plans' visits, then the responses and MRIs that name them. In a transaction. Returns the
+    plans' cases and evidence with the ids of the visit and MRI record each names, for adjudication_write."""
     visits = [row for plan in plans for row in plan.visits]
     for row in visits:
         row["updated_by_id"] = users[(Role.COORDINATOR, sites[row["participant_id"]])]
@@ -42,10 +52,78 @@ def followup_write(plans: Sequence[Plan], *, users: Mapping[tuple[str, str], int
             FormRecord, mris, returning=("id", "participant_id", "visit_code")
         )
     }
-    cases = []
+    cases, evidence = [], []
     for plan in plans:
         for row in plan.cases:
             row = dict(row)
             key = (row["participant_id"], row.pop("visit_code"))
             cases.append({**row, "visit_id": ids[key], "record_id": records[key]})
-    bulk_insert(AdjudicationCase, cases)
+        for row in plan.evidence:
+            row = dict(row)
+            row["record_id"] = records[(row["participant_id"], row.pop("visit_code"))]
+            evidence.append(row)
+    return cases, evidence
+
+
+def adjudication_write(cases: Sequence[dict], evidence: Sequence[dict], readings: Sequence[Reading]) -> None:
+    """Insert the cases, each as its reading leaves it, then their evidence, assignments and verdicts. In a
+    transaction. `readings` are in the order of `cases`; evidence names its case by participant and level."""
+    rows = []
+    for case, reading in zip(cases, readings, strict=True):
+        rows.append(
+            {
+                **case,
+                "status": reading.status,
+                "final_fracture": reading.final_fracture,
+                "final_levels": reading.final_levels,
+                "final_event_date": _stamp(reading.final_event_date),
+                "finalized_at": _stamp(reading.finalized_at),
+                "updated_at": _stamp(reading.updated_at) or case["created_at"],
+            }
+        )
+    ids = {
+        (pk, level): case_id
+        for case_id, pk, level in bulk_insert(
+            AdjudicationCase, rows, returning=("id", "participant_id", "level")
+        )
+    }
+    supporting = []
+    for row in evidence:
+        row = dict(row)
+        supporting.append({"case_id": ids[(row.pop("participant_id"), row.pop("level"))], **row})
+    bulk_insert(CaseEvidence, supporting)
+    assignments = []
+    for case, reading in zip(cases, readings, strict=True):
+        case_id = ids[(case["participant_id"], case["level"])]
+        for slot, (reader, assigned_at) in reading.assigned.items():
+            assignments.append(
+                {
+                    "case_id": case_id,
+                    "reader_id": reader,
+                    "slot": slot,
+                    "active": True,
+                    "assigned_at": assigned_at.isoformat(),
+                }
+            )
+    assigned = {
+        (case_id, slot): assignment_id
+        for assignment_id, case_id, slot in bulk_insert(
+            CaseAssignment, assignments, returning=("id", "case_id", "slot")
+        )
+    }
+    verdicts = []
+    for case, reading in zip(cases, readings, strict=True):
+        case_id = ids[(case["participant_id"], case["level"])]
+        for slot, verdict in reading.verdicts.items():
+            verdict = dict(verdict)
+            verdicts.append(
+                {
+                    "case_id": case_id,
+                    "assignment_id": assigned[(case_id, slot)],
+                    "reader_id": verdict.pop("reader"),
+                    **verdict,
+                    "event_date": _stamp(verdict["event_date"]),
+                    "signed_at": verdict["signed_at"].isoformat(),
+                }
+            )
+    bulk_insert(Verdict, verdicts)

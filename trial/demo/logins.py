@@ -30,7 +30,8 @@ def demo_person_name(username: str) -> tuple[str, str]:
 
 
 def demo_logins(sites: Sequence[Site]) -> list[DemoLogin]:
-    """Who the demo users are: per site a coordinator and an investigator, study-wide roles, and an admin."""
+    """Who the demo users are: per site a coordinator and an investigator, study-wide roles (three
+    adjudicators), and an admin."""
     logins = []
     for site in sites:
         code = site.code.lower()
@@ -42,15 +43,18 @@ def demo_logins(sites: Sequence[Site]) -> list[DemoLogin]:
         DemoLogin("pi", Role.PRINCIPAL_INVESTIGATOR, "*"),
         DemoLogin("monitor", Role.MONITOR, "*"),
         DemoLogin("datamanager", Role.DATA_MANAGER, "*"),
+        # Three central readers: two read each adjudication case and a third settles a disagreement.
         DemoLogin("adjudicator", Role.ADJUDICATOR, "*"),
+        DemoLogin("adjudicator2", Role.ADJUDICATOR, "*"),
+        DemoLogin("adjudicator3", Role.ADJUDICATOR, "*"),
         DemoLogin("admin", "superuser", "*"),
     ]
     return logins
 
 
 def demo_staff(study: Study, sites: Sequence[Site]) -> dict[tuple[str, str], object]:
-    """Create the demo users and their roles where missing; {(role, site code): user}. Existing users keep
-    their password."""
+    """Create the demo users and their roles where missing; {(role, site code): user} (of the adjudicators,
+    the last). Existing users keep their password."""
     user_model = get_user_model()
     by_code = {site.code: site for site in sites}
     logins = demo_logins(sites)

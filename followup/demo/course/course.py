@@ -28,6 +28,7 @@ class Course(VisitDraws, QuestionnaireDraws, MriDraws):
             self._scheduled(visit)
         for day, with_fracture in presented:
             self._add_unscheduled(day, with_fracture)
+        self._cases()
         return self.plan
 
 

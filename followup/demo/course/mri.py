@@ -1,12 +1,13 @@
-"""The follow-up MRI of a course, and an adjudication case for each new fracture it shows at an untreated
-level."""
+"""The follow-up MRIs of a course, and an adjudication case for each level where they show a new fracture that
+was not treated (one case per level, every MRI reporting it its evidence)."""
 
 import datetime
 
 from crf.engine.definitions import form_definition
 from crf.models import FormStatus
 
-from ...models import CaseStatus
+from ...models import Modality
+from ..plan import Exam, Reported
 from ..rates import ACUTE_WITHIN_DAYS, MRI_STATUS, THREE_TESLA_SHARE
 from .draws import at, weighted
 from .fractures import level_relation
@@ -61,17 +62,67 @@ class MriDraws(Story):
                 "verified_at": verified if status == FormStatus.VERIFIED else None,
             }
         )
+        entered_at = datetime.datetime.fromisoformat(entered)
         for row in levels:
             if row["new_fracture"] and not row["treated"]:
-                self.plan.cases.append(
+                self.reports.append(
                     {
-                        "participant_id": person.key,
                         "visit_code": code,
                         "level": row["level"],
                         "location": row["relation"],
-                        "exam_date": exam.isoformat(),
-                        "status": CaseStatus.OPEN,
-                        "created_at": entered,
-                        "updated_at": entered,
+                        "grade": int(row["genant_grade"]),
+                        "acute": row["acute_signal"],
+                        "exam": Exam(
+                            exam_date=exam,
+                            entered_at=entered_at,
+                            completed_at=entered_at if status != FormStatus.DRAFT else None,
+                        ),
                     }
                 )
+
+    def _cases(self) -> None:
+        """One case per level (services/adjudication.py): opened by the first MRI entered that reports it,
+        dated by the earliest exam, with every MRI reporting the level as its evidence."""
+        person = self.person
+        by_level: dict[str, list[dict]] = {}
+        for report in sorted(self.reports, key=lambda r: r["exam"].entered_at):
+            by_level.setdefault(report["level"], []).append(report)
+        for level, reports in by_level.items():
+            first = reports[0]
+            opened = first["exam"].entered_at.isoformat()
+            self.plan.cases.append(
+                {
+                    "participant_id": person.key,
+                    "visit_code": first["visit_code"],
+                    "level": level,
+                    "location": first["location"],
+                    "exam_date": min(r["exam"].exam_date for r in reports).isoformat(),
+                    "created_at": opened,
+                }
+            )
+            for report in reports:
+                self.plan.evidence.append(
+                    {
+                        "participant_id": person.key,
+                        "visit_code": report["visit_code"],
+                        "level": level,
+                        "modality": Modality.MRI,
+                        "exam_date": report["exam"].exam_date.isoformat(),
+                        "location": report["location"],
+                        "findings": "",
+                        "active": True,
+                        "created_at": report["exam"].entered_at.isoformat(),
+                    }
+                )
+            self.plan.reported.append(
+                Reported(
+                    participant=person.key,
+                    study_id=person.study_id,
+                    site=person.site,
+                    time_zone=person.time_zone,
+                    level=level,
+                    grade=first["grade"],
+                    acute=first["acute"],
+                    exams=tuple(r["exam"] for r in reports),
+                )
+            )

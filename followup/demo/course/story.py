@@ -21,6 +21,7 @@ class Story:
         self.today = today
         self.rng = random.Random(f"{seed}:{person.study_id}:followup")
         self.plan = Plan()
+        self.reports: list[dict] = []  # each MRI's new fractures at untreated levels (mri.py)
         rng = self.rng
         self.fracture_day = None  # days after the procedure
         self.fracture_level = self.fracture_location = None
