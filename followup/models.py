@@ -368,6 +368,9 @@ class CaseEvidence(models.Model):
     exam_date = models.DateField(_("exam date"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices, blank=True)
     findings = models.TextField(_("findings"), blank=True)
+    # When the patient's new pain began, for a symptomatic event entered by hand: the event's date under a
+    # protocol whose endpoint dates events by symptom onset when recorded (protocol `endpoint.event_date`).
+    symptom_onset = models.DateField(_("symptom onset"), null=True, blank=True)
     active = models.BooleanField(default=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -96,6 +96,7 @@ class EvidenceOut(serializers.Serializer):
     exam_date = serializers.DateField(allow_null=True)
     location = serializers.CharField()
     findings = serializers.CharField()
+    symptom_onset = serializers.DateField(allow_null=True)
     active = serializers.BooleanField()
     withdrawn_at = serializers.DateTimeField(allow_null=True)
 
@@ -180,6 +181,7 @@ class ManualCaseIn(StrictInput):
     exam_date = serializers.DateField()
     modality = serializers.ChoiceField(choices=Modality.choices)
     findings = serializers.CharField(max_length=cases.FINDINGS_MAX)
+    symptom_onset = serializers.DateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(max_length=REASON_MAX)
 
 
@@ -252,6 +254,7 @@ class ExamOut(serializers.Serializer):
 class FindingsOut(serializers.Serializer):
     modality = serializers.CharField()
     exam_date = serializers.DateField(allow_null=True)
+    symptom_onset = serializers.DateField(allow_null=True)
     findings = serializers.CharField()
 
 
@@ -268,6 +271,10 @@ class PacketOut(serializers.Serializer):
     case = PacketCaseOut()
     treated_levels = serializers.ListField(child=serializers.CharField())
     procedure_date = serializers.CharField(allow_null=True)
+    event_date_rule = serializers.CharField(
+        help_text="The protocol's rule: confirming_mri or symptom_onset_when_recorded."
+    )
+    event_date_suggested = serializers.DateField(allow_null=True, help_text="The date the rule gives.")
     exams = ExamOut(many=True)
     findings = FindingsOut(many=True)
     verdicts = AdjudicationVerdictOut(

@@ -8,6 +8,7 @@ procedure date. Never the baseline PDFF, R2* or clinical risk factors. A reader 
 verdict only once both are in; the third reader sees both.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Subquery, Value, When
@@ -18,6 +19,7 @@ from crf.engine.definitions import form_definitions
 from crf.engine.validate import relation_to
 from crf.models import FormRecord, FormStatus
 from trial.i18n import localized
+from trial.models import Participant
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict, Visit
 
@@ -52,7 +54,7 @@ def reader_cases(*, user) -> QuerySet:
                 default=Value(Bucket.AWAITING_ME),
             )
         )
-        .only("id", "level", "round", "status", "exam_date", "created_at", "updated_at")
+        .only("id", "participant_id", "level", "round", "status", "exam_date", "created_at", "updated_at")
         .order_by("created_at", "id")
     )
 
@@ -170,18 +172,43 @@ def verdict_view(verdict: Verdict, treated: list[str]) -> dict:
     }
 
 
+def event_date_suggestion(
+    case: AdjudicationCase, evidence: list[CaseEvidence]
+) -> tuple[str, datetime.date | None]:
+    """(the protocol's rule, the date it gives) for the reader's event date: the earliest exam supporting the
+    case (`confirming_mri`), or the earliest symptom onset recorded with it when the protocol says
+    `symptom_onset_when_recorded` and one is recorded. No rule without an `endpoint:` section."""
+    definition = (
+        Participant.objects.filter(pk=case.participant_id)
+        .values_list("site__study__current_version__definition", flat=True)
+        .first()
+    )
+    spec = (definition or {}).get("endpoint") or {}
+    rule = spec.get("event_date", "")
+    onsets = [e.symptom_onset for e in evidence if e.symptom_onset]
+    if rule == "symptom_onset_when_recorded" and onsets:
+        return rule, min(onsets)
+    return rule, case.exam_date
+
+
 def case_packet(*, case: AdjudicationCase, user) -> dict:
     """The packet of a case assigned to the reader (the caller found it in `reader_cases`): the imaging and
     the treatment as the forms' packets declare them, the findings entered by hand, and the verdicts the
     reader may see. Six queries."""
     items, forms_data = _items(case.participant_id)
     treated, procedure_date = _treatment(forms_data)
+    evidence = list(CaseEvidence.objects.filter(case=case, active=True).order_by("exam_date", "id"))
     findings = [
-        {"modality": e.get_modality_display(), "exam_date": e.exam_date, "findings": e.findings}
-        for e in CaseEvidence.objects.filter(case=case, active=True, record__isnull=True).order_by(
-            "exam_date", "id"
-        )
+        {
+            "modality": e.get_modality_display(),
+            "exam_date": e.exam_date,
+            "symptom_onset": e.symptom_onset,
+            "findings": e.findings,
+        }
+        for e in evidence
+        if e.record_id is None
     ]
+    rule, suggested = event_date_suggestion(case, evidence)
     verdicts = list(
         Verdict.objects.filter(case=case, round=case.round).select_related("assignment").order_by("signed_at")
     )
@@ -198,6 +225,8 @@ def case_packet(*, case: AdjudicationCase, user) -> dict:
         },
         "treated_levels": treated,
         "procedure_date": procedure_date,
+        "event_date_rule": rule,
+        "event_date_suggested": suggested,
         "exams": [item.__dict__ for item in items],
         "findings": findings,
         "verdicts": [verdict_view(v, treated) for v in visible],

@@ -119,7 +119,7 @@ def treated_levels(participant) -> set[str] | None:
     return None
 
 
-def _manual_checked(*, participant, level, exam_date, modality, findings) -> tuple[str, str]:
+def _manual_checked(*, participant, level, exam_date, modality, findings, symptom_onset) -> tuple[str, str]:
     """(location, findings) of findings entered by hand, or a 400 naming every wrong field."""
     errors: dict[str, list[str]] = {}
     if not is_level(level):
@@ -132,6 +132,12 @@ def _manual_checked(*, participant, level, exam_date, modality, findings) -> tup
         errors["exam_date"] = [_("The date cannot be in the future.")]
     elif exam_date < participant.enrollment_date:
         errors["exam_date"] = [_("The exam cannot be before the enrollment.")]
+    if symptom_onset is not None and not isinstance(symptom_onset, datetime.date):
+        errors["symptom_onset"] = [_("Enter a date.")]
+    elif symptom_onset is not None and isinstance(exam_date, datetime.date) and symptom_onset > exam_date:
+        errors["symptom_onset"] = [_("The symptoms cannot begin after the exam that shows the fracture.")]
+    elif symptom_onset is not None and symptom_onset < participant.enrollment_date:
+        errors["symptom_onset"] = [_("A new fracture's symptoms begin after the enrollment.")]
     findings = findings.strip() if isinstance(findings, str) else ""
     if not findings:
         errors["findings"] = [_("Describe the findings that support the case.")]
@@ -167,9 +173,11 @@ def case_open_manual(
     modality: str,
     findings: str,
     reason: str,
+    symptom_onset: datetime.date | None = None,
 ) -> AdjudicationCase:
     """A data manager opens a case by hand with the supporting findings (unscheduled imaging, a symptomatic
-    event between visits), or adds them to the case already open at that level; the case. It goes to its two
+    event between visits, with the date its symptoms began when known), or adds them to the case already open
+    at that level; the case. It goes to its two
     readers at once (the findings are complete when entered). 403 for anyone but a data manager of the
     study; 400 naming each wrong field (a treated level, a date in the future, no findings); 409 while the
     treated levels are unknown.
@@ -178,7 +186,12 @@ def case_open_manual(
     require_role_at(actor, participant.site, {Role.DATA_MANAGER}, gettext_lazy("open an adjudication case"))
     reason = reason_required(reason)
     location, findings = _manual_checked(
-        participant=participant, level=level, exam_date=exam_date, modality=modality, findings=findings
+        participant=participant,
+        level=level,
+        exam_date=exam_date,
+        modality=modality,
+        findings=findings,
+        symptom_onset=symptom_onset,
     )
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=reason):
         AdjudicationCase.objects.bulk_create(
@@ -201,6 +214,7 @@ def case_open_manual(
             exam_date=exam_date,
             location=location,
             findings=findings,
+            symptom_onset=symptom_onset,
             entered_by=actor,
         )
         cases_settle([case])

@@ -47,8 +47,13 @@ def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/adjudication_queue.html", context)
 
 
-def _render_review(request: HttpRequest, case, form: VerdictForm, *, status: int = 200) -> HttpResponse:
+def _render_review(
+    request: HttpRequest, case, form: VerdictForm | None, *, status: int = 200
+) -> HttpResponse:
+    """The page; a fresh form (None) starts with the event date the protocol's rule gives."""
     packet = case_packet(case=case, user=request.user)
+    if form is None:
+        form = VerdictForm(initial={"event_date": packet["event_date_suggested"]})
     slots = dict(ReaderSlot.choices)
     for verdict in packet["verdicts"]:
         verdict["slot_label"] = slots.get(verdict["slot"], verdict["slot"])
@@ -74,7 +79,7 @@ def adjudication_review_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A case of the reader's: its blind packet and, while it awaits them, the verdict form."""
     case = get_object_or_404(reader_cases(user=request.user), pk=pk)
     if request.method != "POST":
-        return _render_review(request, case, VerdictForm(initial={"event_date": case.exam_date}))
+        return _render_review(request, case, None)
     form = VerdictForm(request.POST)
     done = None
     if form.is_valid():

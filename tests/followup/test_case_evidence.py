@@ -10,6 +10,7 @@ from django.apps import apps
 from crf.engine.definitions import form_definition
 from crf.models import FormRecord
 from followup.models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, Verdict
+from followup.selectors.packet import case_packet, reader_cases
 from followup.services.adjudication import adjudication_sync
 from followup.services.assignment import case_readers_assign
 from followup.services.cases import case_open_manual, evidence_withdraw
@@ -195,3 +196,36 @@ def test_withdrawing_the_only_findings_cancels_the_case_and_form_evidence_is_cor
     with pytest.raises(Conflict) as refused:
         evidence_withdraw(actor=readers["dm"], evidence=cases[0].evidence.get(), reason="not on the form")
     assert refused.value.code == "form_evidence"
+
+
+def test_the_event_date_the_reader_starts_from_follows_the_protocols_rule(treated_participant, readers):
+    """NCT06379243 dates an event by the confirming MRI; a protocol that dates it by symptom onset when
+    recorded starts the reader from the onset a data manager entered with the findings."""
+    onset = datetime.date(2026, 4, 2)
+    case = case_open_manual(
+        actor=readers["dm"], participant=treated_participant, symptom_onset=onset, **MANUAL
+    )
+    reader = case.assignments.get(slot="first").reader
+    case = reader_cases(user=reader).get(pk=case.pk)
+    packet = case_packet(case=case, user=reader)
+    assert (packet["event_date_rule"], packet["event_date_suggested"]) == (
+        "confirming_mri",
+        MANUAL["exam_date"],
+    )
+    version = treated_participant.site.study.current_version
+    version.definition["endpoint"]["event_date"] = "symptom_onset_when_recorded"
+    version.save(update_fields=["definition"])
+    packet = case_packet(case=case, user=reader)
+    assert (packet["event_date_suggested"], packet["findings"][0]["symptom_onset"]) == (onset, onset)
+
+
+def test_symptoms_cannot_begin_after_the_exam_that_shows_the_fracture(treated_participant, readers):
+    with pytest.raises(InvalidInput) as refused:
+        case_open_manual(
+            actor=readers["dm"],
+            participant=treated_participant,
+            symptom_onset=datetime.date(2026, 4, 11),
+            **MANUAL,
+        )
+    assert "symptom_onset" in refused.value.field_errors
+    assert not AdjudicationCase.objects.exists()
