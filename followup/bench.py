@@ -1,7 +1,7 @@
 """The follow-up endpoints `manage.py bench` times (trial.hooks.bench_endpoints)."""
 
 from crf.bench import bench_participant
-from trial.bench import Endpoint, Job
+from trial.bench import USERS, Endpoint, Job
 
 from .messaging.sweep import reminders_sweep
 
@@ -12,7 +12,16 @@ def bench_endpoints(*, study, site) -> list[Endpoint]:
     endpoints = [
         Endpoint("GET", "/visits/", target=True),
         Endpoint("GET", "/api/v1/visits/?status=overdue", target=True),
-        Endpoint("GET", "/api/v1/adjudication-cases/", target=True),
+        Endpoint("GET", "/api/v1/adjudication-cases/", users=(*USERS, "data_manager"), target=True),
+        # The adjudicator's queue (its tab of cases to read, and the counts of every tab).
+        Endpoint("GET", "/adjudication/", users=("adjudicator",), target=True),
+        Endpoint("GET", "/api/v1/adjudication/queue/?bucket=final", users=("adjudicator",), target=True),
+        Endpoint("GET", "/api/v1/adjudication/queue/counts/", users=("adjudicator",), target=True),
+        # The endpoint's first page, and reader agreement over every verdict (linear in the cases).
+        Endpoint("GET", f"/api/v1/studies/{study.code}/endpoint/", users=("principal_investigator",)),
+        Endpoint(
+            "GET", f"/api/v1/studies/{study.code}/adjudication-agreement/", users=("principal_investigator",)
+        ),
     ]
     if participant is None:
         return endpoints

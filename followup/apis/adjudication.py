@@ -25,7 +25,7 @@ from trial.levels import LEVELS
 
 from ..models import CaseEvidence, CaseStatus, Confidence, FractureLocation, Modality, ReaderSlot
 from ..selectors.adjudication import CaseView, adjudication_case_list, case_view, case_views, reader_choices
-from ..selectors.packet import Bucket, case_packet, reader_cases, reader_counts
+from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
 from ..services import assignment, cases, verdicts
 
 REASON_MAX = 2000
@@ -443,9 +443,8 @@ class QueueView(generics.GenericAPIView):
     def get(self, request):
         query = QueueQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        found = reader_cases(user=request.user)
-        if "bucket" in query.validated_data:
-            found = found.filter(bucket=query.validated_data["bucket"])
+        bucket = query.validated_data.get("bucket")
+        found = reader_bucket(user=request.user, bucket=bucket) if bucket else reader_cases(user=request.user)
         page = self.paginate_queryset(found)
         return self.get_paginated_response(QueueCaseOut(page, many=True).data)
 

@@ -14,7 +14,7 @@ from trial.views.common import paginate
 
 from ..forms import VerdictForm
 from ..models import Confidence, ReaderSlot
-from ..selectors.packet import Bucket, case_packet, reader_cases, reader_counts
+from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
 from ..services.verdicts import verdict_submit
 
 
@@ -35,7 +35,7 @@ def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
     if bucket not in labels:
         bucket = Bucket.AWAITING_ME
     counts = reader_counts(user=request.user)
-    page = paginate(request, reader_cases(user=request.user).filter(bucket=bucket))
+    page = paginate(request, reader_bucket(user=request.user, bucket=bucket))
     slots = dict(ReaderSlot.choices)
     for case in page:
         case.slot_label = slots.get(case.my_slot, "")

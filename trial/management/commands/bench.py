@@ -149,13 +149,18 @@ class Command(BaseCommand):
         return endpoints
 
     def _measure(self, study: Study, size: int, requests: int) -> list[dict]:
-        # The first site's coordinator (site-scoped) and the study-wide monitor.
+        # The first site's coordinator (site-scoped), the study-wide monitor, data manager, principal
+        # investigator and the first adjudicator.
         logins = demo_logins(study.sites.order_by("code"))
         names = {login.role: login.username for login in reversed(logins)}
         users = get_user_model().objects
         logins = {
             "coordinator": users.get_by_natural_key(names[Role.COORDINATOR]),
             "monitor": users.get_by_natural_key(names[Role.MONITOR]),
+            # Study-wide roles the apps' endpoints are timed for too (e.g. followup's adjudication).
+            "data_manager": users.get_by_natural_key(names[Role.DATA_MANAGER]),
+            "principal_investigator": users.get_by_natural_key(names[Role.PRINCIPAL_INVESTIGATOR]),
+            "adjudicator": users.get_by_natural_key(names[Role.ADJUDICATOR]),
         }
         rows = []
         # 404s of pages not built yet (and 500s, reported in the table) would log once per request.
