@@ -19,6 +19,7 @@ from crf.engine.definitions import form_definitions
 from crf.engine.validate import relation_to
 from crf.models import FormRecord, FormStatus
 from trial.i18n import localized
+from trial.levels import is_level
 from trial.models import Participant
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict, Visit
@@ -152,21 +153,33 @@ def _items(participant_id: int) -> tuple[list[Item], dict[str, dict]]:
     return items, {r.form_code: r.data for r in records if not r.visit_code}
 
 
-def _treatment(forms_data: dict) -> tuple[list[str], str | None]:
-    """(treated levels, procedure date): the group the adjudicating form derives its location from, and the
-    date its packet declares."""
+def treated_source() -> tuple[str, str, str] | None:
+    """(form, group, field) holding the treated levels: where the adjudicating form derives a fracture's
+    location from (e.g. `procedure.levels.level`); None when no form adjudicates."""
     for form in form_definitions().values():
         spec = form.adjudication
         location = form.group(spec.group).field(spec.location) if spec else None
-        if location is None or location.source_form is None:
-            continue
-        form_code, group_code, code = location.derivation[1]["source"].split(".")
-        data = forms_data.get(form_code) or {}
-        source = form_definitions().get(form_code)
-        levels = sorted({str(row.get(code)) for row in data.get(group_code) or [] if row.get(code)})
-        date = data.get(source.packet.date) if source and source.packet else None
-        return levels, date
-    return [], None
+        if location is not None and location.source_form is not None:
+            form_code, group_code, code = location.derivation[1]["source"].split(".")
+            return form_code, group_code, code
+    return None
+
+
+def treated_in(data: dict | None, group_code: str, code: str) -> set[str]:
+    """The treated levels in that form's data."""
+    return {row.get(code) for row in (data or {}).get(group_code) or [] if is_level(row.get(code))}
+
+
+def _treatment(forms_data: dict) -> tuple[list[str], str | None]:
+    """(treated levels, procedure date): the treated-levels form's, with the date its packet declares."""
+    source = treated_source()
+    if source is None:
+        return [], None
+    form_code, group_code, code = source
+    data = forms_data.get(form_code) or {}
+    form = form_definitions().get(form_code)
+    date = data.get(form.packet.date) if form and form.packet else None
+    return sorted(treated_in(data, group_code, code)), date
 
 
 def verdict_view(verdict: Verdict, treated: list[str]) -> dict:

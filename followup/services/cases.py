@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crf.engine.definitions import form_definitions
 from crf.engine.validate import relation_to
 from crf.models import FormRecord
 from trial.access import require_role_at
@@ -37,6 +36,7 @@ from ..models import (
     Modality,
     Verdict,
 )
+from ..selectors.packet import treated_in, treated_source
 from .assignment import INDEPENDENT, case_locked, readers_fill
 
 FINDINGS_MAX = 4000
@@ -101,22 +101,18 @@ def _reopen(case: AdjudicationCase, *, read_before: bool) -> None:
 
 
 def treated_levels(participant) -> set[str] | None:
-    """The participant's treated levels, read where the adjudicating form derives its location from (e.g.
-    `procedure.levels.level`); None while that form has no levels (or no form adjudicates). One query."""
-    for form in form_definitions().values():
-        spec = form.adjudication
-        location = form.group(spec.group).field(spec.location) if spec else None
-        if location is None or location.source_form is None:
-            continue
-        form_code, group_code, code = location.derivation[1]["source"].split(".")
-        data = (
-            FormRecord.objects.filter(participant=participant, form_code=form_code, visit_code="")
-            .values_list("data", flat=True)
-            .first()
-        )
-        levels = {row.get(code) for row in (data or {}).get(group_code) or [] if is_level(row.get(code))}
-        return levels or None
-    return None
+    """The participant's treated levels (selectors/packet.py `treated_source`); None while that form has
+    none, or no form adjudicates. One query."""
+    source = treated_source()
+    if source is None:
+        return None
+    form_code, group_code, code = source
+    data = (
+        FormRecord.objects.filter(participant=participant, form_code=form_code, visit_code="")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return treated_in(data, group_code, code) or None
 
 
 def _manual_checked(*, participant, level, exam_date, modality, findings, symptom_onset) -> tuple[str, str]:
