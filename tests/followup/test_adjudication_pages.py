@@ -340,6 +340,12 @@ def test_a_data_manager_reassigns_a_slot_and_a_refusal_redraws_the_page(case, pe
     assert "Only the data manager" in text_of(logged_in(people["pi"]).post(url, body))
     assert active_readers(case) == [("first", "adj_a"), ("second", "adj_b")]
 
+    # A POST without the CSRF token is refused (the test client skips the check unless told).
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(people["dm"])
+    assert forged.post(url, body).status_code == 403
+    assert active_readers(case) == [("first", "adj_a"), ("second", "adj_b")]
+
     answer = dm.post(url, body)
     assert answer.status_code == 302 and answer.url == case_url(case) + "#readers"
     assert active_readers(case) == [("first", "adj_a"), ("second", "adj_c")]
