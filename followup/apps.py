@@ -4,15 +4,26 @@ from django.utils.translation import gettext_lazy as _
 
 def followup_menu() -> list:
     from trial.access import BLIND_ROLES
+    from trial.models import Role
     from trial.navigation import READING_ROLES, MenuItem
 
+    # The case board's oversight: site staff find their cases on the timeline; adjudicators read in their
+    # queue, blind (their own item).
+    board_roles = frozenset({Role.DATA_MANAGER, Role.PRINCIPAL_INVESTIGATOR, Role.MONITOR})
     return [
         MenuItem("visit-list", _("Visits"), 50, roles=READING_ROLES),
         MenuItem("outbox", _("Messages"), 55, roles=READING_ROLES),
         MenuItem(
+            "adjudication-board",
+            _("Adjudication"),
+            60,
+            ("adjudication-case", "adjudication-case-new"),
+            roles=board_roles,
+        ),
+        MenuItem(
             "adjudication-queue-page",
             _("My cases to read"),
-            60,
+            61,
             active=("adjudication-review",),
             roles=frozenset(BLIND_ROLES),
         ),

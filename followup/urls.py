@@ -1,6 +1,9 @@
 """Follow-up pages: visits due and overdue, participant timelines, questionnaire entry, patient links, the
-outbox and each staff member's digests; the adjudicator's queue and review pages."""
+outbox and each staff member's digests; the adjudication case board, and the adjudicator's queue and review
+pages."""
 
-from .views import messages, patient, review, visits
+from .views import board, messages, patient, review, visits
 
-urlpatterns = visits.urlpatterns + patient.urlpatterns + messages.urlpatterns + review.urlpatterns
+urlpatterns = (
+    visits.urlpatterns + patient.urlpatterns + messages.urlpatterns + board.urlpatterns + review.urlpatterns
+)

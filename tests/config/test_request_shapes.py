@@ -192,9 +192,12 @@ def url_values(world):
             ("pk", "screenings"): str(world["screening"].pk),
             ("pk", "queries"): str(world["query"].pk),
             ("pk", "messages"): str(world["message"].pk),
-            # Adjudication cases: any number (the body is judged before the case is looked up).
+            # Adjudication cases (pages and API) and a reader's queue: any id (the body is refused first,
+            # and a case the user cannot read is a 404 page).
+            ("pk", "cases"): "1",
             ("pk", "adjudication-cases"): "1",
             ("pk", "queue"): "1",
+            ("evidence_id", "evidence"): "1",
             ("pk", "adjudication"): "1",
         }
         by_name = {
