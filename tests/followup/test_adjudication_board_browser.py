@@ -41,11 +41,27 @@ def board_of_every_kind(cases, readers):
     l3, t10, t8 = (next(c for c in cases if c.level == level) for level in ("L3", "T10", "T8"))
     for case in (l3, t10, t8):
         case_readers_assign(case=case)
-    verdict_submit(actor=reader(l3, "first"), case=l3, password=PASSWORD, **NO)
-    verdict_submit(actor=reader(t10, "first"), case=t10, password=PASSWORD, **YES | {"levels": ["T10"]})
-    verdict_submit(actor=reader(t10, "second"), case=t10, password=PASSWORD, **NO)
+    verdict_submit(
+        actor=reader(l3, "first"), case=l3, username=reader(l3, "first").username, password=PASSWORD, **NO
+    )
+    verdict_submit(
+        actor=reader(t10, "first"),
+        case=t10,
+        username=reader(t10, "first").username,
+        password=PASSWORD,
+        **YES | {"levels": ["T10"]},
+    )
+    verdict_submit(
+        actor=reader(t10, "second"),
+        case=t10,
+        username=reader(t10, "second").username,
+        password=PASSWORD,
+        **NO,
+    )
     for slot in ("first", "second"):
-        verdict_submit(actor=reader(t8, slot), case=t8, password=PASSWORD, **YES)
+        verdict_submit(
+            actor=reader(t8, slot), case=t8, username=reader(t8, slot).username, password=PASSWORD, **YES
+        )
     manual = case_open_manual(actor=readers["dm"], participant=l3.participant, **MANUAL)
     evidence_withdraw(
         actor=readers["dm"], evidence=manual.evidence.get(), reason="Entered for the wrong patient"
@@ -81,7 +97,9 @@ def test_a_data_manager_reassigns_a_slot_and_reopens_a_case_in_chinese(
     page.screenshot(path=str(SHOTS / "adjudication_reassigned_zh.png"), full_page=True)
 
     # then, once the new reader agrees, the case is final; the data manager reopens it
-    verdict_submit(actor=readers["adj_c"], case=l3, password=PASSWORD, **NO)
+    verdict_submit(
+        actor=readers["adj_c"], case=l3, username=readers["adj_c"].username, password=PASSWORD, **NO
+    )
     page.reload()
     expect(page.locator("h1 [data-role=status]")).to_have_text("已裁定")
     expect(page.locator(".case-result [data-role=result]")).to_have_text("无新发骨折")

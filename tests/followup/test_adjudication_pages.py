@@ -81,7 +81,9 @@ def case(cases, people):
     """Case L3 read by adj_a (first, verdict given) and adj_b (second); T10 and T8 without readers."""
     case = cases[0]
     case_readers_assign(case=case)
-    verdict_submit(actor=people["adj_a"], case=case, password=PASSWORD, **NO)
+    verdict_submit(
+        actor=people["adj_a"], case=case, username=people["adj_a"].username, password=PASSWORD, **NO
+    )
     return case
 
 
@@ -89,7 +91,9 @@ def final(case, people) -> AdjudicationCase:
     """The case made final: both readers found no fracture."""
     for name in ("adj_a", "adj_b"):
         if not case.verdicts.filter(reader=people[name], round=case.round).exists():
-            verdict_submit(actor=people[name], case=case, password=PASSWORD, **NO)
+            verdict_submit(
+                actor=people[name], case=case, username=people[name].username, password=PASSWORD, **NO
+            )
     case.refresh_from_db()
     assert case.status == CaseStatus.FINAL
     return case
@@ -102,8 +106,8 @@ def disputed(case, people) -> AdjudicationCase:
     """The case read by two readers who disagree (a third is assigned)."""
     case_readers_assign(case=case)
     first, second = (CaseAssignment.objects.get(case=case, slot=slot).reader for slot in ("first", "second"))
-    verdict_submit(actor=first, case=case, password=PASSWORD, **YES)
-    verdict_submit(actor=second, case=case, password=PASSWORD, **NO)
+    verdict_submit(actor=first, case=case, username=first.username, password=PASSWORD, **YES)
+    verdict_submit(actor=second, case=case, username=second.username, password=PASSWORD, **NO)
     case.refresh_from_db()
     assert case.status == CaseStatus.DISPUTED
     return case

@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
+from crf.models import FormRecord, FormStatus
 from followup.models import AdjudicationCase, CaseAssignment
 from followup.selectors.agreement import study_agreement
 from followup.services.assignment import case_readers_assign
@@ -74,7 +75,9 @@ def verdict(level: str, grade: int | None) -> dict:
 
 def read(case: AdjudicationCase, slot: str, grade: int | None) -> None:
     reader = CaseAssignment.objects.get(case=case, slot=slot, active=True).reader
-    verdict_submit(actor=reader, case=case, password=PASSWORD, **verdict(case.level, grade))
+    verdict_submit(
+        actor=reader, case=case, username=reader.username, password=PASSWORD, **verdict(case.level, grade)
+    )
 
 
 @pytest.fixture
@@ -85,6 +88,10 @@ def verdicts(make_participant, coordinator, readers):
     assert put(api, participant, PROCEDURE).status_code == 200  # treated L1 and T12
     assert put_mri(api, participant, mri(*READINGS, "T11", "L2")).status_code == 200
     cases = {case.level: case for case in AdjudicationCase.objects.filter(participant=participant)}
+    # Only a complete MRI goes to review: marked complete directly, as tests/followup/conftest.py's `cases`.
+    FormRecord.objects.filter(participant=participant, form_code="followup_mri").update(
+        status=FormStatus.COMPLETE
+    )
     for case in cases.values():
         case_readers_assign(case=case)
     for level, (first, second) in READINGS.items():

@@ -15,6 +15,7 @@ import io
 
 import pytest
 
+from crf.models import FormRecord, FormStatus
 from followup.apis.endpoint import EndpointRowOut
 from followup.models import AdjudicationCase, CaseAssignment, CaseStatus, Visit
 from followup.selectors.endpoint import study_endpoint
@@ -55,11 +56,13 @@ def read(case: AdjudicationCase, slot: str, verdict: dict) -> None:
     """The reader assigned to `slot` gives the verdict (levels: the case's own unless named)."""
     reader = CaseAssignment.objects.get(case=case, slot=slot, active=True).reader
     levels = {"levels": [case.level]} if verdict["fracture"] else {}
-    verdict_submit(actor=reader, case=case, password=PASSWORD, **(levels | verdict))
+    verdict_submit(actor=reader, case=case, username=reader.username, password=PASSWORD, **(levels | verdict))
 
 
 def adjudicate(case: AdjudicationCase, first: dict, second: dict | None = None) -> None:
-    """Two independent readers are assigned and read (the second only if given)."""
+    """Two independent readers are assigned and read (the second only if given). Only a complete MRI goes
+    to review: its record is marked complete directly, as tests/followup/conftest.py's `cases` does."""
+    FormRecord.objects.filter(pk=case.record_id).update(status=FormStatus.COMPLETE)
     case_readers_assign(case=case)
     read(case, "first", first if first["fracture"] else NO)
     if second is not None:
@@ -151,6 +154,7 @@ def cohort(make_participant, coordinator, readers) -> dict[str, str]:
     case = new_cases(coordinator, p, "L2")["L2"]
     adjudicate(case, yes("2026-06-01"), yes("2026-06-01"))
     corrected = MRI | {"any_new_fracture": False, "levels": []}
+    FormRecord.objects.filter(pk=case.record_id).update(status=FormStatus.DRAFT)  # back for the correction
     version = case.record.version
     assert put_mri(client_for(coordinator), p, corrected, version=version).status_code == 200
     case.refresh_from_db()
