@@ -11,6 +11,7 @@ manager's steps, and the blinded reader's queue, packets and verdicts. Parse, ca
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
@@ -30,7 +31,7 @@ from ..services import assignment, cases, verdicts
 
 REASON_MAX = 2000
 _IN_REVIEW = gettext_lazy("in review")
-SITE_STATUSES = ("in_review", "final", "cancelled")
+IN_REVIEW = "in_review"  # open or disputed: what site staff may ask for (a dispute is a review in progress)
 
 
 # --- output ----------------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def case_out(case, view: str) -> dict:
 
 
 class CaseListQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    status = serializers.ChoiceField(choices=[*CaseStatus.values, IN_REVIEW], required=False)
     location = serializers.ChoiceField(choices=FractureLocation.choices, required=False)
     site = serializers.CharField(required=False, max_length=8)
     study_id = serializers.CharField(required=False, max_length=32)
@@ -308,8 +309,18 @@ class CaseListView(generics.GenericAPIView):
         views = case_views(user=self.request.user)
         manage = CaseView.MANAGE in views[0].values()
         found = adjudication_case_list(user=self.request.user, manage=manage)
+        status = filters.get("status")
+        if status == IN_REVIEW:
+            found = found.filter(status__in=(CaseStatus.OPEN, CaseStatus.DISPUTED))
+        elif status in (CaseStatus.OPEN, CaseStatus.DISPUTED) and not self.request.user.is_superuser:
+            # Open or disputed tells how far a review is: only of the cases the user oversees study-wide.
+            if not views[0]:
+                message = _("Site staff see whether a case is in review, not how far: ask for in_review.")
+                raise serializers.ValidationError({"status": [message]})
+            found = found.filter(status=status, site__study_id__in=list(views[0]))
+        elif status:
+            found = found.filter(status=status)
         for name, lookup in (
-            ("status", "status"),
             ("location", "location"),
             ("site", "site__code"),
             ("study_id", "participant__study_id"),
@@ -321,7 +332,13 @@ class CaseListView(generics.GenericAPIView):
     @extend_schema(
         summary="Re-fracture adjudication cases on your sites",
         parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=list(CaseStatus.values)),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=[*CaseStatus.values, IN_REVIEW],
+                description="in_review: open or disputed. Open and disputed alone only for the cases the "
+                "user oversees study-wide (principal investigator, monitor, data manager): 400 for site staff.",
+            ),
             OpenApiParameter("location", OpenApiTypes.STR, enum=list(FractureLocation.values)),
             OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
             OpenApiParameter("study_id", OpenApiTypes.STR),

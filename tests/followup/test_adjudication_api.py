@@ -301,3 +301,22 @@ def test_a_data_manager_opens_a_case_by_hand_and_bad_input_is_a_400(case, people
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "cancelled"
     assert AdjudicationCase.objects.filter(level="L4").count() == 0
     assert datetime.date(2026, 4, 10) == AdjudicationCase.objects.get(level="L5").exam_date
+
+
+def test_site_staff_cannot_tell_a_dispute_by_filtering(case, people):
+    """A row says "in review" to site staff; a status filter must not tell them more."""
+    for name in ("adj_a", "adj_b"):
+        answer = YES if name == "adj_a" else NO
+        client_for(people[name]).post(
+            f"{QUEUE}{case.pk}/verdict/", {**answer, **signed(people, name)}, format="json"
+        )
+    coordinator = client_for(people["coordinator"])
+    refused = coordinator.get(CASES, {"status": "disputed"})
+    assert refused.status_code == 400 and "in_review" in refused.json()["status"][0]
+    assert coordinator.get(CASES, {"status": "open"}).status_code == 400
+    in_review = coordinator.get(CASES, {"status": "in_review"}).json()
+    assert case.pk in [row["id"] for row in in_review["results"]]
+    assert {row["status"] for row in in_review["results"]} == {"in_review"}
+    assert [
+        row["id"] for row in client_for(people["pi"]).get(CASES, {"status": "disputed"}).json()["results"]
+    ] == [case.pk]
