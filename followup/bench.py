@@ -13,6 +13,8 @@ def bench_endpoints(*, study, site) -> list[Endpoint]:
         Endpoint("GET", "/visits/", target=True),
         Endpoint("GET", "/api/v1/visits/?status=overdue", target=True),
         Endpoint("GET", "/api/v1/adjudication-cases/", users=(*USERS, "data_manager"), target=True),
+        # The case board: its first page and the counts of its tabs.
+        Endpoint("GET", "/adjudication/cases/", users=("monitor", "data_manager"), target=True),
         # The adjudicator's queue (its tab of cases to read, and the counts of every tab).
         Endpoint("GET", "/adjudication/", users=("adjudicator",), target=True),
         Endpoint("GET", "/api/v1/adjudication/queue/?bucket=final", users=("adjudicator",), target=True),
