@@ -337,7 +337,8 @@ class CaseListView(generics.GenericAPIView):
                 OpenApiTypes.STR,
                 enum=[*CaseStatus.values, IN_REVIEW],
                 description="in_review: open or disputed. Open and disputed alone only for the cases the "
-                "user oversees study-wide (principal investigator, monitor, data manager): 400 for site staff.",
+                "user oversees study-wide (principal investigator, monitor, data manager): 400 for site "
+                "staff.",
             ),
             OpenApiParameter("location", OpenApiTypes.STR, enum=list(FractureLocation.values)),
             OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
