@@ -11,7 +11,7 @@ verdict only once both are in; the third reader sees both.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -60,27 +60,52 @@ def reader_cases(*, user) -> QuerySet:
     )
 
 
-# Each bucket's cases are among those of these statuses: a filter on the case's own (indexed) column before
-# the per-row tests, so that a reader's finished cases (most of them, in a long study) cost no subquery.
-BUCKET_STATUSES = {
-    Bucket.AWAITING_ME: (CaseStatus.OPEN, CaseStatus.DISPUTED),
-    Bucket.AWAITING_OTHER: (CaseStatus.OPEN,),
-    Bucket.AWAITING_TIEBREAK: (CaseStatus.DISPUTED,),
-    Bucket.FINAL: (CaseStatus.FINAL,),
-}
+INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
 
 
 def reader_bucket(*, user, bucket: str) -> QuerySet:
-    """The reader's cases in one bucket (the queue's tab)."""
-    return reader_cases(user=user).filter(status__in=BUCKET_STATUSES[bucket], bucket=bucket)
+    """The reader's cases in one bucket (the queue's tab), oldest first, each with `my_slot` and `bucket`.
+
+    Each tab is a filter on the case's status and the reader's own assignment row, joined once: a reader's
+    finished cases (most of them, in a long study) cost no per-row subquery. Only the open cases' verdicts of
+    this round are looked up."""
+    read = Exists(Verdict.objects.filter(case=OuterRef("pk"), reader=user, round=OuterRef("round")))
+    mine = Q(assignments__reader=user, assignments__active=True)
+    independent = Q(assignments__slot__in=INDEPENDENT)
+    condition = {
+        Bucket.FINAL: Q(status=CaseStatus.FINAL),
+        Bucket.AWAITING_TIEBREAK: Q(status=CaseStatus.DISPUTED) & independent,
+        Bucket.AWAITING_OTHER: Q(status=CaseStatus.OPEN) & independent & read,
+        Bucket.AWAITING_ME: (Q(status=CaseStatus.OPEN) & independent & ~read)
+        | Q(status=CaseStatus.DISPUTED, assignments__slot=ReaderSlot.THIRD),
+    }[bucket]
+    return (
+        # One filter() call: the assignment join is the same one for the reader, the slot and my_slot.
+        AdjudicationCase.objects.filter(mine & condition)
+        .annotate(my_slot=F("assignments__slot"), bucket=Value(bucket))
+        .only("id", "participant_id", "level", "round", "status", "exam_date", "created_at", "updated_at")
+        .order_by("created_at", "id")
+    )
 
 
 def reader_counts(*, user) -> dict[str, int]:
-    """{bucket: number of cases} for the reader's queue, every bucket present. One query."""
-    counts = dict.fromkeys(Bucket.ALL, 0)
-    rows = reader_cases(user=user).order_by().values("bucket").annotate(n=Count("id"))
-    counts.update({row["bucket"]: row["n"] for row in rows})
-    return counts
+    """{bucket: number of cases} for the reader's queue, every bucket present. One query: an aggregate over
+    the reader's active assignments joined to their cases (the verdict lookup only for open cases)."""
+    independent = Q(slot__in=INDEPENDENT)
+    read = Exists(Verdict.objects.filter(assignment=OuterRef("pk"), round=OuterRef("case__round")))
+    found = CaseAssignment.objects.filter(reader=user, active=True).aggregate(
+        final=Count("pk", filter=Q(case__status=CaseStatus.FINAL)),
+        tiebreak=Count("pk", filter=Q(case__status=CaseStatus.DISPUTED) & independent),
+        third=Count("pk", filter=Q(case__status=CaseStatus.DISPUTED, slot=ReaderSlot.THIRD)),
+        open=Count("pk", filter=Q(case__status=CaseStatus.OPEN) & independent),
+        other=Count("pk", filter=Q(case__status=CaseStatus.OPEN) & independent & read),
+    )
+    return {
+        Bucket.AWAITING_ME: found["open"] - found["other"] + found["third"],
+        Bucket.AWAITING_OTHER: found["other"],
+        Bucket.AWAITING_TIEBREAK: found["tiebreak"],
+        Bucket.FINAL: found["final"],
+    }
 
 
 @dataclass

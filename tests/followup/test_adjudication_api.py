@@ -4,6 +4,7 @@ the site, its staff, the site's classification and grade, PDFF, a risk factor) a
 
 import datetime
 import json
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crf.models import FormRecord, FormStatus
 from followup.models import AdjudicationCase, CaseAssignment, CaseStatus
+from followup.selectors.packet import Bucket, reader_bucket, reader_cases, reader_counts
 from followup.services.assignment import case_readers_assign
 from trial.models import Role
 
@@ -320,3 +322,23 @@ def test_site_staff_cannot_tell_a_dispute_by_filtering(case, people):
     assert [
         row["id"] for row in client_for(people["pi"]).get(CASES, {"status": "disputed"}).json()["results"]
     ] == [case.pk]
+
+
+def test_the_queue_tabs_and_their_counts_agree_with_where_each_case_stands(case, cases, people):
+    """The counts (one aggregate) and each tab (its own filter) against the per-case rule, in every state."""
+    for other in cases[1:]:
+        case_readers_assign(case=other)
+    post = {name: client_for(people[name]) for name in ("adj_a", "adj_b", "adj_c")}
+    post["adj_a"].post(f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a")}, format="json")
+    post["adj_b"].post(
+        f"{QUEUE}{case.pk}/verdict/", {**NO, **signed(people, "adj_b")}, format="json"
+    )  # disputed
+    t10 = cases[1]
+    first = CaseAssignment.objects.get(case=t10, slot="first").reader.username
+    post[first].post(f"{QUEUE}{t10.pk}/verdict/", {**NO, **signed(people, first)}, format="json")
+    for name in ("adj_a", "adj_b", "adj_c"):
+        reader = people[name]
+        by_case = Counter(reader_cases(user=reader).values_list("bucket", flat=True))
+        tabs = {bucket: reader_bucket(user=reader, bucket=bucket).count() for bucket in Bucket.ALL}
+        assert reader_counts(user=reader) == tabs == {b: by_case.get(b, 0) for b in Bucket.ALL}, name
+    assert sum(reader_counts(user=people["adj_c"]).values()) >= 1
