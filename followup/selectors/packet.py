@@ -11,6 +11,7 @@ verdict only once both are in; the third reader sees both.
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -88,23 +89,41 @@ def reader_bucket(*, user, bucket: str) -> QuerySet:
     )
 
 
+def _counted(assignments: QuerySet):
+    """The number of these assignment rows, as a subquery (0 for none)."""
+    counted = assignments.order_by().values("reader").annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted), 0)
+
+
 def reader_counts(*, user) -> dict[str, int]:
-    """{bucket: number of cases} for the reader's queue, every bucket present. One query: an aggregate over
-    the reader's active assignments joined to their cases (the verdict lookup only for open cases)."""
+    """{bucket: number of cases} for the reader's queue, every bucket present. One query of small counts: the
+    reader's active assignments (an index-only count), and those on cases not yet final (few, found from the
+    case status); final is the difference, so that a long study's finished cases are never joined."""
+    mine = CaseAssignment.objects.filter(reader=user, active=True)
+    reviewing = mine.filter(case__status__in=(CaseStatus.OPEN, CaseStatus.DISPUTED))
     independent = Q(slot__in=INDEPENDENT)
     read = Exists(Verdict.objects.filter(assignment=OuterRef("pk"), round=OuterRef("case__round")))
-    found = CaseAssignment.objects.filter(reader=user, active=True).aggregate(
-        final=Count("pk", filter=Q(case__status=CaseStatus.FINAL)),
-        tiebreak=Count("pk", filter=Q(case__status=CaseStatus.DISPUTED) & independent),
-        third=Count("pk", filter=Q(case__status=CaseStatus.DISPUTED, slot=ReaderSlot.THIRD)),
-        open=Count("pk", filter=Q(case__status=CaseStatus.OPEN) & independent),
-        other=Count("pk", filter=Q(case__status=CaseStatus.OPEN) & independent & read),
+    found = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            total=_counted(mine),
+            unfinished=_counted(
+                mine.filter(case__status__in=(CaseStatus.OPEN, CaseStatus.DISPUTED, CaseStatus.CANCELLED))
+            ),
+            tiebreak=_counted(reviewing.filter(independent, case__status=CaseStatus.DISPUTED)),
+            third=_counted(reviewing.filter(case__status=CaseStatus.DISPUTED, slot=ReaderSlot.THIRD)),
+            open=_counted(reviewing.filter(independent, case__status=CaseStatus.OPEN)),
+            other=_counted(reviewing.filter(independent, case__status=CaseStatus.OPEN).filter(read)),
+        )
+        .values("total", "unfinished", "tiebreak", "third", "open", "other")
+        .get()
     )
     return {
         Bucket.AWAITING_ME: found["open"] - found["other"] + found["third"],
         Bucket.AWAITING_OTHER: found["other"],
         Bucket.AWAITING_TIEBREAK: found["tiebreak"],
-        Bucket.FINAL: found["final"],
+        Bucket.FINAL: found["total"] - found["unfinished"],
     }
 
 

@@ -10,7 +10,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from trial.pages import attempt, redraw_status
-from trial.views.common import paginate
+from trial.paging import CountedPaginator
+from trial.views.common import PAGE_SIZE
 
 from ..forms import VerdictForm
 from ..models import Confidence, ReaderSlot
@@ -35,7 +36,11 @@ def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
     if bucket not in labels:
         bucket = Bucket.AWAITING_ME
     counts = reader_counts(user=request.user)
-    page = paginate(request, reader_bucket(user=request.user, bucket=bucket))
+    # The tab's size is one of the counts: the page is not counted again.
+    paginator = CountedPaginator(
+        reader_bucket(user=request.user, bucket=bucket), PAGE_SIZE, count=counts[bucket]
+    )
+    page = paginator.get_page(request.GET.get("page"))
     slots = dict(ReaderSlot.choices)
     for case in page:
         case.slot_label = slots.get(case.my_slot, "")

@@ -341,4 +341,7 @@ def test_the_queue_tabs_and_their_counts_agree_with_where_each_case_stands(case,
         by_case = Counter(reader_cases(user=reader).values_list("bucket", flat=True))
         tabs = {bucket: reader_bucket(user=reader, bucket=bucket).count() for bucket in Bucket.ALL}
         assert reader_counts(user=reader) == tabs == {b: by_case.get(b, 0) for b in Bucket.ALL}, name
+        for bucket, size in tabs.items():  # each tab's page says its size (from the counts) and lists them
+            listed = post[name].get(QUEUE, {"bucket": bucket}).json()
+            assert listed["count"] == len(listed["results"]) == size, (name, bucket)
     assert sum(reader_counts(user=people["adj_c"]).values()) >= 1

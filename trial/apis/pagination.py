@@ -14,7 +14,12 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
     def paginate_queryset(self, queryset, request, view=None):
+        # A view that already knows how many rows its filtered list has (`counted_total()`) says so.
+        counted_total = getattr(view, "counted_total", None)
         kept_total = getattr(view, "kept_total", None)
-        count = known_total(request.query_params, kept_total) if kept_total else None
+        if counted_total is not None:
+            count = counted_total()
+        else:
+            count = known_total(request.query_params, kept_total) if kept_total else None
         self.django_paginator_class = partial(CountedPaginator, count=count)
         return super().paginate_queryset(queryset, request, view)
