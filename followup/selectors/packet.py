@@ -77,8 +77,13 @@ def reader_bucket(*, user, bucket: str) -> QuerySet:
         Bucket.FINAL: Q(status=CaseStatus.FINAL),
         Bucket.AWAITING_TIEBREAK: Q(status=CaseStatus.DISPUTED) & independent,
         Bucket.AWAITING_OTHER: Q(status=CaseStatus.OPEN) & independent & read,
-        Bucket.AWAITING_ME: (Q(status=CaseStatus.OPEN) & independent & ~read)
-        | Q(status=CaseStatus.DISPUTED, assignments__slot=ReaderSlot.THIRD),
+        # The status list first, once: the planner starts from the (few) cases in review, not from all of the
+        # reader's assignments.
+        Bucket.AWAITING_ME: Q(status__in=(CaseStatus.OPEN, CaseStatus.DISPUTED))
+        & (
+            (Q(status=CaseStatus.OPEN) & independent & ~read)
+            | Q(status=CaseStatus.DISPUTED, assignments__slot=ReaderSlot.THIRD)
+        ),
     }[bucket]
     return (
         # One filter() call: the assignment join is the same one for the reader, the slot and my_slot.
