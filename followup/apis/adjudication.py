@@ -1,5 +1,6 @@
 """Re-fracture adjudication API: the case board (site staff, oversight, data managers) with the data
-manager's steps, and the blinded reader's queue, packets and verdicts. Parse, call one service, answer.
+manager's steps (the blinded reader's queue, packets and verdicts: apis/queue.py). Parse, call one service,
+answer.
 
 - `/adjudication-cases/`: what each user sees of a case depends on their role where it is
   (selectors/adjudication.py): `view` says which (site, oversight, manage). Data managers open cases by hand
@@ -26,7 +27,6 @@ from trial.levels import LEVELS
 
 from ..models import CaseEvidence, CaseStatus, Confidence, FractureLocation, Modality, ReaderSlot
 from ..selectors.adjudication import CaseView, adjudication_case_list, case_view, case_views, reader_choices
-from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
 from ..services import assignment, cases, verdicts
 
 REASON_MAX = 2000
@@ -100,23 +100,6 @@ class EvidenceOut(serializers.Serializer):
     symptom_onset = serializers.DateField(allow_null=True)
     active = serializers.BooleanField()
     withdrawn_at = serializers.DateTimeField(allow_null=True)
-
-
-class AdjudicationVerdictOut(serializers.Serializer):
-    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
-    round = serializers.IntegerField()
-    fracture = serializers.BooleanField()
-    levels = serializers.ListField(child=serializers.CharField())
-    locations = serializers.DictField(
-        child=serializers.CharField(allow_null=True),
-        help_text="Each level's position to the treated levels (treated, adjacent, remote), derived.",
-    )
-    acute_signal = serializers.BooleanField(allow_null=True)
-    genant_grade = serializers.IntegerField(allow_null=True)
-    event_date = serializers.DateField(allow_null=True)
-    confidence = serializers.ChoiceField(choices=Confidence.choices)
-    comment = serializers.CharField()
-    signed_at = serializers.DateTimeField()
 
 
 class ManagedVerdictOut(serializers.Serializer):
@@ -196,91 +179,6 @@ class ReassignIn(StrictInput):
         help_text="The user id of an eligible adjudicator (see eligible-readers)."
     )
     reason = serializers.CharField(max_length=REASON_MAX)
-
-
-class VerdictIn(StrictInput):
-    username = serializers.CharField(max_length=150, help_text="Your user ID again: the e-signature.")
-    password = serializers.CharField(
-        max_length=256, trim_whitespace=False, help_text="Your password again: the e-signature."
-    )
-    fracture = serializers.BooleanField(help_text="A new non-operative vertebral fracture.")
-    levels = serializers.ListField(
-        child=serializers.ChoiceField(choices=LEVELS), required=False, default=list
-    )
-    acute_signal = serializers.BooleanField(required=False, allow_null=True, default=None)
-    genant_grade = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=0, max_value=3
-    )
-    event_date = serializers.DateField(required=False, allow_null=True, default=None)
-    confidence = serializers.ChoiceField(choices=Confidence.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-
-
-class QueueQuery(serializers.Serializer):
-    bucket = serializers.ChoiceField(choices=Bucket.ALL, required=False)
-
-
-class QueueCaseOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    level = serializers.CharField()
-    round = serializers.IntegerField()
-    slot = serializers.ChoiceField(choices=ReaderSlot.choices, source="my_slot")
-    bucket = serializers.ChoiceField(choices=Bucket.ALL)
-    assigned_since = serializers.DateTimeField(source="created_at")
-
-
-class QueueCountsOut(serializers.Serializer):
-    awaiting_me = serializers.IntegerField()
-    awaiting_other = serializers.IntegerField()
-    awaiting_tiebreak = serializers.IntegerField()
-    final = serializers.IntegerField()
-
-
-class ShownOut(serializers.Serializer):
-    code = serializers.CharField()
-    label = serializers.CharField()
-    value = serializers.CharField()
-
-
-class ExamOut(serializers.Serializer):
-    form = serializers.CharField()
-    title = serializers.CharField()
-    visit = serializers.CharField()
-    exam_date = serializers.CharField(allow_null=True)
-    draft = serializers.BooleanField(help_text="The form is still a draft at the site.")
-    fields = ShownOut(many=True)
-    rows = serializers.ListField(child=ShownOut(many=True))
-
-
-class FindingsOut(serializers.Serializer):
-    modality = serializers.CharField()
-    exam_date = serializers.DateField(allow_null=True)
-    symptom_onset = serializers.DateField(allow_null=True)
-    findings = serializers.CharField()
-
-
-class PacketCaseOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    level = serializers.CharField()
-    round = serializers.IntegerField()
-    bucket = serializers.ChoiceField(choices=Bucket.ALL)
-    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
-    mine_given = serializers.BooleanField()
-
-
-class PacketOut(serializers.Serializer):
-    case = PacketCaseOut()
-    treated_levels = serializers.ListField(child=serializers.CharField())
-    procedure_date = serializers.CharField(allow_null=True)
-    event_date_rule = serializers.CharField(
-        help_text="The protocol's rule: confirming_mri or symptom_onset_when_recorded."
-    )
-    event_date_suggested = serializers.DateField(allow_null=True, help_text="The date the rule gives.")
-    exams = ExamOut(many=True)
-    findings = FindingsOut(many=True)
-    verdicts = AdjudicationVerdictOut(
-        many=True, help_text="Yours; the others' once both independent verdicts are in."
-    )
 
 
 class ReaderOut(serializers.Serializer):
@@ -440,62 +338,6 @@ class EvidenceWithdrawView(APIView):
         return _case_answer(request, pk)
 
 
-# --- the reader's queue ------------------------------------------------------------------------------
-
-
-def _reader_case(request, pk: int):
-    return get_object_or_404(reader_cases(user=request.user), pk=pk)
-
-
-class QueueView(generics.GenericAPIView):
-    """Your adjudication cases (adjudicators), oldest first, blind: number, level, slot and standing."""
-
-    pagination_class = Pagination
-    filter_backends: list = []
-
-    @extend_schema(
-        summary="Your cases to read",
-        parameters=[OpenApiParameter("bucket", OpenApiTypes.STR, enum=list(Bucket.ALL))],
-        responses=QueueCaseOut(many=True),
-    )
-    def get(self, request):
-        query = QueueQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        bucket = query.validated_data.get("bucket")
-        found = reader_bucket(user=request.user, bucket=bucket) if bucket else reader_cases(user=request.user)
-        if bucket:
-            # The tab's size is one of the queue's counts: no count of its rows.
-            self.counted_total = lambda: reader_counts(user=request.user)[bucket]
-        page = self.paginate_queryset(found)
-        return self.get_paginated_response(QueueCaseOut(page, many=True).data)
-
-
-class QueueCountsView(APIView):
-    @extend_schema(summary="Your queue's counts", responses=QueueCountsOut)
-    def get(self, request):
-        return Response(QueueCountsOut(reader_counts(user=request.user)).data)
-
-
-class PacketView(APIView):
-    @extend_schema(summary="A case's packet, blind", responses=PacketOut)
-    def get(self, request, pk):
-        case = _reader_case(request, pk)
-        return Response(PacketOut(case_packet(case=case, user=request.user)).data)
-
-
-class VerdictView(APIView):
-    @extend_schema(summary="Give your e-signed verdict", request=VerdictIn, responses={201: PacketOut})
-    def post(self, request, pk):
-        case = _reader_case(request, pk)
-        body = VerdictIn(data=request.data)
-        body.is_valid(raise_exception=True)
-        verdicts.verdict_submit(actor=request.user, case=case, **body.validated_data)
-        case = _reader_case(request, pk)
-        return Response(
-            PacketOut(case_packet(case=case, user=request.user)).data, status=status.HTTP_201_CREATED
-        )
-
-
 urlpatterns = [
     path("adjudication-cases/", CaseListView.as_view(), name="adjudication-case-list"),
     path("adjudication-cases/<int:pk>/", CaseDetailView.as_view(), name="adjudication-case-detail"),
@@ -514,8 +356,4 @@ urlpatterns = [
         EvidenceWithdrawView.as_view(),
         name="adjudication-evidence-withdraw",
     ),
-    path("adjudication/queue/", QueueView.as_view(), name="adjudication-queue"),
-    path("adjudication/queue/counts/", QueueCountsView.as_view(), name="adjudication-queue-counts"),
-    path("adjudication/queue/<int:pk>/", PacketView.as_view(), name="adjudication-packet"),
-    path("adjudication/queue/<int:pk>/verdict/", VerdictView.as_view(), name="adjudication-verdict"),
 ]

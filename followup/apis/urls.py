@@ -1,9 +1,9 @@
 """Follow-up API URLs under /api/v1/: visits, questionnaires and instrument scoring, adjudication cases, the
 study endpoint and the readers' agreement."""
 
-from . import adjudication, questionnaires, visits
+from . import adjudication, questionnaires, queue, visits
 
-urlpatterns = visits.urlpatterns + questionnaires.urlpatterns + adjudication.urlpatterns
+urlpatterns = visits.urlpatterns + questionnaires.urlpatterns + adjudication.urlpatterns + queue.urlpatterns
 
 from . import patient  # noqa: E402 -- the patient-link API (appended)
 

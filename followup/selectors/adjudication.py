@@ -49,13 +49,19 @@ def case_views(*, user) -> tuple[dict[int, str], dict[int, str]]:
     return by_study, by_site
 
 
-def case_view(views: tuple[dict, dict], case: AdjudicationCase, *, superuser: bool = False) -> str:
-    """The view the user has of this case (its site's study and the site itself; the better of the two)."""
+def site_view(views: tuple[dict, dict], site, *, superuser: bool = False) -> str:
+    """The view the user has of the cases at a site (its study's roles and the site's own; the better of the
+    two; a superuser's is oversight)."""
     by_study, by_site = views
-    found = [v for v in (by_study.get(case.participant.site.study_id), by_site.get(case.site_id)) if v]
+    found = [v for v in (by_study.get(site.study_id), by_site.get(site.pk)) if v]
     if superuser:
         found.append(CaseView.OVERSIGHT)
     return max(found, key=CaseView.RANK.__getitem__, default=CaseView.SITE)
+
+
+def case_view(views: tuple[dict, dict], case: AdjudicationCase, *, superuser: bool = False) -> str:
+    """The view the user has of this case: that of its participant's site."""
+    return site_view(views, case.participant.site, superuser=superuser)
 
 
 def adjudication_case_list(*, user, manage: bool = False) -> QuerySet:

@@ -16,7 +16,7 @@ from trial.access import visible_sites
 from trial.i18n import localized
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict, Visit
-from .adjudication import CaseView, adjudication_case_list, case_view, case_views
+from .adjudication import CaseView, adjudication_case_list, case_view, case_views, site_view
 from .packet import board_counts
 
 IN_REVIEW = "in_review"
@@ -54,15 +54,6 @@ class Board:
 
     def row_view(self, case: AdjudicationCase) -> str:
         return case_view(self.views, case, superuser=self.superuser)
-
-
-def site_view(views: tuple[dict, dict], site, *, superuser: bool = False) -> str:
-    """The view the user has of the cases at a site: `case_view`'s rule for a site rather than a case."""
-    by_study, by_site = views
-    found = [v for v in (by_study.get(site.study_id), by_site.get(site.pk)) if v]
-    if superuser:
-        found.append(CaseView.OVERSIGHT)
-    return max(found, key=CaseView.RANK.__getitem__, default=CaseView.SITE)
 
 
 def board_for(*, user) -> Board:

@@ -1,0 +1,184 @@
+"""The blinded reader's API: their queue (tabs and counts), a case's packet, and the e-signed verdict.
+
+A reader sees the case by its number and level only (selectors/packet.py says what the packet shows and
+hides). Parse, call one service, answer.
+"""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trial.apis.pagination import Pagination
+from trial.apis.serializers import StrictInput
+from trial.levels import LEVELS
+
+from ..models import Confidence, ReaderSlot
+from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
+from ..services import verdicts
+
+
+class AdjudicationVerdictOut(serializers.Serializer):
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
+    round = serializers.IntegerField()
+    fracture = serializers.BooleanField()
+    levels = serializers.ListField(child=serializers.CharField())
+    locations = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="Each level's position to the treated levels (treated, adjacent, remote), derived.",
+    )
+    acute_signal = serializers.BooleanField(allow_null=True)
+    genant_grade = serializers.IntegerField(allow_null=True)
+    event_date = serializers.DateField(allow_null=True)
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    comment = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+
+
+class VerdictIn(StrictInput):
+    username = serializers.CharField(max_length=150, help_text="Your user ID again: the e-signature.")
+    password = serializers.CharField(
+        max_length=256, trim_whitespace=False, help_text="Your password again: the e-signature."
+    )
+    fracture = serializers.BooleanField(help_text="A new non-operative vertebral fracture.")
+    levels = serializers.ListField(
+        child=serializers.ChoiceField(choices=LEVELS), required=False, default=list
+    )
+    acute_signal = serializers.BooleanField(required=False, allow_null=True, default=None)
+    genant_grade = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=3
+    )
+    event_date = serializers.DateField(required=False, allow_null=True, default=None)
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class QueueQuery(serializers.Serializer):
+    bucket = serializers.ChoiceField(choices=Bucket.ALL, required=False)
+
+
+class QueueCaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    round = serializers.IntegerField()
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices, source="my_slot")
+    bucket = serializers.ChoiceField(choices=Bucket.ALL)
+    assigned_since = serializers.DateTimeField(source="created_at")
+
+
+class QueueCountsOut(serializers.Serializer):
+    awaiting_me = serializers.IntegerField()
+    awaiting_other = serializers.IntegerField()
+    awaiting_tiebreak = serializers.IntegerField()
+    final = serializers.IntegerField()
+
+
+class ShownOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
+class ExamOut(serializers.Serializer):
+    form = serializers.CharField()
+    title = serializers.CharField()
+    visit = serializers.CharField()
+    exam_date = serializers.CharField(allow_null=True)
+    draft = serializers.BooleanField(help_text="The form is still a draft at the site.")
+    fields = ShownOut(many=True)
+    rows = serializers.ListField(child=ShownOut(many=True))
+
+
+class FindingsOut(serializers.Serializer):
+    modality = serializers.CharField()
+    exam_date = serializers.DateField(allow_null=True)
+    symptom_onset = serializers.DateField(allow_null=True)
+    findings = serializers.CharField()
+
+
+class PacketCaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    round = serializers.IntegerField()
+    bucket = serializers.ChoiceField(choices=Bucket.ALL)
+    slot = serializers.ChoiceField(choices=ReaderSlot.choices)
+    mine_given = serializers.BooleanField()
+
+
+class PacketOut(serializers.Serializer):
+    case = PacketCaseOut()
+    treated_levels = serializers.ListField(child=serializers.CharField())
+    procedure_date = serializers.CharField(allow_null=True)
+    event_date_rule = serializers.CharField(
+        help_text="The protocol's rule: confirming_mri or symptom_onset_when_recorded."
+    )
+    event_date_suggested = serializers.DateField(allow_null=True, help_text="The date the rule gives.")
+    exams = ExamOut(many=True)
+    findings = FindingsOut(many=True)
+    verdicts = AdjudicationVerdictOut(
+        many=True, help_text="Yours; the others' once both independent verdicts are in."
+    )
+
+
+def _reader_case(request, pk: int):
+    return get_object_or_404(reader_cases(user=request.user), pk=pk)
+
+
+class QueueView(generics.GenericAPIView):
+    """Your adjudication cases (adjudicators), oldest first, blind: number, level, slot and standing."""
+
+    pagination_class = Pagination
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="Your cases to read",
+        parameters=[OpenApiParameter("bucket", OpenApiTypes.STR, enum=list(Bucket.ALL))],
+        responses=QueueCaseOut(many=True),
+    )
+    def get(self, request):
+        query = QueueQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bucket = query.validated_data.get("bucket")
+        found = reader_bucket(user=request.user, bucket=bucket) if bucket else reader_cases(user=request.user)
+        if bucket:
+            # The tab's size is one of the queue's counts: no count of its rows.
+            self.counted_total = lambda: reader_counts(user=request.user)[bucket]
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(QueueCaseOut(page, many=True).data)
+
+
+class QueueCountsView(APIView):
+    @extend_schema(summary="Your queue's counts", responses=QueueCountsOut)
+    def get(self, request):
+        return Response(QueueCountsOut(reader_counts(user=request.user)).data)
+
+
+class PacketView(APIView):
+    @extend_schema(summary="A case's packet, blind", responses=PacketOut)
+    def get(self, request, pk):
+        case = _reader_case(request, pk)
+        return Response(PacketOut(case_packet(case=case, user=request.user)).data)
+
+
+class VerdictView(APIView):
+    @extend_schema(summary="Give your e-signed verdict", request=VerdictIn, responses={201: PacketOut})
+    def post(self, request, pk):
+        case = _reader_case(request, pk)
+        body = VerdictIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        verdicts.verdict_submit(actor=request.user, case=case, **body.validated_data)
+        case = _reader_case(request, pk)
+        return Response(
+            PacketOut(case_packet(case=case, user=request.user)).data, status=status.HTTP_201_CREATED
+        )
+
+
+urlpatterns = [
+    path("adjudication/queue/", QueueView.as_view(), name="adjudication-queue"),
+    path("adjudication/queue/counts/", QueueCountsView.as_view(), name="adjudication-queue-counts"),
+    path("adjudication/queue/<int:pk>/", PacketView.as_view(), name="adjudication-packet"),
+    path("adjudication/queue/<int:pk>/verdict/", VerdictView.as_view(), name="adjudication-verdict"),
+]
