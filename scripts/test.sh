@@ -30,6 +30,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # browser tests use /usr/bin/chromium
 export SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 # Collected static files go to the throwaway directory, not to the var/static of `make run`.
 export STATIC_ROOT="${THROWAWAY_DIR}/static"
+export MEDIA_ROOT="${THROWAWAY_DIR}/media"
 
 compile_messages
 log "collectstatic"
