@@ -8,6 +8,7 @@ other two, so it is left out. The Genant pair is counted where both readers grad
 grade 0); the main question's pair always.
 """
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,17 +27,22 @@ class Agreement:
     genant: Kappa  # the Genant grade, 0-3
 
 
-def study_agreement(*, study: Study, sites: Iterable[Site] | None = None) -> Agreement:
-    """The readers' agreement over the study's cases (at these sites of the study, or all). One query."""
+def agreement_pairs(
+    *, study: Study, sites: Iterable[Site] | None = None, signed_by: datetime.datetime | None = None
+) -> tuple[list[tuple], list[tuple]]:
+    """The (first, second) readings of the study's cases: the main question's pairs and the Genant grades'
+    pairs (at these sites of the study, or all; of the verdicts signed by `signed_by`, or all). One query."""
     sites = Site.objects.filter(study=study) if sites is None else sites
     readings: dict[int, dict[int, dict[str, tuple]]] = defaultdict(lambda: defaultdict(dict))
-    verdicts = Verdict.objects.filter(case__site__in=sites, assignment__slot__in=INDEPENDENT).values_list(
+    verdicts = Verdict.objects.filter(case__site__in=sites, assignment__slot__in=INDEPENDENT)
+    if signed_by is not None:
+        verdicts = verdicts.filter(signed_at__lte=signed_by)
+    for case_id, round_, slot, fracture, grade in verdicts.values_list(
         "case_id", "round", "assignment__slot", "fracture", "genant_grade"
-    )
-    for case_id, round_, slot, fracture, grade in verdicts:
+    ):
         readings[case_id][round_][slot] = (fracture, grade)
     main, genant = [], []
-    for rounds in readings.values():
+    for _case, rounds in sorted(readings.items()):
         both = [round_ for round_, read in rounds.items() if len(read) == len(INDEPENDENT)]
         if not both:
             continue
@@ -44,4 +50,10 @@ def study_agreement(*, study: Study, sites: Iterable[Site] | None = None) -> Agr
         main.append((first[0], second[0]))
         if first[1] is not None and second[1] is not None:
             genant.append((first[1], second[1]))
+    return main, genant
+
+
+def study_agreement(*, study: Study, sites: Iterable[Site] | None = None) -> Agreement:
+    """The readers' agreement over the study's cases (at these sites of the study, or all). One query."""
+    main, genant = agreement_pairs(study=study, sites=sites)
     return Agreement(main=kappa_main(main), genant=kappa_genant(genant))
