@@ -17,10 +17,11 @@ from trial.models import Study
 
 from .dataset import dataset_capture, dataset_load
 from .figures import SECTIONS, figures_compute
+from .jobs import JobOutput
 from .models import DataCut
 from .pdf import report_render
 
-STEPS = ("dataset", *SECTIONS, "render")  # what the job's progress counts through
+STEPS = ("capture", *SECTIONS, "render")  # what the job's progress counts through
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def report_build(
             _("Study %(study)s has no protocol loaded.") % {"study": study.code}, code="no_protocol"
         )
     cut_at = cut_time(cut_at)
-    progress("dataset")
+    progress("capture")
     cut, dataset = data_cut_get_or_capture(study=study, cut_at=cut_at, actor=actor)
     with_names = generator_name(actor)
     figures = figures_compute(
@@ -101,3 +102,23 @@ def report_build(
     )
     progress("render")
     return Report(pdf=report_render(figures, language=language), cut=cut, figures=figures)
+
+
+def interim_report_run(job, progress) -> JobOutput:
+    """The job runner (reports/jobs.py): the report the job's parameters ask for, step by step."""
+    language = job.params.get("language") or "zh-hans"
+    cut = job.params.get("cut")
+    report = report_build(
+        study=job.study,
+        language=language,
+        cut_at=datetime.datetime.fromisoformat(cut) if cut else job.created_at,
+        actor=job.requested_by,
+        progress=lambda step: progress(step, STEPS.index(step), len(STEPS)),
+    )
+    at = report.cut.cut_at.astimezone(datetime.UTC)
+    return JobOutput(
+        content=report.pdf,
+        file_name=f"{job.study.code}_interim_{at:%Y%m%dT%H%M%SZ}_{language}.pdf",
+        content_type="application/pdf",
+        cut_id=report.cut.pk,
+    )
