@@ -81,10 +81,10 @@ def wilson(events: int, n: int, *, confidence: float = 0.95) -> Proportion:
     if n == 0:
         return Proportion(events=0, n=0, p=None, lo=None, hi=None)
     lo, hi = proportion_confint(events, n, alpha=1 - confidence, method="wilson")
-    # The closed form can land a rounding error outside [0, 1] at 0/n and n/n.
-    return Proportion(
-        events=int(events), n=int(n), p=events / n, lo=max(0.0, float(lo)), hi=min(1.0, float(hi))
-    )
+    # Exactly 0 at 0/n and 1 at n/n, where the closed form's rounding leaves e.g. 0.9999999999999999.
+    lo = 0.0 if events == 0 else float(lo)
+    hi = 1.0 if events == n else float(hi)
+    return Proportion(events=int(events), n=int(n), p=events / n, lo=lo, hi=hi)
 
 
 # --- Time to event ---------------------------------------------------------------------------------------
