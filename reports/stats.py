@@ -49,6 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 from statsmodels.stats.proportion import proportion_confint
@@ -106,7 +107,9 @@ class Curve:
 EMPTY_CURVE = Curve(times=(0.0,), values=(0.0,))
 
 
-def _durations_status(durations, status, *, allowed: set[int]) -> tuple[np.ndarray, np.ndarray]:
+def _durations_status(
+    durations: ArrayLike, status: ArrayLike, *, allowed: set[int]
+) -> tuple[np.ndarray, np.ndarray]:
     time = np.asarray(durations, dtype=float).reshape(-1)
     code = np.asarray(status).reshape(-1)
     if time.shape != code.shape:
@@ -133,7 +136,7 @@ def _curve(times: np.ndarray, values: np.ndarray, *, last: float) -> Curve:
     return Curve(times=tuple(out_t), values=tuple(out_v))
 
 
-def cumulative_incidence(durations, status) -> Curve:
+def cumulative_incidence(durations: ArrayLike, status: ArrayLike) -> Curve:
     """Aalen-Johansen cumulative incidence of cause 1 (status 1), death (status 2) competing, 0 censored."""
     time, code = _durations_status(durations, status, allowed={CENSORED, EVENT, COMPETING})
     if time.size == 0:
@@ -155,7 +158,7 @@ def _kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.n
     return np.asarray(fit.surv_times, dtype=float), np.asarray(fit.surv_prob, dtype=float)
 
 
-def km_complement(durations, events) -> Curve:
+def km_complement(durations: ArrayLike, events: ArrayLike) -> Curve:
     """1 - Kaplan-Meier survival; events 1 (event) or 0 (censored, competing deaths included)."""
     time, event = _durations_status(durations, events, allowed={CENSORED, EVENT})
     if time.size == 0:
@@ -164,7 +167,7 @@ def km_complement(durations, events) -> Curve:
     return _curve(times, 1.0 - survival, last=float(time.max()))
 
 
-def at_risk(durations, *, days: list[float]) -> list[int]:
+def at_risk(durations: ArrayLike, *, days: list[float]) -> list[int]:
     """For each day d, the number of participants still at risk: duration ≥ d."""
     time = np.sort(np.asarray(durations, dtype=float).reshape(-1))
     return [int(time.size - np.searchsorted(time, d, side="left")) for d in days]
@@ -181,7 +184,7 @@ class FollowUp:
 _REACHED = 1e-9
 
 
-def median_follow_up(durations, events) -> FollowUp:
+def median_follow_up(durations: ArrayLike, events: ArrayLike) -> FollowUp:
     """Median and quartiles of follow-up by reverse Kaplan-Meier; None where the curve never gets there."""
     time, event = _durations_status(durations, events, allowed={CENSORED, EVENT})
     # Flipped: the end of follow-up (censoring) is the "event"; an event censors the follow-up.
