@@ -370,8 +370,10 @@ def primary_figures(dataset: dict, people: pd.DataFrame, horizon: int | None) ->
         }
     if not treated:
         return out
-    days = [float(row["days"]) for row in treated]
     status = [1 if row["event"] else 2 if row["censor"] == "died" else 0 for row in treated]
+    # An event or death on the index day itself still had some time at risk: half a day, so that the
+    # estimators (which need time before an event) keep it rather than refuse it.
+    days = [max(float(row["days"]), 0.5 if s else 0.0) for row, s in zip(treated, status, strict=True)]
     cif = stats.cumulative_incidence(days, status)
     km = stats.km_complement(days, [int(s == 1) for s in status])
     limit = float(horizon or max(days))

@@ -306,3 +306,13 @@ def test_an_empty_study_gives_nulls_not_errors():
     assert figures["primary"]["proportion"] is None and figures["primary"]["curves"] is None
     assert figures["primary"]["agreement"]["kappa"] is None
     assert figures["baseline"]["n"] == 0 and figures["flow"]["screened"] == 0
+
+
+def test_a_death_on_the_index_day_is_counted_not_refused():
+    data = dataset()
+    row = data["participants"]["rows"][2]  # 01-0003, died
+    row[COLUMNS.index("days")] = 0
+    primary = compute(data)["primary"]
+    # Dead before any fracture could be seen: the competing risk takes that one at once, S(100-) = 3/4 again.
+    assert primary["censoring"]["died"] == 1
+    assert primary["curves"]["cif_horizon"] == pytest.approx(0.25)
