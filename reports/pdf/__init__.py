@@ -44,9 +44,10 @@ def report_render(figures: dict, *, language: str) -> bytes:
             # A heading never sits alone at the foot of a page.
             story += [CondPageBreak(160), *section(figures, st)]
         buffer = io.BytesIO()
+        name = _("Interim report")
         document = document_make(
             buffer,
-            title=f"{figures['study']['code']} {_('Interim report')} {figures['cut']['date']}",
+            title=f"{figures['study']['code']} {name} {figures['cut']['date']}",
             author=figures["cut"]["generated_by"],
             font=font,
         )

@@ -37,21 +37,30 @@ def baseline_section(figures: dict, st: Styles) -> list:
             text = ", ".join(part for part in (name, unit, statistic) if part)
             rows.append([st.cell_p(text), value, row["n"], row["missing"]])
         else:
-            rows.append([st.cell_p(f"{name}, {_('n (%)')}"), "", row["n"], row["missing"]])
+            rows.append([st.cell_p(_("%(name)s, n (%%)") % {"name": name}), "", row["n"], row["missing"]])
             for level in row["levels"]:
-                rows.append([
-                    st.cell_p(label(level["label"], st.language), indent=True),
-                    f"{level['n']} ({pct(level['percent'])})", "", "",
-                ])
+                rows.append(
+                    [
+                        st.cell_p(label(level["label"], st.language), indent=True),
+                        f"{level['n']} ({pct(level['percent'])})",
+                        "",
+                        "",
+                    ]
+                )
     table = Table(rows, colWidths=[WIDTH - 3 * 70 - 40, 140, 55, 55], repeatRows=1)
     table.setStyle(table_style(st.table()))
     story.append(table)
-    story.append(st.p(
-        _(
-            "Continuous characteristics are summarised as mean ± SD, or as median (IQR) when the absolute skewness "
-            "of their distribution is %(threshold)s or more; categories as n (%%) of the participants with a value. "
-            "n: participants with a value; missing: enrolled participants without one."
-        ) % {"threshold": num(figures["methods"]["skew_threshold"], 0)},
-        st.note,
-    ))
+    story.append(
+        st.p(
+            _(
+                "Continuous characteristics are summarised as mean ± SD, or as median (IQR) when the "
+                "absolute skewness "
+                "of their distribution is %(threshold)s or more; categories as n (%%) of the participants "
+                "with a value. "
+                "n: participants with a value; missing: enrolled participants without one."
+            )
+            % {"threshold": num(figures["methods"]["skew_threshold"], 0)},
+            st.note,
+        )
+    )
     return story

@@ -1,3 +1,5 @@
+# The report typesets true minus signs and en dashes:
+# ruff: noqa: RUF001, RUF002
 """The report's charts, drawn as vector shapes with reportlab.graphics (never images).
 
 Each is drawn by hand on a Drawing: the accrual chart needs two y axes and the incidence chart a row of
@@ -43,12 +45,16 @@ def _vertical(x, y, text, *, font, size=TICK, color=MUTED):
 
 def _y_axis(drawing, *, x, bottom, height, top_value, step, font, right=False, fmt=lambda v: num(v, 0)):
     drawing.add(Line(x, bottom, x, bottom + height, strokeColor=INK, strokeWidth=0.6))
-    ticks = int(round(top_value / step))
+    ticks = round(top_value / step)
     for i in range(ticks + 1):
         value = i * step
         y = bottom + height * value / top_value
         drawing.add(Line(x, y, x + (3 if right else -3), y, strokeColor=INK, strokeWidth=0.6))
-        drawing.add(_text(x + (5 if right else -5), y - 2.3, fmt(value), anchor="start" if right else "end", font=font))
+        drawing.add(
+            _text(
+                x + (5 if right else -5), y - 2.3, fmt(value), anchor="start" if right else "end", font=font
+            )
+        )
 
 
 def _legend(drawing, *, x, y, items, font):
@@ -58,15 +64,23 @@ def _legend(drawing, *, x, y, items, font):
             drawing.add(Rect(x, y - 1, 9, 6, fillColor=color, strokeColor=None))
         else:
             drawing.add(
-                Line(x, y + 2, x + 12, y + 2, strokeColor=color, strokeWidth=1.4,
-                     strokeDashArray=[3, 2] if kind == "dash" else None)
+                Line(
+                    x,
+                    y + 2,
+                    x + 12,
+                    y + 2,
+                    strokeColor=color,
+                    strokeWidth=1.4,
+                    strokeDashArray=[3, 2] if kind == "dash" else None,
+                )
             )
         drawing.add(_text(x + 15, y, text, anchor="start", font=font, size=7))
         x += 15 + stringWidth(text, font, 7) + 14
 
 
 def accrual_chart(monthly: list[dict], *, target: int, width: float, font: str) -> Drawing:
-    """Bars of the participants enrolled each month (left axis), the cumulative count and the target (right)."""
+    """Bars of the participants enrolled each month (left axis), the cumulative count and the target "
+    "(right)."""
     height = 200
     left, right, bottom, top = 38, 44, 34, 26
     plot_w, plot_h = width - left - right, height - bottom - top
@@ -85,14 +99,28 @@ def accrual_chart(monthly: list[dict], *, target: int, width: float, font: str) 
     if target:
         y = bottom + plot_h * target / cum_top
         drawing.add(Line(left, y, left + plot_w, y, strokeColor=OTHER, strokeWidth=1, strokeDashArray=[4, 2]))
-        drawing.add(_text(left + 3, y + 2.5, _("Target %(n)s") % {"n": target}, anchor="start", color=OTHER,
-                          font=font))
-    drawing.add(PolyLine(points, strokeColor=CURVE, strokeWidth=1.6) if months > 1 else
-                Rect(points[0] - 1.5, points[1] - 1.5, 3, 3, fillColor=CURVE, strokeColor=None))
+        drawing.add(
+            _text(
+                left + 3, y + 2.5, _("Target %(n)s") % {"n": target}, anchor="start", color=OTHER, font=font
+            )
+        )
+    drawing.add(
+        PolyLine(points, strokeColor=CURVE, strokeWidth=1.6)
+        if months > 1
+        else Rect(points[0] - 1.5, points[1] - 1.5, 3, 3, fillColor=CURVE, strokeColor=None)
+    )
     drawing.add(Line(left, bottom, left + plot_w, bottom, strokeColor=INK, strokeWidth=0.6))
     _y_axis(drawing, x=left, bottom=bottom, height=plot_h, top_value=bar_top, step=bar_step, font=font)
-    _y_axis(drawing, x=left + plot_w, bottom=bottom, height=plot_h, top_value=cum_top, step=cum_step,
-            font=font, right=True)
+    _y_axis(
+        drawing,
+        x=left + plot_w,
+        bottom=bottom,
+        height=plot_h,
+        top_value=cum_top,
+        step=cum_step,
+        font=font,
+        right=True,
+    )
     # About twelve month labels at most: 7-character labels need ~32 points each.
     every = max(1, math.ceil(months / (plot_w / 36)))
     for i in range(0, months, every):
@@ -102,11 +130,17 @@ def accrual_chart(monthly: list[dict], *, target: int, width: float, font: str) 
     drawing.add(_text(left + plot_w / 2, 4, _("Month of enrollment"), font=font, color=MUTED, size=7))
     drawing.add(_vertical(10, bottom + plot_h / 2, _("Enrolled per month"), font=font))
     drawing.add(_vertical(width - 4, bottom + plot_h / 2, _("Cumulative"), font=font))
-    _legend(drawing, x=left, y=height - 12, font=font, items=[
-        ("bar", BAR, _("Enrolled per month")),
-        ("line", CURVE, _("Cumulative")),
-        ("dash", OTHER, _("Target")),
-    ])
+    _legend(
+        drawing,
+        x=left,
+        y=height - 12,
+        font=font,
+        items=[
+            ("bar", BAR, _("Enrolled per month")),
+            ("line", CURVE, _("Cumulative")),
+            ("dash", OTHER, _("Target")),
+        ],
+    )
     return drawing
 
 
@@ -129,7 +163,7 @@ def incidence_chart(curves: dict, *, horizon: int, width: float, font: str) -> D
     peak = max([*curves["cif"], *curves["km"], 0.0]) * 100
     y_top, y_step = nice_ceiling(max(peak * 1.15, 1.0))
     sx, sy = plot_w / horizon, plot_h / y_top
-    for i in range(1, int(round(y_top / y_step)) + 1):
+    for i in range(1, round(y_top / y_step) + 1):
         y = bottom + sy * i * y_step
         drawing.add(Line(left, y, left + plot_w, y, strokeColor=RULE, strokeWidth=0.3))
     km = _steps(times, [v * 100 for v in curves["km"]], x0=left, y0=bottom, sx=sx, sy=sy)
@@ -137,21 +171,37 @@ def incidence_chart(curves: dict, *, horizon: int, width: float, font: str) -> D
     drawing.add(PolyLine(km, strokeColor=OTHER, strokeWidth=1.2, strokeDashArray=[4, 2]))
     drawing.add(PolyLine(cif, strokeColor=CURVE, strokeWidth=1.6))
     drawing.add(Line(left, bottom, left + plot_w, bottom, strokeColor=INK, strokeWidth=0.6))
-    _y_axis(drawing, x=left, bottom=bottom, height=plot_h, top_value=y_top, step=y_step, font=font,
-            fmt=lambda v: f"{num(v, 0 if y_step >= 1 else 1)}%")
+    _y_axis(
+        drawing,
+        x=left,
+        bottom=bottom,
+        height=plot_h,
+        top_value=y_top,
+        step=y_step,
+        font=font,
+        fmt=lambda v: f"{num(v, 0 if y_step >= 1 else 1)}%",
+    )
     drawing.add(_vertical(left - 30, bottom + plot_h / 2, _("Cumulative incidence"), font=font))
     for row in curves["at_risk"]:
         x = left + sx * min(row["day"], horizon)
         drawing.add(Line(x, bottom, x, bottom - 3, strokeColor=INK, strokeWidth=0.6))
         drawing.add(_text(x, bottom - 11, str(row["day"]), font=font))
         drawing.add(_text(x, bottom - 40, str(row["n"]), font=font, size=7))
-    drawing.add(_text(left + plot_w / 2, bottom - 24, _("Days since the procedure"), font=font, color=MUTED, size=7))
+    drawing.add(
+        _text(left + plot_w / 2, bottom - 24, _("Days since the procedure"), font=font, color=MUTED, size=7)
+    )
     drawing.add(_text(4, bottom - 40, _("At risk"), anchor="start", font=font, size=7, color=MUTED))
     drawing.add(Line(left, bottom - 30, left + plot_w, bottom - 30, strokeColor=RULE, strokeWidth=0.3))
-    _legend(drawing, x=left, y=height - 12, font=font, items=[
-        ("line", CURVE, _("Re-fracture, death competing (Aalen–Johansen)")),
-        ("dash", OTHER, _("1 − Kaplan–Meier (death censored)")),
-    ])
+    _legend(
+        drawing,
+        x=left,
+        y=height - 12,
+        font=font,
+        items=[
+            ("line", CURVE, _("Re-fracture, death competing (Aalen–Johansen)")),
+            ("dash", OTHER, _("1 − Kaplan–Meier (death censored)")),
+        ],
+    )
     return drawing
 
 

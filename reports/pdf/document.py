@@ -20,7 +20,7 @@ class FooterCanvas(canvas.Canvas):
         super().__init__(*args, **kwargs)
         self._footer, self._font, self._pages = footer, font, []
 
-    def showPage(self):  # noqa: N802 -- reportlab's name
+    def showPage(self):
         self._pages.append(dict(self.__dict__))
         self._startPage()
 

@@ -19,17 +19,27 @@ def enrollment_section(figures: dict, st: Styles) -> list:
     if enrollment["sites"]:
         rows = [[_("Site"), _("Screened"), _("Eligible"), _("Enrolled"), _("Target"), _("% of target")]]
         for site in enrollment["sites"]:
-            rows.append([
-                st.cell_p(f"{site['code']} · {label(site['name'], st.language)}"),
-                site["screened"], site["eligible"], site["enrolled"],
-                DASH if site["target"] is None else site["target"],
-                _of_target(site["enrolled"], site["target"]),
-            ])
+            rows.append(
+                [
+                    st.cell_p(f"{site['code']} · {label(site['name'], st.language)}"),
+                    site["screened"],
+                    site["eligible"],
+                    site["enrolled"],
+                    DASH if site["target"] is None else site["target"],
+                    _of_target(site["enrolled"], site["target"]),
+                ]
+            )
         total = enrollment["total"]
-        rows.append([
-            _("All sites"), total["screened"], total["eligible"], total["enrolled"],
-            DASH if total["target"] is None else total["target"], _of_target(total["enrolled"], total["target"]),
-        ])
+        rows.append(
+            [
+                _("All sites"),
+                total["screened"],
+                total["eligible"],
+                total["enrolled"],
+                DASH if total["target"] is None else total["target"],
+                _of_target(total["enrolled"], total["target"]),
+            ]
+        )
         table = Table(rows, colWidths=[WIDTH - 5 * 62, 62, 62, 62, 62, 62], repeatRows=1)
         table.setStyle(table_style(st.table(total_row=True)))
         story.append(table)
@@ -51,7 +61,10 @@ def projection_paragraph(projection: dict | None, *, target: int, st: Styles):
     """The projection sentence, or why there is none."""
     if projection is None:
         return st.none(
-            _("No participant is enrolled yet, so no date can be projected for reaching the target of %(target)s.")
+            _(
+                "No participant is enrolled yet, so no date can be projected for reaching the target of "
+                "%(target)s."
+            )
             % {"target": target}
         )
     if projection["reached"]:
@@ -61,7 +74,8 @@ def projection_paragraph(projection: dict | None, *, target: int, st: Styles):
         )
     return st.p(
         _(
-            "At the observed rate of %(rate)s participants per month (%(enrolled)s enrolled from %(first)s, over "
+            "At the observed rate of %(rate)s participants per month (%(enrolled)s enrolled from %(first)s, "
+            "over "
             "%(days)s days; %(remaining)s remain), the target of %(target)s would be reached on %(median)s "
             "(median; %(p80)s prediction interval %(pi80)s; %(p95)s prediction interval %(pi95)s)."
         )
@@ -84,7 +98,8 @@ def projection_paragraph(projection: dict | None, *, target: int, st: Styles):
 def methods_sentence() -> str:
     """How the projection is made (the figures' methods.accrual, "poisson_gamma")."""
     return _(
-        "Method: enrollment is modelled as a Poisson process at the rate observed since the first enrollment, "
+        "Method: enrollment is modelled as a Poisson process at the rate observed since the first "
+        "enrollment, "
         "with the rate's uncertainty carried by its Gamma posterior; the projected date is the median of the "
         "predictive distribution of the time to enroll the remaining participants, and the intervals are its "
         "%(p80)s and %(p95)s predictive intervals (Gajewski, Simon & Carlson 2008; Anisimov & Fedorov 2007). "

@@ -19,7 +19,7 @@ SIDE_FILL = colors.white
 def text_wrap(text: str, *, font: str, size: float, width: float, cjk: bool) -> list[str]:
     """`text` broken into lines no wider than `width`: at spaces, or between any two characters in Chinese."""
     lines, line = [], ""
-    for token in (list(text) if cjk else text.split(" ")):
+    for token in list(text) if cjk else text.split(" "):
         candidate = token if not line else (line + token if cjk else f"{line} {token}")
         if line and stringWidth(candidate, font, size) > width:
             lines.append(line)
@@ -58,7 +58,9 @@ def flow_diagram(flow: dict, *, width: float, font: str, language: str) -> Drawi
 
     def box(title: str, n: int, details: list[str] = (), *, main: bool) -> Box:
         inner = (main_w if main else side_w) - 2 * PAD
-        lines = [(line, 0) for line in text_wrap(f"{title} (n = {n})", font=font, size=SIZE, width=inner, cjk=cjk)]
+        lines = [
+            (line, 0) for line in text_wrap(f"{title} (n = {n})", font=font, size=SIZE, width=inner, cjk=cjk)
+        ]
         for detail in details:
             # A reason's continuation lines are indented under its bullet.
             wrapped = text_wrap(detail, font=font, size=SIZE, width=inner - 8, cjk=cjk)
@@ -76,9 +78,12 @@ def flow_diagram(flow: dict, *, width: float, font: str, language: str) -> Drawi
     ]
     ineligible = [f"• {r['code']}: {r['n']}" for r in flow["ineligible"]["reasons"]]
     not_enrolled = [
-        f"• {reason_name(r['code'], r.get('label'), language)}: {r['n']}" for r in flow["not_enrolled"]["reasons"]
+        f"• {reason_name(r['code'], r.get('label'), language)}: {r['n']}"
+        for r in flow["not_enrolled"]["reasons"]
     ]
-    left = [f"• {reason_name(r['code'], r.get('label'), language)}: {r['n']}" for r in flow["left"]["reasons"]]
+    left = [
+        f"• {reason_name(r['code'], r.get('label'), language)}: {r['n']}" for r in flow["left"]["reasons"]
+    ]
     sides = [
         [
             box(_("Ineligible, by criterion"), flow["ineligible"]["n"], ineligible, main=False),
@@ -121,13 +126,30 @@ def flow_diagram(flow: dict, *, width: float, font: str, language: str) -> Drawi
 def _box_draw(drawing: Drawing, box: Box, *, height: float, font: str) -> None:
     y = height - box.top - box.height
     drawing.add(
-        Rect(box.x, y, box.width, box.height, rx=2, ry=2, strokeColor=ACCENT if box.main else MUTED,
-             strokeWidth=0.8, fillColor=MAIN_FILL if box.main else SIDE_FILL)
+        Rect(
+            box.x,
+            y,
+            box.width,
+            box.height,
+            rx=2,
+            ry=2,
+            strokeColor=ACCENT if box.main else MUTED,
+            strokeWidth=0.8,
+            fillColor=MAIN_FILL if box.main else SIDE_FILL,
+        )
     )
     baseline = height - box.top - PAD - SIZE + 1
     for i, (line, indent) in enumerate(box.lines):
-        drawing.add(String(box.x + PAD + indent, baseline - i * LEADING, line, fontName=font, fontSize=SIZE,
-                           fillColor=INK))
+        drawing.add(
+            String(
+                box.x + PAD + indent,
+                baseline - i * LEADING,
+                line,
+                fontName=font,
+                fontSize=SIZE,
+                fillColor=INK,
+            )
+        )
 
 
 def _arrow(drawing: Drawing, x1: float, y1: float, x2: float, y2: float) -> None:

@@ -1,3 +1,5 @@
+# The report typesets true minus signs and en dashes:
+# ruff: noqa: RUF001, RUF002, RUF003
 """How the report writes numbers, intervals and times: one place, so every section rounds alike.
 
 The figures dict holds unrounded floats; the report rounds: 1 decimal for percents and measurements, 2 for

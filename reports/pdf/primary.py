@@ -1,3 +1,5 @@
+# The report typesets true minus signs and en dashes:
+# ruff: noqa: RUF001
 """Section 5: the primary outcome, adjudicated re-fracture within the horizon."""
 
 from django.utils.translation import gettext as _
@@ -39,34 +41,60 @@ def primary_section(figures: dict, st: Styles) -> list:
     story.append(st.p(_("Adjudicated re-fracture"), st.subheading))
     proportion = primary["proportion"]
     if proportion is not None:
-        story.append(st.p(
-            _("%(events)s/%(n)s participants whose outcome at %(days)s days is known had an adjudicated "
-              "re-fracture: %(p)s (Wilson %(level)s CI %(ci)s).")
-            % {"events": proportion["events"], "n": proportion["n"], "days": horizon, "p": share(proportion["p"]),
-               "level": level, "ci": interval(share(proportion["lo"]), share(proportion["hi"]))}
-        ))
+        story.append(
+            st.p(
+                _(
+                    "%(events)s/%(n)s participants whose outcome at %(days)s days is known had an "
+                    "adjudicated "
+                    "re-fracture: %(p)s (Wilson %(level)s CI %(ci)s)."
+                )
+                % {
+                    "events": proportion["events"],
+                    "n": proportion["n"],
+                    "days": horizon,
+                    "p": share(proportion["p"]),
+                    "level": level,
+                    "ci": interval(share(proportion["lo"]), share(proportion["hi"])),
+                }
+            )
+        )
     elif primary["treated"]:
-        story.append(st.none(_("No participant's outcome at %(days)s days is known yet.") % {"days": horizon}))
+        story.append(
+            st.none(_("No participant's outcome at %(days)s days is known yet.") % {"days": horizon})
+        )
     else:
         story.append(st.none(not_treated))
     if primary["pending"]:
-        story.append(st.p(
-            _("%(n)s participants have a case still being adjudicated; they are not counted yet.")
-            % {"n": primary["pending"]}
-        ))
+        story.append(
+            st.p(
+                _("%(n)s participants have a case still being adjudicated; they are not counted yet.")
+                % {"n": primary["pending"]}
+            )
+        )
 
     story.append(st.p(_("Cumulative incidence"), st.subheading))
     curves = primary["curves"]
     if curves is None:
-        story.append(st.none(not_treated if not primary["treated"] else _("No time to re-fracture is known yet.")))
+        story.append(
+            st.none(not_treated if not primary["treated"] else _("No time to re-fracture is known yet."))
+        )
     else:
         story.append(incidence_chart(curves, horizon=horizon, width=WIDTH, font=st.font))
-        story.append(st.p(
-            _("At %(days)s days: %(cif)s cumulative incidence with death as a competing risk (Aalen–Johansen), "
-              "%(km)s by %(km_name)s, which counts the dead as if they could still re-fracture.")
-            % {"days": horizon, "cif": share(curves["cif_horizon"]), "km": share(curves["km_horizon"]),
-               "km_name": KM_COMPLEMENT}
-        ))
+        story.append(
+            st.p(
+                _(
+                    "At %(days)s days: %(cif)s cumulative incidence with death as a competing risk "
+                    "(Aalen–Johansen), "
+                    "%(km)s by %(km_name)s, which counts the dead as if they could still re-fracture."
+                )
+                % {
+                    "days": horizon,
+                    "cif": share(curves["cif_horizon"]),
+                    "km": share(curves["km_horizon"]),
+                    "km_name": KM_COMPLEMENT,
+                }
+            )
+        )
     if primary["treated"]:
         censoring = primary["censoring"]
         rows = [
@@ -81,11 +109,17 @@ def primary_section(figures: dict, st: Styles) -> list:
     story.append(st.p(_("Location of the re-fractures"), st.subheading))
     location = primary["location"]
     if location["adjacent"] + location["remote"]:
-        story.append(st.p(
-            _("%(adjacent_name)s to a treated level: %(adjacent)s; %(remote_name)s: %(remote)s.")
-            % {"adjacent_name": location_name("adjacent"), "adjacent": location["adjacent"],
-               "remote_name": location_name("remote"), "remote": location["remote"]}
-        ))
+        story.append(
+            st.p(
+                _("%(adjacent_name)s to a treated level: %(adjacent)s; %(remote_name)s: %(remote)s.")
+                % {
+                    "adjacent_name": location_name("adjacent"),
+                    "adjacent": location["adjacent"],
+                    "remote_name": location_name("remote"),
+                    "remote": location["remote"],
+                }
+            )
+        )
     else:
         story.append(st.none(_("No re-fracture has been adjudicated yet.")))
 
@@ -98,22 +132,37 @@ def primary_section(figures: dict, st: Styles) -> list:
         story.append(st.none(not_treated))
     else:
         values = {
-            "events": rate["events"], "n": rate["n"], "percent": pct(rate["percent"]),
+            "events": rate["events"],
+            "n": rate["n"],
+            "percent": pct(rate["percent"]),
             "median": num(rate["median_follow_up_days"], 0),
         }
         if rate["q1_days"] is not None and rate["q3_days"] is not None:
             values["iqr"] = interval(num(rate["q1_days"], 0), num(rate["q3_days"], 0))
-            text = _("%(events)s events among %(n)s treated (%(percent)s) at a median follow-up of %(median)s days "
-                     "(IQR %(iqr)s days).")
+            text = _(
+                "%(events)s events among %(n)s treated (%(percent)s) at a median follow-up of %(median)s "
+                "days "
+                "(IQR %(iqr)s days)."
+            )
         else:
-            text = _("%(events)s events among %(n)s treated (%(percent)s) at a median follow-up of %(median)s days.")
+            text = _(
+                "%(events)s events among %(n)s treated (%(percent)s) at a median follow-up of %(median)s "
+                "days."
+            )
         story.append(st.p(text % values))
-    story.append(st.p(
-        _("Methods: participants enter at the procedure; follow-up is censored at withdrawal or loss to "
-          "follow-up, and death is a competing risk. Proportions carry Wilson %(level)s intervals; the median "
-          "follow-up is estimated by reverse Kaplan–Meier (the censoring taken as the event).") % {"level": level},
-        st.note,
-    ))
+    story.append(
+        st.p(
+            _(
+                "Methods: participants enter at the procedure; follow-up is censored at withdrawal or loss "
+                "to "
+                "follow-up, and death is a competing risk. Proportions carry Wilson %(level)s intervals; the "
+                "median "
+                "follow-up is estimated by reverse Kaplan–Meier (the censoring taken as the event)."
+            )
+            % {"level": level},
+            st.note,
+        )
+    )
     return story
 
 
@@ -122,20 +171,24 @@ def agreement_paragraph(agreement: dict, *, level: str, st: Styles):
     if not agreement["pairs"]:
         return st.none(_("No case has been read by both readers yet."))
     if agreement["kappa"] is None:
-        text = _("%(pairs)s cases read by both readers; kappa is not computable yet (every reading alike).") % {
-            "pairs": agreement["pairs"]
-        }
+        text = _(
+            "%(pairs)s cases read by both readers; kappa is not computable yet (every reading alike)."
+        ) % {"pairs": agreement["pairs"]}
     else:
         text = _(
             "%(pairs)s cases read by both readers: observed agreement %(observed)s, Cohen's kappa %(kappa)s "
             "(%(level)s CI %(ci)s)."
         ) % {
-            "pairs": agreement["pairs"], "observed": share(agreement["observed"]), "kappa": num(agreement["kappa"], 2),
-            "level": level, "ci": interval(num(agreement["lo"], 2), num(agreement["hi"], 2)),
+            "pairs": agreement["pairs"],
+            "observed": share(agreement["observed"]),
+            "kappa": num(agreement["kappa"], 2),
+            "level": level,
+            "ci": interval(num(agreement["lo"], 2), num(agreement["hi"], 2)),
         }
     if agreement["genant_kappa"] is not None:
         text += " " + _("Genant grade: kappa %(kappa)s over %(pairs)s pairs.") % {
-            "kappa": num(agreement["genant_kappa"], 2), "pairs": agreement["genant_pairs"]
+            "kappa": num(agreement["genant_kappa"], 2),
+            "pairs": agreement["genant_pairs"],
         }
     else:
         text += " " + _("Genant grade: no pair of grades to compare yet.")

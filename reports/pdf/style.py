@@ -81,7 +81,10 @@ class Styles:
             ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ]
         if total_row:
-            commands += [("BACKGROUND", (0, -1), (-1, -1), TOTAL_FILL), ("LINEABOVE", (0, -1), (-1, -1), 0.5, RULE)]
+            commands += [
+                ("BACKGROUND", (0, -1), (-1, -1), TOTAL_FILL),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.5, RULE),
+            ]
         return commands
 
 
@@ -96,15 +99,29 @@ def styles_make(language: str, font: str) -> Styles:
         title=ParagraphStyle("title", parent=base, fontSize=17, leading=22, textColor=ACCENT, spaceAfter=4),
         subtitle=ParagraphStyle("subtitle", parent=base, fontSize=10.5, leading=14, textColor=MUTED),
         heading_style=ParagraphStyle(
-            "heading", parent=base, fontSize=13.5, leading=18, textColor=ACCENT, spaceBefore=10, spaceAfter=5,
+            "heading",
+            parent=base,
+            fontSize=13.5,
+            leading=18,
+            textColor=ACCENT,
+            spaceBefore=10,
+            spaceAfter=5,
             keepWithNext=1,
         ),
         subheading=ParagraphStyle(
-            "subheading", parent=base, fontSize=10.5, leading=14, textColor=INK, spaceBefore=7, spaceAfter=3,
+            "subheading",
+            parent=base,
+            fontSize=10.5,
+            leading=14,
+            textColor=INK,
+            spaceBefore=7,
+            spaceAfter=3,
             keepWithNext=1,
         ),
         body=ParagraphStyle("body", parent=base, spaceAfter=4),
-        empty=ParagraphStyle("empty", parent=base, textColor=MUTED, spaceAfter=4, leftIndent=8, borderPadding=0),
+        empty=ParagraphStyle(
+            "empty", parent=base, textColor=MUTED, spaceAfter=4, leftIndent=8, borderPadding=0
+        ),
         note=ParagraphStyle("note", parent=base, fontSize=7.5, leading=10, textColor=MUTED, spaceBefore=2),
         cell=cell,
         cell_right=ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT),
