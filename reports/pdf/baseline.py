@@ -21,6 +21,10 @@ def _summary(row: dict) -> tuple[str, str]:
     return _("mean ± SD"), f"{num(row['mean'])} ± {num(row['sd'])}"
 
 
+def _comma(st: Styles) -> str:
+    return "，" if st.language.startswith("zh") else ", "  # noqa: RUF001 -- the Chinese comma
+
+
 def baseline_section(figures: dict, st: Styles) -> list:
     """The flowables of section 3."""
     baseline = figures["baseline"]
@@ -34,7 +38,7 @@ def baseline_section(figures: dict, st: Styles) -> list:
         if row["kind"] == "continuous":
             unit = unit_name(row.get("unit"))
             statistic, value = _summary(row)
-            text = ", ".join(part for part in (name, unit, statistic) if part)
+            text = _comma(st).join(part for part in (name, unit, statistic) if part)
             rows.append([st.cell_p(text), value, row["n"], row["missing"]])
         else:
             rows.append([st.cell_p(_("%(name)s, n (%%)") % {"name": name}), "", row["n"], row["missing"]])

@@ -17,7 +17,7 @@ def enrollment_section(figures: dict, st: Styles) -> list:
     enrollment, target = figures["enrollment"], figures["study"]["target"]
     story = [st.heading(1, _("Enrollment"))]
     if enrollment["sites"]:
-        rows = [[_("Site"), _("Screened"), _("Eligible"), _("Enrolled"), _("Target"), _("% of target")]]
+        rows = [[_("Site"), _("Screened"), _("Eligible"), _("Enrolled"), _("Target"), _("Of target")]]
         for site in enrollment["sites"]:
             rows.append(
                 [

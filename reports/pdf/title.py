@@ -23,7 +23,7 @@ def title_block(figures: dict, st: Styles) -> list:
         [_("Dataset SHA-256"), cut["sha256"]],
         [
             _("Generated"),
-            _("%(time)s by %(user)s") % {"time": cut_time(cut["generated_at"]), "user": cut["generated_by"]},
+            _("%(time)s by %(user)s") % {"time": cut_time(cut["generated_at"]), "user": requester(cut)},
         ],
     ]
     table = Table([[st.cell_p(k), st.cell_p(v)] for k, v in rows], colWidths=[110, WIDTH - 110])
@@ -51,6 +51,11 @@ def title_block(figures: dict, st: Styles) -> list:
     ]
 
 
+def requester(cut: dict) -> str:
+    """Who asked for the report: a user's name, or the monthly schedule."""
+    return _("the monthly schedule") if cut["generated_by"] == "scheduled" else cut["generated_by"]
+
+
 def footer_lines(figures: dict) -> tuple[str, str]:
     """The two lines written at the foot of every page (beside "page n of m")."""
     study, cut = figures["study"], figures["cut"]
@@ -58,6 +63,6 @@ def footer_lines(figures: dict) -> tuple[str, str]:
         "code": study["code"],
         "time": cut_time(cut["at"]),
         "version": study["protocol_version"],
-        "user": cut["generated_by"],
+        "user": requester(cut),
     }
     return first, _("Dataset SHA-256: %(hash)s") % {"hash": cut["sha256"]}
