@@ -8,8 +8,8 @@ pages' font, is CFF-flavoured and reportlab cannot embed it). Debian package `fo
 import threading
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import paragraph
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import paragraph
 
 FONT = "WQYMicroHei"
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -24,8 +24,10 @@ def font_register() -> str:
             pdfmetrics.registerFont(TTFont(FONT, FONT_PATH, subfontIndex=0))
             # One face for every weight: the family has no bold, <b> in a paragraph keeps the same face.
             pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT, italic=FONT, boldItalic=FONT)
-            # reportlab's CJK line breaker lets a full-width comma, colon, semicolon, ! or ? start a line, which
-            # Chinese typography forbids; its list of characters that cannot start a line lacks them.
-            missing = "".join(c for c in "，：；！？" if c not in paragraph.ALL_CANNOT_START)
+            # reportlab's CJK line breaker lets a full-width comma, colon, semicolon, ! or ? start a line,
+            # which Chinese typography forbids: its list of characters that cannot start a line lacks them.
+            missing = "".join(
+                c for c in "\uff0c\uff1a\uff1b\uff01\uff1f" if c not in paragraph.ALL_CANNOT_START
+            )
             paragraph.ALL_CANNOT_START += missing
     return FONT
