@@ -59,6 +59,12 @@ install_system_packages() {
     # Chinese pages and PDFs need a CJK font: without one chromium draws boxes and reportlab cannot embed
     # the glyphs.
     dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || missing+=(fonts-noto-cjk)
+    # The interim report's PDF embeds WenQuanYi Micro Hei: a TrueType font, which reportlab can subset and
+    # embed (Noto CJK is CFF-flavoured OpenType, which reportlab cannot embed).
+    dpkg-query -W -f='${Status}' fonts-wqy-microhei 2>/dev/null | grep -q 'ok installed' ||
+        missing+=(fonts-wqy-microhei)
+    # pdftotext, pdffonts and pdftoppm: the report's tests read the PDF back.
+    command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
     # Debian's own python3 ships venv/ensurepip separately (pyenv builds include them).
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
     if ((${#missing[@]} == 0)); then
