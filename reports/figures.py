@@ -289,7 +289,7 @@ def baseline_figures(people: pd.DataFrame) -> dict:
         _categorical("leakage", both(_("Cement leakage")), people["leakage"], [(True, yes), (False, no)]),
         _continuous("pdff", both(_("PDFF, mean of the measured non-fractured levels")), "%", people["pdff"]),
         _continuous(
-            "r2star", both(_("R2*, mean of the measured non-fractured levels")), "s⁻¹", people["r2star"]
+            "r2star", both(_("R2*, mean of the measured non-fractured levels")), "1/s", people["r2star"]
         ),
     ]
     return {"n": len(people), "rows": rows}
@@ -430,7 +430,7 @@ def secondary_figures(dataset: dict) -> dict:
             "code": code,
             "label": instrument["name"],
             "unit": instrument["unit"],
-            "mcid": instrument["mcid"],
+            "mcid_threshold": instrument["mcid"],
             "visits": rows,
             "change": None,
         }

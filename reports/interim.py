@@ -85,10 +85,11 @@ def report_build(
     language: str,
     cut_at: datetime.datetime | None = None,
     actor=None,
+    generated_by: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
 ) -> Report:
     """The interim report of `study` at `cut_at` (now when None) in `language`; `progress` is told each
-    step of STEPS as it starts."""
+    step of STEPS as it starts. The report names `generated_by`, or else the actor (the beat when None)."""
     if not study.current_version_id:
         raise Conflict(
             _("Study %(study)s has no protocol loaded.") % {"study": study.code}, code="no_protocol"
@@ -96,9 +97,12 @@ def report_build(
     cut_at = cut_time(cut_at)
     progress("capture")
     cut, dataset = data_cut_get_or_capture(study=study, cut_at=cut_at, actor=actor)
-    with_names = generator_name(actor)
     figures = figures_compute(
-        dataset, sha256=cut.sha256, generated_by=with_names, generated_at=timezone.now(), progress=progress
+        dataset,
+        sha256=cut.sha256,
+        generated_by=generated_by or generator_name(actor),
+        generated_at=timezone.now(),
+        progress=progress,
     )
     progress("render")
     return Report(pdf=report_render(figures, language=language), cut=cut, figures=figures)

@@ -98,8 +98,7 @@ def projection_paragraph(projection: dict | None, *, target: int, st: Styles):
 def methods_sentence() -> str:
     """How the projection is made (the figures' methods.accrual, "poisson_gamma")."""
     return _(
-        "Method: enrollment is modelled as a Poisson process at the rate observed since the first "
-        "enrollment, "
+        "Method: enrollment is modelled as a Poisson process at the rate observed since the study opened, "
         "with the rate's uncertainty carried by its Gamma posterior; the projected date is the median of the "
         "predictive distribution of the time to enroll the remaining participants, and the intervals are its "
         "%(p80)s and %(p95)s predictive intervals (Gajewski, Simon & Carlson 2008; Anisimov & Fedorov 2007). "

@@ -13,9 +13,8 @@ TABLE_WIDTH = WIDTH * 0.56
 
 
 def mcid_threshold(instrument: dict) -> float | None:
-    """The instrument's MCID in its unit. FIGURES.md gives the key "mcid" twice (the threshold and the share
-    reaching it); the share keeps "mcid", the threshold is read from "mcid_threshold" when there."""
-    value = instrument.get("mcid_threshold", instrument.get("mcid"))
+    """The instrument's MCID in its unit (FIGURES.md's "mcid_threshold"; "mcid" is the share reaching it)."""
+    value = instrument.get("mcid_threshold")
     return value if isinstance(value, int | float) else None
 
 
@@ -37,7 +36,9 @@ def _share(part: dict, level: str) -> str:
 def instrument_block(instrument: dict, *, level: str, st: Styles) -> list:
     """One questionnaire: a table of its visits beside a chart of their means, then the change and MCID."""
     name = label(instrument["label"], st.language)
-    story = [st.p(f"{name} ({instrument['unit']})", st.subheading)]
+    # The unit once: the VAS's name already says "(0-100 mm)".
+    heading = name if instrument["unit"] in name else f"{name} ({instrument['unit']})"
+    story = [st.p(heading, st.subheading)]
     if not any(visit["n"] for visit in instrument["visits"]):
         story.append(
             st.none(_("No %(instrument)s questionnaire has been returned yet.") % {"instrument": name})
@@ -95,7 +96,7 @@ def instrument_block(instrument: dict, *, level: str, st: Styles) -> list:
             )
         )
         return story
-    share = instrument["mcid"] if isinstance(instrument["mcid"], dict) else instrument.get("mcid_share")
+    share = instrument["mcid"]
     for part, text in (
         (share, _("Improved by at least the MCID (%(size)s): %(share)s.")),
         (instrument["mcid_relative"], _("Improved by at least 30%% of the baseline value: %(share)s.")),

@@ -148,8 +148,6 @@ def _instrument(code, label, unit, mcid, visits, change, met, met_relative):
         return {"n": n_change, "met": met_n, "percent": 100 * p, "lo": 100 * lo, "hi": 100 * hi}
 
     return {
-        # FIGURES.md names both the threshold and the share reaching it "mcid": the threshold goes by
-        # "mcid_threshold" here (reports/pdf/secondary.py reads either).
         "code": code,
         "label": label,
         "unit": unit,

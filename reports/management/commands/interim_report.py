@@ -2,6 +2,7 @@
 report built here, as the worker builds it, for scheduled runs on the server."""
 
 import datetime
+import getpass
 from pathlib import Path
 
 from django.conf import settings
@@ -37,7 +38,12 @@ class Command(BaseCommand):
         if out.exists():
             raise CommandError(f"{out} exists: a report is never overwritten")
         try:
-            report = report_build(study=found, language=language, cut_at=cut_at)
+            report = report_build(
+                study=found,
+                language=language,
+                cut_at=cut_at,
+                generated_by=f"manage.py interim_report ({getpass.getuser()})",
+            )
         except DomainError as refused:
             raise CommandError(str(refused)) from refused
         # Exclusive creation: a file that appeared meanwhile is still not overwritten.
