@@ -5,6 +5,9 @@ The same rules as the API (reports.access): principal investigators and data man
 the others who see the study, a 404 for those who see none of it.
 """
 
+import datetime
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -45,6 +48,10 @@ def _study(request: HttpRequest, *, roles=None):
 def _shown(job: Job) -> Job:
     """The job with what the page shows: its state as readers see it and its step's name."""
     job.state = job_state(job)
+    language = job.params.get("language") or ""
+    job.language_label = dict(settings.LANGUAGES).get(language, language)
+    cut = job.params.get("cut")
+    job.cut_at = datetime.datetime.fromisoformat(cut) if cut else None
     job.step_label = step_text(job.kind, job.step)
     job.percent = int(100 * job.steps_done / job.steps_total) if job.steps_total else 0
     return job
