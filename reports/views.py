@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from trial.access import visible_sites
 from trial.errors import Forbidden
@@ -93,6 +94,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/reports.html", context, status=status)
 
 
+@require_GET
 @login_required
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One job: its progress (updated every 2 s while it runs), the download once done, why it failed."""
@@ -108,6 +110,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/job.html", context)
 
 
+@require_GET
 @login_required
 def job_download_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's file, logged as downloaded from the page (409 page until it is done)."""
@@ -116,6 +119,7 @@ def job_download_page(request: HttpRequest, pk: int) -> HttpResponse:
     return FileResponse(opened, as_attachment=True, filename=job.file_name, content_type=job.content_type)
 
 
+@require_GET
 @login_required
 def downloads_page(request: HttpRequest) -> HttpResponse:
     """Who downloaded which report, when: the study's data managers. Four queries whatever the page."""
