@@ -167,3 +167,15 @@ def test_a_path_output_is_stored_and_hashed(study, tmp_path):
     job.refresh_from_db()
     assert job.file_size == 3_000_000
     assert job.file_sha256 == hashlib.sha256(built.read_bytes()).hexdigest()
+
+
+def test_the_real_interim_report_runs_as_a_job(people, study):
+    """Once reports/interim.py (the lead's) lands: its registered runner builds a PDF through the jobs."""
+    pytest.importorskip("reports.interim")
+    from reports.services import interim_report_request
+
+    job = interim_report_request(study=study, actor=people["pi"], language="zh-hans")
+    assert job_execute(job.pk) == "done", Job.objects.get(pk=job.pk).error_params
+    job.refresh_from_db()
+    assert job.file.read(5) == b"%PDF-" and job.content_type == "application/pdf"
+    assert job.steps_total > 0 and job.steps_done == job.steps_total
