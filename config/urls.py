@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("crf.urls")),
     path("", include("followup.urls")),
+    path("", include("reports.urls")),
     path("", include("trial.urls")),
 ]

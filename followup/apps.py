@@ -42,8 +42,11 @@ class FollowupConfig(AppConfig):
 
         from . import bench, demo, hooks, protocol
         from .demo_wording import demo_wording_stage
+        from .messaging.digests import DIGEST_MESSAGES
         from .messaging.heartbeats import dispatch_health_report
+        from .messaging.models import DIGESTS
         from .messaging.selectors import messages_panel
+        from .messaging.staff import staff_message_kind_register
         from .selectors.adjudication import adjudication_panel
         from .selectors.visits import dashboard_panel
         from .views.patient import refused_link_page
@@ -61,5 +64,7 @@ class FollowupConfig(AppConfig):
         trial_hooks.page_answers.register(refused_link_page)
         trial_hooks.menu_items.register(followup_menu)
         trial_hooks.health_checks.register(dispatch_health_report)
+        for kind in DIGESTS:
+            staff_message_kind_register(kind, DIGEST_MESSAGES)
         # After the visits: the demonstration ODI wording, so that patient links can be tried.
         trial_hooks.demo_stages.register(demo_wording_stage)

@@ -2,6 +2,48 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def reports_menu() -> list:
+    from trial.navigation import MenuItem
+
+    from .access import REPORT_ROLES
+
+    # Study-wide roles only: a PI or data manager of one site would be refused (a report covers every site).
+    return [
+        MenuItem(
+            "reports",
+            _("Reports"),
+            70,
+            ("report-job", "report-downloads"),
+            roles=REPORT_ROLES,
+            study_wide=True,
+        )
+    ]
+
+
+def _interim_report_run(job, progress):
+    """The interim report's runner (reports/interim.py), imported when a job runs."""
+    from .interim import interim_report_run
+
+    return interim_report_run(job, progress)
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        # reports is the top app: it plugs into the lower apps' extension points, never the reverse.
+        from followup.messaging.models import MessageKind
+        from followup.messaging.staff import staff_message_kind_register
+        from trial import hooks as trial_hooks
+
+        from . import jobs, steps
+        from .models import JobKind
+        from .monthly import REPORT_READY_MESSAGES, report_ready_plan
+
+        jobs.job_runner_register(JobKind.INTERIM_REPORT, _interim_report_run)
+        steps.job_steps_register(JobKind.INTERIM_REPORT, steps.interim_steps())
+        if report_ready_plan not in jobs.JOB_FINISHED:
+            jobs.JOB_FINISHED.append(report_ready_plan)
+        staff_message_kind_register(MessageKind.REPORT_READY, REPORT_READY_MESSAGES)
+        trial_hooks.menu_items.register(reports_menu)

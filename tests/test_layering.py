@@ -95,10 +95,26 @@ def test_higher_apps_register_their_hooks():
         "bench_endpoints": {"crf", "followup"},
         "bench_jobs": {"followup"},
         "page_answers": {"followup"},
-        "menu_items": {"trial", "crf", "followup"},
+        "menu_items": {"trial", "crf", "followup", "reports"},
         "health_checks": {"followup"},
         "record_written": {"followup"},
         "visit_finder": {"followup"},
+    }
+
+
+def test_every_staff_message_kind_is_sent_by_the_app_that_declared_it():
+    """followup.messaging.staff: the outbox sends staff messages of the kinds registered at start-up, the
+    digests (followup) and a report ready (reports), without importing reports."""
+    from followup.messaging.models import MessageKind
+    from followup.messaging.staff import STAFF_MESSAGE_KINDS
+
+    registered = {
+        kind: handler.compose.__module__.split(".")[0] for kind, handler in STAFF_MESSAGE_KINDS.items()
+    }
+    assert registered == {
+        MessageKind.DIGEST_DAILY: "followup",
+        MessageKind.DIGEST_WEEKLY: "followup",
+        MessageKind.REPORT_READY: "reports",
     }
 
 

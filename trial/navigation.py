@@ -28,11 +28,15 @@ class MenuItem:
     active: tuple[str, ...] = ()  # url names of the pages under this item (it is marked current there)
     roles: frozenset[str] | None = None  # any one of these opens it; None: every signed-in user
     site_level: bool = False  # the role must be held at a site (screening is done at one's own site)
+    study_wide: bool = False  # the role must be study-wide (a report covers every site)
 
     def opens_for(self, roles: frozenset[tuple[str, int, int | None]]) -> bool:
         if self.roles is None:
             return True
-        return any(role in self.roles and (site or not self.site_level) for role, _study, site in roles)
+        return any(
+            role in self.roles and (site or not self.site_level) and not (site and self.study_wide)
+            for role, _study, site in roles
+        )
 
 
 def user_roles(user) -> frozenset[tuple[str, int, int | None]]:
@@ -64,7 +68,7 @@ def menu_for(user, current: str | None) -> list[dict]:
         {"url_name": item.url_name, "label": item.label, "current": current in (item.url_name, *item.active)}
         for item in items
         # A superuser reads every site (trial.access) but, like anyone, screens only where they hold a role.
-        if item.opens_for(roles) or (user.is_superuser and not item.site_level)
+        if item.opens_for(roles) or (user.is_superuser and not item.site_level and not item.study_wide)
     ]
 
 

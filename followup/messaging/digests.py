@@ -28,6 +28,7 @@ from ..selectors.visits import visits_at
 from .channels import Outgoing
 from .models import MessageKind, MessageState, OutboxMessage, StaffMessageSetting
 from .notes import Note
+from .staff import StaffMessageKind
 
 DAILY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR)
 WEEKLY_ROLES = (Role.PRINCIPAL_INVESTIGATOR,)
@@ -189,3 +190,9 @@ def _site_figures(site: Site, today: datetime.date) -> dict:
         or 0,
         "target": site.study.current_version.target_enrollment,
     }
+
+
+# How the dispatcher sends a digest (followup/messaging/staff.py; registered in FollowupConfig.ready()).
+DIGEST_MESSAGES = StaffMessageKind(
+    compose=digest_compose, no_longer_applies=digest_no_longer_applies, zone=digest_zone
+)

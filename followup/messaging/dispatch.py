@@ -34,11 +34,11 @@ from ..instruments import instrument_def
 from ..models import QuestionnaireResponse, ResponseStatus, Visit
 from ..services.links import patient_link_issue_for_reminder
 from .channels import OutcomeUnknown, Outgoing, SendFailed, channel_send
-from .digests import digest_compose, digest_no_longer_applies, digest_zone
 from .heartbeats import HeartbeatName, heartbeat_record
-from .models import CLAIMABLE, DIGESTS, MessageState, OutboxMessage
+from .models import CLAIMABLE, MessageState, OutboxMessage
 from .notes import Note
 from .rules import quiet_hours_end, reminder_obstacle, reminder_rule
+from .staff import STAFF_MESSAGE_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -104,18 +104,22 @@ def message_deliver(pk: int) -> str:
         )
         if message.state != MessageState.SENDING:
             return message.state  # recorded meanwhile (e.g. marked unconfirmed after a long stall)
-        digest = message.kind in DIGESTS
-        reason = digest_no_longer_applies(message) if digest else _no_longer_applies(message)
+        # A staff member's message (a digest, a report ready...) is sent as its kind says (staff.py).
+        staff = STAFF_MESSAGE_KINDS.get(message.kind) if message.recipient_id else None
+        if message.recipient_id and staff is None:
+            unknown = Note("not_composed", {"error": f"unregistered kind {message.kind}"})
+            return _record(message, MessageState.FAILED, unknown)
+        reason = staff.no_longer_applies(message) if staff else _no_longer_applies(message)
         if reason:
             return _record(message, MessageState.CANCELLED, reason, attempt=False)
-        zone = digest_zone(message) if digest else zoneinfo.ZoneInfo(message.participant.site.time_zone)
+        zone = staff.zone(message) if staff else zoneinfo.ZoneInfo(message.participant.site.time_zone)
         start, end = settings.QUIET_HOURS
         held_until = quiet_hours_end(timezone.now().astimezone(zone), start=start, end=end)
         if held_until is not None:
             message.due_at = held_until
             return _record(message, MessageState.HELD, Note("quiet_hours"), attempt=False)
     try:
-        outgoing = digest_compose(message) if digest else _compose(message)
+        outgoing = staff.compose(message) if staff else _compose(message)
     except DomainError as refused:  # e.g. the wording is not loaded in the patient's language
         return _record(message, MessageState.FAILED, Note("no_link", {"code": refused.code}))
     except Exception as error:  # a bug: this message fails visibly, the others are still sent

@@ -26,6 +26,8 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("questionnaire reminder")
     DIGEST_DAILY = "digest_daily", _("daily digest")
     DIGEST_WEEKLY = "digest_weekly", _("weekly digest")
+    # A report built by the monthly schedule is ready: a link to its page (reports registers the kind).
+    REPORT_READY = "report_ready", _("report ready")
 
 
 DIGESTS = (MessageKind.DIGEST_DAILY, MessageKind.DIGEST_WEEKLY)

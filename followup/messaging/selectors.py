@@ -15,7 +15,7 @@ from trial.errors import InvalidInput
 from trial.models import Role, StaffRole
 
 from ..selectors.visits import visit_sites
-from .models import DIGESTS, MessageState, OutboxMessage, StaffMessageSetting
+from .models import MessageState, OutboxMessage, StaffMessageSetting
 
 SENT_RECENTLY = datetime.timedelta(days=7)  # the dashboard's "sent" count: the last week's
 
@@ -55,9 +55,10 @@ def message_list(
 
 
 def digests_seen_by(user) -> QuerySet:
-    """The digests a user may see: their own, and a data manager those of the staff of their studies (a
-    digest has no site: it may cover several). A subquery, not a query."""
-    digests = OutboxMessage.objects.filter(kind__in=DIGESTS)
+    """The messages to staff a user may see (digests, a report ready...): their own, and a data manager those
+    of the staff of their studies (a staff message has no site: it may cover several). A subquery, not a
+    query."""
+    digests = OutboxMessage.objects.filter(recipient__isnull=False)
     if not user.is_authenticated:
         return digests.none()
     managed = StaffRole.objects.filter(user=user, role=Role.DATA_MANAGER, active=True).values("study")

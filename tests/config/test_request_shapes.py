@@ -199,6 +199,8 @@ def url_values(world):
             ("pk", "queue"): "1",
             ("evidence_id", "evidence"): "1",
             ("pk", "adjudication"): "1",
+            # A report's job (pages): any id (a job the user cannot read is a 404 page).
+            ("pk", "jobs"): "1",
         }
         by_name = {
             "study_id": participant.study_id,

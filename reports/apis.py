@@ -1,0 +1,199 @@
+"""Reports API: ask for a study's interim report (202 with the job), follow the job, download its file (every
+download logged), list the study's jobs and, for data managers, its download log.
+
+Only the study's principal investigators and data managers (study-wide): others who see the study get a 403,
+those who do not (a blinded adjudicator) a 404. Texts (status, error) are in the reader's language.
+"""
+
+from django.http import FileResponse
+from django.urls import path, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trial.apis.pagination import Pagination
+from trial.i18n import LANGUAGES
+
+from .access import DOWNLOAD_LOG_ROLES, report_study
+from .jobs import job_state
+from .models import JobKind, JobStatus, JobTrigger
+from .selectors import download_list, job_get, job_list
+from .services import interim_report_request, job_download
+from .steps import step_text
+
+
+class JobLinks(serializers.Serializer):
+    self = serializers.URLField()
+    download = serializers.URLField(allow_null=True, help_text="null until the job is done.")
+
+
+class JobOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    study = serializers.CharField(source="study.code")
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    trigger = serializers.ChoiceField(choices=JobTrigger.choices)
+    language = serializers.CharField(source="params.language", default=None, allow_null=True)
+    cut = serializers.CharField(
+        source="params.cut",
+        default=None,
+        allow_null=True,
+        help_text="The data cut asked for (null: the request's time).",
+    )
+    status = serializers.SerializerMethodField()
+    status_text = serializers.SerializerMethodField(help_text="The status in the reader's language.")
+    step = serializers.CharField(help_text="The step the job is at (a code).")
+    step_text = serializers.SerializerMethodField(help_text="The step in the reader's language.")
+    steps_done = serializers.IntegerField()
+    steps_total = serializers.IntegerField()
+    error_code = serializers.SerializerMethodField(help_text="Why it failed, as a code; empty unless failed.")
+    error = serializers.SerializerMethodField(
+        help_text="Why it failed, in the reader's language; empty unless failed. Never a traceback."
+    )
+    requested_by = serializers.CharField(
+        source="requested_by.username", default=None, allow_null=True, help_text="null: the monthly schedule."
+    )
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    file_name = serializers.CharField()
+    file_size = serializers.IntegerField(allow_null=True)
+    file_sha256 = serializers.CharField()
+    links = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=JobStatus.choices))
+    def get_status(self, job) -> str:
+        return job_state(job).status
+
+    def get_status_text(self, job) -> str:
+        return job_state(job).status_text
+
+    def get_step_text(self, job) -> str:
+        return step_text(job.kind, job.step)
+
+    def get_error_code(self, job) -> str:
+        return job_state(job).error_code if job_state(job).status == JobStatus.FAILED else ""
+
+    def get_error(self, job) -> str:
+        return job_state(job).error
+
+    @extend_schema_field(JobLinks)
+    def get_links(self, job) -> dict:
+        request = self.context["request"]
+        done = job_state(job).status == JobStatus.DONE
+        return {
+            "self": request.build_absolute_uri(reverse("api:job-detail", args=[job.pk])),
+            "download": request.build_absolute_uri(reverse("api:job-download", args=[job.pk]))
+            if done
+            else None,
+        }
+
+
+class InterimReportIn(serializers.Serializer):
+    language = serializers.ChoiceField(choices=LANGUAGES, required=False, help_text="Default: the reader's.")
+    cut = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 with a time zone, not in the future; default: the time the report is built.",
+    )
+
+
+class InterimReportRequestView(APIView):
+    """Ask for the study's interim report: 202 with the job (queued) and its URL in Location. The worker
+    builds it; follow GET /jobs/{id}/ until it is done, then download it."""
+
+    @extend_schema(request=InterimReportIn, responses={202: JobOut})
+    def post(self, request, code):
+        study = report_study(request.user, code)
+        data = InterimReportIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = interim_report_request(
+            study=study,
+            actor=request.user,
+            language=data.validated_data.get("language") or request.LANGUAGE_CODE,
+            cut=data.validated_data.get("cut"),
+        )
+        job = job_get(user=request.user, pk=job.pk)
+        body = JobOut(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
+
+
+class JobListQuery(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+
+
+class JobListView(generics.ListAPIView):
+    """The study's jobs (reports and exports), newest first."""
+
+    serializer_class = JobOut
+    pagination_class = Pagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        study = report_study(self.request.user, self.kwargs["code"])
+        query = JobListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return job_list(study=study, kind=query.validated_data.get("kind"))
+
+    @extend_schema(parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=list(JobKind.values))])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class JobDetailView(APIView):
+    """One job: its status, progress step by step, why it failed, and its download link once done."""
+
+    @extend_schema(responses=JobOut)
+    def get(self, request, pk):
+        return Response(JobOut(job_get(user=request.user, pk=pk), context={"request": request}).data)
+
+
+class JobDownloadView(APIView):
+    """The job's file (409 until it is done). Every download is logged: who, which, when."""
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            409: OpenApiResponse(description="The job is not done."),
+        }
+    )
+    def get(self, request, pk):
+        job = job_get(user=request.user, pk=pk)
+        opened = job_download(job=job, user=request.user, via="api")
+        return FileResponse(opened, as_attachment=True, filename=job.file_name, content_type=job.content_type)
+
+
+class DownloadOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    job = serializers.IntegerField(source="job_id")
+    kind = serializers.ChoiceField(source="job.kind", choices=JobKind.choices)
+    file_name = serializers.CharField(source="job.file_name")
+    file_sha256 = serializers.CharField(source="job.file_sha256")
+    user = serializers.CharField(source="user.username")
+    user_name = serializers.CharField(source="user.get_full_name")
+    at = serializers.DateTimeField()
+    via = serializers.ChoiceField(choices=["api", "page"])
+
+
+class DownloadListView(generics.ListAPIView):
+    """The study's download log, newest first: data managers only."""
+
+    serializer_class = DownloadOut
+    pagination_class = Pagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return download_list(
+            study=report_study(self.request.user, self.kwargs["code"], roles=DOWNLOAD_LOG_ROLES)
+        )
+
+
+STUDY = "studies/<str:code>/"
+urlpatterns = [
+    path(f"{STUDY}interim-reports/", InterimReportRequestView.as_view(), name="interim-report-request"),
+    path(f"{STUDY}jobs/", JobListView.as_view(), name="study-jobs"),
+    path(f"{STUDY}downloads/", DownloadListView.as_view(), name="study-downloads"),
+    path("jobs/<int:pk>/", JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:pk>/download/", JobDownloadView.as_view(), name="job-download"),
+]

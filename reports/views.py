@@ -1,0 +1,137 @@
+"""Reports pages: the study's reports (generate one, the list of jobs), one job's progress (polled from the
+API every 2 s by static/js/jobs.js), the download, and the download log (data managers).
+
+The same rules as the API (reports.access): principal investigators and data managers, study-wide; a 403 for
+the others who see the study, a 404 for those who see none of it.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from trial.access import visible_sites
+from trial.errors import Forbidden
+from trial.pages import attempt, redraw_status
+from trial.views.common import paginate
+
+from .access import DOWNLOAD_LOG_ROLES, can_read_download_log, report_studies, report_study
+from .forms import InterimReportForm
+from .jobs import job_state
+from .models import Job, JobStatus
+from .selectors import download_list, job_get, job_list, study_zone
+from .services import interim_report_request, job_download
+from .steps import step_text
+
+
+def _study(request: HttpRequest, *, roles=None):
+    """The study of the page: ?study=CODE, else the first whose reports the user reads."""
+    code = request.GET.get("study", "").strip()
+    if not code:
+        first = report_studies(request.user).order_by("code").values_list("code", flat=True).first()
+        if first is None:
+            if visible_sites(request.user).exists():
+                raise Forbidden(
+                    _("Only principal investigators and data managers can generate and read reports.")
+                )
+            raise Http404("No study.")
+        code = first
+    return report_study(request.user, code, **({"roles": roles} if roles else {}))
+
+
+def _shown(job: Job) -> Job:
+    """The job with what the page shows: its state as readers see it and its step's name."""
+    job.state = job_state(job)
+    language = job.params.get("language") or ""
+    job.language_label = dict(settings.LANGUAGES).get(language, language)
+    cut = job.params.get("cut")
+    job.cut_at = datetime.datetime.fromisoformat(cut) if cut else None
+    job.step_label = step_text(job.kind, job.step)
+    job.percent = int(100 * job.steps_done / job.steps_total) if job.steps_total else 0
+    return job
+
+
+@login_required
+def reports_page(request: HttpRequest) -> HttpResponse:
+    """The study's reports: the form that asks for one (PRG to its page), and its jobs, newest first. Five
+    queries whatever the page."""
+    study = _study(request)
+    zone = study_zone(study.pk)
+    form = InterimReportForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    done = None
+    if request.method == "POST":
+        with timezone.override(zone):  # the cut is typed at the study's wall clock
+            valid = form.is_valid()
+        if valid:
+            done = attempt(
+                interim_report_request,
+                form=form,
+                study=study,
+                actor=request.user,
+                language=form.cleaned_data["language"],
+                cut=form.cleaned_data["cut"],
+            )
+            if done:
+                messages.success(request, _("The report is being built. This page shows its progress."))
+                return redirect("report-job", pk=done.value.pk)
+    page = paginate(request, job_list(study=study))
+    context = {
+        "study": study,
+        "form": form,
+        "zone": str(zone),
+        "page": page,
+        "rows": [_shown(job) for job in page.object_list],
+        "reads_log": can_read_download_log(request.user, study),
+    }
+    status = redraw_status(done) if request.method == "POST" else 200
+    return render(request, "reports/reports.html", context, status=status)
+
+
+@require_GET
+@login_required
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job: its progress (updated every 2 s while it runs), the download once done, why it failed."""
+    job = _shown(job_get(user=request.user, pk=pk))
+    context = {
+        "job": job,
+        "study": job.study,
+        "zone": str(study_zone(job.study_id)),
+        "status_url": reverse("api:job-detail", args=[job.pk]),
+        "download_url": reverse("report-job-download", args=[job.pk]),
+        "finished": job.state.status in (JobStatus.DONE, JobStatus.FAILED),
+    }
+    return render(request, "reports/job.html", context)
+
+
+@require_GET
+@login_required
+def job_download_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's file, logged as downloaded from the page (409 page until it is done)."""
+    job = job_get(user=request.user, pk=pk)
+    opened = job_download(job=job, user=request.user, via="page")
+    return FileResponse(opened, as_attachment=True, filename=job.file_name, content_type=job.content_type)
+
+
+@require_GET
+@login_required
+def downloads_page(request: HttpRequest) -> HttpResponse:
+    """Who downloaded which report, when: the study's data managers. Four queries whatever the page."""
+    study = _study(request, roles=DOWNLOAD_LOG_ROLES)
+    page = paginate(request, download_list(study=study))
+    context = {"study": study, "page": page, "zone": str(study_zone(study.pk))}
+    return render(request, "reports/downloads.html", context)
+
+
+urlpatterns = [
+    path("reports/", reports_page, name="reports"),
+    path("reports/jobs/<int:pk>/", job_page, name="report-job"),
+    path("reports/jobs/<int:pk>/download/", job_download_page, name="report-job-download"),
+    path("reports/downloads/", downloads_page, name="report-downloads"),
+]
