@@ -27,6 +27,19 @@ def _interim_report_run(job, progress):
     return interim_report_run(job, progress)
 
 
+def _bench_jobs(*, study) -> list:
+    """The interim report as `manage.py bench` times it (reports/bench.py)."""
+    from .bench import bench_jobs
+
+    return bench_jobs(study=study)
+
+
+def _bench_endpoints(*, study, site) -> list:
+    from .bench import bench_endpoints
+
+    return bench_endpoints(study=study, site=site)
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
@@ -47,3 +60,5 @@ class ReportsConfig(AppConfig):
             jobs.JOB_FINISHED.append(report_ready_plan)
         staff_message_kind_register(MessageKind.REPORT_READY, REPORT_READY_MESSAGES)
         trial_hooks.menu_items.register(reports_menu)
+        trial_hooks.bench_jobs.register(_bench_jobs)
+        trial_hooks.bench_endpoints.register(_bench_endpoints)

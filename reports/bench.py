@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from trial.bench import Job
+from trial.bench import Endpoint, Job
 
 from .dataset import dataset_capture
 from .figures import figures_compute
@@ -29,4 +29,14 @@ def bench_jobs(*, study) -> list[Job]:
             # grows with the participants by design, about 1 KiB each; the cap holds it at 56,000.
             memory_cap_mib=512.0,
         )
+    ]
+
+
+def bench_endpoints(*, study, site) -> list[Endpoint]:
+    """The reports page and the study's jobs, as a principal investigator reads them."""
+    return [
+        Endpoint("GET", "/reports/", users=("principal_investigator",), target=True),
+        Endpoint(
+            "GET", f"/api/v1/studies/{study.code}/jobs/", users=("principal_investigator",), target=True
+        ),
     ]

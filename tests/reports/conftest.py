@@ -64,17 +64,22 @@ def gate(tmp_path):
 def job_worker(transactional_db, gate, tmp_path):
     """`celery worker` (solo pool) on the default queue, on this test's database, with the stand-in runners
     included and the interim report replaced by the gated one. Killed after the test."""
+    yield from _worker(tmp_path, REPORTS_TEST_GATE_DIR=str(gate), REPORTS_FAKE_INTERIM="1")
+
+
+@pytest.fixture
+def report_worker(transactional_db, tmp_path):
+    """The same worker running the real interim report."""
+    yield from _worker(tmp_path)
+
+
+def _worker(tmp_path, **extra_env):
     from config.celery import app
 
     app.control.purge()  # nothing a previous test queued reaches this worker
     log = tmp_path / "worker.log"
     env = {name: value for name, value in os.environ.items() if name != "TEST_CLOCK"}
-    env.update(
-        DATABASE_URL=database_url_of_test(),
-        CONN_MAX_AGE="0",
-        REPORTS_TEST_GATE_DIR=str(gate),
-        REPORTS_FAKE_INTERIM="1",
-    )
+    env.update(DATABASE_URL=database_url_of_test(), CONN_MAX_AGE="0", **extra_env)
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 -- the project's own worker
             [

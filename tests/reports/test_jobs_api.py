@@ -3,6 +3,7 @@ and download log; who may; bad input; the flow through a real Celery worker."""
 
 import datetime
 import hashlib
+import subprocess
 
 import pytest
 from django.db import connection
@@ -190,3 +191,23 @@ def test_the_schema_documents_the_endpoints(people):
     assert "202" in paths["/api/v1/studies/{code}/interim-reports/"]["post"]["responses"]
     assert {"/api/v1/jobs/{id}/", "/api/v1/jobs/{id}/download/", "/api/v1/studies/{code}/jobs/"} <= set(paths)
     assert "/api/v1/studies/{code}/downloads/" in paths
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("language", "title"), [("en", "Interim report"), ("zh-hans", "期中报告")])
+def test_the_real_report_through_a_real_worker(people, report_worker, language, title):
+    client = api_for(people["pi"], language)
+    answer = client.post(URL, {"language": language}, format="json")
+    assert answer.status_code == 202, answer.content
+    detail = f"/api/v1/jobs/{answer.json()['id']}/"
+    done = wait_for(lambda: client.get(detail).json(), lambda job: job["status"] in ("done", "failed"))
+    assert done["status"] == "done", done
+    assert done["steps_done"] == done["steps_total"] == 8  # the cut, six sections, the drawing
+    download = client.get(f"{detail}download/")
+    content = b"".join(download.streaming_content)
+    assert download["Content-Type"] == "application/pdf" and content.startswith(b"%PDF-")
+    job = Job.objects.select_related("cut").get(pk=done["id"])
+    text = subprocess.run(
+        ["/usr/bin/pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+    assert title in text and job.cut.sha256 in text
