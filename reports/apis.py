@@ -41,6 +41,18 @@ class JobOut(serializers.Serializer):
         allow_null=True,
         help_text="The data cut asked for (null: the request's time).",
     )
+    data_cut = serializers.DateTimeField(
+        source="cut.cut_at",
+        default=None,
+        allow_null=True,
+        help_text="The stored data cut (null until built).",
+    )
+    dataset_sha256 = serializers.CharField(
+        source="cut.sha256",
+        default=None,
+        allow_null=True,
+        help_text="The SHA-256 of the data cut's dataset, printed on every page (null until built).",
+    )
     status = serializers.SerializerMethodField()
     status_text = serializers.SerializerMethodField(help_text="The status in the reader's language.")
     step = serializers.CharField(help_text="The step the job is at (a code).")

@@ -15,7 +15,10 @@ from .models import Download, Job
 def job_list(*, study, kind: str | None = None) -> QuerySet:
     """The study's jobs, newest first, with who asked: one query a page."""
     jobs = (
-        Job.objects.filter(study=study).select_related("study", "requested_by").order_by("-created_at", "-id")
+        Job.objects.filter(study=study)
+        .select_related("study", "requested_by", "cut")
+        .defer("cut__content")
+        .order_by("-created_at", "-id")
     )
     return jobs.filter(kind=kind) if kind else jobs
 
@@ -23,7 +26,9 @@ def job_list(*, study, kind: str | None = None) -> QuerySet:
 def job_get(*, user, pk: int) -> Job:
     """One job for a reader of reports: 404 if it does not exist or its study is hidden from the user (an
     adjudicator learns nothing), 403 without the role. Three queries."""
-    job = Job.objects.select_related("study", "requested_by").filter(pk=pk).first()
+    job = (
+        Job.objects.select_related("study", "requested_by", "cut").defer("cut__content").filter(pk=pk).first()
+    )
     if job is None or not study_visible(user, job.study):
         raise Http404("No such job.")
     require_report_role(user, job.study)

@@ -52,7 +52,9 @@ def _shown(job: Job) -> Job:
     language = job.params.get("language") or ""
     job.language_label = dict(settings.LANGUAGES).get(language, language)
     cut = job.params.get("cut")
-    job.cut_at = datetime.datetime.fromisoformat(cut) if cut else None
+    # The stored cut once built (its time and its dataset's hash, as the report prints them); until then
+    # the time asked for, if any.
+    job.cut_at = job.cut.cut_at if job.cut_id else datetime.datetime.fromisoformat(cut) if cut else None
     job.step_label = step_text(job.kind, job.step)
     job.percent = int(100 * job.steps_done / job.steps_total) if job.steps_total else 0
     return job

@@ -211,3 +211,4 @@ def test_the_real_report_through_a_real_worker(people, report_worker, language, 
         ["/usr/bin/pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
     ).stdout.decode()
     assert title in text and job.cut.sha256 in text
+    assert done["dataset_sha256"] == job.cut.sha256 and done["data_cut"]
