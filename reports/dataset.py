@@ -20,6 +20,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Count, F, Func, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 
@@ -42,7 +43,7 @@ from followup.selectors.endpoint import (
     endpoint_rows,
     endpoint_settings,
 )
-from trial.models import Participant, Screening, Site, Study
+from trial.models import Participant, ParticipantStatus, Screening, Site, Study
 
 # Participants read this many at a time on one server-side cursor (a few hundred kilobytes a batch).
 BATCH = 2000
@@ -50,6 +51,7 @@ PARTICIPANT_COLUMNS = (
     "study_id",
     "site",
     "enrolled",
+    "status",
     "sex",
     "age",
     "bmi",
@@ -92,8 +94,24 @@ def dataset_serialise(dataset: dict) -> bytes:
 
 
 def dataset_capture(*, study: Study, cut_at: datetime.datetime) -> Captured:
-    """The study's dataset as at `cut_at`, serialised and hashed."""
-    version = study.current_version
+    """The study's dataset as at `cut_at`, serialised and hashed.
+
+    Read in one REPEATABLE READ, read-only transaction when called outside one (the worker, the command):
+    every query sees the same snapshot, so a participant enrolled while the capture runs is either in every
+    section or in none. Inside a caller's transaction (the tests), that transaction's snapshot is used."""
+    if connection.in_atomic_block:
+        return _capture(study, cut_at)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _capture(study, cut_at)
+
+
+def _capture(study: Study, cut_at: datetime.datetime) -> Captured:
+    # The protocol version in force at the cut (loaded by then); the current one for a study loaded later.
+    version = (
+        study.versions.filter(loaded_at__lte=cut_at).order_by("-number").first() or study.current_version
+    )
     sites = list(Site.objects.filter(study=study).order_by("code"))
     day = cut_date(sites=sites, cut_at=cut_at)
     dataset = {
@@ -145,7 +163,8 @@ def _study(study: Study, version) -> dict:
 def _screenings(study, sites, cut_at, day) -> list[list]:
     """[site, outcome, failed criteria, reason not enrolled, enrolled by the cut] per screening."""
     rows = (
-        Screening.objects.filter(site__in=sites, created_at__lte=cut_at, screening_date__lte=day)
+        # Recorded by the cut: every participant's screening was (it is created first), so the flow adds up.
+        Screening.objects.filter(site__in=sites, created_at__lte=cut_at)
         .annotate(enrolled=Count("participant", filter=Q(participant__created_at__lte=cut_at)))
         .order_by("site__code", "screening_date", "pk")
         .values_list("site__code", "outcome", "failed_criteria", "not_enrolled_reason", "enrolled")
@@ -198,9 +217,12 @@ def _participants(study, sites, cut_at, day) -> dict:
     settings = endpoint_settings(study=study)
     participants = Participant.objects.filter(site__in=sites, created_at__lte=cut_at)
     baseline = _baseline_values(sites, cut_at)
-    extra = dict(participants.values_list("pk", "enrollment_date").order_by())
-    people = dict(participants.values_list("pk", "screening__sex").order_by())
-    ages = dict(participants.values_list("pk", "screening__age").order_by())
+    people = {
+        pk: (enrolled, sex, age, status if status_date and status_date <= day else ParticipantStatus.ENROLLED)
+        for pk, enrolled, sex, age, status, status_date in participants.values_list(
+            "pk", "enrollment_date", "screening__sex", "screening__age", "status", "status_date"
+        ).order_by()
+    }
     cases = AdjudicationCase.objects.filter(site__in=sites, finalized_at__lte=cut_at)
     pending = set(
         AdjudicationCase.objects.filter(site__in=sites, created_at__lte=cut_at)
@@ -220,12 +242,14 @@ def _participants(study, sites, cut_at, day) -> dict:
     out = []
     for pk, end in zip(pks, ends, strict=True):
         values = baseline.get(pk, {})
+        enrolled, sex, age, status = people[pk]
         row = {
             "study_id": end.study_id,
             "site": end.site,
-            "enrolled": extra[pk].isoformat(),
-            "sex": people[pk],
-            "age": ages[pk],
+            "enrolled": enrolled.isoformat(),
+            "status": str(status),  # as at the cut: a change dated after it had not happened
+            "sex": sex,
+            "age": age,
             "bmi": _number(values.get("bmi")),
             "t_score_min": _lowest(values, ("t_lumbar", "t_femoral_neck", "t_total_hip")),
             "fractured_levels": values.get("fractures"),
@@ -317,29 +341,29 @@ def _quality(definition, sites, cut_at, day) -> dict:
     participants = Participant.objects.filter(site__in=sites, created_at__lte=cut_at)
     for code, n in participants.values_list("site__code").annotate(n=Count("pk")).order_by():
         quality[code]["forms"]["expected"] += n * enrollment_forms
-    visits = Visit.objects.filter(participant__in=participants).exclude(state=VisitState.NOT_APPLICABLE)
-    due = visits.filter(Q(window_open__lte=day) | Q(state=VisitState.COMPLETED, visit_date__lte=day))
+    # Each visit as it stood at the cut: done or missed by then, not applicable by then (a withdrawal after
+    # the cut left it due), and on hold while its participant was lost to follow-up (followup.schedule:
+    # neither due nor overdue).
+    done = Q(state=VisitState.COMPLETED, visit_date__lte=day)
+    missed = Q(state=VisitState.MISSED, updated_at__lte=cut_at)
+    on_hold = Q(participant__status=ParticipantStatus.LOST_TO_FOLLOW_UP, participant__status_date__lte=day)
+    visits = Visit.objects.filter(participant__in=participants).exclude(
+        state=VisitState.NOT_APPLICABLE, updated_at__lte=cut_at
+    )
+    due = visits.filter(done | missed | (Q(window_open__lte=day) & ~on_hold))
     visit_counts = (
         due.values_list("participant__site__code")
         .annotate(
             forms=Sum(Func(F("forms"), function="jsonb_array_length", output_field=IntegerField())),
             due=Count("pk"),
-            overdue=Count(
-                "pk",
-                filter=Q(window_close__lt=day)
-                & ~Q(state=VisitState.COMPLETED, visit_date__lte=day)
-                & ~Q(state=VisitState.MISSED),
-            ),
-            missed=Count("pk", filter=Q(state=VisitState.MISSED, updated_at__lte=cut_at)),
+            overdue=Count("pk", filter=Q(window_close__lt=day) & ~done & ~missed & ~on_hold),
+            missed=Count("pk", filter=missed),
         )
         .order_by()
     )
     for code, forms, n_due, overdue, missed in visit_counts:
         quality[code]["forms"]["expected"] += forms or 0
         quality[code]["visits"].update(due=n_due, overdue=overdue, missed=missed)
-    signed = Signature.objects.filter(signed_at__lte=cut_at).filter(
-        Q(invalidated_at__isnull=True) | Q(invalidated_at__gt=cut_at)
-    )
     records = FormRecord.objects.filter(participant__in=participants).exclude(status=FormStatus.DRAFT)
     form_counts = (
         records.values_list("participant__site__code")
@@ -350,17 +374,23 @@ def _quality(definition, sites, cut_at, day) -> dict:
                 filter=Q(verified_at__lte=cut_at)
                 & Q(status__in=(FormStatus.VERIFIED, FormStatus.SIGNED, FormStatus.LOCKED)),
             ),
-            signed=Count(
-                "pk",
-                filter=Q(status__in=(FormStatus.SIGNED, FormStatus.LOCKED))
-                & Q(pk__in=signed.values("record_id")),
-            ),
             locked=Count("pk", filter=Q(status=FormStatus.LOCKED, locked_at__lte=cut_at)),
         )
         .order_by()
     )
+    # The forms with a signature in force at the cut (one invalidated by a later change still counts then):
+    # counted from the signatures, joined once (a subquery inside the count above would run per form).
+    signed = (
+        Signature.objects.filter(record__in=records, signed_at__lte=cut_at)
+        .filter(Q(invalidated_at__isnull=True) | Q(invalidated_at__gt=cut_at))
+        .values_list("record__participant__site__code")
+        .annotate(n=Count("record_id", distinct=True))
+        .order_by()
+    )
+    for code, n in signed:
+        quality[code]["forms"]["signed"] = n
     for code, *counts in form_counts:
-        quality[code]["forms"].update(zip(("complete", "verified", "signed", "locked"), counts, strict=True))
+        quality[code]["forms"].update(zip(("complete", "verified", "locked"), counts, strict=True))
     queries = (
         DataQuery.objects.filter(site__in=sites, created_at__lte=cut_at)
         .filter(~Q(status=QueryStatus.CLOSED) | Q(closed_at__gt=cut_at))

@@ -22,7 +22,8 @@ MONTH_DAYS = 30.4375  # the mean Gregorian month, for a rate per month
 SKEW_THRESHOLD = 1.0
 AT_RISK_EVERY = 90  # days between the number-at-risk marks under the curves
 QUERY_BANDS = (("0_7", 7), ("8_30", 30), ("31_90", 90), ("over_90", None))
-LEFT = {"withdrawn": "withdrawn", "lost": "lost", "died": "died"}
+LEFT = ("withdrawn", "lost", "died")  # the endpoint's censoring reasons that end follow-up early
+LEFT_STATUS = {"withdrawn": "withdrawn", "lost_to_follow_up": "lost", "died": "died"}  # trial's statuses
 SECTIONS = ("enrollment", "flow", "baseline", "quality", "primary", "secondary")
 LANGUAGES = ("en", "zh-hans")
 
@@ -152,6 +153,27 @@ def _projection(dates, opened, day, target) -> dict | None:
     }
 
 
+def stage_of(row: dict, day: datetime.date, horizon: int | None) -> str:
+    """Where a participant stands at the cut, for the flow and the 1-year proportion: "analysed" (the
+    horizon's window has closed and the outcome is known: the event, or followed to the end with nothing
+    left to adjudicate), "not_analysed" (closed, a case still being read), "withdrawn", "lost" or "died"
+    (left before the horizon without an event), or "in_follow_up" (the window is still open, an event in it
+    included: counting early events before the event-free ones have had their year would inflate the
+    proportion)."""
+    if row["index_date"] is None:  # not treated yet: only a status can have ended the follow-up
+        return LEFT_STATUS.get(row["status"], "in_follow_up")
+    closed = horizon is not None and (
+        datetime.date.fromisoformat(row["index_date"]) + datetime.timedelta(days=horizon) <= day
+    )
+    if row["event"]:
+        return "analysed" if closed else "in_follow_up"
+    if row["censor"] == "end_of_follow_up":
+        return "not_analysed" if row["pending"] else "analysed"
+    if row["censor"] in LEFT:
+        return row["censor"]
+    return "in_follow_up"
+
+
 def flow_figures(dataset: dict, people: pd.DataFrame) -> dict:
     """STROBE item 13's counts; each stage splits into the next and its exits (FIGURES.md's sums)."""
     criteria = dataset["study"]["criteria"]
@@ -172,16 +194,9 @@ def flow_figures(dataset: dict, people: pd.DataFrame) -> dict:
         else:
             incomplete += 1
     reasons = dict(NotEnrolledReason.choices)
-    outcomes = Counter()
-    for censor, event, pending in zip(people["censor"], people["event"], people["pending"], strict=True):
-        if event:
-            outcomes["analysed"] += 1
-        elif censor == "end_of_follow_up":
-            outcomes["not_analysed" if pending else "analysed"] += 1
-        elif censor in LEFT:
-            outcomes[censor] += 1
-        else:  # in_follow_up, or not yet treated
-            outcomes["in_follow_up"] += 1
+    day = datetime.date.fromisoformat(dataset["cut"]["date"])
+    horizon = (dataset["study"]["endpoint"] or {}).get("horizon_days")
+    outcomes = Counter(stage_of(row, day, horizon) for row in people.to_dict("records"))
     return {
         "screened": len(dataset["screenings"]),
         "ineligible": {
@@ -330,17 +345,17 @@ def primary_figures(dataset: dict, people: pd.DataFrame, horizon: int | None) ->
     rows = people.to_dict("records")
     treated = [row for row in rows if row["index_date"] is not None]
     events = [row for row in treated if row["event"]]
-    # Whose outcome within the horizon is known: the event, or followed to the horizon with nothing left to
-    # adjudicate.
-    known = [
-        row for row in treated if row["event"] or (row["censor"] == "end_of_follow_up" and not row["pending"])
-    ]
+    # The 1-year proportion counts those whose window has closed with a known outcome (stage_of).
+    day = datetime.date.fromisoformat(dataset["cut"]["date"])
+    known = [row for row in treated if stage_of(row, day, horizon) == "analysed"]
+    known_events = [row for row in known if row["event"]]
     agreement = dataset["agreement"]
     main = kappa_main([tuple(pair) for pair in agreement["main"]])
     genant = kappa_genant([tuple(pair) for pair in agreement["genant"]])
     out = {
         "treated": len(treated),
-        "pending": sum(bool(row["pending"]) for row in rows),
+        # Waiting for adjudication with no event counted yet (an event already counted is not waiting).
+        "pending": sum(bool(row["pending"]) and not row["event"] for row in rows),
         "proportion": None,
         "curves": None,
         "censoring": {
@@ -360,7 +375,7 @@ def primary_figures(dataset: dict, people: pd.DataFrame, horizon: int | None) ->
         "rate": None,
     }
     if known:
-        found = stats.wilson(len(events), len(known))
+        found = stats.wilson(len(known_events), len(known))
         out["proportion"] = {
             "events": found.events,
             "n": found.n,
@@ -376,7 +391,9 @@ def primary_figures(dataset: dict, people: pd.DataFrame, horizon: int | None) ->
     days = [max(float(row["days"]), 0.5 if s else 0.0) for row, s in zip(treated, status, strict=True)]
     cif = stats.cumulative_incidence(days, status)
     km = stats.km_complement(days, [int(s == 1) for s in status])
-    limit = float(horizon or max(days))
+    # The curves are read at the horizon, or at the longest follow-up when nobody has reached it yet: never
+    # beyond what was observed.
+    limit = min(float(horizon), max(days)) if horizon else max(days)
     times = sorted({t for t in (*cif.times, *km.times) if t <= limit} | {0.0})
     marks = list(range(0, int(limit) + 1, AT_RISK_EVERY))
     out["curves"] = {
@@ -384,6 +401,7 @@ def primary_figures(dataset: dict, people: pd.DataFrame, horizon: int | None) ->
         "cif": [cif.at(t) for t in times],
         "km": [km.at(t) for t in times],
         "at_risk": [{"day": d, "n": n} for d, n in zip(marks, stats.at_risk(days, days=marks), strict=True)],
+        "at_day": limit,
         "cif_horizon": cif.at(limit),
         "km_horizon": km.at(limit),
     }

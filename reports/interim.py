@@ -62,7 +62,7 @@ def data_cut_get_or_capture(*, study: Study, cut_at: datetime.datetime, actor=No
                 sha256=captured.sha256,
                 content=gzip.compress(captured.content, mtime=0),
                 size=len(captured.content),
-                protocol_version=study.current_version.label,
+                protocol_version=captured.dataset["study"]["protocol_version"],
                 created_by=actor,
             )
     except IntegrityError:

@@ -38,6 +38,9 @@ JOB_TIME_LIMIT = datetime.timedelta(minutes=30)
 # The soft limit leaves the task a minute to record its failure before the hard one kills it.
 JOB_SOFT_TIME_LIMIT = JOB_TIME_LIMIT - datetime.timedelta(minutes=1)
 
+# A job waits behind at most a few others on the one queue; twice the time limit unstarted means lost.
+JOB_QUEUED_LIMIT = 2 * JOB_TIME_LIMIT
+
 Progress = Callable[[str, int, int], None]
 
 
@@ -75,6 +78,9 @@ JOB_ERROR_TEXTS: dict[str, Callable[[dict], str]] = {
     "timed_out": lambda p: (
         _("The job took longer than %(minutes)s minutes and was stopped.") % {"minutes": p.get("minutes", "")}
     ),
+    "not_started": lambda p: _(
+        "The job was never started: the worker did not receive it. Ask for the report again."
+    ),
     "unknown_kind": lambda p: (
         _("This kind of job cannot be built here (%(kind)s).") % {"kind": p.get("kind")}
     ),
@@ -106,9 +112,14 @@ def job_request(*, study, kind: str, params: dict, actor, trigger: str) -> Job:
 
 
 def _queue(job_id: int) -> None:
+    """Hand the job to the worker. The request has committed: a broker that is down must not turn it into an
+    error page; the job stays queued and reads as not started after JOB_QUEUED_LIMIT (job_state)."""
     from .tasks import job_run
 
-    job_run.delay(job_id)
+    try:
+        job_run.delay(job_id)
+    except Exception:
+        logger.exception("job %s could not be queued", job_id)
 
 
 # --- the run (the task's body) ------------------------------------------------------------------------------
@@ -137,7 +148,11 @@ def job_execute(job_id: int) -> str:
     except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         return _fail(job, "internal", {})
-    return _store(job.pk, output)
+    try:
+        return _store(job.pk, output)
+    except Exception:  # the storage or a finished-job hook: the job must not stay running
+        logger.exception("job %s (%s) could not be stored", job.pk, job.kind)
+        return _fail(job, "internal", {})
 
 
 def _time_limit() -> type[BaseException]:
@@ -258,4 +273,8 @@ def job_state(job: Job, *, now: datetime.datetime | None = None) -> JobState:
         return JobState(
             JobStatus.FAILED, "timed_out", {"minutes": str(int(JOB_TIME_LIMIT.total_seconds() // 60))}
         )
+    # Never picked up in that long: its task was lost (the broker was down when it was queued, or the
+    # queue was purged). Asking again is the remedy; the monthly planner does so itself.
+    if job.status == JobStatus.QUEUED and job.created_at < now - JOB_QUEUED_LIMIT:
+        return JobState(JobStatus.FAILED, "not_started", {})
     return JobState(job.status, job.error_code, job.error_params)

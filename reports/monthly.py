@@ -1,9 +1,10 @@
-"""The monthly interim report: on the 1st of each month the beat asks for each study's report at the month's
-start (the study's wall clock), one job per language its principal investigators read, and each PI gets an
-e-mail with a link to the job's page once it is done (the outbox: a link, never an attachment).
+"""The monthly interim report: on the 1st of each month the beat asks for each study's report, cut at that
+moment, one job per language its principal investigators read, and each PI gets an e-mail with a link to
+the job's page once it is done (the outbox: a link, never an attachment). The beat runs daily: a month whose
+report failed (or was never started) is asked for again the next day.
 
-Idempotent twice over: a study's month is planned once (the jobs are looked up by period and language under
-the study's row lock), and a PI gets one message per job (the outbox key).
+Idempotent twice over: a study's month is planned once unless its job failed (the jobs are looked up by
+period and language under the study's row lock), and a PI gets one message per job (the outbox key).
 """
 
 import datetime
@@ -23,7 +24,8 @@ from followup.messaging.notes import Note
 from followup.messaging.staff import StaffMessageKind
 from trial.models import Role, StaffRole, Study
 
-from .models import Job, JobKind, JobTrigger
+from .jobs import job_state
+from .models import Job, JobKind, JobStatus, JobTrigger
 from .selectors import study_zone
 from .services import interim_report_request
 
@@ -68,12 +70,17 @@ def _plan_study(study_id: int, now: datetime.datetime) -> dict[str, list[int]]:
             return {}
         local = now.astimezone(study_zone(study_id))
         period = f"{local:%Y-%m}"
-        cut = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        done = set(
-            Job.objects.filter(
+        # The cut is the planning moment, not the month's midnight hours before: captured at its own time,
+        # the cut holds the data as they were then (reports/dataset.py), and both languages share it.
+        cut = now.replace(microsecond=0)
+        # Asked for already this month, unless it failed (or reads as failed: stuck queued or running).
+        done = {
+            job.params.get("language")
+            for job in Job.objects.filter(
                 study=study, kind=JobKind.INTERIM_REPORT, trigger=JobTrigger.MONTHLY, params__period=period
-            ).values_list("params__language", flat=True)
-        )
+            )
+            if job_state(job, now=now).status != JobStatus.FAILED
+        }
         new = []
         for language in sorted(set(readers.values()) - done):
             notify = [user for user, read in readers.items() if read == language]

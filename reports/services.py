@@ -41,11 +41,21 @@ def interim_report_request(
         errors["cut"] = [_("Give the data cut with its time zone, e.g. 2027-01-31T23:59+08:00.")]
     elif cut is not None and cut > timezone.now():
         errors["cut"] = [_("The data cut cannot be in the future.")]
+    elif cut is not None and (opened := _opened(study)) and cut.date() < opened:
+        # Nothing was recorded before; and a year-1 cut would overflow converting it to UTC.
+        errors["cut"] = [
+            _("The data cut cannot be before the study opened (%(date)s).") % {"date": opened.isoformat()}
+        ]
     if errors:
         raise InvalidInput(_("The request is not valid."), field_errors=errors)
     params = {"language": language, "cut": cut.astimezone(datetime.UTC).isoformat() if cut else None}
     params.update(extra_params or {})
     return job_request(study=study, kind=JobKind.INTERIM_REPORT, params=params, actor=actor, trigger=trigger)
+
+
+def _opened(study) -> datetime.date | None:
+    """The study's opening: its first protocol version's effective date."""
+    return study.versions.order_by("number").values_list("effective_date", flat=True).first()
 
 
 def job_download(*, job: Job, user, via: str) -> File:

@@ -46,9 +46,10 @@ def confidence(level: float) -> str:
 
 
 def cut_time(text: str) -> str:
-    """An ISO instant as "2026-11-26 02:00 UTC" (the report states times in UTC and says so)."""
+    """An ISO instant as "2026-11-26 02:00:00 UTC": to the second, as stored, so that it can be typed back as
+    `--cut 2026-11-26T02:00:00Z` (the report states times in UTC and says so)."""
     instant = datetime.datetime.fromisoformat(text).astimezone(datetime.UTC)
-    return instant.strftime("%Y-%m-%d %H:%M UTC")
+    return instant.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def label(value: dict | str | None, language: str) -> str:

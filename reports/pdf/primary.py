@@ -88,7 +88,8 @@ def primary_section(figures: dict, st: Styles) -> list:
                     "%(km)s by %(km_name)s, which counts the dead as if they could still re-fracture."
                 )
                 % {
-                    "days": horizon,
+                    # The horizon, or the longest follow-up so far when nobody has reached it.
+                    "days": num(curves.get("at_day", horizon), 0),
                     "cif": share(curves["cif_horizon"]),
                     "km": share(curves["km_horizon"]),
                     "km_name": KM_COMPLEMENT,

@@ -52,9 +52,17 @@
       window
         .fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
-          return response.ok ? response.json() : null;
+          if (response.ok) {
+            return response.json();
+          }
+          // Signed out, or no longer allowed: asking again will not change that; a reload shows why.
+          // A server error or a network blip is tried again.
+          return response.status >= 400 && response.status < 500 ? "stop" : null;
         })
         .then(function (job) {
+          if (job === "stop") {
+            return;
+          }
           if (!job || !show(job)) {
             window.setTimeout(poll, EVERY_MS);
           }

@@ -10,17 +10,18 @@ from scipy import stats as scipy_stats
 from reports.figures import figures_compute
 
 COLUMNS = [
-    "study_id", "site", "enrolled", "sex", "age", "bmi", "t_score_min", "fractured_levels", "procedure",
-    "cement_volume", "leakage", "pdff", "r2star", "index_date", "event", "days", "location", "censor",
-    "pending",
+    "study_id", "site", "enrolled", "status", "sex", "age", "bmi", "t_score_min", "fractured_levels",
+    "procedure", "cement_volume", "leakage", "pdff", "r2star", "index_date", "event", "days", "location",
+    "censor", "pending",
 ]  # fmt: skip
 LABEL = {"en": "x", "zh-hans": "x"}
 
 
 def person(study_id, site, enrolled, sex, age, bmi, leakage, index_date, event, days, censor, pending=False,
-           location=None):  # fmt: skip
+           location=None, status="enrolled"):  # fmt: skip
     row = {
-        "study_id": study_id, "site": site, "enrolled": enrolled, "sex": sex, "age": age, "bmi": bmi,
+        "study_id": study_id, "site": site, "enrolled": enrolled, "status": status, "sex": sex, "age": age,
+        "bmi": bmi,
         "t_score_min": -2.6, "fractured_levels": 1, "procedure": "PVP", "cement_volume": 4.0,
         "leakage": leakage,
         "pdff": 50.0, "r2star": 60.0, "index_date": index_date, "event": event, "days": days,
@@ -53,7 +54,7 @@ def dataset(**changes) -> dict:
                 {"code": "vas", "name": LABEL, "unit": "mm", "mcid": 15.0},
             ],
         },
-        "cut": {"at": "2024-04-30T04:00:00+00:00", "date": "2024-04-30"},
+        "cut": {"at": "2025-06-30T04:00:00+00:00", "date": "2025-06-30"},
         "sites": [
             {"code": "01", "name": LABEL, "time_zone": "Asia/Shanghai"},
             {"code": "02", "name": LABEL, "time_zone": "Asia/Shanghai"},
@@ -187,7 +188,7 @@ def test_the_flow_counts_are_those_counted_by_hand_and_add_up():
 
 
 def test_enrollment_per_site_and_month_and_the_projection():
-    enrollment = compute()["enrollment"]
+    enrollment = compute(dataset(cut={"at": "2024-04-30T04:00:00+00:00", "date": "2024-04-30"}))["enrollment"]
     assert [(s["code"], s["screened"], s["eligible"], s["enrolled"]) for s in enrollment["sites"]] == [
         ("01", 8, 5, 3),
         ("02", 3, 2, 2),
@@ -316,3 +317,33 @@ def test_a_death_on_the_index_day_is_counted_not_refused():
     # Dead before any fracture could be seen: the competing risk takes that one at once, S(100-) = 3/4 again.
     assert primary["censoring"]["died"] == 1
     assert primary["curves"]["cif_horizon"] == pytest.approx(0.25)
+
+
+def test_an_early_event_waits_for_its_window_to_close_before_the_proportion_counts_it():
+    data = dataset()
+    row = data["participants"]["rows"][0]  # 01-0001: the event at day 100
+    row[COLUMNS.index("index_date")] = "2025-03-01"  # its year ends 2026-03-01, after the cut (2025-06-30)
+    figures = compute(data)
+    flow, primary = figures["flow"], figures["primary"]
+    # Counting it now, before the event-free participants of its months have had their year, would inflate
+    # the proportion: it is still in follow-up, and only 01-0002 (followed to the horizon) is known.
+    assert (flow["in_follow_up"], flow["completed"], flow["analysed"]) == (2, 2, 1)
+    assert (primary["proportion"]["events"], primary["proportion"]["n"]) == (0, 1)
+    assert primary["curves"]["cif_horizon"] == pytest.approx(0.25)  # the curves use every treated participant
+
+
+def test_an_untreated_participant_who_withdrew_has_left_the_study():
+    data = dataset()
+    data["participants"]["rows"][4][COLUMNS.index("status")] = "withdrawn"  # 02-0002, never treated
+    flow = compute(data)["flow"]
+    assert {r["code"]: r["n"] for r in flow["left"]["reasons"]} == {"withdrawn": 1, "lost": 0, "died": 1}
+    assert flow["in_follow_up"] == 0
+    assert flow["enrolled"] == flow["left"]["n"] + flow["in_follow_up"] + flow["completed"]
+
+
+def test_the_curves_are_read_at_the_longest_follow_up_when_nobody_has_reached_the_horizon():
+    data = dataset()
+    data["study"]["endpoint"]["horizon_days"] = 730  # two years; the longest follow-up is 365 days
+    curves = compute(data)["primary"]["curves"]
+    assert curves["at_day"] == 365
+    assert curves["times"][-1] <= 365

@@ -171,7 +171,6 @@ def test_a_path_output_is_stored_and_hashed(study, tmp_path):
 
 def test_the_real_interim_report_runs_as_a_job(people, study):
     """Once reports/interim.py (the lead's) lands: its registered runner builds a PDF through the jobs."""
-    pytest.importorskip("reports.interim")
     from reports.services import interim_report_request
 
     job = interim_report_request(study=study, actor=people["pi"], language="zh-hans")

@@ -79,6 +79,9 @@ def test_language_and_cut_are_kept_with_the_job(people, study, django_capture_on
         ({"language": "fr"}, "language", '"fr" is not a valid choice.'),
         ({"cut": "yesterday"}, "cut", "Datetime has wrong format."),
         ({"cut": "2999-01-01T00:00:00+08:00"}, "cut", "The data cut cannot be in the future."),
+        # Year 1 overflows converting to UTC: a 400, not a 500. Before the study opened (2023-12-01): a 400.
+        ({"cut": "0001-01-01T00:00:00+08:00"}, "cut", "Datetime value out of range."),
+        ({"cut": "2023-11-30T23:00:00+08:00"}, "cut", "The data cut cannot be before the study opened"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(people, body, field, message):

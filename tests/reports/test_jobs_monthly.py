@@ -39,7 +39,7 @@ def pis(people, make_user, study):
 
 def test_the_beat_runs_the_monthly_task_on_the_first_of_the_month():
     task = PeriodicTask.objects.get(task="reports.monthly_reports")
-    assert (task.crontab.day_of_month, task.crontab.hour, task.crontab.minute) == ("1", "6", "0")
+    assert (task.crontab.day_of_month, task.crontab.hour, task.crontab.minute) == ("*", "6", "0")
     assert task.enabled and monthly_reports_task.name == "reports.monthly_reports"
 
 
@@ -57,7 +57,7 @@ def test_one_job_per_language_once_a_month_at_the_months_start(pis, study):
             None,
             "queued",
         )
-        assert job.params["cut"] == "2027-01-31T16:00:00+00:00"  # 1 Feb 00:00 at the study's clock
+        assert job.params["cut"] == "2027-01-31T22:00:00+00:00"  # 1 Feb 06:00 at the study's clock
         assert job.params["period"] == "2027-02"
     assert jobs["en"].params["notify"] == [pis["en"].pk]
     assert jobs["zh-hans"].params["notify"] == sorted([pis["zh"].pk, pis["none"].pk])
@@ -96,7 +96,7 @@ def test_each_pi_gets_a_link_once_by_email_in_their_language(pis, study, fake_in
     english, chinese = mails["pi@example.invalid"], mails["zh@example.invalid"]
     assert english.message["Subject"] == "SpineTrial: the interim report of NCT06379243 for 2027-02 is ready"
     assert f"http://127.0.0.1:8000/reports/jobs/{jobs['en'].pk}/" in english.body
-    assert "Data cut: 2027-02-01 00:00 (Asia/Shanghai)." in english.body
+    assert "Data cut: 2027-02-01 06:00 (Asia/Shanghai)." in english.body
     assert "中期报告已生成" in chinese.message["Subject"]
     assert f"/reports/jobs/{jobs['zh-hans'].pk}/" in chinese.body
     for mail in (english, chinese):
@@ -123,3 +123,17 @@ def test_an_on_demand_job_sends_no_message(people, study, fake_interim):
     job = interim_report_request(study=study, actor=people["pi"], language="en")
     job_execute(job.pk)
     assert not OutboxMessage.objects.exists()
+
+
+def test_a_month_whose_report_failed_is_asked_for_again_the_next_day(pis, study):
+    with at("2027-02-01 06:00"):
+        first = monthly_reports_task()["NCT06379243"]
+    Job.objects.filter(pk__in=first).update(status="failed", error_code="internal")
+    with at("2027-02-02 06:00"):
+        again = monthly_reports_task()["NCT06379243"]
+    assert len(again) == 2 and not set(again) & set(first)
+    with at("2027-02-02 06:30"):
+        assert monthly_reports_task() == {"NCT06379243": []}  # queued, not failed: nothing new
+    # A job never started (its task lost) reads as failed once it has waited twice the time limit (1 h).
+    with at("2027-02-02 07:01"):
+        assert len(monthly_reports_task()["NCT06379243"]) == 2
