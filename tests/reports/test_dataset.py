@@ -150,7 +150,7 @@ def test_changes_after_the_cut_leave_the_cut_as_it_was(seeded):
         followed.exclude(pk=missed_visit.participant_id).filter(visits__state=VisitState.PENDING).first()
     )
     # The next day. (A status is judged by its date: one recorded after the cut but dated on or before it
-    # is read as recorded; README, "Interim report".)
+    # is read as recorded; reports/README.md.)
     with time_machine.travel(CUT + datetime.timedelta(days=1, hours=3), tick=False):
         visit_miss(actor=role.user, visit=missed_visit, reason="no answer by phone")
         participant_set_status(
