@@ -16,7 +16,6 @@ import datetime
 import gzip
 import hashlib
 import json
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -42,6 +41,7 @@ from followup.selectors.endpoint import (
     endpoint_participants,
     endpoint_rows,
     endpoint_settings,
+    study_today,
 )
 from trial.models import Participant, ParticipantStatus, Screening, Site, Study
 
@@ -79,13 +79,6 @@ class Captured:
     dataset: dict
 
 
-def cut_date(*, sites, cut_at: datetime.datetime) -> datetime.date:
-    """The date the cut falls on at every site: the earliest of the sites' local dates at `cut_at` (no site
-    can have dated anything later)."""
-    zones = {site.time_zone for site in sites} or {"UTC"}
-    return min(cut_at.astimezone(zoneinfo.ZoneInfo(zone)).date() for zone in zones)
-
-
 def dataset_serialise(dataset: dict) -> bytes:
     """The canonical bytes: the same dataset always gives the same bytes (and hash)."""
     return json.dumps(
@@ -113,7 +106,7 @@ def _capture(study: Study, cut_at: datetime.datetime) -> Captured:
         study.versions.filter(loaded_at__lte=cut_at).order_by("-number").first() or study.current_version
     )
     sites = list(Site.objects.filter(study=study).order_by("code"))
-    day = cut_date(sites=sites, cut_at=cut_at)
+    day = study_today(sites=sites, at=cut_at)
     dataset = {
         "format": FORMAT,
         "study": _study(study, version),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from crf.engine.definitions import form_definition
 from followup.agreement import kappa_genant, kappa_main
 from followup.instruments.mcid import change_from_baseline
+from trial.i18n import LANGUAGES
 from trial.models import NotEnrolledReason, Sex
 
 from . import stats
@@ -21,11 +22,11 @@ from . import stats
 MONTH_DAYS = 30.4375  # the mean Gregorian month, for a rate per month
 SKEW_THRESHOLD = 1.0
 AT_RISK_EVERY = 90  # days between the number-at-risk marks under the curves
-QUERY_BANDS = (("0_7", 7), ("8_30", 30), ("31_90", 90), ("over_90", None))
+QUERY_BANDS = (("0_7", 7), ("8_30", 30), ("31_90", 90), ("over_90", None))  # code, last day (None: open)
+QUERY_BAND_CODES = tuple(code for code, _top in QUERY_BANDS)
 LEFT = ("withdrawn", "lost", "died")  # the endpoint's censoring reasons that end follow-up early
 LEFT_STATUS = {"withdrawn": "withdrawn", "lost_to_follow_up": "lost", "died": "died"}  # trial's statuses
 SECTIONS = ("enrollment", "flow", "baseline", "quality", "primary", "secondary")
-LANGUAGES = ("en", "zh-hans")
 
 
 def both(text) -> dict:
@@ -315,7 +316,7 @@ def quality_figures(dataset: dict) -> dict:
     sites = []
     for site in dataset["sites"]:
         found = dataset["quality"][site["code"]]
-        bands = dict.fromkeys((code for code, _top in QUERY_BANDS), 0)
+        bands = dict.fromkeys(QUERY_BAND_CODES, 0)
         for age in found["query_ages"]:
             bands[next(code for code, top in QUERY_BANDS if top is None or age <= top)] += 1
         sites.append(
@@ -334,7 +335,7 @@ def quality_figures(dataset: dict) -> dict:
         total[part] = {key: sum(site[part][key] for site in sites) for key in sites[0][part]} if sites else {}
     total["queries"] = {
         "open": sum(site["queries"]["open"] for site in sites),
-        "bands": {code: sum(site["queries"]["bands"][code] for site in sites) for code, _top in QUERY_BANDS},
+        "bands": {code: sum(site["queries"]["bands"][code] for site in sites) for code in QUERY_BAND_CODES},
     }
     return {"sites": sites, "total": total}
 

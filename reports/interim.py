@@ -110,7 +110,7 @@ def report_build(
 
 def interim_report_run(job, progress) -> JobOutput:
     """The job runner (reports/jobs.py): the report the job's parameters ask for, step by step."""
-    language = job.params.get("language") or "zh-hans"
+    language = job.params["language"]  # set by every request (services.interim_report_request)
     cut = job.params.get("cut")
     report = report_build(
         study=job.study,

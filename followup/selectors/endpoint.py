@@ -87,13 +87,14 @@ def endpoint_settings(*, study: Study) -> EndpointSettings:
     )
 
 
-def study_today(*, sites: Iterable[Site]) -> datetime.date:
-    """The default data cut: the earliest of the sites' todays, a day that has begun at every one of them (no
-    site can have dated anything later). The server's today without sites."""
+def study_today(*, sites: Iterable[Site], at: datetime.datetime | None = None) -> datetime.date:
+    """The default data cut: the earliest of the sites' dates at `at` (now when None), a day that has begun at
+    every one of them (no site can have dated anything later). The server's date without sites."""
+    at = at or timezone.now()
     zones = {site.time_zone for site in sites}
     if not zones:
-        return timezone.localdate()
-    return min(timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)) for zone in zones)
+        return timezone.localdate(at)
+    return min(timezone.localdate(at, timezone=zoneinfo.ZoneInfo(zone)) for zone in zones)
 
 
 def _index_value(anchor: Mapping):

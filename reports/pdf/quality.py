@@ -20,9 +20,6 @@ def band_name(code: str) -> str:
     }.get(code, code)
 
 
-BANDS = ("0_7", "8_30", "31_90", "over_90")
-
-
 def _any_count(counts: dict) -> bool:
     """Whether any count in a nested dict of counts is not zero."""
     return any(_any_count(v) if isinstance(v, dict) else v for v in counts.values())
@@ -63,6 +60,7 @@ def quality_section(figures: dict, st: Styles) -> list:
     if not quality["sites"] or not _any_count(quality["total"]):
         story.append(st.none(_("No form, query, visit, questionnaire or reminder exists yet.")))
         return story
+    bands = list(quality["total"]["queries"]["bands"])  # the figures' order (reports/figures.py QUERY_BANDS)
     entries = [
         *[(st.cell_p(f"{s['code']} · {label(s['name'], st.language)}"), s) for s in quality["sites"]],
         (_("All sites"), quality["total"]),
@@ -72,7 +70,7 @@ def quality_section(figures: dict, st: Styles) -> list:
             name,
             *(s["forms"][k] for k in ("expected", "complete", "verified", "signed", "locked")),
             s["queries"]["open"],
-            *(s["queries"]["bands"][b] for b in BANDS),
+            *(s["queries"]["bands"][b] for b in bands),
         ]
         for name, s in entries
     ]
@@ -85,7 +83,7 @@ def quality_section(figures: dict, st: Styles) -> list:
                 (_("Forms"), [_("expected"), _("complete"), _("verified"), _("signed"), _("locked")], 36),
                 (
                     _("Open queries, by age"),
-                    [pgettext("queries", "open"), *(band_name(b) for b in BANDS)],
+                    [pgettext("queries", "open"), *(band_name(b) for b in bands)],
                     34,
                 ),
             ],
