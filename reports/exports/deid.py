@@ -1,0 +1,40 @@
+"""De-identification, as REDCap offers it: hashed study IDs, dates shifted per participant, free text removed.
+
+- **Study IDs** become HMAC-SHA256(salt, study ID), 16 hex digits: the same participant has the same hash in
+  every table of one export, and a different one in another export (the salt is drawn per export and kept
+  with its job, so the data manager can re-link if ever needed).
+- **Dates** of a participant move back by the same number of days, 0 to 364, drawn from the salt and the
+  study ID: intervals between a participant's dates are kept (days to event, visit windows).
+- **Free text** columns are left out (Column.free_text).
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+SALT_BYTES = 16
+SHIFT_DAYS = 365  # shifts are 0..364
+
+
+def salt_new() -> str:
+    return secrets.token_hex(SALT_BYTES)
+
+
+@dataclass(frozen=True)
+class Deidentifier:
+    salt: str
+
+    def _digest(self, study_id: str) -> bytes:
+        return hmac.new(bytes.fromhex(self.salt), study_id.encode(), hashlib.sha256).digest()
+
+    def study_id(self, study_id: str) -> str:
+        return self._digest(study_id).hex()[:16]
+
+    def shift_days(self, study_id: str) -> int:
+        """The participant's shift, 0..364 days back (from a part of the digest the hashed ID does not show)."""
+        return int.from_bytes(self._digest(study_id)[16:24], "big") % SHIFT_DAYS
+
+    def date(self, study_id: str, value: datetime.date | None) -> datetime.date | None:
+        return None if value is None else value - datetime.timedelta(days=self.shift_days(study_id))
