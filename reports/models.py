@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 class JobKind(models.TextChoices):
     INTERIM_REPORT = "interim_report", _("interim report")
+    EXPORT = "export", _("export")
 
 
 class JobStatus(models.TextChoices):
