@@ -33,7 +33,7 @@ class Deidentifier:
         return self._digest(study_id).hex()[:16]
 
     def shift_days(self, study_id: str) -> int:
-        """The participant's shift, 0..364 days back (from a part of the digest the hashed ID does not show)."""
+        """The participant's shift, 0..364 days back (from digest bytes the hashed ID does not show)."""
         return int.from_bytes(self._digest(study_id)[16:24], "big") % SHIFT_DAYS
 
     def date(self, study_id: str, value: datetime.date | None) -> datetime.date | None:
