@@ -27,6 +27,13 @@ def _interim_report_run(job, progress):
     return interim_report_run(job, progress)
 
 
+def _export_run(job, progress):
+    """The exports' runner (reports/exports/run.py), imported when a job runs."""
+    from .exports.run import export_run
+
+    return export_run(job, progress)
+
+
 def _bench_jobs(*, study) -> list:
     """The interim report as `manage.py bench` times it (reports/bench.py)."""
     from .bench import bench_jobs
@@ -56,6 +63,8 @@ class ReportsConfig(AppConfig):
 
         jobs.job_runner_register(JobKind.INTERIM_REPORT, _interim_report_run)
         steps.job_steps_register(JobKind.INTERIM_REPORT, steps.interim_steps())
+        jobs.job_runner_register(JobKind.EXPORT, _export_run)
+        steps.job_steps_register(JobKind.EXPORT, steps.export_steps())
         if report_ready_plan not in jobs.JOB_FINISHED:
             jobs.JOB_FINISHED.append(report_ready_plan)
         staff_message_kind_register(MessageKind.REPORT_READY, REPORT_READY_MESSAGES)

@@ -15,6 +15,7 @@
   start is older than the limit (`job_state`). Reads never write: the row itself stays as the worker left it.
 """
 
+import contextlib
 import datetime
 import hashlib
 import logging
@@ -53,6 +54,7 @@ class JobOutput:
     file_name: str
     content_type: str
     cut_id: int | None = None
+    remove_after: bool = False  # a temporary file (and its directory, once empty), removed once stored
 
 
 Runner = Callable[[Job, Progress], JobOutput]
@@ -153,6 +155,15 @@ def job_execute(job_id: int) -> str:
     except Exception:  # the storage or a finished-job hook: the job must not stay running
         logger.exception("job %s (%s) could not be stored", job.pk, job.kind)
         return _fail(job, "internal", {})
+    finally:
+        if output.remove_after and isinstance(output.content, Path):
+            _remove(output.content)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: something else of the runner's is there
+        path.parent.rmdir()
 
 
 def _time_limit() -> type[BaseException]:

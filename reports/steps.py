@@ -34,3 +34,15 @@ def interim_steps() -> dict:
         "secondary": _("Secondary outcomes"),
         "render": _("Drawing the PDF"),
     }
+
+
+def export_steps() -> dict:
+    from django.utils.translation import gettext_lazy as _
+
+    # The codes the exports' runner (reports/exports/run.py) passes to progress().
+    return {
+        "capture": _("Capturing the data cut"),
+        "tables": _("Reading the study's data"),
+        "write": _("Writing the files"),
+        "package": _("Packaging with the manifest"),
+    }

@@ -38,3 +38,27 @@ class Deidentifier:
 
     def date(self, study_id: str, value: datetime.date | None) -> datetime.date | None:
         return None if value is None else value - datetime.timedelta(days=self.shift_days(study_id))
+
+
+def table_deidentify(table, deid: Deidentifier):
+    """The table with its study IDs hashed (the first column), its dates shifted per participant and its
+    free-text columns left out. Streams: each row is changed as it passes."""
+    from .table import ColumnType, Table
+
+    if not table.columns or table.columns[0].name != "study_id":
+        raise ValueError(f"table {table.name}: the first column must be the study ID")
+    kept = [i for i, column in enumerate(table.columns) if not column.free_text]
+    dates = [i for i in kept if table.columns[i].type == ColumnType.DATE]
+
+    def rows():
+        for row in table.rows:
+            study_id = row[0]
+            shift = datetime.timedelta(days=deid.shift_days(study_id))
+            changed = list(row)
+            changed[0] = deid.study_id(study_id)
+            for i in dates:
+                if changed[i] is not None:
+                    changed[i] -= shift
+            yield tuple(changed[i] for i in kept)
+
+    return Table(table.name, tuple(table.columns[i] for i in kept), rows(), table.label)
