@@ -72,7 +72,8 @@ def _records_sql(form_code: str, selected: list[str], source: str = "") -> str:
     records, signatures = FormRecord._meta.db_table, Signature._meta.db_table
     return f"""
         SELECT p.study_id, s.code, r.visit_code, r.status, r.version,
-            (SELECT CASE WHEN bool_or(g.invalidated_at IS NULL) THEN 'signed' ELSE 'invalidated' END
+            (SELECT CASE WHEN count(*) = 0 THEN NULL WHEN bool_or(g.invalidated_at IS NULL) THEN 'signed'
+                ELSE 'invalidated' END
                 FROM {signatures} g WHERE g.record_id = r.id),
             {", ".join(selected)}
         FROM {records} r JOIN {P} p ON p.id = r.participant_id JOIN {S} s ON s.id = p.site_id {source}
