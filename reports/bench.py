@@ -20,6 +20,8 @@ def _report_unsaved(study) -> bytes:
 
 
 def bench_jobs(*, study) -> list[Job]:
+    from .exports.bench import bench_jobs as export_jobs
+
     return [
         Job(
             name="interim_report (cut, figures, PDF in zh-hans)",
@@ -28,7 +30,8 @@ def bench_jobs(*, study) -> list[Job]:
             # The report reads the whole study into one dataset (its rows, then the figures): its memory
             # grows with the participants by design, about 1 KiB each; the cap holds it at 56,000.
             memory_cap_mib=512.0,
-        )
+        ),
+        *export_jobs(study=study),
     ]
 
 

@@ -55,3 +55,7 @@ class Job:
     # Flat: the job holds one batch, never the whole study, so its peak has a ceiling whatever the size (at
     # 560 the batch is not full, so a ratio to 560 would measure the batch's size, not growth).
     memory_cap_mib: float = 64.0
+    # Held against another job of the same size (an export against PostgreSQL's own COPY of its rows): its
+    # time at most `versus_ratio` times that job's.
+    versus: str | None = None
+    versus_ratio: float = 2.0

@@ -235,6 +235,8 @@ class Command(BaseCommand):
             "peak_mib": round(peak / 2**20, 1),
             "time_ratio": job.time_ratio,
             "memory_cap_mib": job.memory_cap_mib,
+            "versus": job.versus,
+            "versus_ratio": job.versus_ratio,
         }
 
     def _print_jobs(self, jobs: list[dict]) -> None:
@@ -256,6 +258,17 @@ class Command(BaseCommand):
                 note = (
                     f"{'within' if within else 'OVER'} the targets "
                     f"(time {row['time_ratio']:g}x, peak at most {row['memory_cap_mib']:g} MiB)"
+                )
+            versus = next(
+                (r for r in jobs if row["versus"] and r["job"] == row["versus"] and r["size"] == row["size"]),
+                None,
+            )
+            if versus is not None and versus["seconds"]:
+                row["versus_x"] = round(row["seconds"] / versus["seconds"], 2)
+                verdict = "within" if row["versus_x"] <= row["versus_ratio"] else "OVER"
+                note += (
+                    f"{'; ' if note else ''}{row['versus_x']:.2f}x {row['versus']}: {verdict} the target "
+                    f"({row['versus_ratio']:g}x)"
                 )
             row["time_x"] = None if times is None else round(times, 2)
             row["memory_x"] = None if memory is None else round(memory, 2)
