@@ -137,3 +137,18 @@ def test_the_dictionary_has_the_follow_up_mri_with_unique_redcap_names(clients):
     treated = next(r for r in redcap_rows if r["Variable / Field Name"] == "followup_mri_levels_treated")
     assert (treated["Field Type"], treated["Form Name"]) == ("yesno", "followup_mri_levels")
     assert treated["Field Annotation"].startswith("@READONLY")  # filled from the procedure, not a calculation
+
+
+def test_each_redcap_instrument_opens_with_its_visit_field(clients):
+    """A form collected at several visits is a repeating instrument in REDCap: its instances, and its group
+    rows, keep their visit in `<instrument>_visit`, a read-only text field the export fills."""
+    redcap = clients["coordinator"].get("/api/v1/forms/", {"export": "redcap"}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(redcap)))[1:]  # after the record ID
+    firsts = {}
+    for row in rows:
+        firsts.setdefault(row["Form Name"], row)
+    assert {"followup_mri", "followup_mri_levels", "procedure_levels"} <= set(firsts)
+    for instrument, row in firsts.items():
+        assert row["Variable / Field Name"] == f"{instrument}_visit"
+        assert (row["Field Type"], row["Text Validation Type OR Show Slider Number"]) == ("text", "")
+        assert row["Field Annotation"].startswith("@READONLY")
