@@ -9,6 +9,7 @@ from .table import Column, ColumnType, Table
 COLUMNS = (
     ("table", _("Table")),
     ("name", _("Variable")),
+    ("name_dta", _("Name in .dta (Stata allows 32 characters)")),
     ("label_en", _("Label (English)")),
     ("label_zh_hans", _("Label (Chinese)")),
     ("type", _("Type")),
@@ -37,10 +38,13 @@ def _numbers(column: Column) -> str:
 
 
 def dictionary_rows(tables) -> list[tuple]:
+    from .writers import dta_names
+
     return [
         (
             table.name,
             column.name,
+            names[column.name],
             column.label.get("en", ""),
             column.label.get("zh-hans", ""),
             column.type,
@@ -51,6 +55,7 @@ def dictionary_rows(tables) -> list[tuple]:
             column.free_text,
         )
         for table in tables
+        for names in (dta_names(table.columns),)
         for column in table.columns
     ]
 

@@ -11,6 +11,7 @@ snapshot, to the second; participants created after it are left out, so the expo
 same participants.
 """
 
+import csv
 import datetime
 import hashlib
 import json
@@ -113,21 +114,27 @@ def _write_exchange(study, params, cut_at, deid, directory: Path, files: list, p
     if fmt == F.REDCAP:
         from crf.dictionary import REDCAP_COLUMNS, redcap_rows
 
-        from .redcap import redcap_write
+        from .redcap import redcap_repeating_rows, redcap_write
 
         path = directory / f"{study.code}_redcap_import.csv"
         with path.open("wb") as out:
             rows = redcap_write(study=study, out=out, cut_at=cut_at, deid=deid, bom=params.get("bom", False))
         files.append((path, rows, None))
-        import csv
-
-        dictionary = directory / "redcap_data_dictionary.csv"
-        with dictionary.open("w", newline="", encoding="utf-8-sig" if params.get("bom") else "utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=REDCAP_COLUMNS)
-            writer.writeheader()
-            entries = redcap_rows()
-            writer.writerows(entries)
-        files.append((dictionary, len(entries), None))
+        # What a REDCap designer loads before the data: the dictionary, then the instruments that repeat.
+        for name, columns, entries in (
+            ("redcap_data_dictionary.csv", REDCAP_COLUMNS, redcap_rows()),
+            (
+                "redcap_repeating_instruments.csv",
+                ("form_name", "custom_form_label"),
+                redcap_repeating_rows(study=study),
+            ),
+        ):
+            path = directory / name
+            with path.open("w", newline="", encoding="utf-8-sig" if params.get("bom") else "utf-8") as out:
+                writer = csv.DictWriter(out, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(entries)
+            files.append((path, len(entries), None))
         return
     from .odm import odm_write
 
