@@ -167,9 +167,12 @@ def _build(study, params, actor, generated_by, progress, directory: Path) -> Exp
     files: list[tuple[Path, int, dict | None]] = []
     dictionary: list[Table] = []
     cut_at = cut_time(None)  # before the snapshot: everything recorded by then is in it
+    # Inside a caller's transaction (the tests), that transaction's snapshot is used.
+    outer = connection.in_atomic_block
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         progress("capture")
         cut, _dataset = data_cut_get_or_capture(study=study, cut_at=cut_at, actor=actor)
         del _dataset  # the export streams; the cut's dataset is not kept while it does
