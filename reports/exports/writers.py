@@ -197,18 +197,23 @@ def sheet_names(names: Iterable[str]) -> dict[str, str]:
     for name in names:
         if name in result:
             raise ValueError(f"two tables are named {name}")
-        stem = _SHEET_ILLEGAL.sub("_", name).strip("'") or "table"
-        if stem.casefold() == "history":
-            stem += "_"
-        candidate = stem[:EXCEL_SHEET_NAME].strip("'")
-        for number in itertools.count(2):
-            if candidate.casefold() not in taken:
-                break
-            suffix = f"~{number}"
-            candidate = stem[: EXCEL_SHEET_NAME - len(suffix)].strip("'") + suffix
-        taken.add(candidate.casefold())
-        result[name] = candidate
+        result[name] = _sheet_name(name, taken)
     return result
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    """The sheet name for `name` that is not in `taken` (casefolded), added to it."""
+    stem = _SHEET_ILLEGAL.sub("_", name).strip("'") or "table"
+    if stem.casefold() == "history":
+        stem += "_"
+    candidate = stem[:EXCEL_SHEET_NAME].strip("'")
+    for number in itertools.count(2):
+        if candidate.casefold() not in taken:
+            break
+        suffix = f"~{number}"
+        candidate = stem[: EXCEL_SHEET_NAME - len(suffix)].strip("'") + suffix
+    taken.add(candidate.casefold())
+    return candidate
 
 
 def _xlsx_cell(sheet, column: Column, date_format) -> Callable[[int, int, object], object]:
@@ -230,15 +235,16 @@ def xlsx_write(tables: Iterable[Table], path: str | PathLike, *, language: str =
     number of rows. Values are the codes (the data dictionary gives their labels); dates are date cells shown
     yyyy-mm-dd; the header row (the column names, each label in `language` as the cell's comment) is frozen.
     """
-    tables = list(tables)  # the Table objects; their rows stay streams
-    names = sheet_names(table.name for table in tables)
     counts: dict[str, int] = {}
+    taken: set[str] = set()  # sheet names so far: named as they come, as sheet_names names them
     options = {"constant_memory": True, "nan_inf_to_errors": True}  # an infinity shows #DIV/0!, not a crash
     with xlsxwriter.Workbook(str(path), options) as workbook:
         date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
         header_format = workbook.add_format({"bold": True})
-        for table in tables:
-            sheet = workbook.add_worksheet(names[table.name])
+        for table in tables:  # one at a time: a table is read only once the one before is written
+            if table.name in counts:
+                raise ValueError(f"two tables are named {table.name}")
+            sheet = workbook.add_worksheet(_sheet_name(table.name, taken))
             counts[table.name] = _xlsx_sheet(sheet, table, language, date_format, header_format)
     return counts
 

@@ -235,6 +235,23 @@ def test_xlsx_cells_are_typed_the_header_frozen_and_labelled(tmp_path):
     assert sheet.cell(row=5, column=7).data_type == "s"  # "=1+1": text, never a formula
 
 
+def test_xlsx_asks_for_each_table_once_the_one_before_is_written(tmp_path):
+    events = []
+
+    def rows(name):
+        yield ("07-0001",)
+        events.append(f"{name} read")
+
+    def tables():
+        for name in ("baseline", "visits"):
+            events.append(f"{name} given")
+            yield Table(name=name, columns=COLUMNS[:1], rows=rows(name))
+
+    assert xlsx_write(tables(), tmp_path / "lazy.xlsx") == {"baseline": 1, "visits": 1}
+    # The runner's tables come from one database snapshot, each opening its query when it is asked for.
+    assert events == ["baseline given", "baseline read", "visits given", "visits read"]
+
+
 def test_sheet_names_are_legal_short_and_unique(tmp_path):
     names = ["a/b:c*d?[e]", "x" * 40, "x" * 40 + "y", "History", "'quoted'", "Baseline", "baseline"]
 
@@ -308,6 +325,31 @@ def test_stata_and_spss_read_back_with_their_labels(kind, language, tmp_path):
     }
     assert meta.original_variable_types["surgery_date"] == date_format
     assert choice_numbers(SMOKING) == {"never": 1, "former": 2, "current": 3}
+
+
+def test_the_stata_file_reads_the_same_in_pandas(tmp_path):
+    """pandas' Stata reader shares no code with pyreadstat's (readstat): a second, independent reading."""
+    path = tmp_path / "baseline.dta"
+    dta_write(table(), path, language="zh-hans")
+
+    with pd.io.stata.StataReader(path) as reader:
+        frame = reader.read(convert_categoricals=False)
+        assert reader.data_label == TABLE_LABEL["zh-hans"]
+        assert reader.variable_labels() == {column.name: column.label["zh-hans"] for column in COLUMNS}
+        assert sorted(reader.value_labels().values(), key=len) == [
+            {1: "是", 0: "否"},
+            {1: "从不吸烟", 2: "已戒烟", 3: "目前吸烟"},
+        ]
+    for row, read_row in zip(ROWS, frame.itertuples(index=False), strict=True):
+        for column, value, cell in zip(COLUMNS, row, read_row, strict=True):
+            if value is None:
+                assert cell == "" if column.type == ColumnType.STRING else pd.isna(cell), column.name
+            elif column.type == ColumnType.DATE:
+                assert cell.date() == value
+            elif column.type in (ColumnType.CHOICE, ColumnType.BOOLEAN):
+                assert cell == (choice_numbers(column)[value] if column.type == ColumnType.CHOICE else value)
+            else:
+                assert cell == went_in(column, value), column.name
 
 
 @pytest.mark.parametrize("kind", ["dta", "sav"])
