@@ -1,5 +1,5 @@
-"""Reports API: ask for a study's interim report (202 with the job), follow the job, download its file (every
-download logged), list the study's jobs and, for data managers, its download log.
+"""Reports API: ask for a study's interim report or an export (202 with the job), follow the job, download its
+file (every download logged), list the study's jobs and, for data managers, its download log.
 
 Only the study's principal investigators and data managers (study-wide): others who see the study get a 403,
 those who do not (a blinded adjudicator) a 404. Texts (status, error) are in the reader's language.
@@ -17,10 +17,11 @@ from trial.apis.pagination import Pagination
 from trial.i18n import LANGUAGES
 
 from .access import DOWNLOAD_LOG_ROLES, report_study
+from .exports.formats import ANALYSIS, DATASETS, FORMATS
 from .jobs import job_state
 from .models import JobKind, JobStatus, JobTrigger
 from .selectors import download_list, job_get, job_list
-from .services import interim_report_request, job_download
+from .services import export_request, interim_report_request, job_download
 from .steps import step_text
 
 
@@ -29,12 +30,30 @@ class JobLinks(serializers.Serializer):
     download = serializers.URLField(allow_null=True, help_text="null until the job is done.")
 
 
+class ExportOptionsOut(serializers.Serializer):
+    """What an export job was asked for (its language is the job's `language`). The salt of a de-identified
+    export stays with the job: it is never shown."""
+
+    format = serializers.ChoiceField(choices=list(FORMATS))
+    format_label = serializers.CharField(help_text="The format's name in the reader's language.")
+    dataset = serializers.ChoiceField(
+        choices=list(DATASETS), allow_null=True, help_text="null for REDCap and ODM (their own layout)."
+    )
+    deidentify = serializers.BooleanField()
+    bom = serializers.BooleanField()
+
+
 class JobOut(serializers.Serializer):
     id = serializers.IntegerField()
     study = serializers.CharField(source="study.code")
     kind = serializers.ChoiceField(choices=JobKind.choices)
     trigger = serializers.ChoiceField(choices=JobTrigger.choices)
-    language = serializers.CharField(source="params.language", default=None, allow_null=True)
+    language = serializers.CharField(
+        source="params.language",
+        default=None,
+        allow_null=True,
+        help_text="The language of the report, or of an export's labels and manifest.",
+    )
     cut = serializers.CharField(
         source="params.cut",
         default=None,
@@ -72,6 +91,7 @@ class JobOut(serializers.Serializer):
     file_name = serializers.CharField()
     file_size = serializers.IntegerField(allow_null=True)
     file_sha256 = serializers.CharField()
+    export = serializers.SerializerMethodField(help_text="An export's options; null for other jobs.")
     links = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.ChoiceField(choices=JobStatus.choices))
@@ -89,6 +109,20 @@ class JobOut(serializers.Serializer):
 
     def get_error(self, job) -> str:
         return job_state(job).error
+
+    @extend_schema_field(ExportOptionsOut(allow_null=True))
+    def get_export(self, job) -> dict | None:
+        if job.kind != JobKind.EXPORT:
+            return None
+        params = job.params
+        # Named one by one: whatever else the params hold (the salt) is never copied out.
+        return {
+            "format": params.get("format"),
+            "format_label": str(FORMATS.get(params.get("format"), params.get("format") or "")),
+            "dataset": params.get("dataset"),
+            "deidentify": bool(params.get("deidentify")),
+            "bom": bool(params.get("bom")),
+        }
 
     @extend_schema_field(JobLinks)
     def get_links(self, job) -> dict:
@@ -125,6 +159,76 @@ class InterimReportRequestView(APIView):
             actor=request.user,
             language=data.validated_data.get("language") or request.LANGUAGE_CODE,
             cut=data.validated_data.get("cut"),
+        )
+        job = job_get(user=request.user, pk=job.pk)
+        body = JobOut(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
+
+
+class ExportIn(serializers.Serializer):
+    format = serializers.ChoiceField(choices=list(FORMATS))
+    dataset = serializers.ChoiceField(
+        choices=list(DATASETS),
+        default=ANALYSIS,
+        help_text="For csv, csv-labels, xlsx, dta and sav; REDCap and ODM have their own layout (only the "
+        "default is accepted with them).",
+    )
+    deidentify = serializers.BooleanField(
+        default=False,
+        help_text="Hashed study IDs (salted per export), dates shifted per participant by 0-364 days "
+        "(intervals kept), free text removed.",
+    )
+    bom = serializers.BooleanField(
+        default=False, help_text="A UTF-8 byte-order mark, for Excel: csv, csv-labels and redcap only."
+    )
+    language = serializers.ChoiceField(
+        choices=LANGUAGES, required=False, help_text="Of the labels and the manifest. Default: the reader's."
+    )
+
+
+class ApiError(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in the reader's language.")
+    code = serializers.CharField(required=False)
+
+
+class ExportRefused(serializers.Serializer):
+    """A 400: the message of each field at fault (a list under the field's name)."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    format = serializers.ListField(child=serializers.CharField(), required=False)
+    dataset = serializers.ListField(child=serializers.CharField(), required=False)
+    deidentify = serializers.ListField(child=serializers.CharField(), required=False)
+    bom = serializers.ListField(child=serializers.CharField(), required=False)
+    language = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ExportRequestView(APIView):
+    """Ask for an export of the study's data: 202 with the job (queued) and its URL in Location. The worker
+    builds it; follow GET /jobs/{id}/ until it is done, then download it (a ZIP with its manifest)."""
+
+    @extend_schema(
+        request=ExportIn,
+        responses={
+            202: OpenApiResponse(JobOut, description="The job, queued; its URL in Location."),
+            400: OpenApiResponse(ExportRefused, description="Bad options, each named with its message."),
+            403: OpenApiResponse(ApiError, description="Not a study-wide PI or data manager of the study."),
+            404: OpenApiResponse(ApiError, description="No such study visible to the user."),
+        },
+    )
+    def post(self, request, code):
+        study = report_study(request.user, code)
+        data = ExportIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        options = data.validated_data
+        job = export_request(
+            study=study,
+            actor=request.user,
+            format=options["format"],
+            dataset=options["dataset"],
+            deidentify=options["deidentify"],
+            bom=options["bom"],
+            language=options.get("language") or request.LANGUAGE_CODE,
         )
         job = job_get(user=request.user, pk=job.pk)
         body = JobOut(job, context={"request": request}).data
@@ -204,6 +308,7 @@ class DownloadListView(generics.ListAPIView):
 STUDY = "studies/<str:code>/"
 urlpatterns = [
     path(f"{STUDY}interim-reports/", InterimReportRequestView.as_view(), name="interim-report-request"),
+    path(f"{STUDY}exports/", ExportRequestView.as_view(), name="export-request"),
     path(f"{STUDY}jobs/", JobListView.as_view(), name="study-jobs"),
     path(f"{STUDY}downloads/", DownloadListView.as_view(), name="study-downloads"),
     path("jobs/<int:pk>/", JobDetailView.as_view(), name="job-detail"),

@@ -8,12 +8,13 @@ def reports_menu() -> list:
     from .access import REPORT_ROLES
 
     # Study-wide roles only: a PI or data manager of one site would be refused (a report covers every site).
+    # The exports are a tab of the same pages (the same people), not a menu entry of their own.
     return [
         MenuItem(
             "reports",
             _("Reports"),
             70,
-            ("report-job", "report-downloads"),
+            ("report-exports", "report-job", "report-downloads"),
             roles=REPORT_ROLES,
             study_wide=True,
         )

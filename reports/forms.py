@@ -4,6 +4,19 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .exports.formats import (
+    ANALYSIS,
+    CSV,
+    CSV_LABELS,
+    DTA,
+    FORMATS,
+    LONG,
+    ODM,
+    REDCAP,
+    SAV,
+    XLSX,
+)
+
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -23,3 +36,49 @@ class InterimReportForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         help_text=_("Leave empty for the moment the report is built. Not in the future."),
     )
+
+
+# The datasets' short names (formats.DATASETS says what each holds, as the page's explanations do).
+DATASET_NAMES = {ANALYSIS: _("Analysis dataset"), LONG: _("Long tables")}
+
+
+class ExportForm(forms.Form):
+    """An export's format and options (reports.services.export_request judges them together)."""
+
+    format = forms.ChoiceField(label=_("Format"), choices=list(FORMATS.items()), widget=forms.RadioSelect)
+    dataset = forms.ChoiceField(
+        label=_("Dataset"), choices=list(DATASET_NAMES.items()), required=False, widget=forms.RadioSelect
+    )
+    deidentify = forms.BooleanField(label=_("De-identified"), required=False)
+    bom = forms.BooleanField(label=_("Byte-order mark for Excel"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language of the labels"),
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "Of the labels in CSV with labels, Excel, Stata and SPSS, and of the manifest. ODM carries both."
+        ),
+    )
+
+    # One line each that a data manager reads before choosing (the page shows them beside the choices).
+    format_help = {
+        CSV: _("Comma-separated files with the stored codes (1, 2, …), for R, Python or SAS."),
+        CSV_LABELS: _("The same files with each code's label in the chosen language, to read by eye."),
+        XLSX: _("Excel workbooks with labels in the chosen language, to check and share in Excel or WPS."),
+        DTA: _("Stata files with variable labels and value labels."),
+        SAV: _("SPSS files with variable labels and value labels."),
+        REDCAP: _("A CSV that a REDCap project built from SpineTrial's data dictionary imports unchanged."),
+        ODM: _(
+            "CDISC ODM XML for sponsors and registries: the forms in both languages, the data and every "
+            "change from the audit trail (who, when, why)."
+        ),
+    }
+    dataset_help = {
+        ANALYSIS: _(
+            "One row per participant, every field of every form and the derived values (BMI, ODI "
+            "change, the endpoint…)."
+        ),
+        LONG: _(
+            "A table per form (a row per record or repeating row), plus visits, questionnaires and "
+            "adjudication verdicts."
+        ),
+    }

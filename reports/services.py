@@ -1,5 +1,5 @@
-"""Writes of the reports app that people make: asking for an interim report, and downloading a job's file
-(every download is logged)."""
+"""Writes of the reports app that people make: asking for an interim report or an export, and downloading a
+job's file (every download is logged)."""
 
 import datetime
 
@@ -11,6 +11,8 @@ from trial.errors import Conflict, InvalidInput
 from trial.i18n import LANGUAGES
 
 from .access import require_report_role
+from .exports.deid import salt_new
+from .exports.formats import ANALYSIS, BOM_FORMATS, DATASETS, FORMATS, TABULAR
 from .jobs import job_request, job_state
 from .models import Download, Job, JobKind, JobStatus, JobTrigger
 
@@ -56,6 +58,58 @@ def interim_report_request(
 def _opened(study) -> datetime.date | None:
     """The study's opening: its first protocol version's effective date."""
     return study.versions.order_by("number").values_list("effective_date", flat=True).first()
+
+
+def export_request(
+    *,
+    study,
+    actor,
+    format: str,
+    dataset: str = ANALYSIS,
+    deidentify: bool = False,
+    bom: bool = False,
+    language: str,
+    trigger: str = JobTrigger.ON_DEMAND,
+) -> Job:
+    """Ask for an export of the study's data (the formats and params contract: reports/exports/formats.py).
+
+    A person must be a principal investigator or data manager of the study (403). Every bad option is a 400
+    naming its field, all of them at once. An option that does not apply to the format is refused, not
+    dropped, so nobody receives a file other than the one they asked for: `dataset` "long" with REDCap or
+    ODM (their own layout: the default "analysis" is accepted and stored as None), `bom` outside CSV and
+    REDCap. A de-identified export draws its salt here and keeps it in the job's params (never shown).
+    """
+    if actor is not None:
+        require_report_role(actor, study)
+    errors: dict[str, list[str]] = {}
+    if format not in FORMATS:
+        errors["format"] = [_("Unknown format: %(format)s.") % {"format": format}]
+    if dataset not in DATASETS:
+        errors["dataset"] = [_("Unknown dataset: %(dataset)s.") % {"dataset": dataset}]
+    elif format in FORMATS and format not in TABULAR and dataset != ANALYSIS:
+        errors["dataset"] = [
+            _("%(format)s has its own layout: the dataset applies to CSV, Excel, Stata and SPSS only.")
+            % {"format": FORMATS[format]}
+        ]
+    for name, value in (("deidentify", deidentify), ("bom", bom)):
+        if not isinstance(value, bool):
+            errors[name] = [_("Give true or false.")]
+    if bom is True and format in FORMATS and format not in BOM_FORMATS:
+        errors["bom"] = [_("The byte-order mark applies to CSV and REDCap files only.")]
+    if language not in LANGUAGES:
+        errors["language"] = [_("Unknown language: %(language)s.") % {"language": language}]
+    if errors:
+        raise InvalidInput(_("The request is not valid."), field_errors=errors)
+    params = {
+        "format": format,
+        "dataset": dataset if format in TABULAR else None,
+        "deidentify": deidentify,
+        "bom": bom,
+        "language": language,
+    }
+    if deidentify:
+        params["salt"] = salt_new()  # per export: its hashes link to no other export's
+    return job_request(study=study, kind=JobKind.EXPORT, params=params, actor=actor, trigger=trigger)
 
 
 def job_download(*, job: Job, user, via: str) -> File:

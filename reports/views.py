@@ -1,5 +1,6 @@
-"""Reports pages: the study's reports (generate one, the list of jobs), one job's progress (polled from the
-API every 2 s by static/js/jobs.js), the download, and the download log (data managers).
+"""Reports pages: the study's reports (generate one, the list of jobs), its exports (ask for one, the list),
+one job's progress (polled from the API every 2 s by static/js/jobs.js), the download, and the download log
+(data managers).
 
 The same rules as the API (reports.access): principal investigators and data managers, study-wide; a 403 for
 the others who see the study, a 404 for those who see none of it.
@@ -23,11 +24,12 @@ from trial.pages import attempt, redraw_status
 from trial.views.common import paginate
 
 from .access import DOWNLOAD_LOG_ROLES, can_read_download_log, report_studies, report_study
-from .forms import InterimReportForm
+from .exports.formats import ANALYSIS, BOM_FORMATS, FORMATS, TABULAR
+from .forms import DATASET_NAMES, ExportForm, InterimReportForm
 from .jobs import job_state
-from .models import Job, JobStatus
+from .models import Job, JobKind, JobStatus
 from .selectors import download_list, job_get, job_list, study_zone
-from .services import interim_report_request, job_download
+from .services import export_request, interim_report_request, job_download
 from .steps import step_text
 
 
@@ -57,7 +59,18 @@ def _shown(job: Job) -> Job:
     job.cut_at = job.cut.cut_at if job.cut_id else datetime.datetime.fromisoformat(cut) if cut else None
     job.step_label = step_text(job.kind, job.step)
     job.percent = int(100 * job.steps_done / job.steps_total) if job.steps_total else 0
+    job.export = _export_shown(job.params) if job.kind == JobKind.EXPORT else None
     return job
+
+
+def _export_shown(params: dict) -> dict:
+    """An export's options as the page names them (never the salt)."""
+    return {
+        "format": FORMATS.get(params.get("format"), params.get("format")),
+        "dataset": DATASET_NAMES.get(params.get("dataset")),
+        "deidentify": bool(params.get("deidentify")),
+        "bom": bool(params.get("bom")),
+    }
 
 
 @login_required
@@ -83,7 +96,8 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             if done:
                 messages.success(request, _("The report is being built. This page shows its progress."))
                 return redirect("report-job", pk=done.value.pk)
-    page = paginate(request, job_list(study=study))
+    # The exports have their page (exports_page): this one lists the reports.
+    page = paginate(request, job_list(study=study).exclude(kind=JobKind.EXPORT))
     context = {
         "study": study,
         "form": form,
@@ -94,6 +108,52 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     }
     status = redraw_status(done) if request.method == "POST" else 200
     return render(request, "reports/reports.html", context, status=status)
+
+
+@login_required
+def exports_page(request: HttpRequest) -> HttpResponse:
+    """The study's exports: every format with its options (PRG to the job's page), and the export jobs, newest
+    first, in as many queries as the reports page, whatever the number of jobs."""
+    study = _study(request)
+    form = ExportForm(request.POST or None, initial={"language": request.LANGUAGE_CODE, "dataset": ANALYSIS})
+    done = None
+    if request.method == "POST" and form.is_valid():
+        done = attempt(
+            export_request,
+            form=form,
+            study=study,
+            actor=request.user,
+            format=form.cleaned_data["format"],
+            # Left out when it does not apply (the page disables it for REDCap and ODM): the default.
+            dataset=form.cleaned_data["dataset"] or ANALYSIS,
+            deidentify=form.cleaned_data["deidentify"],
+            bom=form.cleaned_data["bom"],
+            language=form.cleaned_data["language"],
+        )
+        if done:
+            messages.success(request, _("The export is being built. This page shows its progress."))
+            return redirect("report-job", pk=done.value.pk)
+    page = paginate(request, job_list(study=study, kind=JobKind.EXPORT))
+    context = {
+        "study": study,
+        "form": form,
+        "formats": [
+            {"choice": choice, "help": form.format_help.get(choice.data["value"], "")}
+            for choice in form["format"]
+        ],
+        "datasets": [
+            {"choice": choice, "help": form.dataset_help.get(choice.data["value"], "")}
+            for choice in form["dataset"]
+        ],
+        "tabular": " ".join(TABULAR),
+        "bom_formats": " ".join(BOM_FORMATS),
+        "zone": str(study_zone(study.pk)),
+        "page": page,
+        "rows": [_shown(job) for job in page.object_list],
+        "reads_log": can_read_download_log(request.user, study),
+    }
+    status = redraw_status(done) if request.method == "POST" else 200
+    return render(request, "reports/exports.html", context, status=status)
 
 
 @require_GET
@@ -133,6 +193,7 @@ def downloads_page(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("reports/", reports_page, name="reports"),
+    path("reports/exports/", exports_page, name="report-exports"),
     path("reports/jobs/<int:pk>/", job_page, name="report-job"),
     path("reports/jobs/<int:pk>/download/", job_download_page, name="report-job-download"),
     path("reports/downloads/", downloads_page, name="report-downloads"),

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from reports.jobs import JOB_RUNNERS
+from reports.jobs import JOB_RUNNERS, job_runner_register
+from reports.models import JobKind
 from trial.models import Role
 
 from ..followup.messaging.servers import smtp_server  # noqa: F401 -- the loopback SMTP server fixture
@@ -54,6 +55,19 @@ def fake_interim(monkeypatch):
 
 
 @pytest.fixture
+def fake_export():
+    """The exports' runner replaced by the stand-in (the writers' own tests build the real files); the
+    registry as it was afterwards."""
+    taken = JOB_RUNNERS.get(JobKind.EXPORT)
+    job_runner_register(JobKind.EXPORT, runners.test_export, replace=True)
+    yield runners.test_export
+    if taken is None:
+        JOB_RUNNERS.pop(JobKind.EXPORT, None)
+    else:
+        job_runner_register(JobKind.EXPORT, taken, replace=True)
+
+
+@pytest.fixture
 def gate(tmp_path):
     directory = tmp_path / "gates"
     directory.mkdir()
@@ -65,6 +79,12 @@ def job_worker(transactional_db, gate, tmp_path):
     """`celery worker` (solo pool) on the default queue, on this test's database, with the stand-in runners
     included and the interim report replaced by the gated one. Killed after the test."""
     yield from _worker(tmp_path, REPORTS_TEST_GATE_DIR=str(gate), REPORTS_FAKE_INTERIM="1")
+
+
+@pytest.fixture
+def export_worker(transactional_db, gate, tmp_path, fake_export):
+    """The worker with the exports' runner replaced by the gated stand-in (this process has it too)."""
+    yield from _worker(tmp_path, REPORTS_TEST_GATE_DIR=str(gate), REPORTS_FAKE_EXPORT="1")
 
 
 @pytest.fixture
