@@ -52,7 +52,7 @@ def export_name(*, study: str, cut_at: datetime.datetime, params: dict) -> str:
     """{study}_{cut}_{format}[_{dataset}][_deid].zip: named by study, data cut and format."""
     parts = [study, f"{cut_at.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}", params["format"]]
     if params["format"] in F.TABULAR:
-        parts.append(params.get("dataset", F.ANALYSIS))
+        parts.append(params.get("dataset") or F.ANALYSIS)
     if params.get("deidentify"):
         parts.append("deid")
     return "_".join(parts) + ".zip"
@@ -67,7 +67,7 @@ def _sha256(path: Path) -> str:
 
 
 def _tables(study: Study, params: dict, cut_at, deid) -> list[Table] | object:
-    if params.get("dataset", F.ANALYSIS) == F.LONG:
+    if (params.get("dataset") or F.ANALYSIS) == F.LONG:
         tables = long_tables(study=study, cut_at=cut_at)
     else:
         tables = iter([AnalysisDataset(study).table(cut_at=cut_at)])
@@ -88,7 +88,7 @@ def _write_tabular(study, params, cut_at, deid, directory: Path, files: list, di
                 kept.append(table.name)
                 yield table
 
-        path = directory / f"{params.get('dataset', F.ANALYSIS)}.xlsx"
+        path = directory / f"{params.get('dataset') or F.ANALYSIS}.xlsx"
         counts = writers.xlsx_write(remembered(), path, language=language)
         files.append((path, sum(counts.values()), counts))
         return
@@ -199,7 +199,7 @@ def _build(study, params, actor, generated_by, progress, directory: Path) -> Exp
         "data_cut": cut.cut_at.astimezone(datetime.UTC).isoformat(),
         "data_cut_sha256": cut.sha256,
         "format": fmt,
-        "dataset": params.get("dataset", F.ANALYSIS) if fmt in F.TABULAR else None,
+        "dataset": (params.get("dataset") or F.ANALYSIS) if fmt in F.TABULAR else None,
         "deidentified": bool(deid),
         "bom": bool(params.get("bom")) and fmt in F.BOM_FORMATS,
         "language": params.get("language", "en"),
