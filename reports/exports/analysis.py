@@ -16,6 +16,7 @@ built and handed to the writer, never kept. Participants enrolled by `cut_at`, i
 """
 
 import datetime
+import enum
 import json
 from collections.abc import Iterator
 
@@ -55,6 +56,7 @@ FIELD_TYPES = {
     "choice": T.CHOICE,
     "text": T.STRING,
 }
+ENDPOINT_COLUMNS = ", e.index_value, e.last_assessed, e.adjudication_pending"
 T_SCORES = ("t_lumbar", "t_femoral_neck", "t_total_hip")
 
 
@@ -310,6 +312,12 @@ class AnalysisDataset:
                 f"AND f{i}.visit_code = ''"
             )
             join_params.append(form.code)
+        if self.has_endpoint:
+            # The endpoint service's own query (its index date, last assessment and pending review per
+            # participant), joined: one SELECT, so COPY of it does the same database work as the export.
+            end_sql, end_params = self._endpoint_query(cut_at).query.sql_with_params()
+            joins.append(f"LEFT JOIN ({end_sql}) e ON e.pk = p.id")
+            join_params += [p.value if isinstance(p, enum.Enum) else p for p in end_params]
         codes = [form.code for form in self.forms]
         for form, group in self.GROUPS:
             selected.append(f"f{codes.index(form)}.data -> %s" if form in codes else "NULL")
@@ -322,6 +330,7 @@ class AnalysisDataset:
                     WHERE q.participant_id = p.id AND q.status = 'final' AND q.score IS NOT NULL),
                 (SELECT jsonb_object_agg(v.code, jsonb_build_array(v.state, v.visit_date))
                     FROM {visits} v WHERE v.participant_id = p.id AND v.kind = 'scheduled')
+                {ENDPOINT_COLUMNS if self.has_endpoint else ""}, p.id
             FROM {p} p JOIN {s} s ON s.id = p.site_id JOIN {sc} sc ON sc.id = p.screening_id
             {" ".join(joins)}
             WHERE s.study_id = %s AND p.created_at <= %s
@@ -332,32 +341,53 @@ class AnalysisDataset:
         return Table("analysis", tuple(self.columns), self.rows(cut_at=cut_at), both(_("Analysis dataset")))
 
     def rows(self, *, cut_at: datetime.datetime) -> Iterator[tuple]:
-        """Run inside the caller's transaction (the export's snapshot): two server-side cursors in step."""
-        ends = self._endpoints(cut_at) if self.has_endpoint else None
+        """Run inside the caller's transaction (the export's snapshot): one server-side cursor, and the final
+        adjudicated fractures read once before it."""
+        judge = self._endpoint_judge(cut_at) if self.has_endpoint else None
         sql, params = self.sql(cut_at=cut_at)
         connection.ensure_connection()
         with connection.connection.cursor(name="export_analysis") as cursor:
             cursor.itersize = BATCH
             cursor.execute(sql, params)
             for record in cursor:
-                end = next(ends) if ends is not None else None
-                if end is not None and end.study_id != record[0]:
-                    raise RuntimeError("the endpoint and the dataset read participants in different orders")
-                yield self._row(record, end)
+                yield self._row(record, judge(record) if judge else None)
 
-    def _endpoints(self, cut_at):
+    def _sites_and_day(self, cut_at) -> tuple[list, datetime.date]:
         sites = list(Site.objects.filter(study=self.study))
-        cases = AdjudicationCase.objects.filter(site__in=sites)
-        participants = Participant.objects.filter(site__in=sites, created_at__lte=cut_at)
+        return sites, study_today(sites=sites, at=cut_at)
+
+    def _endpoint_query(self, cut_at):
+        sites, day = self._sites_and_day(cut_at)
         settings = endpoint_settings(study=self.study)
-        day = study_today(sites=sites, at=cut_at)
-        listed = endpoint_participants(settings=settings, data_cut=day, participants=participants)
-        return endpoint_rows(
-            settings=settings,
-            data_cut=day,
-            participants=listed.iterator(chunk_size=BATCH),
-            fractures=endpoint_fractures(cases),
-        )
+        participants = Participant.objects.filter(site__in=sites)
+        return endpoint_participants(settings=settings, data_cut=day, participants=participants).order_by()
+
+    def _endpoint_judge(self, cut_at):
+        """record -> its EndpointRow, by the endpoint service's rule (endpoint_rows), one participant at a
+        time from the joined columns (the last four of the record)."""
+        sites, day = self._sites_and_day(cut_at)
+        settings = endpoint_settings(study=self.study)
+        fractures = endpoint_fractures(AdjudicationCase.objects.filter(site__in=sites))
+
+        def judge(record):
+            index_value, last_assessed, pending, pk = record[-4:]  # the id is read, never exported
+            participant = {
+                "pk": pk,
+                "study_id": record[0],
+                "site_code": record[1],
+                "status": record[6],
+                "status_date": record[7],
+                "index_value": index_value,
+                "last_assessed": last_assessed,
+                "adjudication_pending": pending,
+            }
+            return next(
+                endpoint_rows(
+                    settings=settings, data_cut=day, participants=[participant], fractures=fractures
+                )
+            )
+
+        return judge
 
     def _row(self, record, end) -> tuple:
         n = self.n_fields
