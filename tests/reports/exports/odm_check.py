@@ -155,3 +155,22 @@ def item_audits(tree) -> dict:
                             None if reason is None else reason.text,
                         )
     return audits
+
+
+def typed(value: str, data_type: str):
+    """A Value read back as its ItemDef's DataType says."""
+    return {
+        "integer": int,
+        "float": decimal.Decimal,
+        "date": datetime.date.fromisoformat,
+        "boolean": lambda text: text in ("1", "true"),
+    }.get(data_type, str)(value)
+
+
+def file_values(tree) -> dict:
+    """clinical_values with each Value read as its ItemDef's DataType says."""
+    types = {
+        node.get("OID"): node.get("DataType")
+        for node in tree.getroot().iterfind(".//odm:MetaDataVersion/odm:ItemDef", NS)
+    }
+    return {key: typed(value, types[key[-1]]) for key, value in clinical_values(tree).items()}

@@ -32,7 +32,7 @@ from trial.services import participant_enroll, screening_create
 from ...conftest import ELIGIBLE_ANSWERS, frozen_clock
 from ...crf.conftest import PROCEDURE
 from ...factories import PASSWORD
-from .odm_check import LANG, NS, clinical_values, item_audits, odm_read
+from .odm_check import LANG, NS, clinical_values, file_values, item_audits, odm_read
 
 pytestmark = pytest.mark.django_db
 
@@ -189,16 +189,6 @@ def worked(seeded, people, site):
     return participant
 
 
-def typed(value: str, data_type: str):
-    """A Value read back as its ItemDef's DataType says."""
-    return {
-        "integer": int,
-        "float": decimal.Decimal,
-        "date": datetime.date.fromisoformat,
-        "boolean": lambda text: text in ("1", "true"),
-    }.get(data_type, str)(value)
-
-
 def database_values(study, *, deid: Deidentifier | None = None) -> dict:
     """What the file must hold, read from the database: (subject, event, event repeat key, form, group,
     group repeat key, item) -> the value, typed; a multichoice as a yes/no per choice."""
@@ -251,14 +241,6 @@ def database_values(study, *, deid: Deidentifier | None = None) -> dict:
                     value = decimal.Decimal(value)  # field strength 1.5 or 3.0
                 expected[(*key, f"{prefix}.{spec.code}")] = value
     return expected
-
-
-def file_values(tree) -> dict:
-    types = {
-        node.get("OID"): node.get("DataType")
-        for node in tree.getroot().iterfind(".//odm:MetaDataVersion/odm:ItemDef", NS)
-    }
-    return {key: typed(value, types[key[-1]]) for key, value in clinical_values(tree).items()}
 
 
 def test_the_file_validates_and_holds_every_value_of_the_database(seeded, worked):
