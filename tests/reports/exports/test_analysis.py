@@ -12,38 +12,22 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crf.demo import crf_seed
 from crf.models import FormRecord, Signature
-from followup.demo import followup_seed
 from followup.instruments.mcid import change_from_baseline
 from followup.models import QuestionnaireResponse, ResponseStatus, Verdict, Visit
 from followup.selectors.endpoint import study_endpoint, study_today
 from reports.exports.analysis import AnalysisDataset
 from reports.exports.deid import Deidentifier, table_deidentify
 from reports.exports.long import long_tables
-from trial.demo import demo_seed
 from trial.models import Participant, ParticipantIdentity, Site
 
 from ...conftest import frozen_clock
+from ..test_dataset import seed
 
 TODAY = datetime.date(2026, 11, 21)
 CUT = datetime.datetime(2026, 11, 21, 2, 0, tzinfo=datetime.UTC)
 
 pytestmark = pytest.mark.django_db
-
-
-def seed(study, participants: int, *, add: bool = False) -> None:
-    demo_seed(study=study, participants=participants, seed=7, add=add, end=TODAY - datetime.timedelta(days=1))
-    crf_seed(study=study, seed=7, today=TODAY, workers=0)
-    followup_seed(study=study, seed=7, today=TODAY)
-
-
-@pytest.fixture
-def seeded(study):
-    with frozen_clock("2026-11-21 09:00"):
-        seed(study, 30)
-    study.refresh_from_db()
-    return study
 
 
 def rows_by_id(table) -> dict[str, dict]:
@@ -56,7 +40,7 @@ def test_one_row_per_participant_with_every_field_as_recorded(seeded):
     rows = rows_by_id(dataset.table(cut_at=CUT))
     participants = Participant.objects.filter(site__study=seeded)
     assert set(rows) == set(participants.values_list("study_id", flat=True))
-    assert len(rows) == 30
+    assert len(rows) == 30  # the seeded fixture's (conftest.py)
     for record in FormRecord.objects.filter(participant__in=participants, visit_code="").select_related(
         "participant"
     ):

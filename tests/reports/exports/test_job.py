@@ -13,7 +13,7 @@ from trial.models import Participant
 
 from ...conftest import frozen_clock
 from ..conftest import api_for, wait_for
-from .test_analysis import seed
+from ..test_dataset import seed
 
 URL = "/api/v1/studies/NCT06379243/exports/"
 

@@ -13,11 +13,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crf.demo import crf_seed
 from crf.engine.definitions import all_fields, form_definitions
 from crf.models import FormRecord
 from crf.services import crf_complete, crf_save, crf_sign, crf_verify
-from followup.demo import followup_seed
 from followup.models import Visit
 from followup.services.visits import visit_unscheduled_create
 from reports.exports import odm
@@ -25,19 +23,19 @@ from reports.exports.deid import Deidentifier, salt_new
 from reports.exports.odm import odm_write
 from reports.exports.odm.clinical import Subject, record_state
 from reports.exports.odm.layout import form_layout
-from trial.demo import demo_seed
 from trial.models import Participant, ParticipantIdentity, Role, Study
 from trial.services import participant_enroll, screening_create
 
 from ...conftest import ELIGIBLE_ANSWERS, frozen_clock
 from ...crf.conftest import PROCEDURE
 from ...factories import PASSWORD
+from ..test_dataset import seed
 from .odm_check import LANG, NS, clinical_values, file_values, item_audits, odm_read
 
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-TODAY = datetime.date(2026, 11, 21)
+
 MRI = {
     "exam_date": "2026-06-01",
     "field_strength": "3.0",
@@ -63,12 +61,6 @@ CUT = at("10:00")  # after the changes below, before the one made at 11:00
 LATE = at("12:00")  # after everything
 
 
-def seed(study, participants: int, *, add: bool = False) -> None:
-    demo_seed(study=study, participants=participants, seed=5, add=add, end=TODAY - datetime.timedelta(days=1))
-    crf_seed(study=study, seed=5, today=TODAY, workers=0)
-    followup_seed(study=study, seed=5, today=TODAY)
-
-
 def export(study, cut_at=LATE, **options) -> tuple[bytes, dict]:
     out = io.BytesIO()
     counts = odm_write(
@@ -78,14 +70,6 @@ def export(study, cut_at=LATE, **options) -> tuple[bytes, dict]:
         **options,
     )
     return out.getvalue(), counts
-
-
-@pytest.fixture
-def seeded(study):
-    with frozen_clock("2026-11-21 09:00"):
-        seed(study, 30)
-    study.refresh_from_db()
-    return study
 
 
 @pytest.fixture

@@ -21,18 +21,9 @@ from reports.models import DataCut
 from trial.models import Participant, ParticipantIdentity
 
 from ...conftest import frozen_clock
-from .test_analysis import seed
 
 pytestmark = pytest.mark.django_db
 SCHEMA = "tests/standards/odm-1.3.2/ODM1-3-2.xsd"
-
-
-@pytest.fixture
-def seeded(study):
-    with frozen_clock("2026-11-21 09:00"):
-        seed(study, 20)
-    study.refresh_from_db()
-    return study
 
 
 def build(study, tmp_path, **params):
@@ -69,7 +60,7 @@ def test_the_manifest_names_every_file_with_its_rows_and_hash_and_the_cut(seeded
         assert hashlib.sha256(content).hexdigest() == entry["sha256"]
         assert len(content) == entry["bytes"]
     analysis = next(f for f in manifest["files"] if f["name"] == "analysis.csv")
-    assert analysis["rows"] == Participant.objects.filter(site__study=seeded).count() == 20
+    assert analysis["rows"] == Participant.objects.filter(site__study=seeded).count() == 30
 
 
 def test_csv_read_back_with_pandas_matches_the_database(seeded, tmp_path):
