@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -186,12 +186,35 @@ def _claim(job_id: int) -> Job | None:
 
 def _progress_of(job_id: int) -> Progress:
     def progress(step: str, steps_done: int, steps_total: int) -> None:
-        # One UPDATE in autocommit: seen by the page's next poll while the runner goes on.
+        values = (str(step)[:32], max(0, int(steps_done)), max(0, int(steps_total)))
+        # Seen by the page's next poll while the runner goes on: an UPDATE committed at once. A runner inside
+        # its own transaction (an export reads one snapshot) would hold it, and the job's row lock, to its
+        # end; there the UPDATE goes through a connection of its own.
+        if connection.in_atomic_block and _progress_elsewhere(job_id, *values):
+            return
         Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-            step=str(step)[:32], steps_done=max(0, int(steps_done)), steps_total=max(0, int(steps_total))
+            step=values[0], steps_done=values[1], steps_total=values[2]
         )
 
     return progress
+
+
+def _progress_elsewhere(job_id: int, step: str, steps_done: int, steps_total: int) -> bool:
+    """The progress written and committed on a short-lived second connection; False when it found no
+    running job there (a test's job, not yet committed: the caller writes it in its own transaction)."""
+    other = connection.get_new_connection(connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Job._meta.db_table} SET step = %s, steps_done = %s, steps_total = %s "  # noqa: S608
+                "WHERE id = %s AND status = %s",
+                [step, steps_done, steps_total, job_id, str(JobStatus.RUNNING)],
+            )
+            updated = cursor.rowcount
+        other.commit()
+    finally:
+        other.close()
+    return updated == 1
 
 
 def _store(job_id: int, output: JobOutput) -> str:

@@ -17,7 +17,6 @@ built and handed to the writer, never kept. Participants enrolled by `cut_at`, i
 
 import datetime
 import enum
-import json
 from collections.abc import Iterator
 
 from django.db import connection
@@ -37,78 +36,24 @@ from followup.selectors.endpoint import (
     endpoint_settings,
     study_today,
 )
+from trial.i18n import localized
 from trial.models import Participant, ParticipantStatus, Screening, Site, Study
 from trial.models.screening import Sex
 
-from ..derived import procedure_summary, qmri_means
+from ..derived import number, procedure_summary, qmri_means
 from ..pdf.primary import censoring_name
+from .fields import date_value, field_select, json_value, rows_of
 from .labels import both, label_join, text_choices
 from .table import Column, Table
 from .table import ColumnType as T
 
 # Rows fetched per round trip of the server-side cursor: a few megabytes of JSON at most.
 BATCH = 2000
-FIELD_TYPES = {
-    "integer": T.INTEGER,
-    "decimal": T.DECIMAL,
-    "date": T.DATE,
-    "boolean": T.BOOLEAN,
-    "choice": T.CHOICE,
-    "text": T.STRING,
-}
+# De-identified rows in an order drawn from the export's salt: never the study IDs' order, which would let
+# row k of one file be matched to the k-th study ID, or to row k of another de-identified export.
+ORDER_BY_SALT = "md5(%s || p.study_id)"
 ENDPOINT_COLUMNS = ", e.index_value, e.last_assessed, e.adjudication_pending"
 T_SCORES = ("t_lumbar", "t_femoral_neck", "t_total_hip")
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _date(value):
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-# How a field's value is read from the record's JSON in SQL, typed there (psycopg's C loaders are many times
-# faster than converting in Python). An integer goes through float8 so that 24.0 reads as 24.
-CASTS = {
-    "integer": "(({src} ->> %s)::float8)::int8",
-    "decimal": "({src} ->> %s)::float8",
-    "date": "({src} ->> %s)::date",
-    "boolean": "({src} ->> %s)::boolean",
-    "choice": "{src} ->> %s",
-    "text": "{src} ->> %s",
-}
-# A multiple choice: ticked or not, NULL when the question was not answered (no list).
-TICKED = "CASE jsonb_typeof({src} -> %s) WHEN 'array' THEN ({src} -> %s) ? %s END"
-
-
-def field_select(fields, prefix: str, src: str) -> tuple[list[Column], list[str], list]:
-    """The columns of these fields, the SQL expressions reading them from the JSON `src` (an alias's
-    data, or a repeating row) and their parameters; shared by the analysis dataset and the long tables."""
-    columns, exprs, params = [], [], []
-    for spec in fields:
-        name = f"{prefix}_{spec.code}"
-        if spec.type == "multichoice":
-            for choice in spec.choices:
-                columns.append(
-                    Column(f"{name}___{choice.code}", label_join(spec.label, choice.label), T.BOOLEAN)
-                )
-                exprs.append(TICKED.format(src=src))
-                params += [spec.code, spec.code, choice.code]
-            continue
-        columns.append(
-            Column(
-                name,
-                spec.label,
-                FIELD_TYPES[spec.type],
-                unit=spec.unit,
-                choices=tuple((c.code, c.label) for c in spec.choices),
-                free_text=spec.type == "text",
-            )
-        )
-        exprs.append(CASTS[spec.type].format(src=src))
-        params.append(spec.code)
-    return columns, exprs, params
 
 
 class AnalysisDataset:
@@ -123,18 +68,27 @@ class AnalysisDataset:
         self.has_endpoint = bool(self.definition.get("endpoint"))
         self.qmri_levels = self._levels("qmri", "vertebrae")
         self.columns: list[Column] = self._participant_columns()
-        # Per form: the SQL expressions of its columns (status first) and their parameters.
+        # The enrollment forms, then each form a scheduled visit collects (the 12-month MRI), named
+        # <form>_<visit>_<field>; their repeating groups are in the long tables.
+        self.entries = [(form, "", form.code) for form in self.forms] + [
+            (definitions[code], visit["code"], f"{code}_{visit['code']}")
+            for visit in self.schedule
+            for code in visit.get("forms", [])
+            if code in definitions
+        ]
+        # Per entry: the SQL expressions of its columns (status first) and their parameters.
         self.form_exprs: list[tuple[list[str], list]] = []
-        for i, form in enumerate(self.forms):
+        for i, (form, visit, prefix) in enumerate(self.entries):
+            title = label_join(form.title, self._visit_label(visit)) if visit else form.title
             self.columns.append(
                 Column(
-                    f"{form.code}_status",
-                    label_join(form.title, _("form status")),
+                    f"{prefix}_status",
+                    label_join(title, _("form status")),
                     T.CHOICE,
                     choices=text_choices(FormStatus),
                 )
             )
-            columns, exprs, params = field_select(form.fields, form.code, f"f{i}.data")
+            columns, exprs, params = field_select(form.fields, prefix, f"f{i}.data")
             self.columns += columns
             self.form_exprs.append(([f"f{i}.status", *exprs], params))
         self.n_fields = len(self.columns)  # participant and form columns: read as they come from SQL
@@ -144,8 +98,14 @@ class AnalysisDataset:
         self.columns += self._derived_columns()
         self.instruments = self._instruments()
         self.instruments_rule = [
-            (code, visits, int(instrument_def(code).mcid * 10), instrument_def(code).lower_is_better)
-            for code, visits in self.instruments
+            (
+                code,
+                visits,
+                has_baseline,
+                int(instrument_def(code).mcid * 10),
+                instrument_def(code).lower_is_better,
+            )
+            for code, visits, has_baseline in self.instruments
         ]
         self.columns += self._score_columns()
         if self.has_endpoint:
@@ -168,6 +128,9 @@ class AnalysisDataset:
             Column("status_date", both(_("Status date")), T.DATE),
             Column("status_reason", both(_("Status reason")), T.STRING, free_text=True),
         ]
+
+    def _visit_label(self, code: str) -> dict:
+        return next((visit["label"] for visit in self.schedule if visit["code"] == code), code)
 
     def _form(self, code: str) -> FormDef | None:
         return next((form for form in self.forms if form.code == code), None)
@@ -216,27 +179,36 @@ class AnalysisDataset:
                 )
         return columns
 
-    def _instruments(self) -> list[tuple[str, list[str]]]:
-        """[(instrument, [visit codes that collect it, in schedule order])]."""
+    def _instruments(self) -> list[tuple[str, list[str], bool]]:
+        """[(instrument, [visit codes that collect it, in schedule order], whether the first is a baseline)].
+
+        A baseline is a visit on or before its anchor's date (day <= 0: before the treatment). A protocol
+        whose first questionnaire is after treatment (the sister study's 1-month VAS) has no baseline: no
+        change is computed from a post-operative score and called a change from baseline."""
         found: dict[str, list[str]] = {}
+        before: dict[str, bool] = {}
         for visit in self.schedule:
             for code in visit.get("questionnaires", []):
+                if code not in found:
+                    before[code] = visit.get("day") is not None and visit["day"] <= 0
                 found.setdefault(code, []).append(visit["code"])
-        return list(found.items())
+        return [(code, visits, before[code]) for code, visits in found.items()]
 
     def _score_columns(self) -> list[Column]:
         columns = []
-        for code, visits in self.instruments:
+        labels = {visit["code"]: visit["label"] for visit in self.schedule}
+        for code, visits, has_baseline in self.instruments:
             name, unit = instrument_def(code).name, instrument_def(code).unit
-            labels = {visit["code"]: visit["label"] for visit in self.schedule}
+            baseline = labels[visits[0]]
+            change = lambda baseline=baseline: _("change from %(visit)s") % {"visit": localized(baseline)}  # noqa: E731
             for i, visit in enumerate(visits):
                 label = labels[visit]
                 columns.append(Column(f"{code}_{visit}", label_join(name, label), T.DECIMAL, unit=unit))
-                if i:
+                if i and has_baseline:
                     columns += [
                         Column(
                             f"{code}_{visit}_change",
-                            label_join(name, label, _("change from baseline")),
+                            label_join(name, label, change),
                             T.DECIMAL,
                             unit=unit,
                         ),
@@ -298,20 +270,23 @@ class AnalysisDataset:
     # The repeating groups the derived values read, as JSON text after the typed columns.
     GROUPS = (("fracture_levels", "fractures"), ("procedure", "levels"), ("qmri", "vertebrae"))
 
-    def sql(self, *, cut_at: datetime.datetime) -> tuple[str, list]:
-        """The one SELECT the rows are read from (the bench times COPY of it beside the export)."""
+    def sql(self, *, cut_at: datetime.datetime, salt: str | None = None) -> tuple[str, list]:
+        """The one SELECT the rows are read from (the bench times COPY of it beside the export). In study
+        ID order; with a de-identification salt, in an order drawn from it (order_by_salt)."""
         p, s, sc = Participant._meta.db_table, Site._meta.db_table, Screening._meta.db_table
         records, visits = FormRecord._meta.db_table, Visit._meta.db_table
         responses = QuestionnaireResponse._meta.db_table
         joins, selected, params, join_params = [], [], [], []
-        for i, (form, (exprs, expr_params)) in enumerate(zip(self.forms, self.form_exprs, strict=True)):
+        for i, ((form, visit, _prefix), (exprs, expr_params)) in enumerate(
+            zip(self.entries, self.form_exprs, strict=True)
+        ):
             selected += exprs
             params += expr_params
             joins.append(
                 f"LEFT JOIN {records} f{i} ON f{i}.participant_id = p.id AND f{i}.form_code = %s "
-                f"AND f{i}.visit_code = ''"
+                f"AND f{i}.visit_code = %s"
             )
-            join_params.append(form.code)
+            join_params += [form.code, visit]
         if self.has_endpoint:
             # The endpoint service's own query (its index date, last assessment and pending review per
             # participant), joined: one SELECT, so COPY of it does the same database work as the export.
@@ -334,17 +309,18 @@ class AnalysisDataset:
             FROM {p} p JOIN {s} s ON s.id = p.site_id JOIN {sc} sc ON sc.id = p.screening_id
             {" ".join(joins)}
             WHERE s.study_id = %s AND p.created_at <= %s
-            ORDER BY p.study_id"""  # noqa: S608 (table names from the models; every value a parameter)
-        return sql, [*params, *join_params, self.study.pk, cut_at]
+            ORDER BY {ORDER_BY_SALT if salt else "p.study_id"}"""  # noqa: S608 (names from the models)
+        return sql, [*params, *join_params, self.study.pk, cut_at, *([salt] if salt else [])]
 
-    def table(self, *, cut_at: datetime.datetime) -> Table:
-        return Table("analysis", tuple(self.columns), self.rows(cut_at=cut_at), both(_("Analysis dataset")))
+    def table(self, *, cut_at: datetime.datetime, salt: str | None = None) -> Table:
+        rows = self.rows(cut_at=cut_at, salt=salt)
+        return Table("analysis", tuple(self.columns), rows, both(_("Analysis dataset")))
 
-    def rows(self, *, cut_at: datetime.datetime) -> Iterator[tuple]:
+    def rows(self, *, cut_at: datetime.datetime, salt: str | None = None) -> Iterator[tuple]:
         """Run inside the caller's transaction (the export's snapshot): one server-side cursor, and the final
         adjudicated fractures read once before it."""
         judge = self._endpoint_judge(cut_at) if self.has_endpoint else None
-        sql, params = self.sql(cut_at=cut_at)
+        sql, params = self.sql(cut_at=cut_at, salt=salt)
         connection.ensure_connection()
         with connection.connection.cursor(name="export_analysis") as cursor:
             cursor.itersize = BATCH
@@ -394,8 +370,8 @@ class AnalysisDataset:
         out = list(record[:n])
         groups = dict(zip((g for _, g in self.GROUPS), record[n : n + 3], strict=True))
         scores, visits = record[n + 3], record[n + 4]
-        out += self._derived(out, {k: _json(v) or [] for k, v in groups.items()})
-        out += self._scores(_json(scores) or {})
+        out += self._derived(out, {k: rows_of(json_value(v)) for k, v in groups.items()})
+        out += self._scores(json_value(scores) or {})
         if self.has_endpoint:
             out += [
                 end.index_date,
@@ -407,7 +383,7 @@ class AnalysisDataset:
                 end.censor_reason,
                 end.adjudication_pending,
             ]
-        out += self._visits(_json(visits) or {})
+        out += self._visits(json_value(visits) or {})
         return tuple(out)
 
     def _derived(self, out: list, groups: dict) -> list:
@@ -446,7 +422,7 @@ class AnalysisDataset:
             by_level = {row.get("level"): row for row in rows if isinstance(row, dict)}
             means = qmri_means(rows)
             for key in ("pdff", "r2star"):
-                derived += [by_level.get(level, {}).get(key) for level in self.qmri_levels]
+                derived += [number(by_level.get(level, {}).get(key)) for level in self.qmri_levels]
                 derived.append(None if means[key] is None else round(means[key], 3))
         return derived
 
@@ -455,12 +431,12 @@ class AnalysisDataset:
         baseline and the MCID flags: followup.instruments.mcid's rule in integer tenths (exact, and a fifth of
         the time of Decimal at 56,000 participants; tests check the two agree)."""
         out = []
-        for code, visits, mcid_tenths, lower_is_better in self.instruments_rule:
+        for code, visits, has_baseline, mcid_tenths, lower_is_better in self.instruments_rule:
             baseline = scores.get(f"{code} {visits[0]}")
             for i, visit in enumerate(visits):
                 value = scores.get(f"{code} {visit}")
                 out.append(None if value is None else value / 10)
-                if not i:
+                if not i or not has_baseline:
                     continue
                 if value is None or baseline is None:
                     out += [None, None, None]
@@ -477,7 +453,7 @@ class AnalysisDataset:
         out, completed, missed = [], 0, 0
         for visit in self.schedule:
             state, date = visits.get(visit["code"], (None, None))
-            out += [state, _date(date)]
+            out += [state, date_value(date)]
             completed += state == VisitState.COMPLETED
             missed += state == VisitState.MISSED
         return [*out, completed, missed]

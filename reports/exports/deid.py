@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SALT_BYTES = 16
 SHIFT_DAYS = 365  # shifts are 0..364
@@ -49,6 +49,11 @@ def table_deidentify(table, deid: Deidentifier):
         raise ValueError(f"table {table.name}: the first column must be the study ID")
     kept = [i for i, column in enumerate(table.columns) if not column.free_text]
     dates = [i for i in kept if table.columns[i].type == ColumnType.DATE]
+    keys = [i for i in kept if table.columns[i].key]
+    columns = tuple(
+        replace(table.columns[i], type=ColumnType.STRING) if table.columns[i].key else table.columns[i]
+        for i in kept
+    )
 
     def rows():
         for row in table.rows:
@@ -59,6 +64,9 @@ def table_deidentify(table, deid: Deidentifier):
             for i in dates:
                 if changed[i] is not None:
                     changed[i] -= shift
+            for i in keys:
+                if changed[i] is not None:
+                    changed[i] = deid.study_id(f"{table.columns[i].name}:{changed[i]}")
             yield tuple(changed[i] for i in kept)
 
-    return Table(table.name, tuple(table.columns[i] for i in kept), rows(), table.label)
+    return Table(table.name, columns, rows(), table.label)

@@ -29,7 +29,8 @@ from followup.models import (
 )
 from trial.models import Participant, Site, Study
 
-from .analysis import BATCH, field_select
+from .analysis import BATCH, ORDER_BY_SALT
+from .fields import field_select
 from .labels import both, label_join, text_choices
 from .table import Column, Table
 from .table import ColumnType as T
@@ -60,7 +61,11 @@ def _record_columns() -> list[Column]:
     ]
 
 
-def _stream(name: str, sql: str, params: list) -> Iterator[tuple]:
+def _stream(name: str, sql: str, params: list, salt: str | None) -> Iterator[tuple]:
+    """The rows of `sql` on a server-side cursor; with a de-identification salt, participants in the order
+    it draws (analysis.ORDER_BY_SALT: the ORDER BY is every query's last clause, its parameter the last)."""
+    if salt:
+        sql, params = sql.replace("ORDER BY p.study_id", f"ORDER BY {ORDER_BY_SALT}"), [*params, salt]
     connection.ensure_connection()
     with connection.connection.cursor(name=f"export_{name}"[:60]) as cursor:
         cursor.itersize = BATCH
@@ -86,7 +91,7 @@ def _signed(rows: Iterator[tuple]) -> Iterator[tuple]:
         yield (*row[:5], row[5] or "unsigned", *row[6:])
 
 
-def form_tables(*, study: Study, cut_at: datetime.datetime) -> Iterator[Table]:
+def form_tables(*, study: Study, cut_at: datetime.datetime, salt: str | None = None) -> Iterator[Table]:
     """A table per form of the study (enrollment forms and those collected at visits), and per group."""
     definition = study.current_version.definition
     codes = list(definition.get("forms", []))
@@ -105,7 +110,7 @@ def form_tables(*, study: Study, cut_at: datetime.datetime) -> Iterator[Table]:
         yield Table(
             f"form_{code}",
             (*_record_columns(), *columns),
-            _signed(_stream(code, sql, [*params, study.pk, cut_at, code])),
+            _signed(_stream(code, sql, [*params, study.pk, cut_at, code], salt)),
             label_join(form.title, _("records")),
         )
         for group in form.groups:
@@ -123,14 +128,17 @@ def form_tables(*, study: Study, cut_at: datetime.datetime) -> Iterator[Table]:
                 (*_record_columns(), Column("row", both(_("Row")), T.INTEGER), *columns),
                 _signed(
                     _stream(
-                        f"{code}_{group.code}", sql, [*params, group.code, group.code, study.pk, cut_at, code]
+                        f"{code}_{group.code}",
+                        sql,
+                        [*params, group.code, group.code, study.pk, cut_at, code],
+                        salt,
                     )
                 ),
                 label_join(form.title, group.label),
             )
 
 
-def visits_table(*, study: Study, cut_at: datetime.datetime) -> Table:
+def visits_table(*, study: Study, cut_at: datetime.datetime, salt: str | None = None) -> Table:
     visits = Visit._meta.db_table
     sql = f"""
         SELECT p.study_id, s.code, v.code, v.kind, v.sequence, v.target_date, v.window_open, v.window_close,
@@ -150,10 +158,10 @@ def visits_table(*, study: Study, cut_at: datetime.datetime) -> Table:
         Column("visit_date", both(_("Visit date")), T.DATE),
         Column("reason", both(_("Reason (missed, not applicable, unscheduled)")), T.STRING, free_text=True),
     )
-    return Table("visits", columns, _stream("visits", sql, [study.pk, cut_at]), both(_("Visits")))
+    return Table("visits", columns, _stream("visits", sql, [study.pk, cut_at], salt), both(_("Visits")))
 
 
-def questionnaires_table(*, study: Study, cut_at: datetime.datetime) -> Table:
+def questionnaires_table(*, study: Study, cut_at: datetime.datetime, salt: str | None = None) -> Table:
     responses, visits = QuestionnaireResponse._meta.db_table, Visit._meta.db_table
     items = ", ".join(
         f"CASE jsonb_typeof(q.answers) WHEN 'array' THEN q.answers ->> {i} "  # noqa: S608 (i: an int)
@@ -186,12 +194,12 @@ def questionnaires_table(*, study: Study, cut_at: datetime.datetime) -> Table:
     return Table(
         "questionnaires",
         columns,
-        _stream("questionnaires", sql, [study.pk, cut_at]),
+        _stream("questionnaires", sql, [study.pk, cut_at], salt),
         both(_("Questionnaires")),
     )
 
 
-def verdicts_table(*, study: Study, cut_at: datetime.datetime) -> Table:
+def verdicts_table(*, study: Study, cut_at: datetime.datetime, salt: str | None = None) -> Table:
     """The readers' signed verdicts, case by case: never the reader's name (the slot says which reader)."""
     cases, verdicts, slots = (
         AdjudicationCase._meta.db_table,
@@ -208,7 +216,7 @@ def verdicts_table(*, study: Study, cut_at: datetime.datetime) -> Table:
         ORDER BY p.study_id, c.id, d.round, a.slot"""  # noqa: S608
     columns = (
         *_common(),
-        Column("case", both(_("Case")), T.INTEGER),
+        Column("case", both(_("Case")), T.INTEGER, key=True),
         Column("case_level", both(_("Level in question")), T.STRING),
         Column("case_location", both(_("Location")), T.CHOICE, choices=text_choices(FractureLocation)),
         Column("case_status", both(_("Case status")), T.CHOICE, choices=text_choices(CaseStatus)),
@@ -225,13 +233,16 @@ def verdicts_table(*, study: Study, cut_at: datetime.datetime) -> Table:
         Column("comment", both(_("Comment")), T.STRING, free_text=True),
     )
     return Table(
-        "verdicts", columns, _stream("verdicts", sql, [study.pk, cut_at]), both(_("Adjudication verdicts"))
+        "verdicts",
+        columns,
+        _stream("verdicts", sql, [study.pk, cut_at], salt),
+        both(_("Adjudication verdicts")),
     )
 
 
-def long_tables(*, study: Study, cut_at: datetime.datetime) -> Iterator[Table]:
+def long_tables(*, study: Study, cut_at: datetime.datetime, salt: str | None = None) -> Iterator[Table]:
     """Every long table, one after the other (each streams while it is written, then the next starts)."""
-    yield from form_tables(study=study, cut_at=cut_at)
-    yield visits_table(study=study, cut_at=cut_at)
-    yield questionnaires_table(study=study, cut_at=cut_at)
-    yield verdicts_table(study=study, cut_at=cut_at)
+    yield from form_tables(study=study, cut_at=cut_at, salt=salt)
+    yield visits_table(study=study, cut_at=cut_at, salt=salt)
+    yield questionnaires_table(study=study, cut_at=cut_at, salt=salt)
+    yield verdicts_table(study=study, cut_at=cut_at, salt=salt)

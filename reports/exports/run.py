@@ -67,10 +67,11 @@ def _sha256(path: Path) -> str:
 
 
 def _tables(study: Study, params: dict, cut_at, deid) -> list[Table] | object:
+    salt = deid.salt if deid else None
     if (params.get("dataset") or F.ANALYSIS) == F.LONG:
-        tables = long_tables(study=study, cut_at=cut_at)
+        tables = long_tables(study=study, cut_at=cut_at, salt=salt)
     else:
-        tables = iter([AnalysisDataset(study).table(cut_at=cut_at)])
+        tables = iter([AnalysisDataset(study).table(cut_at=cut_at, salt=salt)])
     return (table_deidentify(t, deid) if deid else t for t in tables)
 
 

@@ -24,6 +24,8 @@ class Column:
     """One variable: its name (as in the data dictionary), label in both languages, type, unit and choices.
 
     `free_text`: typed by a person, so it may name someone; the de-identified export leaves it out.
+    `key`: an internal identifier (a case number) the same in every export: hashed when de-identified, so
+    that two de-identified exports cannot be linked through it.
     `choices`: ((code, {"en": ..., "zh-hans": ...}), ...) for a CHOICE column, in the form's order.
     """
 
@@ -33,6 +35,7 @@ class Column:
     unit: str = ""
     choices: tuple[tuple[str, dict], ...] = ()
     free_text: bool = False
+    key: bool = False
 
     def __post_init__(self):
         if self.type not in ColumnType.ALL:

@@ -21,7 +21,7 @@ from reports.exports.deid import Deidentifier, table_deidentify
 from reports.exports.long import long_tables
 from trial.models import Participant, ParticipantIdentity, Site
 
-from ...conftest import frozen_clock
+from ...conftest import frozen_clock, load_study
 from ..test_dataset import seed
 
 TODAY = datetime.date(2026, 11, 21)
@@ -122,7 +122,7 @@ def test_the_integer_tenths_rule_is_followups_mcid_rule(baseline, value, instrum
     from followup.instruments.registry import instrument_def
 
     spec = instrument_def(instrument)
-    dataset.instruments_rule = [(instrument, ["BL", "M3"], int(spec.mcid * 10), spec.lower_is_better)]
+    dataset.instruments_rule = [(instrument, ["BL", "M3"], True, int(spec.mcid * 10), spec.lower_is_better)]
     out = dataset._scores({f"{instrument} BL": baseline, f"{instrument} M3": value})
     assert out == [
         baseline / 10,
@@ -272,3 +272,47 @@ def test_no_identifying_value_in_any_table(seeded):
         for row in table.rows:
             text = "\x1f".join(str(value) for value in row)
             assert not any(secret in text for secret in secrets), table.name
+
+
+def test_no_change_from_baseline_when_the_first_score_is_after_treatment(db):
+    """The sister study's first VAS is at 1 month and its first ODI at 6 months: a change between two
+    post-operative scores is not a change from baseline, so none is computed (and its qMRI columns, a form it
+    does not collect, are not there)."""
+    sister = load_study("NCT06172179")
+    names = [column.name for column in AnalysisDataset(sister).columns]
+    assert {"vas_M1", "vas_M6", "odi_M6", "odi_M12"} <= set(names)
+    assert not [name for name in names if name.endswith(("_change", "_mcid", "_mcid30"))]
+    assert not [name for name in names if name.startswith(("pdff_", "r2star_"))]
+    main = [column.name for column in AnalysisDataset(load_study("NCT06379243")).columns]
+    assert {"vas_M6_change", "odi_M12_mcid", "pdff_L1", "r2star_mean"} <= set(main)
+
+
+def test_forms_collected_at_a_scheduled_visit_have_their_columns(seeded):
+    rows = rows_by_id(AnalysisDataset(seeded).table(cut_at=CUT))
+    records = FormRecord.objects.filter(
+        participant__site__study=seeded, form_code="followup_mri", visit_code="M12"
+    )
+    assert records.exists()
+    for record in records.select_related("participant"):
+        row = rows[record.participant.study_id]
+        assert row["followup_mri_M12_status"] == record.status
+        assert row["followup_mri_M12_exam_date"] == datetime.date.fromisoformat(record.data["exam_date"])
+        assert row["followup_mri_M12_any_new_fracture"] == record.data.get("any_new_fracture")
+
+
+def test_deidentified_rows_are_not_in_study_id_order(seeded):
+    """Row k of a de-identified file must not be the k-th study ID (nor row k of another export)."""
+    ids = sorted(Participant.objects.filter(site__study=seeded).values_list("study_id", flat=True))
+    orders = []
+    for salt in ("01" * 16, "02" * 16):
+        deid = Deidentifier(salt)
+        table = table_deidentify(AnalysisDataset(seeded).table(cut_at=CUT, salt=salt), deid)
+        hashed = [row[0] for row in table.rows]
+        assert sorted(hashed) == sorted(deid.study_id(sid) for sid in ids)
+        assert hashed != [deid.study_id(sid) for sid in ids]
+        orders.append([next(sid for sid in ids if deid.study_id(sid) == h) for h in hashed])
+    assert orders[0] != orders[1]
+    for table in long_tables(study=seeded, cut_at=CUT, salt="01" * 16):
+        if table.name == "visits":
+            firsts = list(dict.fromkeys(row[0] for row in table.rows))
+            assert firsts != sorted(firsts)

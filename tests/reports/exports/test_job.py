@@ -45,3 +45,30 @@ def test_a_deidentified_stata_export_through_a_real_worker(people, study, report
     assert not ids & set(frame["study_id"])
     assert set(meta.variable_value_labels["sex"].values()) == {"男", "女"}
     assert Download.objects.filter(job=job, user=people["data_manager"], via="api").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_made_inside_the_runners_transaction_is_seen_at_once(people, study):
+    """An export reads one snapshot in one transaction; its progress is committed on its own connection, so
+    the page sees it while the export runs (and the job's row is not held locked to the end)."""
+    from django.db import connection, transaction
+
+    from reports.jobs import _progress_of
+    from reports.models import JobStatus
+
+    job = Job.objects.create(
+        study=study, kind="export", trigger="on_demand", params={}, status=JobStatus.RUNNING
+    )
+    progress = _progress_of(job.pk)
+    with transaction.atomic():
+        progress("tables", 1, 4)
+        other = connection.get_new_connection(connection.get_connection_params())
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT step, steps_done, steps_total FROM reports_job WHERE id = %s", [job.pk]
+                )
+                seen = cursor.fetchone()
+        finally:
+            other.close()
+    assert seen == ("tables", 1, 4)
