@@ -13,10 +13,13 @@ A fixed number of queries whatever the number of participants.
 """
 
 import datetime
+import functools
 import gzip
 import hashlib
+import io
+import itertools
 import json
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -76,24 +79,71 @@ FORMAT = 1  # the layout of the dataset; a change of layout changes every hash, 
 
 @dataclass(frozen=True)
 class Captured:
-    content: bytes  # the canonical serialisation (UTF-8 JSON, sorted keys, no spaces)
+    """A captured cut: the canonical serialisation (UTF-8 JSON, sorted keys, no spaces) gzip-compressed as
+    it was written, its SHA-256 and size, and the protocol version in force. The bytes and the dataset are
+    read back from the compressed ones only when asked for (the report reads them; an export does not)."""
+
+    compressed: bytes
     sha256: str
-    dataset: dict
+    size: int
+    protocol_version: str
+
+    @property
+    def content(self) -> bytes:
+        return gzip.decompress(self.compressed)
+
+    @property
+    def dataset(self) -> dict:
+        return json.loads(self.content)
+
+
+_dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def dataset_serialise(dataset: dict) -> bytes:
     """The canonical bytes: the same dataset always gives the same bytes (and hash)."""
-    return json.dumps(
-        dataset, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode()
+    return _dumps(dataset).encode()
+
+
+class _Sink:
+    """Canonical bytes written once: hashed and gzip-compressed as they come, never held whole."""
+
+    def __init__(self):
+        self.digest, self.size, self.buffer = hashlib.sha256(), 0, io.BytesIO()
+        self.gzip = gzip.GzipFile(fileobj=self.buffer, mode="wb", mtime=0)
+
+    def write(self, text: str) -> None:
+        data = text.encode()
+        self.digest.update(data)
+        self.size += len(data)
+        self.gzip.write(data)
+
+    def rows(self, rows: Iterable) -> None:
+        """A JSON array of rows, written a batch at a time: the same bytes as dumping the whole list."""
+        self.write("[")
+        batch, first = [], True
+        for row in rows:
+            batch.append(_dumps(row))
+            if len(batch) == BATCH:
+                self.write(("" if first else ",") + ",".join(batch))
+                batch, first = [], False
+        if batch:
+            self.write(("" if first else ",") + ",".join(batch))
+        self.write("]")
+
+    def close(self) -> bytes:
+        self.gzip.close()
+        return self.buffer.getvalue()
 
 
 def dataset_capture(*, study: Study, cut_at: datetime.datetime) -> Captured:
-    """The study's dataset as at `cut_at`, serialised and hashed.
+    """The study's dataset as at `cut_at`, serialised and hashed as it is read: memory does not grow with the
+    participants (the rows stream from server-side cursors into the hash and the compressor).
 
     Read in one REPEATABLE READ, read-only transaction when called outside one (the worker, the command):
     every query sees the same snapshot, so a participant enrolled while the capture runs is either in every
-    section or in none. Inside a caller's transaction (the tests), that transaction's snapshot is used."""
+    section or in none. Inside a caller's transaction (the tests, an export's snapshot), that transaction's
+    snapshot is used."""
     if connection.in_atomic_block:
         return _capture(study, cut_at)
     with transaction.atomic():
@@ -109,19 +159,37 @@ def _capture(study: Study, cut_at: datetime.datetime) -> Captured:
     )
     sites = list(Site.objects.filter(study=study).order_by("code"))
     day = study_today(sites=sites, at=cut_at)
-    dataset = {
-        "format": FORMAT,
-        "study": _study(study, version),
-        "cut": {"at": cut_at.astimezone(datetime.UTC).isoformat(), "date": day.isoformat()},
-        "sites": [{"code": s.code, "name": s.name, "time_zone": s.time_zone} for s in sites],
-        "screenings": _screenings(study, sites, cut_at, day),
-        "participants": _participants(study, sites, cut_at, day),
-        "responses": _responses(sites, cut_at),
-        "quality": _quality(version.definition, sites, cut_at, day),
-        "agreement": _agreement(study, sites, cut_at),
+    # In the canonical (sorted) order of the keys; each section read as it is written.
+    sections = {
+        "agreement": lambda: _agreement(study, sites, cut_at),
+        "cut": lambda: {"at": cut_at.astimezone(datetime.UTC).isoformat(), "date": day.isoformat()},
+        "format": lambda: FORMAT,
+        "participants": None,
+        "quality": lambda: _quality(version.definition, sites, cut_at, day),
+        "responses": lambda: _responses(sites, cut_at),
+        "screenings": lambda: _screenings(study, sites, cut_at, day),
+        "sites": lambda: [{"code": s.code, "name": s.name, "time_zone": s.time_zone} for s in sites],
+        "study": lambda: _study(study, version),
     }
-    content = dataset_serialise(dataset)
-    return Captured(content=content, sha256=hashlib.sha256(content).hexdigest(), dataset=json.loads(content))
+    sink = _Sink()
+    sink.write("{")
+    for i, (key, section) in enumerate(sorted(sections.items())):
+        sink.write(("," if i else "") + _dumps(key) + ":")
+        if key == "participants":
+            sink.write('{"columns":' + _dumps(list(PARTICIPANT_COLUMNS)) + ',"rows":')
+            sink.rows(_participants(study, sites, cut_at, day))
+            sink.write("}")
+        elif key in ("responses", "screenings"):
+            sink.rows(section())
+        else:
+            sink.write(_dumps(section()))
+    sink.write("}")
+    return Captured(
+        compressed=sink.close(),
+        sha256=sink.digest.hexdigest(),
+        size=sink.size,
+        protocol_version=version.label,
+    )
 
 
 def dataset_load(content: bytes) -> dict:
@@ -155,7 +223,7 @@ def _study(study: Study, version) -> dict:
     }
 
 
-def _screenings(study, sites, cut_at, day) -> list[list]:
+def _screenings(study, sites, cut_at, day) -> Iterator[list]:
     """[site, outcome, failed criteria, reason not enrolled, enrolled by the cut] per screening."""
     rows = (
         # Recorded by the cut: every participant's screening was (it is created first), so the flow adds up.
@@ -164,14 +232,13 @@ def _screenings(study, sites, cut_at, day) -> list[list]:
         .order_by("site__code", "screening_date", "pk")
         .values_list("site__code", "outcome", "failed_criteria", "not_enrolled_reason", "enrolled")
     )
-    return [
-        [site, outcome, failed, reason, bool(enrolled)] for site, outcome, failed, reason, enrolled in rows
-    ]
+    for site, outcome, failed, reason, enrolled in rows.iterator(chunk_size=BATCH):
+        yield [site, outcome, failed, reason, bool(enrolled)]
 
 
-def _baseline_values(sites, cut_at) -> dict[int, dict]:
-    """{participant id: the baseline fields the report summarises}, from the completed (not draft) records
-    of the enrollment forms; only the keys read, never the whole record. One query."""
+def _baseline_values(sites, cut_at) -> Iterator[tuple[str, dict]]:
+    """(study ID, the baseline fields the report summarises) in study ID order, from the completed (not
+    draft) records of the enrollment forms; only the keys read, never the whole record. One query."""
     keys = {
         "baseline": {"bmi": KT("data__bmi")},
         "dxa": {
@@ -190,34 +257,40 @@ def _baseline_values(sites, cut_at) -> dict[int, dict]:
     fields = {name: expr for exprs in keys.values() for name, expr in exprs.items()}
     records = (
         FormRecord.objects.filter(
-            participant__site__in=sites, visit_code="", form_code__in=list(keys), completed_at__lte=cut_at
+            participant__site__in=sites,
+            participant__created_at__lte=cut_at,  # the participants' own filter: a subset of theirs
+            visit_code="",
+            form_code__in=list(keys),
+            completed_at__lte=cut_at,
         )
         .exclude(status=FormStatus.DRAFT)
         .annotate(**{f"v_{name}": expr for name, expr in fields.items()})
-        .values_list("participant_id", "form_code", *[f"v_{name}" for name in fields])
-        .order_by()
+        .values_list("participant__study_id", "form_code", *[f"v_{name}" for name in fields])
+        .order_by("participant__study_id")
     )
     names = list(fields)
-    found: dict[int, dict] = defaultdict(dict)
-    for participant_id, form_code, *values in records.iterator(chunk_size=BATCH):
+    current, found = None, {}
+    for study_id, form_code, *values in records.iterator(chunk_size=BATCH):
+        if study_id != current:
+            if current is not None:
+                yield current, found
+            current, found = study_id, {}
         for name, value in zip(names, values, strict=True):
             if name in keys[form_code]:
-                found[participant_id][name] = value
-    return found
+                found[name] = value
+    if current is not None:
+        yield current, found
 
 
-def _participants(study, sites, cut_at, day) -> dict:
-    """One row per participant enrolled by the cut: site, enrollment date, sex and age at screening, the
-    baseline values, and the primary endpoint at the cut (followup.selectors.endpoint)."""
-    settings = endpoint_settings(study=study)
+def _participants(study, sites, cut_at, day) -> Iterator[list]:
+    """One row per participant enrolled by the cut, in study ID order: site, enrollment date, sex and age at
+    screening, the baseline values, and the primary endpoint at the cut (followup.selectors.endpoint).
+
+    Streamed: the participants (with their endpoint inputs) and their baseline values come from two cursors
+    in the same study ID order, merged as they are read; only the cases being read at the cut (a set of ids)
+    and the final fractures are held. A protocol without an endpoint gives the endpoint columns empty."""
     participants = Participant.objects.filter(site__in=sites, created_at__lte=cut_at)
     baseline = _baseline_values(sites, cut_at)
-    people = {
-        pk: (enrolled, sex, age, status if status_date and status_date <= day else ParticipantStatus.ENROLLED)
-        for pk, enrolled, sex, age, status, status_date in participants.values_list(
-            "pk", "enrollment_date", "screening__sex", "screening__age", "status", "status_date"
-        ).order_by()
-    }
     cases = AdjudicationCase.objects.filter(site__in=sites, finalized_at__lte=cut_at)
     pending = set(
         AdjudicationCase.objects.filter(site__in=sites, created_at__lte=cut_at)
@@ -225,45 +298,76 @@ def _participants(study, sites, cut_at, day) -> dict:
         .exclude(status=CaseStatus.CANCELLED)
         .values_list("participant_id", flat=True)
     )
-    listed = endpoint_participants(settings=settings, data_cut=day, participants=participants)
-    rows, pks = [], []
-    for participant in listed.iterator(chunk_size=BATCH):
-        pks.append(participant["pk"])
-        participant["adjudication_pending"] = participant["pk"] in pending
-        rows.append(participant)
-    ends = endpoint_rows(
-        settings=settings, data_cut=day, participants=rows, fractures=endpoint_fractures(cases)
-    )
-    out = []
-    for pk, end in zip(pks, ends, strict=True):
-        values = baseline.get(pk, {})
-        enrolled, sex, age, status = people[pk]
+    people_fields = ("enrollment_date", "screening__sex", "screening__age")
+    if study.current_version.definition.get("endpoint"):
+        settings = endpoint_settings(study=study)
+        listed = endpoint_participants(settings=settings, data_cut=day, participants=participants)
+        listed = listed.values(*listed.query.values_select, *listed.query.annotation_select, *people_fields)
+    else:
+        settings = None
+        listed = participants.order_by("study_id").values(
+            "pk", "study_id", "status", "status_date", "site__code", *people_fields
+        )
+    people = _pending_marked(listed.iterator(chunk_size=BATCH), pending)
+    if settings is None:
+        ends = itertools.repeat(None)
+    else:
+        people, feed = itertools.tee(people)  # read in step: tee holds one participant at a time
+        ends = endpoint_rows(
+            settings=settings, data_cut=day, participants=feed, fractures=endpoint_fractures(cases)
+        )
+    values_of = _Merge(baseline)
+    for participant, end in zip(people, ends, strict=False):  # ends: endless when there is no endpoint
+        values = values_of.take(participant["study_id"])
+        status, status_date = participant["status"], participant["status_date"]
         row = {
-            "study_id": end.study_id,
-            "site": end.site,
-            "enrolled": enrolled.isoformat(),
-            "status": str(status),  # as at the cut: a change dated after it had not happened
-            "sex": sex,
-            "age": age,
+            "study_id": participant["study_id"],
+            "site": participant.get("site_code") or participant.get("site__code"),
+            "enrolled": participant["enrollment_date"].isoformat(),
+            # As at the cut: a change dated after it had not happened.
+            "status": str(status if status_date and status_date <= day else ParticipantStatus.ENROLLED),
+            "sex": participant["screening__sex"],
+            "age": participant["screening__age"],
             "bmi": number(values.get("bmi")),
             "t_score_min": lowest(values, ("t_lumbar", "t_femoral_neck", "t_total_hip")),
             "fractured_levels": values.get("fractures"),
             "procedure": values.get("technique"),
             **procedure_summary(values.get("levels")),
             **qmri_means(values.get("vertebrae")),
-            "index_date": end.index_date.isoformat() if end.index_date else None,
-            "event": end.event,
-            "days": end.days,
-            "location": end.location,
-            "censor": end.censor_reason,
-            "pending": end.adjudication_pending,
+            "index_date": end.index_date.isoformat() if end and end.index_date else None,
+            "event": end.event if end else None,
+            "days": end.days if end else None,
+            "location": end.location if end else None,
+            "censor": end.censor_reason if end else None,
+            "pending": end.adjudication_pending if end else participant["adjudication_pending"],
         }
-        out.append([row[column] for column in PARTICIPANT_COLUMNS])
-    # Columns and rows rather than a dict per participant: a third of the memory at 56,000.
-    return {"columns": list(PARTICIPANT_COLUMNS), "rows": out}
+        yield [row[column] for column in PARTICIPANT_COLUMNS]
 
 
-def _responses(sites, cut_at) -> list[list]:
+def _pending_marked(participants: Iterator[dict], pending: set) -> Iterator[dict]:
+    """Each participant with `adjudication_pending` as at the cut (a case open then, or finalised after)."""
+    for participant in participants:
+        participant["adjudication_pending"] = participant["pk"] in pending
+        yield participant
+
+
+class _Merge:
+    """The values of one study ID at a time from a stream of (study ID, values) in study ID order."""
+
+    def __init__(self, rows: Iterator[tuple[str, dict]]):
+        self._rows = rows
+        self._next = next(rows, None)
+
+    def take(self, study_id: str) -> dict:
+        """Both streams come in the database's study ID order (its collation, not Python's), and every ID of
+        this one is among the participants': the next entry is this participant's, or a later one's."""
+        if self._next is not None and self._next[0] == study_id:
+            found, self._next = self._next[1], next(self._rows, None)
+            return found
+        return {}
+
+
+def _responses(sites, cut_at) -> Iterator[list]:
     """[study ID, visit code, instrument, score] of every submitted questionnaire with a score."""
     rows = (
         QuestionnaireResponse.objects.filter(
@@ -275,10 +379,8 @@ def _responses(sites, cut_at) -> list[list]:
         .order_by("visit__participant__study_id", "visit__sequence", "instrument")
         .values_list("visit__participant__study_id", "visit__code", "instrument", "score")
     )
-    return [
-        [study_id, visit, instrument, float(score)]
-        for study_id, visit, instrument, score in rows.iterator(chunk_size=BATCH * 4)
-    ]
+    for study_id, visit, instrument, score in rows.iterator(chunk_size=BATCH * 4):
+        yield [study_id, visit, instrument, float(score)]
 
 
 def _quality(definition, sites, cut_at, day) -> dict:

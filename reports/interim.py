@@ -4,7 +4,6 @@ interim_report`; both go through `report_build`, so the command line and the pag
 """
 
 import datetime
-import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,15 +42,18 @@ def cut_time(value: datetime.datetime | None) -> datetime.datetime:
     return cut
 
 
-def data_cut_get_or_capture(*, study: Study, cut_at: datetime.datetime, actor=None) -> tuple[DataCut, dict]:
-    """The study's stored cut at `cut_at`, or a new one captured now: (the row, its dataset).
+def data_cut_get_or_capture(
+    *, study: Study, cut_at: datetime.datetime, actor=None, load: bool = True
+) -> tuple[DataCut, dict | None]:
+    """The study's stored cut at `cut_at`, or a new one captured now: (the row, its dataset; None unless
+    `load`: an export needs the cut's hash, not its dataset in memory).
 
     Captured once: a second request for the same time reads the stored bytes, so it gives the same hash and
     the same numbers whatever changed since. Two workers capturing the same new cut at once: the unique
     constraint keeps the first, and the second reads it."""
     stored = DataCut.objects.filter(study=study, cut_at=cut_at).first()
     if stored is not None:
-        return stored, dataset_load(stored.content)
+        return stored, dataset_load(stored.content) if load else None
     captured = dataset_capture(study=study, cut_at=cut_at)
     try:
         # Atomic so that a lost race rolls back only this insert, then the winner's row is read.
@@ -60,15 +62,15 @@ def data_cut_get_or_capture(*, study: Study, cut_at: datetime.datetime, actor=No
                 study=study,
                 cut_at=cut_at,
                 sha256=captured.sha256,
-                content=gzip.compress(captured.content, mtime=0),
-                size=len(captured.content),
-                protocol_version=captured.dataset["study"]["protocol_version"],
+                content=captured.compressed,
+                size=captured.size,
+                protocol_version=captured.protocol_version,
                 created_by=actor,
             )
     except IntegrityError:
         stored = DataCut.objects.get(study=study, cut_at=cut_at)
-        return stored, dataset_load(stored.content)
-    return stored, captured.dataset
+        return stored, dataset_load(stored.content) if load else None
+    return stored, captured.dataset if load else None
 
 
 def generator_name(user) -> str:

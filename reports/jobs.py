@@ -201,13 +201,17 @@ def _progress_of(job_id: int) -> Progress:
 
 def _progress_elsewhere(job_id: int, step: str, steps_done: int, steps_total: int) -> bool:
     """The progress written and committed on a short-lived second connection; False when it found no
-    running job there (a test's job, not yet committed: the caller writes it in its own transaction)."""
+    running job there, or the row locked (a job the caller's transaction created or changed, not yet
+    committed, as in the tests): the caller then writes it in its own transaction."""
     other = connection.get_new_connection(connection.get_connection_params())
     try:
         with other.cursor() as cursor:
+            # SKIP LOCKED: a row the caller's own transaction holds (it changed the job) would wait for that
+            # transaction forever; it is left to the caller, who sees it.
+            table = Job._meta.db_table
             cursor.execute(
-                f"UPDATE {Job._meta.db_table} SET step = %s, steps_done = %s, steps_total = %s "  # noqa: S608
-                "WHERE id = %s AND status = %s",
+                f"UPDATE {table} SET step = %s, steps_done = %s, steps_total = %s WHERE id = ("  # noqa: S608
+                f"SELECT id FROM {table} WHERE id = %s AND status = %s FOR UPDATE SKIP LOCKED)",
                 [step, steps_done, steps_total, job_id, str(JobStatus.RUNNING)],
             )
             updated = cursor.rowcount

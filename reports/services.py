@@ -81,6 +81,13 @@ def export_request(
     """
     if actor is not None:
         require_report_role(actor, study)
+    params = export_params(format=format, dataset=dataset, deidentify=deidentify, bom=bom, language=language)
+    return job_request(study=study, kind=JobKind.EXPORT, params=params, actor=actor, trigger=trigger)
+
+
+def export_params(*, format: str, dataset: str, deidentify: bool, bom: bool, language: str) -> dict:
+    """The job's params for these options (reports/exports/formats.py), or a 400 naming every bad one; the
+    one check of the pages, the API and `manage.py export`."""
     errors: dict[str, list[str]] = {}
     if format not in FORMATS:
         errors["format"] = [_("Unknown format: %(format)s.") % {"format": format}]
@@ -109,7 +116,7 @@ def export_request(
     }
     if deidentify:
         params["salt"] = salt_new()  # per export: its hashes link to no other export's
-    return job_request(study=study, kind=JobKind.EXPORT, params=params, actor=actor, trigger=trigger)
+    return params
 
 
 def job_download(*, job: Job, user, via: str) -> File:

@@ -175,8 +175,7 @@ def _build(study, params, actor, generated_by, progress, directory: Path) -> Exp
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         progress("capture")
-        cut, _dataset = data_cut_get_or_capture(study=study, cut_at=cut_at, actor=actor)
-        del _dataset  # the export streams; the cut's dataset is not kept while it does
+        cut, _ = data_cut_get_or_capture(study=study, cut_at=cut_at, actor=actor, load=False)
         progress("tables")
         if fmt in F.TABULAR:
             progress("write")
@@ -240,7 +239,8 @@ def export_run(job, progress) -> JobOutput:
         study=job.study,
         params=job.params,
         actor=job.requested_by,
-        generated_by=generator_name(job.requested_by),
+        # The command line names itself (manage.py export); a person or the beat otherwise.
+        generated_by=job.params.get("generated_by") or generator_name(job.requested_by),
         progress=lambda step: progress(step, STEPS.index(step), len(STEPS)),
     )
     return JobOutput(

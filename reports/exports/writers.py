@@ -102,16 +102,20 @@ def _has_value_labels(column: Column) -> bool:
     return column.type == ColumnType.BOOLEAN or (column.type == ColumnType.CHOICE and bool(column.choices))
 
 
-def _lookup(column: Column, mapping: dict) -> Callable:
-    """mapping[value] for a choice code, None for None; a code the column does not list is a bug upstream."""
+def _lookup(column: Column, mapping: dict, *, number: bool = False) -> Callable:
+    """mapping[value] for a choice code, None for None. A code the column does not list (stored under an
+    earlier version of the form) is kept, never a failed export: as itself where labels are written, or
+    with the next free number added to `mapping` (and so to the value labels, labelled by the code)."""
 
     def look_up(value):
         if value is None:
             return None
-        try:
-            return mapping[value]
-        except KeyError:
-            raise ValueError(f"column {column.name}: {value!r} is not one of its choice codes") from None
+        found = mapping.get(value)
+        if found is None:
+            if not number:
+                return value
+            found = mapping[value] = max(mapping.values(), default=0) + 1
+        return found
 
     return look_up
 
@@ -400,7 +404,8 @@ def _frame(table: Table, names: dict[str, str], *, language: str, date_number: C
     and its place in a list 8 more), so the whole table is never held as Python objects.
     """
     columns = table.columns
-    codes = [_lookup(column, choice_numbers(column)) for column in columns]
+    numbers = [choice_numbers(column) for column in columns]  # grown by any code the choices do not list
+    codes = [_lookup(column, mapping, number=True) for column, mapping in zip(columns, numbers, strict=True)]
     parts: list[list] = [[] for _ in columns]
     rows, count = _rows(table), 0
     while batch := list(itertools.islice(rows, GATHER_ROWS)):
@@ -409,7 +414,7 @@ def _frame(table: Table, names: dict[str, str], *, language: str, date_number: C
             parts[index].append(_part(columns[index], values, date_number, codes[index]))
     yes, no = _yes_no(language)
     data, variable_labels, value_labels = {}, {}, {}
-    for column, column_parts in zip(columns, parts, strict=True):
+    for column, column_parts, mapping in zip(columns, parts, numbers, strict=True):
         name = names[column.name]
         data[name] = _whole(column, column_parts)
         column_parts.clear()  # the batches are copied: let them go before the next column is joined
@@ -418,7 +423,7 @@ def _frame(table: Table, names: dict[str, str], *, language: str, date_number: C
             value_labels[name] = {1: yes, 0: no}
         elif _has_value_labels(column):
             labels = _choice_labels(column, language)
-            value_labels[name] = {number: labels[code] for code, number in choice_numbers(column).items()}
+            value_labels[name] = {number: labels.get(code, code) for code, number in mapping.items()}
     return pd.DataFrame(data, copy=False), variable_labels, value_labels, count
 
 

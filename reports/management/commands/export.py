@@ -1,11 +1,17 @@
 """manage.py export --study CODE --format csv|csv-labels|xlsx|dta|sav|redcap|odm [--dataset analysis|long]
 [--deidentify] [--bom] [--language en|zh-hans] --out PATH: an export built here, as the worker builds it, for
 scheduled jobs on the server. PATH is the zip to write, or a directory to write it into under its own name;
-the manifest is printed."""
+the manifest is printed.
+
+The export is a job like the pages' (trigger "command line"): its options are checked by the same rule, its
+file and manifest are stored with it, and a de-identified export's salt is kept in the job, never printed
+nor written beside the file.
+"""
 
 import getpass
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -15,8 +21,9 @@ from trial.errors import DomainError
 from trial.models import Study
 
 from ...exports import formats as F
-from ...exports.deid import salt_new
-from ...exports.run import export_build, remove_export
+from ...jobs import job_execute, job_state
+from ...models import Job, JobKind, JobStatus, JobTrigger
+from ...services import export_params
 
 
 class Command(BaseCommand):
@@ -41,33 +48,38 @@ class Command(BaseCommand):
             raise CommandError(f"no study {study}")
         if not found.current_version_id:
             raise CommandError(f"study {study} has no protocol loaded")
-        params = {
-            "format": format,
-            "dataset": dataset,
-            "deidentify": deidentify,
-            "bom": bom,
-            "language": language,
-        }
-        if deidentify:
-            params["salt"] = salt_new()
+        if not (out if out.is_dir() else out.parent).is_dir():
+            raise CommandError(f"{out.parent} is not a directory")
         try:
-            built = export_build(
-                study=found, params=params, generated_by=f"manage.py export ({getpass.getuser()})"
+            params = export_params(
+                format=format, dataset=dataset, deidentify=deidentify, bom=bom, language=language
             )
         except DomainError as refused:
-            raise CommandError(str(refused)) from refused
+            problems = "; ".join(
+                f"--{k}: {' '.join(v)}" for k, v in getattr(refused, "field_errors", {}).items()
+            )
+            raise CommandError(problems or str(refused)) from refused
+        params["generated_by"] = f"manage.py export ({getpass.getuser()})"
+        # Run here, not queued: the row is created queued and executed in this process.
+        job = Job.objects.create(
+            study=found,
+            kind=JobKind.EXPORT,
+            trigger=JobTrigger.COMMAND,
+            params=params,
+            status=JobStatus.QUEUED,
+        )
+        job_execute(job.pk)
+        job.refresh_from_db()
+        if job.status != JobStatus.DONE:
+            raise CommandError(f"export job {job.pk} failed: {job_state(job).error}")
+        target = out / job.file_name if out.is_dir() else out
         try:
-            target = out / built.file_name if out.is_dir() else out
             # Exclusive creation: an existing file is never overwritten.
-            with built.path.open("rb") as source, open(target, "xb") as file:
+            with job.file.open("rb") as source, open(target, "xb") as file:
                 shutil.copyfileobj(source, file)
         except FileExistsError as taken:
             raise CommandError(f"{target} exists: an export is never overwritten") from taken
-        finally:
-            remove_export(built)
-        if deidentify:
-            self.stderr.write(
-                f"salt {params['salt']} (keep it to re-link the hashed study IDs; not in the zip)"
-            )
-        self.stdout.write(json.dumps(built.manifest, indent=2, ensure_ascii=False))
-        self.stdout.write(f"wrote {target}")
+        with zipfile.ZipFile(target) as bundle:
+            manifest = json.loads(bundle.read("manifest.json"))
+        self.stdout.write(json.dumps(manifest, indent=2, ensure_ascii=False))
+        self.stdout.write(f"job {job.pk}: wrote {target}")

@@ -17,7 +17,7 @@ from lxml import etree
 from crf.models import FormRecord
 from reports.exports import formats as F
 from reports.exports.run import export_build, remove_export
-from reports.models import DataCut
+from reports.models import DataCut, Job, JobStatus, JobTrigger
 from trial.models import Participant, ParticipantIdentity
 
 from ...conftest import frozen_clock
@@ -129,28 +129,46 @@ def test_odm_validates_against_the_official_schema(seeded, tmp_path):
     schema.assertValid(document)
 
 
+def readable(name: str, content: bytes, tmp_path) -> bytes:
+    """A file's text as its reader sees it: the sheets of an XLSX (itself a zip, compressed), the values and
+    labels of a .dta or .sav (.sav compresses its rows); other files as they are."""
+    if name.endswith(".xlsx"):
+        inner = zipfile.ZipFile(io.BytesIO(content))
+        return b"".join(inner.read(member) for member in inner.namelist())
+    if name.endswith((".dta", ".sav")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        frame, meta = (pyreadstat.read_dta if name.endswith(".dta") else pyreadstat.read_sav)(str(path))
+        return (frame.to_csv() + json.dumps(meta.variable_value_labels, ensure_ascii=False)).encode()
+    return content
+
+
 def test_no_identifying_value_in_any_format(seeded, tmp_path):
     secrets = set()
     for identity in ParticipantIdentity.objects.filter(participant__site__study=seeded):
         secrets |= {identity.full_name, identity.phone, identity.national_id, identity.hospital_record_number}
     secrets.discard("")
     assert secrets
+    ids = set(Participant.objects.filter(site__study=seeded).values_list("study_id", flat=True))
     for fmt in F.FORMATS:
         _built, bundle = build(seeded, tmp_path, format=fmt)
+        seen_ids = False
         for name in bundle.namelist():
-            content = bundle.read(name)
+            content = readable(name, bundle.read(name), tmp_path)
+            seen_ids |= any(sid.encode() in content for sid in ids)
             for secret in secrets:
                 assert secret.encode() not in content, (fmt, name)
+        assert seen_ids, fmt  # the search reads the values: the study IDs are found where they are
 
 
 def test_deidentified_zip_has_no_study_id_and_keeps_the_salt_out(seeded, tmp_path):
     ids = list(Participant.objects.filter(site__study=seeded).values_list("study_id", flat=True))
-    for fmt in (F.CSV, F.REDCAP, F.ODM):
+    for fmt in F.FORMATS:
         _built, bundle = build(seeded, tmp_path, format=fmt, deidentify=True)
         manifest = json.loads(bundle.read("manifest.json"))
         assert manifest["deidentified"] is True
         for name in bundle.namelist():
-            content = bundle.read(name)
+            content = readable(name, bundle.read(name), tmp_path)
             assert b"ab" * 16 not in content
             assert not any(f'"{sid}"'.encode() in content or f"{sid},".encode() in content for sid in ids), (
                 fmt,
@@ -169,6 +187,25 @@ def test_the_command_writes_the_zip_and_prints_the_manifest(seeded, tmp_path, ca
         call_command("export", study=seeded.code, format=F.SAV, out=zip_path)
     with pytest.raises(CommandError, match="no study"):
         call_command("export", study="NCT00000000", format=F.CSV, out=tmp_path)
+    # The same rule as the pages: an option that does not apply to the format is refused, naming it.
+    with pytest.raises(CommandError, match="--dataset"):
+        call_command("export", study=seeded.code, format=F.ODM, dataset=F.LONG, out=tmp_path)
+    with pytest.raises(CommandError, match="--bom"):
+        call_command("export", study=seeded.code, format=F.XLSX, bom=True, out=tmp_path)
+    with pytest.raises(CommandError, match="not a directory"):
+        call_command("export", study=seeded.code, format=F.CSV, out=tmp_path / "missing" / "x.zip")
+
+
+def test_a_command_line_export_is_a_job_that_keeps_its_salt(seeded, tmp_path, capsys):
+    with frozen_clock("2026-11-22 10:00"):
+        call_command("export", study=seeded.code, format=F.CSV, deidentify=True, out=tmp_path)
+    job = Job.objects.get(trigger=JobTrigger.COMMAND)
+    assert job.status == JobStatus.DONE and job.kind == "export" and len(job.params["salt"]) == 32
+    output = capsys.readouterr()
+    assert job.params["salt"] not in output.out + output.err
+    bundle = zipfile.ZipFile(tmp_path / job.file_name)
+    assert job.params["salt"].encode() not in bundle.read("analysis.csv") + bundle.read("manifest.json")
+    assert json.loads(bundle.read("manifest.json"))["generated_by"].startswith("manage.py export")
 
 
 def test_a_cut_stored_at_that_second_is_reused(seeded, tmp_path):

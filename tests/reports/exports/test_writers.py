@@ -138,18 +138,20 @@ def test_a_row_with_a_value_missing_is_refused():
         csv_write(table(rows=[ROWS[0], ROWS[1][:-1]]), io.BytesIO())
 
 
-@pytest.mark.parametrize(
-    "write",
-    [
-        lambda t, path: csv_write(t, io.BytesIO(), labels=True),
-        lambda t, path: dta_write(t, path / "t.dta"),
-        lambda t, path: sav_write(t, path / "t.sav"),
-    ],
-    ids=["csv-labels", "dta", "sav"],
-)
-def test_a_choice_code_outside_the_columns_choices_is_refused(write, tmp_path):
-    with pytest.raises(ValueError, match="column smoking: 'sometimes' is not one of its choice codes"):
-        write(table(rows=[(*ROWS[0][:5], "sometimes", None)]), tmp_path)
+def test_an_unlisted_code_reads_back_as_itself(tmp_path):
+    """A code stored under an earlier version of a form: written as itself, or numbered after the listed
+    choices and labelled by the code, so nothing is lost and the export does not fail."""
+    rows = [(*ROWS[0][:5], "sometimes", None), ROWS[1]]
+    out = io.BytesIO()
+    csv_write(table(rows=rows), out, labels=True)
+    assert pd.read_csv(io.BytesIO(out.getvalue()), dtype=str)["smoking"].tolist() == ["sometimes", "Current"]
+    for write, read in ((dta_write, pyreadstat.read_dta), (sav_write, pyreadstat.read_sav)):
+        write(table(rows=rows), tmp_path / "t")
+        frame, meta = read(str(tmp_path / "t"))
+        labels = meta.variable_value_labels["smoking"]
+        assert [labels[code] for code in frame["smoking"]] == ["sometimes", "Current"]
+        assert labels[4] == "sometimes"  # after the three listed choices
+        (tmp_path / "t").unlink()
 
 
 class OnceOnly:
