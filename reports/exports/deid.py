@@ -70,3 +70,16 @@ def table_deidentify(table, deid: Deidentifier):
             yield tuple(changed[i] for i in kept)
 
     return Table(table.name, columns, rows(), table.label)
+
+
+def salted_order(salt: str | None, study_id_path: str, then: str):
+    """ORDER BY for a stream of participants' rows: study IDs' own order, or with a de-identification salt an
+    order drawn from it (md5 of salt and study ID), never the IDs' order that would let row k be matched to
+    the k-th study ID, or to row k of another export. `then` (the participant's id) keeps each participant's
+    rows together in the same sequence in every stream, so streams merge by equality."""
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import MD5, Concat
+
+    if not salt:
+        return (then,)
+    return (MD5(Concat(Value(salt), F(study_id_path), output_field=CharField())), then)

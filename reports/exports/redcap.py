@@ -74,7 +74,7 @@ from followup.models import Visit
 from followup.schedule import visit_specs
 from trial.models import Participant, Study
 
-from .deid import Deidentifier
+from .deid import Deidentifier, salted_order
 
 # Rows fetched per round trip of each server-side cursor: a few hundred participants' records (about ten
 # each) keep memory small and the round trips few.
@@ -237,15 +237,21 @@ def _participant_rows(
     yield from instances
 
 
-def _records(study: Study, cut_at: datetime.datetime):
-    """The study's records as at the cut, by participant, each participant's visits in their order."""
+def _records(study: Study, cut_at: datetime.datetime, salt: str | None = None):
+    """The study's records as at the cut, by participant (in the participants' order: deid.salted_order),
+    each participant's visits in their order."""
     sequence = Visit.objects.filter(participant=OuterRef("participant_id"), code=OuterRef("visit_code"))
     return (
         FormRecord.objects.filter(
             participant__site__study=study, participant__created_at__lte=cut_at, created_at__lte=cut_at
         )
         .annotate(visit_sequence=Subquery(sequence.values("sequence")[:1]))
-        .order_by("participant_id", "visit_sequence", "visit_code", "form_code")
+        .order_by(
+            *salted_order(salt, "participant__study_id", "participant_id"),
+            "visit_sequence",
+            "visit_code",
+            "form_code",
+        )
         .values_list(*RECORD_VALUES)
         .iterator(chunk_size=BATCH)
     )
@@ -271,18 +277,19 @@ def redcap_write(
         writer.writerow(layout.columns)
         participants = (
             Participant.objects.filter(site__study=study, created_at__lte=cut_at)
-            .order_by("pk")
+            .order_by(*salted_order(deid.salt if deid else None, "study_id", "pk"))
             .values_list("pk", "study_id")
             .iterator(chunk_size=BATCH)
         )
-        records = _records(study, cut_at)
+        records = _records(study, cut_at, deid.salt if deid else None)
         pending = next(records, None)
         written = 0
         for pk, study_id in participants:
+            # Both streams list the participants in the same order, the records' only those enrolled by the
+            # cut: the next record is this participant's, or a later one's.
             mine = []
-            while pending is not None and pending[0] <= pk:
-                if pending[0] == pk:
-                    mine.append(pending[1:])
+            while pending is not None and pending[0] == pk:
+                mine.append(pending[1:])
                 pending = next(records, None)
             if deid is None:
                 record_id, shift = study_id, _same

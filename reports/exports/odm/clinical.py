@@ -24,6 +24,7 @@ from lxml import etree
 from crf.models import Signature
 from trial.models import Participant
 
+from ..deid import salted_order
 from .layout import Form, Layout, item_value, xml_text
 from .metadata import el, q
 
@@ -67,22 +68,23 @@ def signatures_in_force(*, study, cut_at: datetime.datetime):
     ).filter(Q(invalidated_at__isnull=True) | Q(invalidated_at__gt=cut_at))
 
 
-def participant_rows(*, study, cut_at) -> Iterator[tuple]:
-    """(id, study ID, site code) of each participant enrolled by the cut. Never their identity."""
+def participant_rows(*, study, cut_at, salt=None) -> Iterator[tuple]:
+    """(id, study ID, site code) of each participant enrolled by the cut. Never their identity. In id order,
+    or de-identified in an order drawn from the salt (deid.salted_order), as every stream merged with it."""
     return (
         Participant.objects.filter(site__study=study, created_at__lte=cut_at)
-        .order_by("pk")
+        .order_by(*salted_order(salt, "study_id", "pk"))
         .values_list("pk", "study_id", "site__code")
         .iterator(chunk_size=BATCH)
     )
 
 
-def event_rows(*, study, cut_at) -> Iterator[tuple]:
+def event_rows(*, study, cut_at, salt=None) -> Iterator[tuple]:
     """(participant id, record id, label, visit code, form code, data, time, actor, reason) of each event."""
     return (
         events_in_cut(study=study, cut_at=cut_at)
         .annotate(actor=actor_expression(), reason=KeyTextTransform("reason", "pgh_context__metadata"))
-        .order_by("participant_id", "pgh_obj_id", "pgh_id")
+        .order_by(*salted_order(salt, "participant__study_id", "participant_id"), "pgh_obj_id", "pgh_id")
         .values_list(
             "participant_id",
             "pgh_obj_id",
@@ -98,11 +100,16 @@ def event_rows(*, study, cut_at) -> Iterator[tuple]:
     )
 
 
-def signature_rows(*, study, cut_at) -> Iterator[tuple]:
+def signature_rows(*, study, cut_at, salt=None) -> Iterator[tuple]:
     """(participant id, record id, signer id, meaning, time) of each signature in force, the latest last."""
     return (
         signatures_in_force(study=study, cut_at=cut_at)
-        .order_by("record__participant_id", "record_id", "signed_at", "pk")
+        .order_by(
+            *salted_order(salt, "record__participant__study_id", "record__participant_id"),
+            "record_id",
+            "signed_at",
+            "pk",
+        )
         .values_list("record__participant_id", "record_id", "signer_id", "meaning", "signed_at")
         .iterator(chunk_size=BATCH)
     )
@@ -116,10 +123,11 @@ class Merged:
         self._next = next(self._rows, None)
 
     def take(self, participant_id: int) -> list[tuple]:
+        """This participant's rows. Every stream lists the participants in the participants' own order and
+        only those (deid.salted_order): the next rows are this participant's, or a later one's."""
         taken = []
-        while self._next is not None and self._next[0] <= participant_id:
-            if self._next[0] == participant_id:
-                taken.append(self._next)
+        while self._next is not None and self._next[0] == participant_id:
+            taken.append(self._next)
             self._next = next(self._rows, None)
         return taken
 

@@ -120,9 +120,12 @@ def odm_write(
             with xf.element(
                 q("ClinicalData"), {"StudyOID": layout.study_oid, "MetaDataVersionOID": layout.mdv_oid}
             ):
-                events = Merged(event_rows(study=study, cut_at=cut_at))
-                signatures = Merged(signature_rows(study=study, cut_at=cut_at))
-                for participant_id, study_id, site_code in participant_rows(study=study, cut_at=cut_at):
+                salt = deid.salt if deid else None
+                events = Merged(event_rows(study=study, cut_at=cut_at, salt=salt))
+                signatures = Merged(signature_rows(study=study, cut_at=cut_at, salt=salt))
+                for participant_id, study_id, site_code in participant_rows(
+                    study=study, cut_at=cut_at, salt=salt
+                ):
                     subject = _subject(study_id, site_code, deid, counts)
                     xf.write(
                         subject_element(

@@ -211,8 +211,19 @@ def test_deidentified_hashes_ids_shifts_dates_and_empties_free_text(seeded):
     dates = {v.name for v in redcap_variables() if v.spec and v.spec.type == "date"}
     free_text = {v.name for v in redcap_variables() if v.spec and v.spec.type == "text"}
     assert len(plain_rows) == len(hidden_rows)
+    # Not in the study IDs' order (row k must not give away the k-th study ID): each participant's rows are
+    # matched through the hash, in their own order.
+    hidden_order = list(dict.fromkeys(hidden_rows.record_id))
+    assert hidden_order != [deid.study_id(sid) for sid in dict.fromkeys(plain_rows.record_id)]
+    by_hash: dict[str, list] = {}
+    for after in hidden_rows.to_dict("records"):
+        by_hash.setdefault(after["record_id"], []).append(after)
+    pairs = [
+        (before, by_hash[deid.study_id(before["record_id"])].pop(0))
+        for before in plain_rows.to_dict("records")
+    ]
     shifted = emptied = 0
-    for before, after in zip(plain_rows.to_dict("records"), hidden_rows.to_dict("records"), strict=True):
+    for before, after in pairs:
         assert after["record_id"] == deid.study_id(before["record_id"])
         days = datetime.timedelta(days=deid.shift_days(before["record_id"]))
         for column, value in before.items():

@@ -16,6 +16,7 @@ from lxml import etree
 
 from crf.models import FormRecord
 from reports.exports import formats as F
+from reports.exports.deid import Deidentifier
 from reports.exports.run import export_build, remove_export
 from reports.models import DataCut, Job, JobStatus, JobTrigger
 from trial.models import Participant, ParticipantIdentity
@@ -218,3 +219,24 @@ def test_a_cut_stored_at_that_second_is_reused(seeded, tmp_path):
         ).count()
         == 1
     )
+
+
+def test_deidentified_odm_and_redcap_are_not_in_study_id_order(seeded, tmp_path):
+    """Row k must not give away the k-th study ID: subjects (ODM) and records (REDCap) in a salted order."""
+    deid = Deidentifier("ab" * 16)
+    ids = sorted(Participant.objects.filter(site__study=seeded).values_list("study_id", flat=True))
+    by_id = [deid.study_id(sid) for sid in ids]
+    by_pk = [
+        deid.study_id(sid)
+        for sid in Participant.objects.filter(site__study=seeded)
+        .order_by("pk")
+        .values_list("study_id", flat=True)
+    ]
+    _built, bundle = build(seeded, tmp_path, format=F.ODM, deidentify=True)
+    (xml,) = [n for n in bundle.namelist() if n.endswith(".xml")]
+    keys = [e.get("SubjectKey") for e in etree.parse(io.BytesIO(bundle.read(xml))).iter("{*}SubjectData")]
+    assert sorted(keys) == sorted(by_id) and keys not in (by_id, by_pk)
+    _built, bundle = build(seeded, tmp_path, format=F.REDCAP, deidentify=True)
+    (name,) = [n for n in bundle.namelist() if n.endswith("_import.csv")]
+    records = list(dict.fromkeys(pd.read_csv(io.BytesIO(bundle.read(name)), dtype=str)["record_id"]))
+    assert sorted(records) == sorted(by_id) and records not in (by_id, by_pk)
