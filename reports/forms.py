@@ -61,15 +61,18 @@ class ExportForm(forms.Form):
 
     # One line each that a data manager reads before choosing (the page shows them beside the choices).
     format_help = {
-        CSV: _("Comma-separated files with the stored codes (1, 2, …), for R, Python or SAS."),
+        CSV: _("Comma-separated files with the stored codes (e.g. never, PKP) and 1/0, for R, Python or SAS."),
         CSV_LABELS: _("The same files with each code's label in the chosen language, to read by eye."),
-        XLSX: _("Excel workbooks with labels in the chosen language, to check and share in Excel or WPS."),
+        XLSX: _(
+            "Excel workbooks, one sheet per table, with each column's label in the chosen language, to check "
+            "and share in Excel or WPS."
+        ),
         DTA: _("Stata files with variable labels and value labels."),
         SAV: _("SPSS files with variable labels and value labels."),
         REDCAP: _("A CSV that a REDCap project built from SpineTrial's data dictionary imports unchanged."),
         ODM: _(
-            "CDISC ODM XML for sponsors and registries: the forms in both languages, the data and every "
-            "change from the audit trail (who, when, why)."
+            "CDISC ODM XML for sponsors and registries: the forms in both languages, the data, and for each "
+            "value who last changed it, when and why (from the audit trail)."
         ),
     }
     dataset_help = {
