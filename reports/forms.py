@@ -61,7 +61,9 @@ class ExportForm(forms.Form):
 
     # One line each that a data manager reads before choosing (the page shows them beside the choices).
     format_help = {
-        CSV: _("Comma-separated files with the stored codes (e.g. never, PKP) and 1/0, for R, Python or SAS."),
+        CSV: _(
+            "Comma-separated files with the stored codes (e.g. never, PKP) and 1/0, for R, Python or SAS."
+        ),
         CSV_LABELS: _("The same files with each code's label in the chosen language, to read by eye."),
         XLSX: _(
             "Excel workbooks, one sheet per table, with each column's label in the chosen language, to check "
