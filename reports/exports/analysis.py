@@ -66,6 +66,7 @@ class AnalysisDataset:
         self.forms = [definitions[code] for code in self.definition.get("forms", []) if code in definitions]
         self.schedule = self.definition.get("visits", {}).get("schedule", [])
         self.has_endpoint = bool(self.definition.get("endpoint"))
+        self._sites: list | None = None
         self.qmri_levels = self._levels("qmri", "vertebrae")
         self.columns: list[Column] = self._participant_columns()
         # The enrollment forms, then each form a scheduled visit collects (the 12-month MRI), named
@@ -329,8 +330,10 @@ class AnalysisDataset:
                 yield self._row(record, judge(record) if judge else None)
 
     def _sites_and_day(self, cut_at) -> tuple[list, datetime.date]:
-        sites = list(Site.objects.filter(study=self.study))
-        return sites, study_today(sites=sites, at=cut_at)
+        """The study's sites (read once per dataset) and the day the cut falls on at every one of them."""
+        if self._sites is None:
+            self._sites = list(Site.objects.filter(study=self.study))
+        return self._sites, study_today(sites=self._sites, at=cut_at)
 
     def _endpoint_query(self, cut_at):
         sites, day = self._sites_and_day(cut_at)
@@ -368,9 +371,9 @@ class AnalysisDataset:
     def _row(self, record, end) -> tuple:
         n = self.n_fields
         out = list(record[:n])
-        groups = dict(zip((g for _, g in self.GROUPS), record[n : n + 3], strict=True))
+        fractures, levels, vertebrae = (rows_of(json_value(value)) for value in record[n : n + 3])
         scores, visits = record[n + 3], record[n + 4]
-        out += self._derived(out, {k: rows_of(json_value(v)) for k, v in groups.items()})
+        out += self._derived(out, fractures, levels, vertebrae)
         out += self._scores(json_value(scores) or {})
         if self.has_endpoint:
             out += [
@@ -386,7 +389,7 @@ class AnalysisDataset:
         out += self._visits(json_value(visits) or {})
         return tuple(out)
 
-    def _derived(self, out: list, groups: dict) -> list:
+    def _derived(self, out: list, fractures: list, levels: list, vertebrae: list) -> list:
         """The derived values from the typed columns in `out` and the repeating groups' rows; None where the
         form they come from has no record."""
         has = {code: out[i] is not None for code, i in self.status_at.items()}
@@ -395,12 +398,14 @@ class AnalysisDataset:
             found = [out[i] for i in self.t_scores_at if out[i] is not None]
             derived.append(min(found) if found else None)
         if "fracture_levels" in has:
-            levels = [row.get("level") for row in groups["fractures"]]
+            fractured = [row.get("level") for row in fractures]
             derived += (
-                [len(levels), " ".join(filter(None, levels))] if has["fracture_levels"] else [None, None]
+                [len(fractured), " ".join(filter(None, fractured))]
+                if has["fracture_levels"]
+                else [None, None]
             )
         if "procedure" in has:
-            rows = groups["levels"]
+            rows = levels
             summary = procedure_summary(rows)
             intradiscal = any(
                 "intradiscal" in (row.get("leakage_location") or []) or "D" in (row.get("leakage_type") or [])
@@ -418,11 +423,13 @@ class AnalysisDataset:
                 else [None] * 5
             )
         if "qmri" in has:
-            rows = groups["vertebrae"]
-            by_level = {row.get("level"): row for row in rows if isinstance(row, dict)}
-            means = qmri_means(rows)
+            by_level = {row.get("level"): row for row in vertebrae}
+            means = qmri_means(vertebrae)
             for key in ("pdff", "r2star"):
-                derived += [number(by_level.get(level, {}).get(key)) for level in self.qmri_levels]
+                derived += [
+                    number(by_level[level].get(key)) if level in by_level else None
+                    for level in self.qmri_levels
+                ]
                 derived.append(None if means[key] is None else round(means[key], 3))
         return derived
 

@@ -143,7 +143,9 @@ def _csv_cell(column: Column, *, labels: bool, language: str, yes_no: tuple[str,
     (strings and codes as they are, integers, ISO dates; None as an empty field)."""
     if column.type == ColumnType.BOOLEAN:
         yes, no = yes_no
-        return lambda value: "" if value is None else (yes if value else no)
+        # A dict's own lookup: called per cell, a C call is a third of a lambda's cost (1 and 0 hash as
+        # True and False, so integers read the same).
+        return {True: yes, False: no, None: ""}.__getitem__
     if column.type == ColumnType.DECIMAL:
         return _number_text
     if column.type == ColumnType.CHOICE and labels:
@@ -162,7 +164,13 @@ def csv_write(
     """
     yes_no = _yes_no(language) if labels else ("1", "0")
     cells = [_csv_cell(column, labels=labels, language=language, yes_no=yes_no) for column in table.columns]
-    converted = [(index, cell) for index, cell in enumerate(cells) if cell is not None]
+    # Numbers are checked in the loop, not called per cell: a float or None (nearly every value) is already
+    # what the csv module writes (repr, or empty); only a Decimal, an integer type or a NaN goes through
+    # _number_text.
+    numbers = [index for index, cell in enumerate(cells) if cell is _number_text]
+    converted = [
+        (index, cell) for index, cell in enumerate(cells) if cell is not None and cell is not _number_text
+    ]
     if bom:
         out.write(BOM)
     # Not io.TextIOWrapper: closing or collecting it would close the caller's file.
@@ -171,10 +179,14 @@ def csv_write(
     writer.writerow([column.name for column in table.columns])
     count = 0
     for row in _rows(table):
-        if converted:
+        if converted or numbers:
             row = list(row)
             for index, cell in converted:
                 row[index] = cell(row[index])
+            for index in numbers:
+                value = row[index]
+                if value is not None and (type(value) is not float or value != value):
+                    row[index] = _number_text(value)
         writer.writerow(row)
         count += 1
     return count
