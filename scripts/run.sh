@@ -126,8 +126,11 @@ SEED_FLAGS=()
 
 log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/log/celery-beat.log)"
 # (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
+# One worker consumes every queue here (config/celery.py); production runs one per queue
+# (deploy/systemd/spinetrial-worker@.service), so that an export never holds up a reminder.
 start_worker() {
-    setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >>"${VAR}/log/celery-worker.log" 2>&1 &
+    setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 --queues=messaging,reports,celery \
+        >>"${VAR}/log/celery-worker.log" 2>&1 &
     WORKER_PID=$!
 }
 start_worker

@@ -65,12 +65,15 @@ def run_sh_command(port: int) -> tuple[list[str], dict]:
 
 
 def systemd_command(port: int) -> tuple[list[str], dict]:
-    """ExecStart of the web unit, with the install directory (/opt/spinetrial) being this checkout; the
-    bind address and workers come from the unit's EnvironmentFile in production, from here in the test."""
-    unit = ROOT / "deploy" / "systemd" / "spinetrial-web.service"
+    """ExecStart of the web unit (instance 0), with the install directory (/opt/spinetrial) being this
+    checkout and the instance's address (127.0.0.1:8000) moved to a free port; the workers come from the
+    unit's EnvironmentFile in production, from here in the test. (tests/deploy/test_smoke.py starts the
+    units whole.)"""
+    unit = ROOT / "deploy" / "systemd" / "spinetrial-web@.service"
     (line,) = [line for line in logical_lines(unit) if line.startswith("ExecStart=")]
-    argv = shlex.split(line.removeprefix("ExecStart=").replace("/opt/spinetrial", str(ROOT)))
-    return argv, {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
+    command = line.removeprefix("ExecStart=").replace("/opt/spinetrial", str(ROOT)).replace("%i", "0")
+    argv = shlex.split(command.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+    return argv, {"GUNICORN_WORKERS": "1"}
 
 
 def bare_gunicorn_command(port: int) -> tuple[list[str], dict]:
@@ -86,7 +89,7 @@ def runserver_command(port: int) -> tuple[list[str], dict]:
 
 SERVERS = {
     "make run (scripts/run.sh)": run_sh_command,
-    "systemd (deploy/systemd/spinetrial-web.service)": systemd_command,
+    "systemd (deploy/systemd/spinetrial-web@.service)": systemd_command,
     "bare gunicorn config.wsgi": bare_gunicorn_command,
     "manage.py runserver": runserver_command,
 }

@@ -111,7 +111,7 @@ def _worker(tmp_path, **extra_env):
                 "-l",
                 "info",
                 "-Q",
-                "celery",
+                "reports,celery",  # the reports' tasks are routed to their own queue (config/celery.py)
                 "-n",
                 f"jobs-{uuid.uuid4().hex[:6]}@%h",
                 "--include",
