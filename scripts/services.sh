@@ -65,6 +65,9 @@ install_system_packages() {
         missing+=(fonts-wqy-microhei)
     # pdftotext, pdffonts and pdftoppm: the report's tests read the PDF back.
     command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+    # nginx for the deployment's smoke test (tests/deploy/test_smoke.py runs the shipped site in front of two
+    # gunicorn instances): the binary, about 1.5 MB; the test never uses the system's own nginx service.
+    [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
     # Debian's own python3 ships venv/ensurepip separately (pyenv builds include them).
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
     if ((${#missing[@]} == 0)); then

@@ -56,9 +56,9 @@ class Unit:
             env.update(environment_file(path))
         return env
 
-    def command(self, env: dict[str, str]) -> list[str]:
-        """ExecStart's argv, its variables expanded from `env`."""
-        line = self.value("Service", "ExecStart")
+    def command(self, env: dict[str, str], *, key: str = "ExecStart") -> list[str]:
+        """ExecStart's (or another Exec*= setting's) argv, its variables expanded from `env`."""
+        line = self.value("Service", key)
         prefixes = re.match(r"^[-+!:@]*", line).group()
         assert "@" not in prefixes, "ExecStart with @ (a separate argv[0]) is not read here"
         words = shlex.split(line[len(prefixes) :])
