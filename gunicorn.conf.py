@@ -2,9 +2,9 @@
 `gunicorn config.wsgi` run from the project root (gunicorn reads ./gunicorn.conf.py by default).
 
 One file, so that no start-up path can forget the masking access log. Values can be overridden from the
-environment (/etc/spinetrial/env in production: GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT) or on
-the command line (`make run` passes -b and --workers). In production nginx on the same host terminates TLS
-and proxies to GUNICORN_BIND.
+environment (/etc/spinetrial/env in production: GUNICORN_WORKERS, GUNICORN_TIMEOUT; GUNICORN_BIND elsewhere)
+or on the command line (`make run` passes -b and --workers; each spinetrial-web@N unit passes
+--bind 127.0.0.1:800N). In production nginx on the same host terminates TLS and proxies to the instances.
 """
 
 import multiprocessing

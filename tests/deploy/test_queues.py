@@ -30,6 +30,9 @@ def landed_in(store: redis.Redis, task_id: str) -> list[str]:
 
 @pytest.fixture
 def store():
+    # A Celery app created by an earlier test (a producer of its own) makes itself the current app, which
+    # shared tasks then send through, without the project's routes; in production the project's is the only.
+    app.set_current()
     return redis.Redis.from_url(settings.REDIS_URL)
 
 

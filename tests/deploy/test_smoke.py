@@ -109,14 +109,15 @@ def services(tmp_path):
         service.stop()
 
 
-def run_oneshot(unit, *, tmp_path) -> tuple[int, str]:
-    """A Type=oneshot unit's ExecStart run to its end: (exit status, output)."""
-    service = Service(unit, tmp_path).start()
+def run_oneshots(*units, tmp_path) -> list[tuple[int, str]]:
+    """Type=oneshot units' ExecStart run to their end, side by side: (exit status, output) of each."""
+    running = [Service(unit, tmp_path).start() for unit in units]
     try:
-        status = service.process.wait(timeout=START_SECONDS)
+        statuses = [service.process.wait(timeout=START_SECONDS) for service in running]
     finally:
-        service.stop()
-    return status, service.output()
+        for service in running:
+            service.stop()
+    return [(status, service.output()) for status, service in zip(statuses, running, strict=True)]
 
 
 def test_web_workers_and_beat_started_as_the_units_say_serve_and_work(
@@ -139,7 +140,7 @@ def test_web_workers_and_beat_started_as_the_units_say_serve_and_work(
     # The workers consume their own queue and the default one, under the node names the unit gives them.
     for worker in workers.values():
         worker.wait_until(lambda w=worker: " ready." in w.output(), what="'ready'")
-    client = Celery("smoke", broker=broker.url, backend=broker.url)
+    client = Celery("smoke", broker=broker.url, backend=broker.url, set_as_current=False)
     try:
         consumed = client.control.inspect(timeout=5).active_queues()
         assert {name.partition("@")[0]: {q["name"] for q in queues} for name, queues in consumed.items()} == {
@@ -167,13 +168,14 @@ def test_web_workers_and_beat_started_as_the_units_say_serve_and_work(
         queue: unit_read("spinetrial-worker-watchdog@.service", instance=queue, env_file=env_file)
         for queue in (MESSAGING_QUEUE, REPORTS_QUEUE)
     }
-    for queue, unit in watchdogs.items():
-        status, said = run_oneshot(unit, tmp_path=tmp_path)
-        assert status == 0, f"{queue}: {said}"
+    for status, said in run_oneshots(*watchdogs.values(), tmp_path=tmp_path):
+        assert status == 0, said
     workers[REPORTS_QUEUE].stop()
-    status, said = run_oneshot(watchdogs[REPORTS_QUEUE], tmp_path=tmp_path)
-    assert status == 10 and "no Celery worker consuming the reports queue answered" in said, said
-    assert run_oneshot(watchdogs[MESSAGING_QUEUE], tmp_path=tmp_path)[0] == 0
+    (reports, reports_said), (messaging, messaging_said) = run_oneshots(
+        watchdogs[REPORTS_QUEUE], watchdogs[MESSAGING_QUEUE], tmp_path=tmp_path
+    )
+    assert reports == 10 and "no Celery worker consuming the reports queue answered" in reports_said
+    assert messaging == 0, messaging_said
     assert restarted_by(watchdogs[REPORTS_QUEUE], exit_status=10, tmp_path=tmp_path) == [
         "restart spinetrial-worker@reports.service"
     ]

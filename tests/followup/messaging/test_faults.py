@@ -146,7 +146,7 @@ def test_redis_stopped_for_a_while_and_restarted_loses_nothing(
         own_redis.start()  # empty: anything queued before is gone with it
         if worker.process.poll() is not None:
             # Celery/kombu 5.7 give up on a lost Redis ("Unrecoverable error") and exit with a failure, which
-            # systemd's Restart=on-failure (deploy/systemd/spinetrial-worker.service) answers with a new
+            # systemd's Restart=on-failure (deploy/systemd/spinetrial-worker@.service) answers with a new
             # worker, as the test does here.
             assert worker.process.returncode != 0
             cluster.worker()
