@@ -243,12 +243,13 @@ def test_nginx_with_the_shipped_site_spreads_requests_over_two_web_instances_and
     ports = [web_port(web.unit) for web in webs]
     http_port, https_port = free_port(), free_port()
     conf = nginx_site_variant(tmp_path, upstream_ports=ports, http_port=http_port, https_port=https_port)
-    nginx = subprocess.Popen(  # noqa: S603 -- the distribution's nginx on the shipped site
-        [NGINX, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "nginx.out").open("wb"),
-        start_new_session=True,
-    )
+    with (tmp_path / "nginx.out").open("wb") as out:
+        nginx = subprocess.Popen(  # noqa: S603 -- the distribution's nginx on the shipped site
+            [NGINX, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+            start_new_session=True,
+        )
     try:
         for web, port in zip(webs, ports, strict=True):
             web.wait_until(lambda p=port: listening(p), what=f"listener on {port}")
