@@ -49,12 +49,24 @@ def pg_bin(program: str) -> str:
     return str(found[-1])
 
 
-def manage(*args: str, env: dict, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
-    """`python manage.py ARGS` in a process of its own with `env` over the test run's environment."""
+# manage.py with the clock moved to an instant (ticking on from there): time-machine before Django starts.
+CLOCKED = (
+    "import sys, time_machine; time_machine.travel(sys.argv[1], tick=True).start(); "
+    "from django.core.management import execute_from_command_line; "
+    "execute_from_command_line(['manage.py', *sys.argv[2:]])"
+)
+
+
+def manage(
+    *args: str, env: dict, timeout: float = 300, check: bool = True, clock: str | None = None
+) -> subprocess.CompletedProcess:
+    """`python manage.py ARGS` in a process of its own with `env` over the test run's environment; with
+    `clock` (an ISO instant) its clock starts there."""
+    command = [sys.executable, "-c", CLOCKED, clock] if clock else [sys.executable, "manage.py"]
     done = subprocess.run(  # noqa: S603 -- the project's own command
-        [sys.executable, "manage.py", *args],
+        [*command, *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
         text=True,
         timeout=timeout,
