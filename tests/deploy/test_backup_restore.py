@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -136,8 +137,10 @@ def test_backups_rotate_and_restore_refuses_a_changed_dump_or_a_used_database(
 
     # A dump changed after it was made is refused before anything is written.
     changed = tmp_path / "changed.dump"
-    changed.write_bytes(open(paths[-1], "rb").read()[:-1] + b"\0")  # noqa: SIM115
-    (tmp_path / "changed.dump.sha256").write_text(open(f"{paths[-1]}.sha256").read())  # noqa: SIM115
+    data = bytearray(Path(paths[-1]).read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte flipped
+    changed.write_bytes(bytes(data))
+    (tmp_path / "changed.dump.sha256").write_text(Path(f"{paths[-1]}.sha256").read_text())
     refused = _script(RESTORE, str(changed), pg.url(user=pg.OWNER, name=fresh_database), check=False)
     assert refused.returncode == 1 and "checksum mismatch" in refused.stderr
     # A database that holds tables already is not a restore target.

@@ -138,6 +138,17 @@ def test_db_grant_refuses_the_owner_itself(roles):
     assert "it would own the audit trail" in done.stderr
 
 
+def test_db_grant_by_hand_logs_in_as_the_owner_and_grants_the_app_role(roles):
+    """After a restore, say: as the app's settings plus the owner's URL, it grants DATABASE_URL's user."""
+    app, name = roles
+    env = {
+        "DATABASE_URL": pg.url(user=app, name=name),
+        "MIGRATION_DATABASE_URL": pg.url(user=pg.OWNER, name=name),
+    }
+    done = pg.manage("db_grant", env=env)
+    assert done.stdout.strip() == f"granted {app} the application's privileges on {name} (owner {pg.OWNER})"
+
+
 def test_without_a_migration_url_one_role_migrates_as_before(roles):
     """make run and make test: no MIGRATION_DATABASE_URL, migrate is Django's (nothing to grant)."""
     _app, name = roles

@@ -1,6 +1,6 @@
-"""manage.py db_grant --role APP_ROLE: run as the tables' owner (migrate runs it itself when
-MIGRATION_DATABASE_URL is set) to give the application's role exactly what it needs, and no way around the
-audit trail (deploy/README.md "Database roles").
+"""manage.py db_grant [--role APP_ROLE]: as the tables' owner, give the application's role (default:
+DATABASE_URL's user) exactly what it needs, and no way around the audit trail (deploy/README.md "Database
+roles"). With MIGRATION_DATABASE_URL set it logs in as that owner; migrate runs it itself after migrating.
 
 - Data tables: SELECT, INSERT, UPDATE, DELETE; sequences: USAGE, SELECT; the same by default for tables and
   sequences the owner creates later (the next migration), until this runs again after it.
@@ -16,9 +16,12 @@ audit trail (deploy/README.md "Database roles").
 """
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from pghistory.models import Context, Event
+
+from .migrate import as_owner
 
 # pgtrigger's reader of the ignore flag (its compiler's template), with one change: a trigger named in the
 # flag is skipped only when the role running the statement is a member of the owner's role.
@@ -75,10 +78,18 @@ class Command(BaseCommand):
     help = "As the tables' owner: grant the application's role its privileges, none over the audit trail."
 
     def add_arguments(self, parser):
-        parser.add_argument("--role", required=True, help="the application's database role (DATABASE_URL's)")
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="the connection of the owner")
+        parser.add_argument("--role", help="the application's database role (default: DATABASE_URL's user)")
 
-    def handle(self, *args, role, database, **options):
+    def handle(self, *args, role, **options):
+        owner = settings.MIGRATION_DATABASE
+        connection = connections[DEFAULT_DB_ALIAS]
+        if owner is not None and connection.settings_dict["USER"] != owner.get("USER"):
+            with as_owner() as app_role:
+                return self._grant(role or app_role)
+        return self._grant(role or connection.settings_dict["USER"])
+
+    def _grant(self, role: str) -> None:
+        database = DEFAULT_DB_ALIAS
         connection = connections[database]
         quote = connection.ops.quote_name
         with transaction.atomic(using=database), connection.cursor() as cursor:
