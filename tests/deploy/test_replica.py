@@ -152,20 +152,23 @@ def test_an_export_read_on_the_replica_is_the_primarys(seeded, replica, tmp_path
         manifest["data_cut_sha256"],
     ]
 
-    env = {"REPLICA_DATABASE_URL": replica_url}
+    env = {
+        "DATABASE_URL": pg.url(user=pg.OWNER, name=connection.settings_dict["NAME"]),
+        "REPLICA_DATABASE_URL": replica_url,
+    }
     wrote = pg.manage("shell", "-c", WRITE_ON_REPLICA, env=env).stdout
     assert "refused: cannot execute UPDATE in a read-only transaction" in wrote
     assert "saved on default" in wrote
 
 
 def test_a_lagging_replica_is_passed_over_for_the_primary(seeded, replica, tmp_path):
-    """Replay paused on the replica, then a change on the primary: the export does not read the replica
-    short of its cut; after REPLICA_WAIT_SECONDS it reads the primary, which has the change."""
+    """Replay paused on the replica, then a commit on the primary: the export does not read the replica
+    short of its cut; after REPLICA_WAIT_SECONDS it reads the primary. Resumed, the replica is read again."""
     port, _log = replica
     with pg.connect(port=port) as conn:
         conn.execute("SELECT pg_wal_replay_pause()")
     with pg.connect(name=connection.settings_dict["NAME"]) as conn:
-        conn.execute("UPDATE trial_study SET title = title || ' (amended)'")
+        conn.execute("UPDATE trial_study SET title = title")  # any commit: WAL the replica has not replayed
     url = pg.url(user=pg.OWNER, name=connection.settings_dict["NAME"], port=port)
     _sha, manifest, logged = _export(tmp_path / "lagging", REPLICA_DATABASE_URL=url, REPLICA_WAIT_SECONDS="2")
     assert "read_from" not in manifest  # read on the primary
