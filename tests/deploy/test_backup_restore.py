@@ -6,20 +6,24 @@ The exports are `manage.py export --format csv` in processes of their own, at on
 test database and against the restored one.
 """
 
+import hashlib
 import json
 import os
 import secrets
 import subprocess
 import time
 import zipfile
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from psycopg import sql
 
 from tests.conftest import frozen_clock
 from tests.reports.test_dataset import seed
-from trial.management.commands.db_grant import event_tables
+from trial.management.commands.db_grant import HARDENED_MARK, event_tables
 
 from . import pg
 
@@ -36,6 +40,19 @@ def seeded(study):
     with frozen_clock("2026-11-21 09:00"):
         seed(study, 30)
     return study
+
+
+@pytest.fixture
+def app_role():
+    """An application role with LOGIN only; dropped with what it was granted in the test database."""
+    role = f"spinetrial_app_{secrets.token_hex(4)}"
+    with pg.connect() as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    yield role
+    with pg.connect(name=connection.settings_dict["NAME"]) as conn:
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+    with pg.connect() as conn:
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 @pytest.fixture
@@ -77,6 +94,20 @@ def _analysis_sha256(*, database: str, directory) -> tuple[str, dict]:
     return analysis["sha256"], manifest
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _privileges(database: str, role: str, table: str) -> list[str]:
+    kinds = ("DELETE", "INSERT", "SELECT", "TRUNCATE", "UPDATE")
+    with pg.connect(name=database) as conn:
+        return [
+            kind
+            for kind in kinds
+            if conn.execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, kind]).fetchone()[0]
+        ]
+
+
 def _event_counts(database: str) -> dict[str, int]:
     with pg.connect(name=database) as conn:
         return {
@@ -85,32 +116,39 @@ def _event_counts(database: str) -> dict[str, int]:
         }
 
 
-def test_a_restored_backup_gives_the_same_analysis_export_and_audit_trail(seeded, tmp_path, fresh_database):
+def test_a_restored_backup_gives_the_same_analysis_export_and_audit_trail(
+    seeded, app_role, tmp_path, fresh_database
+):
     source = connection.settings_dict["NAME"]
+    call_command("db_grant", role=app_role, stdout=StringIO())  # the app role's grants, to come back too
     before, manifest = _analysis_sha256(database=source, directory=tmp_path / "before")
     events = _event_counts(source)
     assert events["trial_participantevent"] >= 30 and events["pghistory_context"] > 0
 
-    dump = _script(
-        BACKUP, str(tmp_path / "backups"), env={"BACKUP_DATABASE_URL": pg.url(user=pg.OWNER, name=source)}
-    )
-    path = dump.stdout.strip().splitlines()[-1]
-    assert path.endswith(".dump")
-    assert (tmp_path / "backups" / f"{os.path.basename(path)}.sha256").read_text().split()[
-        1
-    ] == os.path.basename(path)
-    _script(RESTORE, path, pg.url(user=pg.OWNER, name=fresh_database))
+    backup = {"BACKUP_DATABASE_URL": pg.url(user=pg.OWNER, name=source)}
+    path = Path(_script(BACKUP, str(tmp_path / "backups"), env=backup).stdout.strip().splitlines()[-1])
+    assert path.suffix == ".dump"
+    assert Path(f"{path}.sha256").read_text().split() == [_sha256(path), path.name]
+    _script(RESTORE, str(path), pg.url(user=pg.OWNER, name=fresh_database))
 
     assert _event_counts(fresh_database) == events
     with pg.connect(name=fresh_database) as conn:
-        # The audit triggers came back too, owned as before.
-        triggers = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrigger_%'").fetchone()[
-            0
-        ]
-        owners = {
-            row[0] for row in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
-        }
-    assert triggers > 50 and owners == {pg.OWNER}
+        triggers = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrigger_%'").fetchone()
+        owners = conn.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+        ignore = conn.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = '_pgtrigger_should_ignore'"
+        ).fetchone()
+    # The audit triggers, the owner, and the app role's grants (append-only on the trail) came back.
+    assert triggers[0] > 50 and owners == [(pg.OWNER,)] and HARDENED_MARK in ignore[0]
+    assert _privileges(fresh_database, app_role, "trial_screeningevent") == ["INSERT", "SELECT"]
+    assert _privileges(fresh_database, app_role, "trial_screening") == [
+        "DELETE",
+        "INSERT",
+        "SELECT",
+        "UPDATE",
+    ]
     after, restored_manifest = _analysis_sha256(database=fresh_database, directory=tmp_path / "after")
     assert after == before
     assert restored_manifest["data_cut_sha256"] == manifest["data_cut_sha256"]
