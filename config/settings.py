@@ -91,15 +91,37 @@ TEMPLATES = [
     },
 ]
 
+# --- Databases (issue 13: roles, backups, read replica; deploy/README.md) ---------------------------------
 # PostgreSQL only: the audit trail lives in its triggers.
+# DATABASE_URL: the application's role. In production it owns nothing (deploy/README.md "Database roles"),
+# so it cannot switch the audit triggers off nor change an event row. MIGRATION_DATABASE_URL: the tables'
+# owner; when set, `manage.py migrate` runs as it and then grants the application's role what it needs
+# (trial/management/commands/migrate.py, db_grant.py). Unset (make run, make test): one role does both.
+# REPLICA_DATABASE_URL: a streaming replica that reports and exports read from (alias "replica", never
+# written to; config/routers.py, reports/replica.py).
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://spinetrial@127.0.0.1:54329/spinetrial")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# Every pgtrigger trigger (the audit trail's) reads the setting pgtrigger.ignore inside an EXCEPTION block;
-# unset, that read fails and each failed sub-transaction slows long transactions down more and more
-# (seeding 56,000 participants: 150 s instead of 30 s). An empty list as the session default ignores nothing.
-_db_options = DATABASES["default"].setdefault("OPTIONS", {})
-_db_options["options"] = f"{_db_options.get('options', '')} -c pgtrigger.ignore={{}}".strip()
+if env("REPLICA_DATABASE_URL", default=""):
+    DATABASES["replica"] = env.db("REPLICA_DATABASE_URL")
+for _alias, _db in DATABASES.items():
+    _db["ATOMIC_REQUESTS"] = False
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Every pgtrigger trigger (the audit trail's) reads the setting pgtrigger.ignore inside an EXCEPTION
+    # block; unset, that read fails and each failed sub-transaction slows long transactions down more and more
+    # (seeding 56,000 participants: 150 s instead of 30 s). An empty list as the session default ignores
+    # nothing.
+    _db_options = _db.setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c pgtrigger.ignore={{}}".strip()
+    if _alias != "default":
+        # The same database seen another way: no test database of its own.
+        _db["TEST"] = {"MIRROR": "default"}
+# Not an alias: `migrate` swaps the default connection's credentials for these while it runs, so data
+# migrations and post-migrate handlers that write without .using() run as the owner too.
+MIGRATION_DATABASE = env.db("MIGRATION_DATABASE_URL") if env("MIGRATION_DATABASE_URL", default="") else None
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+# Seconds a report waits for the replica to replay up to the primary's WAL position at the cut before it
+# reads from the primary instead (a lagging replica would miss data recorded before the cut).
+REPLICA_WAIT_SECONDS = env.float("REPLICA_WAIT_SECONDS", default=30)
+# --- end of databases -------------------------------------------------------------------------------------
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Connection pooling (deploy/README.md, "Connection pooling") -------------------------------------------

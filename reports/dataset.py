@@ -22,7 +22,6 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
 from django.db.models import Count, F, Func, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 
@@ -49,6 +48,7 @@ from followup.selectors.endpoint import (
 from trial.models import Participant, ParticipantStatus, Screening, Site, Study
 
 from .derived import lowest, number, procedure_summary, qmri_means
+from .replica import read_snapshot
 
 # Participants read this many at a time on one server-side cursor (a few hundred kilobytes a batch).
 BATCH = 2000
@@ -142,13 +142,9 @@ def dataset_capture(*, study: Study, cut_at: datetime.datetime) -> Captured:
 
     Read in one REPEATABLE READ, read-only transaction when called outside one (the worker, the command):
     every query sees the same snapshot, so a participant enrolled while the capture runs is either in every
-    section or in none. Inside a caller's transaction (the tests, an export's snapshot), that transaction's
-    snapshot is used."""
-    if connection.in_atomic_block:
-        return _capture(study, cut_at)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    section or in none. On the streaming replica when one is configured (reports/replica.py). Inside a
+    caller's transaction (the tests, an export's snapshot), that transaction's snapshot is used."""
+    with read_snapshot(read_only=True):
         return _capture(study, cut_at)
 
 

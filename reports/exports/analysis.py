@@ -19,7 +19,6 @@ import datetime
 import enum
 from collections.abc import Iterator
 
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from crf.engine.definitions import FormDef, form_definitions
@@ -42,6 +41,7 @@ from trial.models.screening import Sex
 
 from ..derived import number, procedure_summary, qmri_means
 from ..pdf.primary import censoring_name
+from ..replica import read_connection
 from .fields import date_value, field_select, json_value, rows_of
 from .labels import both, label_join, text_choices
 from .table import Column, Table
@@ -322,6 +322,7 @@ class AnalysisDataset:
         adjudicated fractures read once before it."""
         judge = self._endpoint_judge(cut_at) if self.has_endpoint else None
         sql, params = self.sql(cut_at=cut_at, salt=salt)
+        connection = read_connection()  # the snapshot's: the replica's when it reads there
         connection.ensure_connection()
         with connection.connection.cursor(name="export_analysis") as cursor:
             cursor.itersize = BATCH

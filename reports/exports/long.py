@@ -7,7 +7,6 @@ de-identification rule reads it). Participants enrolled by `cut_at`, in study ID
 import datetime
 from collections.abc import Iterator
 
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from crf.engine.definitions import form_definitions
@@ -29,6 +28,7 @@ from followup.models import (
 )
 from trial.models import Participant, Site, Study
 
+from ..replica import read_connection
 from .analysis import BATCH, ORDER_BY_SALT
 from .fields import field_select
 from .labels import both, label_join, text_choices
@@ -66,6 +66,7 @@ def _stream(name: str, sql: str, params: list, salt: str | None) -> Iterator[tup
     it draws (analysis.ORDER_BY_SALT: the ORDER BY is every query's last clause, its parameter the last)."""
     if salt:
         sql, params = sql.replace("ORDER BY p.study_id", f"ORDER BY {ORDER_BY_SALT}"), [*params, salt]
+    connection = read_connection()  # the snapshot's: the replica's when it reads there
     connection.ensure_connection()
     with connection.connection.cursor(name=f"export_{name}"[:60]) as cursor:
         cursor.itersize = BATCH

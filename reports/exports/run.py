@@ -22,13 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
 from django.utils import timezone
 
 from trial.models import Study
 
 from ..interim import cut_time, data_cut_get_or_capture
 from ..jobs import JobOutput
+from ..replica import read_snapshot
 from . import formats as F
 from .analysis import AnalysisDataset
 from .deid import Deidentifier, table_deidentify
@@ -168,12 +168,9 @@ def _build(study, params, actor, generated_by, progress, directory: Path) -> Exp
     files: list[tuple[Path, int, dict | None]] = []
     dictionary: list[Table] = []
     cut_at = cut_time(None)  # before the snapshot: everything recorded by then is in it
-    # Inside a caller's transaction (the tests), that transaction's snapshot is used.
-    outer = connection.in_atomic_block
-    with transaction.atomic():
-        if not outer:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # Inside a caller's transaction (the tests), that transaction's snapshot is used. Not read-only: without a
+    # replica the data cut is stored inside it (with one, on the primary beside it; reports/replica.py).
+    with read_snapshot(read_only=False) as source:
         progress("capture")
         cut, _ = data_cut_get_or_capture(study=study, cut_at=cut_at, actor=actor, load=False)
         progress("tables")
@@ -205,6 +202,8 @@ def _build(study, params, actor, generated_by, progress, directory: Path) -> Exp
         "language": params.get("language", "en"),
         "generated_at": timezone.now().astimezone(datetime.UTC).isoformat(timespec="seconds"),
         "generated_by": generated_by,
+        # Only when read on the streaming replica: where, and the WAL position it had replayed.
+        **({"read_from": source.manifest()} if source.manifest() else {}),
         "files": [
             {
                 "name": path.name,
