@@ -121,13 +121,14 @@ def test_transitions_out_of_order_are_conflicts(clients, participant):
     assert act(clients["coordinator"], participant, "complete", form="dxa").status_code == 409  # not started
 
 
-def test_signing_needs_the_password_and_the_signer_role(clients, participant):
+def test_signing_needs_the_password_and_the_signer_role(clients, staff, participant):
     put(clients["coordinator"], participant, PROCEDURE)
     act(clients["coordinator"], participant, "complete")
     act(clients["monitor"], participant, "verify")
 
     def sign(role, password, meaning):
-        return act(clients[role], participant, "sign", {"password": password, "meaning": meaning}).status_code
+        body = {"username": staff[role].username, "password": password, "meaning": meaning}
+        return act(clients[role], participant, "sign", body).status_code
 
     assert sign("investigator", "wrong", "approval") == 403
     assert sign("investigator", PASSWORD, "liking") == 400
@@ -165,7 +166,7 @@ def test_signature_hashes_the_stored_data_as_canonical_json(clients, participant
             clients["investigator"],
             participant,
             "sign",
-            {"password": PASSWORD, "meaning": "approval"},
+            {"username": "inv07", "password": PASSWORD, "meaning": "approval"},
             form="discharge",
         )
         assert signed.status_code == 201, signed.json()
