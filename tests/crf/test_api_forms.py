@@ -26,7 +26,9 @@ def test_full_life_cycle(clients, participant):
     assert (saved.json()["status"], saved["ETag"]) == ("draft", '"1"')
     assert act(coordinator, participant, "complete").json()["status"] == "complete"
     assert act(monitor, participant, "verify").json()["status"] == "verified"
-    signed = act(investigator, participant, "sign", {"password": PASSWORD, "meaning": "approval"})
+    signed = act(
+        investigator, participant, "sign", {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
+    )
     assert signed.status_code == 201
     assert signed.json()["printed_name"] == "Test Inv07" and signed.json()["valid"] is True
     assert act(dm, participant, "lock").json()["status"] == "locked"
@@ -43,7 +45,8 @@ def test_editing_a_signed_form_needs_a_reason_and_resets_verification_and_signat
     put(clients["coordinator"], participant, PROCEDURE)
     act(clients["coordinator"], participant, "complete")
     act(clients["monitor"], participant, "verify")
-    act(clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"})
+    body = {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
+    act(clients["investigator"], participant, "sign", body)
     version = FormRecord.objects.get().version
     no_reason = put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr B"}, version=version)
     assert no_reason.status_code == 400 and "reason" in no_reason.json()

@@ -155,9 +155,7 @@ def token_client(user) -> tuple[APIClient, Token]:
 def sign_by_api(client, participant, **fields):
     url = f"/api/v1/participants/{participant.study_id}/forms/procedure/sign/"
     version = current_version(participant)
-    return client.post(
-        url, {"meaning": "approval", **fields}, format="json", HTTP_IF_MATCH=f'"{version}"'
-    )
+    return client.post(url, {"meaning": "approval", **fields}, format="json", HTTP_IF_MATCH=f'"{version}"')
 
 
 def test_the_api_asks_the_user_id_on_a_tokens_first_signing_only(staff, verified):
@@ -197,7 +195,8 @@ def test_the_schema_documents_the_user_id_and_the_refusals(clients):
     schema = clients["investigator"].get("/api/schema/", {"format": "json"}).json()
     sign = schema["paths"]["/api/v1/participants/{study_id}/forms/{form_code}/sign/"]["post"]
     assert "user_id_required" in sign["description"] and "403" in sign["responses"]
-    body = schema["components"]["schemas"]["SignInRequest"]
+    reference = sign["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
     assert "username" in body["properties"] and "username" not in body.get("required", [])
     verdict = schema["paths"]["/api/v1/adjudication/queue/{id}/verdict/"]["post"]
     assert "user_id_required" in verdict["description"] and "403" in verdict["responses"]
