@@ -220,7 +220,7 @@ def test_the_api_lists_and_filters_the_log(people, history):
         "participant": body["results"][0]["participant"],
         "site": "07",
         "shown": "identity",
-        "channel": "page",
+        "via": "page",
     }
     assert {row["participant"] for row in body["results"]} == {
         history["first"].study_id,

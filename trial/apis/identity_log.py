@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 
 from ..identity_reads import IdentityReadFilter, identity_read_list
-from ..models import IdentityChannel, IdentityShown
+from ..models import IdentityChannel, IdentityRead, IdentityShown
 
 
 class IdentityReadOut(serializers.Serializer):
@@ -17,7 +17,9 @@ class IdentityReadOut(serializers.Serializer):
     )
     site = serializers.CharField(source="site.code")
     shown = serializers.ChoiceField(choices=IdentityShown.choices)
-    channel = serializers.ChoiceField(choices=IdentityChannel.choices)
+    via = serializers.ChoiceField(
+        source="channel", choices=IdentityChannel.choices, help_text="Shown on a page or answered by the API."
+    )
 
 
 class ReadRefused(serializers.Serializer):
@@ -30,6 +32,7 @@ class IdentityReadList(generics.ListAPIView):
 
     serializer_class = IdentityReadOut
     filterset_class = IdentityReadFilter
+    queryset = IdentityRead.objects.none()  # for the schema only: get_queryset scopes it to the reader
 
     def get_queryset(self):
         return identity_read_list(user=self.request.user)
