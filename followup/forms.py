@@ -88,8 +88,9 @@ def _yes_no(value: str) -> bool | None:
 
 
 class VerdictForm(forms.Form):
-    """A reader's verdict on a case, e-signed with the user ID and the password again (meaning
-    "adjudication"). It parses; services/verdicts.py judges completeness and the signature."""
+    """A reader's verdict on a case, e-signed with the user ID (the first signing of the session:
+    `ask_user_id`) and the password again (meaning "adjudication"). It parses; services/verdicts.py judges
+    completeness and the signature."""
 
     fracture = forms.TypedChoiceField(
         label=_("New non-operative vertebral fracture"),
@@ -139,6 +140,11 @@ class VerdictForm(forms.Form):
         max_length=256,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args, ask_user_id: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_user_id:
+            del self.fields["username"]
 
     def clean(self):
         """No fracture: the levels, signal, grade and date do not apply (the page may still hold a prefilled

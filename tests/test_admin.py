@@ -74,6 +74,7 @@ def grow(study, make_participant, make_user):
             record = crf_verify(**procedure | {"actor": monitor}, expected_version=record.version)
             crf_sign(
                 **procedure | {"actor": investigator},
+                username=investigator.username,
                 password=PASSWORD,
                 meaning="approval",
                 expected_version=record.version,

@@ -85,5 +85,6 @@ def trial_menu() -> list[MenuItem]:
         MenuItem("screening-new", _("New screening"), 20, roles=SITE_STAFF_ROLES, site_level=True),
         MenuItem("screening-log", _("Screening log"), 30, ("screening-detail",), roles=READING_ROLES),
         MenuItem("participant-list", _("Participants"), 40, ("participant-detail",), roles=READING_ROLES),
+        MenuItem("identity-log", _("Identity reads"), 85, roles=frozenset({Role.DATA_MANAGER})),
         MenuItem("api-docs", _("API docs"), 90),
     ]

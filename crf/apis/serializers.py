@@ -11,9 +11,38 @@ class FormDataIn(StrictInput):
     data = serializers.JSONField(help_text="Field values by code; repeating groups as lists of rows.")
 
 
+USERNAME_HELP = (
+    "Your user ID (username) again: required on the first signing of a session (21 CFR 11.200(a)(1)), "
+    "optional afterwards (checked when given). The session is the API token (until it expires or is "
+    "revoked), or the browser session for session-cookie clients."
+)
+# The e-signature's refusals, described once for every endpoint that signs (forms, adjudication verdicts).
+SIGNING_ERRORS = (
+    "The e-signature (21 CFR 11.200(a)(1)): the first signing of a session takes the user ID (`username`) "
+    "and the password, later signings in the same session the password alone. A wrong password "
+    "(`bad_password`), a missing user ID on a first signing (`user_id_required`) or another user's ID "
+    "(`bad_user_id`) is a 403 naming the field, counted towards the signing lock-out (403 "
+    "`signing_locked_out`)."
+)
+
+
 class SignIn(StrictInput):
+    username = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", help_text=USERNAME_HELP
+    )
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     meaning = serializers.ChoiceField(choices=SignatureMeaning.choices)
+
+
+class SigningRefused(serializers.Serializer):
+    """A 403 of the e-signature: the message, its code, and the message beside each field at fault."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["bad_password", "bad_user_id", "user_id_required", "signing_locked_out", "forbidden"]
+    )
+    username = serializers.ListField(child=serializers.CharField(), required=False)
+    password = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class SignatureOut(serializers.Serializer):

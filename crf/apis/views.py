@@ -23,6 +23,7 @@ from ..dictionary import dictionary_rows, redcap_rows
 from ..engine.validate import Findings, evaluate
 from ..hooks import visit_key, visit_of
 from ..models import FormRecord, QueryAction, QueryStatus
+from ..services.signing_session import signing_session
 from . import serializers as s
 
 IF_MATCH = OpenApiParameter(
@@ -161,9 +162,15 @@ class FormTransitionView(APIView):
 
 
 class FormSignView(APIView):
-    @extend_schema(request=s.SignIn, responses=s.SignatureOut, parameters=[IF_MATCH])
+    @extend_schema(
+        request=s.SignIn,
+        responses={201: s.SignatureOut, 403: s.SigningRefused},
+        parameters=[IF_MATCH],
+        description=s.SIGNING_ERRORS,
+    )
     def post(self, request, study_id, form_code, visit_code=None):
-        """The investigator's e-signature: password again, and the meaning of the signature."""
+        """The investigator's e-signature: user ID (first signing of the session) and password again, and the
+        meaning of the signature."""
         participant, visit = participant_and_visit(request, study_id, visit_code)
         body = s.SignIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -171,8 +178,10 @@ class FormSignView(APIView):
             actor=request.user,
             participant=participant,
             form_code=form_code,
+            username=body.validated_data["username"],
             password=body.validated_data["password"],
             meaning=body.validated_data["meaning"],
+            session=signing_session(request),
             expected_version=expected_version(request),
             visit=visit,
         )

@@ -20,12 +20,18 @@ class ReasonForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    """An investigator's e-signature: the password again and the meaning of the signature (21 CFR 11.50)."""
+    """An investigator's e-signature: the meaning of the signature (21 CFR 11.50), the user ID on the first
+    signing of the session (`ask_user_id`, 11.200(a)(1)) and the password again."""
 
     meaning = forms.ChoiceField(
         label=gettext_lazy("Meaning of the signature"),
         choices=SignatureMeaning.choices,
         widget=forms.RadioSelect,
+    )
+    username = forms.CharField(
+        label=gettext_lazy("Your user ID"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     password = forms.CharField(
         label=gettext_lazy("Your password"),
@@ -34,9 +40,11 @@ class SignForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, ask_user_id: bool = True, **kwargs):
         kwargs.setdefault("prefix", "sign")
         super().__init__(*args, **kwargs)
+        if not ask_user_id:
+            del self.fields["username"]
 
 
 class UnlockForm(forms.Form):

@@ -11,6 +11,7 @@ from trial.pages import attempt
 
 from .. import services
 from ..forms_ui import SignForm, UnlockForm, parse_version
+from ..services.signing_session import signing_session
 from .common import form_or_404, form_url, participant_and_visit
 from .page import render_form_page
 
@@ -77,10 +78,12 @@ def crf_step(
 def crf_sign(
     request: HttpRequest, study_id: str, form_code: str, visit_code: str | None = None
 ) -> HttpResponse:
-    """The investigator's e-signature: password again, meaning chosen, printed name shown (21 CFR 11.50)."""
+    """The investigator's e-signature: user ID (first signing of the session) and password again, meaning
+    chosen, printed name shown (21 CFR 11.50, 11.200)."""
     participant, visit = participant_and_visit(request, study_id, visit_code)
     form = form_or_404(participant, form_code, visit)
-    sign_form = SignForm(request.POST)
+    session = signing_session(request)
+    sign_form = SignForm(request.POST, ask_user_id=not session.has_signed(request.user))
     if not sign_form.is_valid():
         return render_form_page(request, participant, form, visit=visit, sign_form=sign_form, status=400)
     signed = attempt(
@@ -89,13 +92,15 @@ def crf_sign(
         actor=request.user,
         participant=participant,
         form_code=form.code,
+        username=sign_form.cleaned_data.get("username", ""),
         password=sign_form.cleaned_data["password"],
         meaning=sign_form.cleaned_data["meaning"],
+        session=session,
         expected_version=parse_version(request.POST.get("version")),
         visit=visit,
     )
     if not signed:
-        # A wrong password is shown beside the password field (on the sign form), the rest above the form.
+        # A wrong password or user ID is shown beside its field (on the sign form), the rest above the form.
         error = None if signed.error.field_errors else signed.error
         return render_form_page(
             request, participant, form, visit=visit, error=error, sign_form=sign_form, status=signed.status

@@ -39,6 +39,7 @@ from ..forms_ui import (
 )
 from ..hooks import visit_key
 from ..models import FormRecord, FormStatus, QueryAction, QueryStatus
+from ..services.signing_session import signing_session
 from .common import form_urls, query_step_url
 
 LIFE_CYCLE = (
@@ -209,7 +210,7 @@ def render_form_page(
         "conflict": conflict,
         "reason_required": record is not None and record.status in services.EDITED_AFTER_COMPLETION,
         "reason_form": reason_form,
-        "sign_form": sign_form or SignForm(),
+        "sign_form": sign_form or SignForm(ask_user_id=not signing_session(request).has_signed(request.user)),
         "unlock_form": unlock_form or UnlockForm(),
         "raise_form": raise_form,
         "step_form": step_form,

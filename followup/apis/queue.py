@@ -12,6 +12,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crf.apis.serializers import SIGNING_ERRORS, USERNAME_HELP, SigningRefused
+from crf.services.signing_session import signing_session
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import StrictInput
 from trial.levels import LEVELS
@@ -39,7 +41,16 @@ class AdjudicationVerdictOut(serializers.Serializer):
 
 
 class VerdictIn(StrictInput):
-    username = serializers.CharField(max_length=150, help_text="Your user ID again: the e-signature.")
+    """A verdict and its e-signature (21 CFR 11.200): the user ID on the session's first signing, the
+    password every time."""
+
+    username = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=USERNAME_HELP,
+    )
     password = serializers.CharField(
         max_length=256, trim_whitespace=False, help_text="Your password again: the e-signature."
     )
@@ -164,12 +175,19 @@ class PacketView(APIView):
 
 
 class VerdictView(APIView):
-    @extend_schema(summary="Give your e-signed verdict", request=VerdictIn, responses={201: PacketOut})
+    @extend_schema(
+        summary="Give your e-signed verdict",
+        description=SIGNING_ERRORS,
+        request=VerdictIn,
+        responses={201: PacketOut, 403: SigningRefused},
+    )
     def post(self, request, pk):
         case = _reader_case(request, pk)
         body = VerdictIn(data=request.data)
         body.is_valid(raise_exception=True)
-        verdicts.verdict_submit(actor=request.user, case=case, **body.validated_data)
+        verdicts.verdict_submit(
+            actor=request.user, case=case, session=signing_session(request), **body.validated_data
+        )
         case = _reader_case(request, pk)
         return Response(
             PacketOut(case_packet(case=case, user=request.user)).data, status=status.HTTP_201_CREATED

@@ -1,8 +1,9 @@
 """Verdicts on adjudication cases: independent, e-signed readings; a third reader when two disagree; a data
 manager's reopening.
 
-- **Reading.** Each assigned reader gives one verdict a round, e-signed with the password again (meaning
-  "adjudication"). The first and second read while the case is open, the third only once it is disputed.
+- **Reading.** Each assigned reader gives one verdict a round, e-signed with the user ID (the first signing
+  of a session) and the password again (meaning "adjudication"). The first and second read while the case
+  is open, the third only once it is disputed.
 - **Agreement** of the first two on the main question (a new non-operative vertebral fracture, yes or no)
   makes the case final. The adjudicated result is then the fracture answer, the union of their levels and
   the earlier of their event dates (when both found one). **Disagreement** makes it disputed and assigns the
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crf.services.signatures import signer_confirm
+from crf.services.signing_session import SigningSession
 from trial.access import require_role_at
 from trial.audit import audit_context, reason_required
 from trial.errors import Conflict, Forbidden, InvalidInput
@@ -73,10 +75,11 @@ def verdict_submit(
     *,
     actor,
     case: AdjudicationCase,
-    username: str,
     password: str,
     fracture: bool,
     confidence: str,
+    username: str = "",
+    session: SigningSession | None = None,
     levels: list[str] | None = None,
     acute_signal: bool | None = None,
     genant_grade: int | None = None,
@@ -85,9 +88,10 @@ def verdict_submit(
 ) -> Verdict:
     """Record the actor's e-signed verdict on a case assigned to them, then settle the case if the verdicts
     it waits for are in (final on agreement, disputed with a third reader otherwise). The e-signature is the
-    user ID and the password given again (21 CFR 11.200(a)(1)), meaning "adjudication". 400 for an
-    incomplete verdict; 403 for a reader not assigned to read it now, another user ID or a wrong password;
-    409 when they have read it in this round already, or the case is not being read.
+    user ID (on the first signing of the `session`) and the password given again (21 CFR 11.200(a)(1),
+    crf.services.signatures.signer_confirm), meaning "adjudication". 400 for an incomplete verdict; 403 for
+    a reader not assigned to read it now, a missing or another user ID or a wrong password; 409 when they
+    have read it in this round already, or the case is not being read.
 
     Atomic: the case's row is locked while the verdict is counted and the case settled."""
     values = _checked(
@@ -99,11 +103,13 @@ def verdict_submit(
         confidence=confidence,
         comment=comment,
     )
-    if (username or "").strip() != actor.get_username():
-        refused = _("This is not your user ID; the verdict was not signed.")
-        raise Forbidden(refused, code="bad_password", field_errors={"username": [refused]})
     printed_name = signer_confirm(
-        actor=actor, password=password, refused=_("The password is not correct; the verdict was not signed.")
+        actor=actor,
+        session=session,
+        username=username,
+        password=password,
+        refused=_("The password is not correct; the verdict was not signed."),
+        not_your_user_id=_("This is not your user ID; the verdict was not signed."),
     )
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=f"signature: {MEANING}"):
         case = case_locked(case)
@@ -127,6 +133,8 @@ def verdict_submit(
             **values,
         )
         _settle(case)
+    if session is not None:
+        session.record_signing(actor)  # once committed: a refused verdict is not the session's first signing
     return verdict
 
 

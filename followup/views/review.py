@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from crf.services.signing_session import signing_session
 from trial.pages import attempt, redraw_status
 from trial.paging import CountedPaginator
 from trial.views.common import PAGE_SIZE
@@ -58,7 +59,10 @@ def _render_review(
     """The page; a fresh form (None) starts with the event date the protocol's rule gives."""
     packet = case_packet(case=case, user=request.user)
     if form is None:
-        form = VerdictForm(initial={"event_date": packet["event_date_suggested"]})
+        form = VerdictForm(
+            initial={"event_date": packet["event_date_suggested"]},
+            ask_user_id=not signing_session(request).has_signed(request.user),
+        )
     slots = dict(ReaderSlot.choices)
     for verdict in packet["verdicts"]:
         verdict["slot_label"] = slots.get(verdict["slot"], verdict["slot"])
@@ -85,10 +89,13 @@ def adjudication_review_page(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(reader_cases(user=request.user), pk=pk)
     if request.method != "POST":
         return _render_review(request, case, None)
-    form = VerdictForm(request.POST)
+    session = signing_session(request)
+    form = VerdictForm(request.POST, ask_user_id=not session.has_signed(request.user))
     done = None
     if form.is_valid():
-        done = attempt(verdict_submit, form=form, actor=request.user, case=case, **form.cleaned_data)
+        done = attempt(
+            verdict_submit, form=form, actor=request.user, case=case, session=session, **form.cleaned_data
+        )
         if done:
             messages.success(request, _("Your verdict is signed and recorded."))
             return redirect(reverse("adjudication-review", kwargs={"pk": case.pk}))

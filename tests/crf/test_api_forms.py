@@ -26,7 +26,9 @@ def test_full_life_cycle(clients, participant):
     assert (saved.json()["status"], saved["ETag"]) == ("draft", '"1"')
     assert act(coordinator, participant, "complete").json()["status"] == "complete"
     assert act(monitor, participant, "verify").json()["status"] == "verified"
-    signed = act(investigator, participant, "sign", {"password": PASSWORD, "meaning": "approval"})
+    signed = act(
+        investigator, participant, "sign", {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
+    )
     assert signed.status_code == 201
     assert signed.json()["printed_name"] == "Test Inv07" and signed.json()["valid"] is True
     assert act(dm, participant, "lock").json()["status"] == "locked"
@@ -43,7 +45,8 @@ def test_editing_a_signed_form_needs_a_reason_and_resets_verification_and_signat
     put(clients["coordinator"], participant, PROCEDURE)
     act(clients["coordinator"], participant, "complete")
     act(clients["monitor"], participant, "verify")
-    act(clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"})
+    body = {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
+    act(clients["investigator"], participant, "sign", body)
     version = FormRecord.objects.get().version
     no_reason = put(clients["coordinator"], participant, PROCEDURE | {"operator": "Dr B"}, version=version)
     assert no_reason.status_code == 400 and "reason" in no_reason.json()
@@ -121,13 +124,14 @@ def test_transitions_out_of_order_are_conflicts(clients, participant):
     assert act(clients["coordinator"], participant, "complete", form="dxa").status_code == 409  # not started
 
 
-def test_signing_needs_the_password_and_the_signer_role(clients, participant):
+def test_signing_needs_the_password_and_the_signer_role(clients, staff, participant):
     put(clients["coordinator"], participant, PROCEDURE)
     act(clients["coordinator"], participant, "complete")
     act(clients["monitor"], participant, "verify")
 
     def sign(role, password, meaning):
-        return act(clients[role], participant, "sign", {"password": password, "meaning": meaning}).status_code
+        body = {"username": staff[role].username, "password": password, "meaning": meaning}
+        return act(clients[role], participant, "sign", body).status_code
 
     assert sign("investigator", "wrong", "approval") == 403
     assert sign("investigator", PASSWORD, "liking") == 400
@@ -165,7 +169,7 @@ def test_signature_hashes_the_stored_data_as_canonical_json(clients, participant
             clients["investigator"],
             participant,
             "sign",
-            {"password": PASSWORD, "meaning": "approval"},
+            {"username": "inv07", "password": PASSWORD, "meaning": "approval"},
             form="discharge",
         )
         assert signed.status_code == 201, signed.json()

@@ -115,6 +115,7 @@ def test_procedure_from_entry_to_signature(transactional_db, live_server, staff,
     log_in(page, live_server, staff["investigator"], path)
     expect(page.locator("[data-role=printed-name]")).to_have_text("Wei Li")
     choose(page, "id_sign-meaning_0")  # approval
+    page.fill("#id_sign-username", staff["investigator"].username)  # the session's first signing
     page.fill("#id_sign-password", PASSWORD)
     page.get_by_role("button", name="Sign the form").click()
     page.wait_for_url(re.compile(re.escape(path) + "$"))

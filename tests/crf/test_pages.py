@@ -346,7 +346,12 @@ def test_life_cycle_through_the_pages(staff, participant):
     assert "I take responsibility for the data in this form" in page
     signed = investigator.post(
         page_url(participant, step="sign"),
-        {"version": "3", "sign-meaning": "responsibility", "sign-password": PASSWORD},
+        {
+            "version": "3",
+            "sign-meaning": "responsibility",
+            "sign-username": "inv07",
+            "sign-password": PASSWORD,
+        },
         follow=True,
     )
     html = signed.content.decode()
@@ -419,7 +424,7 @@ def test_signing_needs_the_right_password_and_a_meaning(staff, clients, particip
     investigator = logged_in(staff["investigator"])
     wrong = investigator.post(
         page_url(participant, step="sign"),
-        {"version": "3", "sign-meaning": "approval", "sign-password": "nope"},
+        {"version": "3", "sign-meaning": "approval", "sign-username": "inv07", "sign-password": "nope"},
     )
     assert wrong.status_code == 403
     assert "The password is not correct; the form was not signed." in wrong.content.decode()
@@ -429,7 +434,7 @@ def test_signing_needs_the_right_password_and_a_meaning(staff, clients, particip
     assert no_meaning.status_code == 400
     monitor = logged_in(staff["monitor"]).post(
         page_url(participant, step="sign"),
-        {"version": "3", "sign-meaning": "approval", "sign-password": PASSWORD},
+        {"version": "3", "sign-meaning": "approval", "sign-username": "mon", "sign-password": PASSWORD},
     )
     assert monitor.status_code == 403
     assert "Only the investigator or principal investigator of site 07 can sign" in monitor.content.decode()
@@ -621,7 +626,7 @@ def test_study_wide_staff_do_not_enter_data_and_the_pi_signs(staff, clients, par
     assert pi.post(page_url(participant), procedure_post(3, reason="x")).status_code == 403
     signed = pi.post(
         page_url(participant, step="sign"),
-        {"version": "3", "sign-meaning": "review", "sign-password": PASSWORD},
+        {"version": "3", "sign-meaning": "review", "sign-username": "pi", "sign-password": PASSWORD},
     )
     assert signed.status_code == 302 and Signature.objects.get().printed_name == "Test Pi"
 

@@ -291,6 +291,7 @@ def test_signing_needs_an_investigator_of_the_site_or_the_principal_investigator
             actor=outsiders[who],
             participant=world["participant"],
             form_code="procedure",
+            username=outsiders[who].username,
             password=PASSWORD,
             meaning="approval",
             expected_version=1,

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import identity_log, views
 
 # No format-suffix routes (/screenings/1/history.json): their actions do not take `format`, so each was a
 # 500; the API speaks JSON, chosen by the Accept header.
@@ -13,5 +13,6 @@ router.register("participants", views.ParticipantViewSet, basename="participant"
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("identity-log/", identity_log.IdentityReadList.as_view(), name="identity-log-api"),
     path("", include(router.urls)),
 ]

@@ -14,7 +14,7 @@ from ..access import can_read_identity, visible_sites
 from ..audit import request_reason
 from ..errors import Forbidden, InvalidInput
 from ..filters import ParticipantFilter, ScreeningFilter
-from ..models import ParticipantIdentity, ParticipantStatus, Site, Study
+from ..models import IdentityChannel, IdentityShown, ParticipantIdentity, ParticipantStatus, Site, Study
 from . import serializers as s
 
 REASON_PARAMETER = OpenApiParameter(
@@ -206,6 +206,12 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
             )
         else:
             identity = get_object_or_404(ParticipantIdentity, participant=participant)
+        services.identity_read_log(
+            actor=request.user,
+            participants=[participant],
+            shown=IdentityShown.IDENTITY,
+            channel=IdentityChannel.API,
+        )
         return Response(s.IdentityOut(identity).data)
 
     @extend_schema(responses=s.HistoryEventOut(many=True))
@@ -234,6 +240,12 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
             )
             return Response(s.OptOutOut(opt_out).data, status=status.HTTP_201_CREATED)
         opt_outs = selectors.contact_opt_outs(participant=participant)
+        services.identity_read_log(
+            actor=request.user,
+            participants=[participant],
+            shown=IdentityShown.CONTACT_DETAILS,
+            channel=IdentityChannel.API,
+        )
         return Response(s.OptOutOut(opt_outs, many=True).data)
 
     @extend_schema(request=None, responses=s.OptOutOut, parameters=[REASON_PARAMETER])

@@ -1,6 +1,7 @@
 """Trial models, split by concept."""
 
 from .counts import SiteCount  # also registers the count triggers on Screening and Participant
+from .identity_log import IdentityChannel, IdentityRead, IdentityShown
 from .participant import (
     ContactChannel,
     ContactOptOut,
@@ -19,6 +20,9 @@ __all__ = [
     "ContactOptOut",
     "Criterion",
     "CriterionKind",
+    "IdentityChannel",
+    "IdentityRead",
+    "IdentityShown",
     "NotEnrolledReason",
     "OptOutSource",
     "Outcome",

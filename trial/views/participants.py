@@ -15,7 +15,7 @@ from ..filters import ParticipantFilter
 from ..forms import (
     ParticipantStatusForm,
 )
-from ..models import Participant, ParticipantIdentity
+from ..models import IdentityChannel, IdentityShown, Participant, ParticipantIdentity
 from ..pages import attempt, redraw_status
 from ..services.enrollment import STATUS_TRANSITIONS
 from .common import filter_sites, history_rows, paginate
@@ -35,7 +35,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
     """Enrolled participants at the user's sites; names only for the participant's own site staff.
 
     Identities are prefetched in one query restricted to the sites whose staff the user is, so a name from
-    another site is never even read from the database.
+    another site is never even read from the database. The names shown are logged in one INSERT.
     """
     sites = list(filter_sites(request.user))
     readable = set(identity_sites(request.user).values_list("pk", flat=True))
@@ -57,6 +57,12 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         }
         for p in page.object_list
     ]
+    services.identity_read_log(
+        actor=request.user,
+        participants=[row["participant"] for row in rows if row["name"]],
+        shown=IdentityShown.PARTICIPANT_LIST,
+        channel=IdentityChannel.PAGE,
+    )
     context = {
         "form": form,
         "page": page,
@@ -77,6 +83,13 @@ def _render_participant_detail(
     identity, opt_outs = None, []
     if can_read_identity(request.user, participant.site):
         identity = ParticipantIdentity.objects.filter(participant=participant).first()
+        if identity is not None:
+            services.identity_read_log(
+                actor=request.user,
+                participants=[participant],
+                shown=IdentityShown.IDENTITY,
+                channel=IdentityChannel.PAGE,
+            )
         # Contact data as the identity is: for the participant's own site staff only (as in the API).
         opt_outs = list(selectors.contact_opt_outs(participant=participant).select_related("recorded_by"))
     may_change = bool(STATUS_TRANSITIONS[participant.status]) and can_write_at(request.user, participant.site)

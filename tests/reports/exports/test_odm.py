@@ -154,6 +154,7 @@ def worked(seeded, people, site):
             actor=investigator,
             participant=participant,
             form_code="procedure",
+            username=investigator.username,
             password=PASSWORD,
             meaning="approval",
             expected_version=record.version,
