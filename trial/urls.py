@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import dashboard, participants, screenings
+from .views import dashboard, participants, screenings, twofactor
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("participants/", participants.participant_list, name="participant-list"),
     path("participants/<slug:study_id>/", participants.participant_detail, name="participant-detail"),
     path("participants/<slug:study_id>/status/", participants.participant_status, name="participant-status"),
+    *twofactor.urlpatterns,
 ]

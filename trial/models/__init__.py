@@ -13,6 +13,7 @@ from .participant import (
 from .protocol import Criterion, CriterionKind, ProtocolVersion, Study
 from .screening import NotEnrolledReason, Outcome, Screening, Sex
 from .site import Role, Site, StaffRole
+from .twofactor import TwoFactorChange, TwoFactorEvent
 
 __all__ = [
     "ContactChannel",
@@ -34,4 +35,6 @@ __all__ = [
     "SiteSequence",
     "StaffRole",
     "Study",
+    "TwoFactorChange",
+    "TwoFactorEvent",
 ]
