@@ -12,6 +12,8 @@ resets, and the middleware that holds an unverified session at the door.
   API answers 403. Token-authenticated API requests carry no session and are judged by the token endpoint.
 """
 
+import math
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -19,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
@@ -82,6 +85,16 @@ def verified_device(user, code: str):
             if device.verify_token(code):
                 return device
     return None
+
+
+def seconds_to_wait(user) -> int:
+    """Seconds before the user's authenticator takes another code: django-otp waits 1, 2, 4... seconds after
+    each wrong one (a code typed sooner is refused, right or wrong). 0 when a code may be tried now."""
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    allowed, why = device.verify_is_allowed() if device else (True, None)
+    if allowed:
+        return 0
+    return max(1, math.ceil((why["locked_until"] - timezone.now()).total_seconds()))
 
 
 def otp_verify(user, code: str) -> bool:

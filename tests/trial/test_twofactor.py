@@ -168,8 +168,13 @@ def test_sign_in_asks_for_the_code_after_the_password(client, investigator, cloc
     form = client.get(held["Location"])
     assert form.status_code == 200 and 'autocomplete="one-time-code"' in form.content.decode()
 
-    assert client.post(held["Location"], {"code": "000000", "next": "/participants/"}).status_code == 400
+    code = next_code(device, clock)
+    wrong = client.post(held["Location"], {"code": f"{(int(code) + 1) % 10**6:06d}"})
+    assert wrong.status_code == 400 and "That code is not right" in wrong.content.decode()
     assert client.get("/participants/").status_code == 302
+    # right, but straight after a wrong one: django-otp makes one wait, and the page says so
+    hurried = client.post(held["Location"], {"code": code})
+    assert hurried.status_code == 400 and "wait 1 s" in hurried.content.decode()
 
     clock.shift(5)
     done = client.post(held["Location"], {"code": next_code(device, clock), "next": "/participants/"})

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from .. import twofactor
@@ -69,6 +69,7 @@ def _grouped(secret: bytes) -> str:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @login_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrolment: scan the QR code, confirm with the app's first code; then the recovery codes, once."""
@@ -99,6 +100,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The code asked after the password: the app's current code, or one recovery code."""
@@ -118,12 +120,18 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, _("You signed in with a recovery code; %(left)s left.") % left)
                 return redirect(_with_next("two-factor-recovery", request))
             return redirect(_next(request))
-        form.add_error("code", _("That code is not right, or was used already."))
+        wait = {"seconds": twofactor.seconds_to_wait(user)}
+        if wait["seconds"]:
+            message = _("Too many wrong codes: wait %(seconds)s s, then type the new code.") % wait
+        else:
+            message = _("That code is not right, or was used already.")
+        form.add_error("code", message)
     context = {"form": form, "next": _next(request)}
     return render(request, "trial/two_factor_verify.html", context, status=400 if form.errors else 200)
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @login_required
 def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     """The recovery codes just made, shown once; and a button that makes new ones (the old stop working)."""
@@ -142,6 +150,7 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_GET
 @login_required
 def two_factor_settings(request: HttpRequest) -> HttpResponse:
     """The user's own second factor: required or not, enrolled or not, recovery codes left."""
@@ -156,6 +165,7 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_GET
 @login_required
 def two_factor_reset_list(request: HttpRequest) -> HttpResponse:
     """The users whose second factor the data manager (or an administrator) may reset. Three queries."""
