@@ -274,3 +274,46 @@ def test_the_setting_off_holds_nobody(client, settings, manager):
     settings.TWO_FACTOR_REQUIRED = False
     client.force_login(manager)
     assert client.get("/screenings/").status_code == 200
+
+
+def test_the_pages_run_a_fixed_number_of_queries(client, make_user, study, site, other_site, clock):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trial.models import StaffRole
+
+    enrolling = make_user("new-inv", role=Role.INVESTIGATOR, study=study, site=site)
+    enrolled = make_user("old-inv", role=Role.INVESTIGATOR, study=study, site=site)
+    device, _codes = enrol(enrolled, clock)
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for user, path in [
+            (enrolling, "/two-factor/setup/"),
+            (enrolled, "/two-factor/verify/"),
+            (enrolled, "/two-factor/"),
+            (enrolled, "/two-factor/recovery-codes/"),
+        ]:
+            client.force_login(user)
+            if path != "/two-factor/verify/":
+                client.post("/two-factor/verify/", {"code": next_code(device, clock)})
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(path).status_code == 200, path
+            found[path] = len(ctx.captured_queries)
+        return found
+
+    before = counts()
+    for user in (enrolling, enrolled):  # more roles and more recovery codes: the same queries
+        StaffRole.objects.create(user=user, study=study, site=other_site, role=Role.COORDINATOR)
+        StaffRole.objects.create(user=user, study=study, role=Role.MONITOR)
+    recovery_codes_renew(user=enrolled)
+    assert counts() == before
+    # session, user, then: setup: the OTP device, the rule, enrolled?, the pending app; verify: enrolled?;
+    # settings: the device, the rule, enrolled?, codes left, may reset, the menu's roles; recovery codes: the
+    # device, codes left, the menu's roles
+    assert before == {
+        "/two-factor/setup/": 6,
+        "/two-factor/verify/": 3,
+        "/two-factor/": 8,
+        "/two-factor/recovery-codes/": 5,
+    }

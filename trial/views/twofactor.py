@@ -111,6 +111,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # After wrong codes django-otp refuses app codes for a while (1, 2, 4... s): say so, not "wrong".
+        # (A recovery code is still tried: its device keeps its own count.)
+        wait = {"seconds": twofactor.seconds_to_wait(user)}
         device = twofactor.verified_device(user, form.cleaned_data["code"])
         if device is not None:
             django_otp.login(request, device)
@@ -120,7 +123,6 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, _("You signed in with a recovery code; %(left)s left.") % left)
                 return redirect(_with_next("two-factor-recovery", request))
             return redirect(_next(request))
-        wait = {"seconds": twofactor.seconds_to_wait(user)}
         if wait["seconds"]:
             message = _("Too many wrong codes: wait %(seconds)s s, then type the new code.") % wait
         else:
