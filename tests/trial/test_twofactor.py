@@ -216,6 +216,8 @@ def test_the_session_api_is_refused_until_verified(investigator, clock):
     api.force_login(investigator)  # a session, as the pages' own scripts use
     refused = api.get("/api/v1/screenings/")
     assert refused.status_code == 403 and refused.json()["code"] == "two_factor_required"
+    assert api.get("/api/schema/").status_code == 403
+    assert api.get("/api/docs/")["Location"] == "/two-factor/verify/?next=%2Fapi%2Fdocs%2F"  # a page
     api.post("/two-factor/verify/", {"code": next_code(device, clock)})
     assert api.get("/api/v1/screenings/").status_code == 200
 
@@ -264,10 +266,13 @@ def test_some_pages_stay_open_before_the_second_factor(client, investigator, met
         assert answer["Location"] == expected
 
 
-def test_a_user_who_need_not_is_not_held(client, coordinator):
+def test_a_user_who_need_not_is_not_held_nor_enrolled(client, coordinator):
     client.force_login(coordinator)
     assert client.get("/screenings/").status_code == 200
-    assert client.get("/two-factor/").status_code == 200
+    assert "is not asked of you" in client.get("/two-factor/").content.decode()
+    # an app they are never asked for would guard nothing
+    assert client.get("/two-factor/setup/")["Location"] == "/two-factor/"
+    assert not TOTPDevice.objects.exists()
 
 
 def test_the_setting_off_holds_nobody(client, settings, manager):

@@ -77,6 +77,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if twofactor.has_authenticator(user):
         # Enrolled already: a new app only after a reset, never by whoever holds just the password.
         return redirect(_with_next("two-factor" if user.is_verified() else "two-factor-verify", request))
+    if not twofactor.two_factor_required(user):
+        # Never asked of them at sign-in, an app would guard nothing: their settings page says so.
+        return redirect("two-factor")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         confirmed = twofactor.authenticator_confirm(user=user, code=form.cleaned_data["code"])
@@ -94,7 +97,6 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "qr": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 -- segno's own SVG, no user text in it
         "secret": _grouped(device.bin_key),
         "next": _next(request),
-        "required": twofactor.two_factor_required(user),
     }
     return render(request, "trial/two_factor_setup.html", context, status=400 if form.errors else 200)
 
