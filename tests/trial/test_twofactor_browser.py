@@ -44,6 +44,7 @@ def test_enrol_with_a_qr_code_then_sign_in_with_a_code(transactional_db, live_se
 
     SHOTS.mkdir(exist_ok=True)
     manager = make_user("dm", role=Role.DATA_MANAGER, study=study)
+    make_user("inv07", role=Role.INVESTIGATOR, study=study, site=study.sites.get(code="07"))
 
     # the password alone leads to enrolment, with a QR code drawn inline
     sign_in(page, live_server.url, "dm")
@@ -95,6 +96,11 @@ def test_enrol_with_a_qr_code_then_sign_in_with_a_code(transactional_db, live_se
     page.wait_for_url(re.compile(r"/two-factor/recovery-codes/"))
     expect(page.locator(".alert-warning")).to_contain_text("9")
     page.screenshot(path=SHOTS / "2fa_recovery_zh.png", full_page=True)
+
+    # the data manager's reset page lists the study's staff
+    page.goto(f"{live_server.url}/two-factor/reset/")
+    expect(page.locator("tr[data-user=inv07]")).to_be_visible()
+    page.screenshot(path=SHOTS / "2fa_reset_zh.png", full_page=True)
 
 
 def test_the_enrolment_page_in_chinese(transactional_db, live_server, make_user, study, page):
