@@ -116,3 +116,10 @@ def test_the_reset_list_runs_a_fixed_number_of_queries(client, manager, make_use
         if n % 2:
             enrol(user, clock)
     assert queries() == few
+
+
+def test_the_admin_offers_no_back_door_to_the_devices():
+    from django.contrib import admin
+
+    # django-otp's device pages would add a device with a key the adder knows, or delete one, unrecorded
+    assert not {TOTPDevice, StaticDevice} & set(admin.site._registry)
