@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "django_celery_beat",
+    # Two-factor sign-in (trial/twofactor.py): TOTP apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "trial",
     "crf",
     "followup",
@@ -64,6 +68,9 @@ MIDDLEWARE = [
     "trial.apis.parsers.JSONBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor sign-in: which device verified the session, then the rule (trial/twofactor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "trial.twofactor.TwoFactorMiddleware",
     "trial.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Domain errors that escape a page view get a friendly page in the user's language (trial/pages.py).
@@ -241,6 +248,16 @@ SPECTACULAR_SETTINGS = {
         "AdjudicationCaseStatusEnum": "followup.models.CaseStatus",
     },
 }
+
+# --- Two-factor sign-in (trial/twofactor.py) ----------------------------------------------------------------
+# On in production: admins, principal investigators, investigators, data managers, monitors and adjudicators
+# (and coordinators where their protocol says so) sign in with a TOTP code. `make run` turns it off so that
+# the demo logins work with a password alone; tests/conftest.py turns it off for the suite.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+# Recovery codes handed out at enrolment and at each renewal (django-otp's static device).
+TWO_FACTOR_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "SpineTrial"  # the name the authenticator app shows beside the code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key or its QR code
 
 # Protocol files shipped with the code; `load_protocols` reads every *.yaml here.
 PROTOCOL_DIR = BASE_DIR / "trial" / "protocols"

@@ -85,6 +85,8 @@ if [[ -z ${SECRET_KEY:-} ]]; then
     export SECRET_KEY
 fi
 export DEBUG=${DEBUG:-1}
+# The demo logins sign in with a password alone: two-factor sign-in (on by default, as in production) is off.
+export TWO_FACTOR_REQUIRED=${TWO_FACTOR_REQUIRED:-0}
 export PYTHONUNBUFFERED=1
 
 port_in_use "${WEB_PORT}" && die "port ${WEB_PORT} is already in use (another make run?); set WEB_PORT=..."

@@ -212,6 +212,13 @@ def odi_wording(db):
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_off(settings):
+    """Two-factor sign-in is on by default (production) and off here, so that the suite's logins need the
+    password alone; tests/trial/test_twofactor*.py turn it on."""
+    settings.TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _language_reset():
     """A request activates its language in the test's thread, and it would stay for the next test (whose
     messages then come out in Chinese): back to the default after each test."""

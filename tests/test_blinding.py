@@ -44,6 +44,12 @@ OPEN_TO_ADJUDICATORS = {
     "api:data-dictionary",
     "api:instrument-list",
     "api:instrument-score",
+    # One's own second factor (trial/views/twofactor.py): no study's data. Without a device the code page
+    # leads to enrolment, and new recovery codes need an enrolled app.
+    "two-factor",
+    "two-factor-setup",
+    "two-factor-verify",
+    "two-factor-recovery",
 }
 REFUSED = {403, 404, 405}
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -3,6 +3,8 @@ which ask for reasons. Identifying data is not registered at all."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Criterion, Participant, ProtocolVersion, Screening, Site, StaffRole, Study
 
@@ -117,3 +119,11 @@ class ParticipantAdmin(ReadOnlyAdmin):
     list_display = ["study_id", column("site", _("site")), "enrollment_date", "status"]
     list_filter = ["site", "status"]
     list_select_related = ["site"]
+
+
+# Second factors change only through trial/twofactor.py: enrolment by the user, resets by a data manager or an
+# administrator at /two-factor/reset/, each with its TwoFactorEvent in the audit trail. django-otp's own admin
+# pages would let a device be added (with a key the adder knows) or deleted with no such record.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)

@@ -58,6 +58,13 @@ class Criterion(StrictModel):
     rule: Annotated[Any, AfterValidator(_rule)] = None
 
 
+class Security(StrictModel):
+    """How staff of the study sign in (trial/twofactor.py)."""
+
+    # Coordinators sign in with a second factor too (the other roles always do when it is on).
+    coordinator_two_factor: Annotated[bool, says("must be true or false")] = False
+
+
 class ProtocolCore(StrictModel):
     """The keys trial reads; the apps add their sections (`forms`, `visits`) through protocol_schema()."""
 
@@ -73,6 +80,7 @@ class ProtocolCore(StrictModel):
     ] = DEFAULT_STUDY_ID_FORMAT
     sites: Annotated[list[Site], Field(min_length=1), unique(), shaped("list at least one site")]
     criteria: Annotated[list[Criterion], Field(min_length=1), unique(), shaped("list at least one criterion")]
+    security: Security = None
 
 
 def protocol_schema() -> type[ProtocolCore]:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import dashboard, identity_log, participants, screenings
+from .views import dashboard, identity_log, participants, screenings, twofactor
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -24,4 +24,5 @@ urlpatterns = [
     path("participants/<slug:study_id>/", participants.participant_detail, name="participant-detail"),
     path("participants/<slug:study_id>/status/", participants.participant_status, name="participant-status"),
     path("identity-log/", identity_log.identity_log, name="identity-log"),
+    *twofactor.urlpatterns,
 ]

@@ -14,6 +14,7 @@ from .participant import (
 from .protocol import Criterion, CriterionKind, ProtocolVersion, Study
 from .screening import NotEnrolledReason, Outcome, Screening, Sex
 from .site import Role, Site, StaffRole
+from .twofactor import TwoFactorChange, TwoFactorEvent
 
 __all__ = [
     "ContactChannel",
@@ -38,4 +39,6 @@ __all__ = [
     "SiteSequence",
     "StaffRole",
     "Study",
+    "TwoFactorChange",
+    "TwoFactorEvent",
 ]
