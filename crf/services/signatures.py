@@ -5,7 +5,6 @@ import hashlib
 import json
 import logging
 
-from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -67,7 +66,7 @@ def signer_confirm(*, actor, password: str, refused: str) -> str:
             field_errors={"printed_name": [_("No full name on this account.")]},
         )
     _refuse_if_locked_out(actor)
-    if not password or authenticate(username=actor.get_username(), password=password) is None:
+    if not password or not actor.check_password(password):
         _count_failed_signature(actor)
         # A wrong password is a mistake in the input (shown beside it), not a refusal of the signer's role.
         raise Forbidden(refused, code="bad_password", field_errors={"password": [refused]})

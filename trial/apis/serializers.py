@@ -311,4 +311,14 @@ class TokenIn(StrictInput):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(help_text="When the token stops working.")
+
+
+class LockedOut(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
 PARTICIPANT_STATUSES = ParticipantStatus.values

@@ -13,5 +13,7 @@ router.register("participants", views.ParticipantViewSet, basename="participant"
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", views.LogoutAllView.as_view(), name="api-logout-all"),
     path("", include(router.urls)),
 ]
