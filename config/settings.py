@@ -283,7 +283,7 @@ LOGGING = {
 PGHISTORY_APPEND_ONLY = True
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # reads write nothing to attribute
 
-# --- Sign-in protection, sessions, API tokens, passwords, headers and cookies (issue 13) ---------------------
+# --- Sign-in protection, sessions, API tokens, passwords, headers and cookies (issue 13) --------------------
 # Lockout (django-axes) guards every authenticate() call: the login page, the admin login and the API token
 # endpoint. Its backend comes first and refuses a locked-out client before the password is even checked.
 INSTALLED_APPS += ["axes", "knox", "csp"]
@@ -291,11 +291,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+_after = MIDDLEWARE.index
+MIDDLEWARE.insert(_after("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
 # After the messages: a session ended for inactivity leaves a message for the login page.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1, "trial.signin.IdleSessionMiddleware"
-)
+_idle = "trial.signin.IdleSessionMiddleware"
+MIDDLEWARE.insert(_after("django.contrib.messages.middleware.MessageMiddleware") + 1, _idle)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks: it turns a lockout into the answer
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
