@@ -3,6 +3,8 @@ which ask for reasons. Identifying data is not registered at all."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from knox import admin as _knox_admin  # noqa: F401 -- registers knox's admin now, so that it can be replaced
+from knox.models import AuthToken
 
 from .models import Criterion, Participant, ProtocolVersion, Screening, Site, StaffRole, Study
 
@@ -117,3 +119,23 @@ class ParticipantAdmin(ReadOnlyAdmin):
     list_display = ["study_id", column("site", _("site")), "enrollment_date", "status"]
     list_filter = ["site", "status"]
     list_select_related = ["site"]
+
+
+# API tokens (knox): the admin lists them and deletes them (revocation), nothing else. knox's own admin would
+# also issue a token for any user and show it, which lets an admin act through the API as someone else.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    list_display = [column("user", _("user")), "created", "expiry"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -86,6 +86,13 @@ def test_admin_revokes_a_users_tokens(coordinator, make_user):
     assert client.get("/api/v1/studies/").status_code == 401
 
 
+def test_admin_cannot_issue_a_token_for_someone_else(make_user):
+    """An admin issuing a token for a user could act through the API in that user's name."""
+    admin = Client()
+    admin.force_login(make_user("admin1", is_staff=True, is_superuser=True))
+    assert admin.get("/admin/knox/authtoken/add/").status_code == 403
+
+
 def test_password_change_revokes_the_users_tokens(coordinator):
     client = with_token(issue()["token"])
     page = Client()
