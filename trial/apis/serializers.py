@@ -316,9 +316,19 @@ class TokenOut(serializers.Serializer):
     expiry = serializers.DateTimeField(help_text="When the token stops working.")
 
 
-class LockedOut(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
+class TokenRefused(serializers.Serializer):
+    """A 400: the fields at fault, or wrong credentials under non_field_errors."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    username = serializers.ListField(child=serializers.CharField(), required=False)
+    password = serializers.ListField(child=serializers.CharField(), required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SignInError(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in the reader's language.")
+    code = serializers.CharField(required=False)
 
 
 PARTICIPANT_STATUSES = ParticipantStatus.values

@@ -41,8 +41,13 @@ class TokenView(APIView):
 
     @extend_schema(
         request=s.TokenIn,
-        responses={200: s.TokenOut, 400: OpenApiResponse(description="missing fields or wrong credentials"),
-                   429: s.LockedOut},
+        responses={
+            200: s.TokenOut,
+            400: OpenApiResponse(s.TokenRefused, description="Missing fields or wrong credentials."),
+            429: OpenApiResponse(
+                s.SignInError, description="Too many failed sign-ins for this username from this address."
+            ),
+        },
     )
     def post(self, request, *args, **kwargs):
         data = s.TokenIn(data=request.data)
@@ -68,10 +73,13 @@ class TokenView(APIView):
         return Response(s.TokenOut({"token": key, "expiry": expiry}).data)
 
 
+NO_TOKEN = OpenApiResponse(s.SignInError, description="No token, or one that has expired or was revoked.")
+
+
 class LogoutView(knox_views.LogoutView):
     """POST with the token: that token stops working (204)."""
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, 401: NO_TOKEN})
     def post(self, request, format=None):
         return super().post(request, format)
 
@@ -79,7 +87,7 @@ class LogoutView(knox_views.LogoutView):
 class LogoutAllView(knox_views.LogoutAllView):
     """POST with a token: every token of its user stops working (204)."""
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, 401: NO_TOKEN})
     def post(self, request, format=None):
         return super().post(request, format)
 
