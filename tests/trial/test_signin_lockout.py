@@ -144,3 +144,9 @@ def test_lockout_follows_the_forwarded_address(coordinator):
         login_page(guesser, "wrong-password-123")
     assert login_page(guesser, PASSWORD).status_code == 429
     assert login_page(Client(HTTP_X_FORWARDED_FOR="198.51.100.7"), PASSWORD).status_code == 302
+
+
+def test_an_overlong_username_is_a_field_message_not_a_stored_attempt(db):
+    response = APIClient().post("/api/v1/auth/token/", {"username": "u" * 300, "password": "x"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"username"}

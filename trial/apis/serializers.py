@@ -307,7 +307,7 @@ class HistoryEventOut(serializers.Serializer):
 
 
 class TokenIn(StrictInput):
-    username = serializers.CharField()
+    username = serializers.CharField(max_length=150)  # the User model's: a longer one is a field message
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
