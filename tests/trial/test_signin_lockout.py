@@ -147,6 +147,7 @@ def test_lockout_follows_the_forwarded_address(coordinator):
 
 
 def test_an_overlong_username_is_a_field_message_not_a_stored_attempt(db):
-    response = APIClient().post("/api/v1/auth/token/", {"username": "u" * 300, "password": "x"}, format="json")
+    credentials = {"username": "u" * 300, "password": "x"}
+    response = APIClient().post("/api/v1/auth/token/", credentials, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"username"}
