@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -171,13 +170,6 @@ CACHES = {
     }
 }
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -206,13 +198,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable tokens (django-rest-knox), header "Authorization: Token <key>" as before.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -246,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "trial.i18n.LANGUAGES",
         "VertebraEnum": "trial.levels.LEVELS",
         "AdjudicationCaseStatusEnum": "followup.models.CaseStatus",
+        # Several models have a `kind`: without a name, `check --deploy` warns of the collision (issue 13).
+        "JobKindEnum": "reports.models.JobKind",
     },
 }
 
@@ -350,3 +342,92 @@ PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # reads write
 # that never expires (a DRF Token) holds its signing session this long after its last signing; a knox token's
 # lasts until the token expires; the pages' is the Django session.
 SIGNING_TOKEN_SESSION_SECONDS = env.int("SIGNING_TOKEN_SESSION_SECONDS", default=30 * 60)
+
+# --- Sign-in protection, sessions, API tokens, passwords, headers and cookies (issue 13) --------------------
+# Lockout (django-axes) guards every authenticate() call: the login page, the admin login and the API token
+# endpoint. Its backend comes first and refuses a locked-out client before the password is even checked.
+INSTALLED_APPS += ["axes", "knox", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+_after = MIDDLEWARE.index
+MIDDLEWARE.insert(_after("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# After the messages: a session ended for inactivity leaves a message for the login page.
+_idle = "trial.signin.IdleSessionMiddleware"
+MIDDLEWARE.insert(_after("django.contrib.messages.middleware.MessageMiddleware") + 1, _idle)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks: it turns a lockout into the answer
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
+# Username and IP together: by username alone anyone could lock an investigator out from anywhere (a denial
+# of service on the people who must sign CRFs); by IP alone one guesser would lock out a whole ward behind
+# the hospital's NAT. The combination stops a guesser at their own address and nobody else.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a typo now and then does not add up over weeks
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind nginx every request comes from 127.0.0.1: the client is the last X-Forwarded-For entry, which nginx
+# itself appends, and only when the request came from a proxy listed here (otherwise the header is a lie).
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
+AXES_CLIENT_IP_CALLABLE = "trial.signin.client_ip"
+# A friendly page in the user's language, or JSON with a message under /api/ (never axes' bare text).
+AXES_LOCKOUT_CALLABLE = "trial.signin.lockout_response"
+
+# Sessions end after SESSION_IDLE_MINUTES without a request (trial.signin.IdleSessionMiddleware); the cookie
+# and the stored session live at most a working day, and end when the browser closes (shared ward computers).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, each with its own expiry; logout ends one,
+# logout-all every token of the user, and the admin can delete any (revocation).
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=env.int("API_TOKEN_HOURS", default=10)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,  # a token's life is fixed when it is issued
+}
+
+# Passwords (NIST SP 800-63B): at least 12 characters, not a common or all-digit password, not close to the
+# user's name; no composition rules and no forced periodic change (800-63B 5.1.1.2 advises against both).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# HTTPS in production (DEBUG off). nginx terminates TLS and sets X-Forwarded-Proto; gunicorn listens on
+# loopback only, so no client can send that header past nginx.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The health checks of systemd and of the smoke test call gunicorn on loopback over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# The preload token does nothing until the domain is submitted to the browsers' list (an intranet name never
+# is); it is sent so that `check --deploy` stays silent. Set 0 to leave it out.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token, and the pages' scripts read the form
+# Content-Security-Policy (django-csp): scripts only from our own static files (no template has an inline
+# script). Styles also allow inline style attributes: the progress bars' widths are server-computed numbers
+# in style="width: N%" (no author text), and the 500 page is self-contained.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

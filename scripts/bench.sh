@@ -13,6 +13,8 @@ PY=.venv/bin/python
 THROWAWAY_PG_CONF='' throwaway_up
 
 export DEBUG=0
+# The bench's clients speak plain http to the app (no nginx in front): no redirect to https.
+export SECURE_SSL_REDIRECT=0
 SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 export SECRET_KEY
 

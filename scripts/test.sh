@@ -26,8 +26,9 @@ export DEBUG=0
 SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 export SECRET_KEY
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # browser tests use /usr/bin/chromium
-# The live test server speaks plain http on 127.0.0.1: secure-only cookies would never reach the browser.
-export SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+# The live test server speaks plain http on 127.0.0.1: secure-only cookies would never reach the browser, and
+# the redirect to https would answer every request with a 301 (production behind nginx keeps both on).
+export SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_SSL_REDIRECT=0
 # Collected static files go to the throwaway directory, not to the var/static of `make run`.
 export STATIC_ROOT="${THROWAWAY_DIR}/static"
 export MEDIA_ROOT="${THROWAWAY_DIR}/media"

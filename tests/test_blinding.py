@@ -40,6 +40,10 @@ OPEN_TO_ADJUDICATORS = {
     "api-docs",
     "api:api-root",
     "api:api-token",
+    # Token logout: a session has no token to end, so 401; nobody's data either way.
+    "api:api-logout",
+    "api:api-logout-all",
+    "password-change",  # the user's own password
     # The protocol's own definitions and stateless scoring: no participant's data.
     "api:data-dictionary",
     "api:instrument-list",

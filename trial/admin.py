@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox import admin as _knox_admin  # noqa: F401 -- registers knox's admin now, so that it can be replaced
+from knox.models import AuthToken
 
 from .models import Criterion, Participant, ProtocolVersion, Screening, Site, StaffRole, Study
 
@@ -127,3 +129,21 @@ class ParticipantAdmin(ReadOnlyAdmin):
 for _device in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_device):
         admin.site.unregister(_device)
+# API tokens (knox): the admin lists them and deletes them (revocation), nothing else. knox's own admin would
+# also issue a token for any user and show it, which lets an admin act through the API as someone else.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    list_display = [column("user", _("user")), "created", "expiry"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import dashboard, identity_log, participants, screenings, twofactor
+from .views import account, dashboard, identity_log, participants, screenings, twofactor
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -15,6 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", account.PasswordChangeView.as_view(), name="password-change"),
     path("screenings/", screenings.screening_log, name="screening-log"),
     path("screenings/new/", screenings.screening_new, name="screening-new"),
     path("screenings/<int:pk>/", screenings.screening_detail, name="screening-detail"),

@@ -307,8 +307,35 @@ class HistoryEventOut(serializers.Serializer):
 
 
 class TokenIn(StrictInput):
-    username = serializers.CharField()
+    username = serializers.CharField(max_length=150)  # the User model's: a longer one is a field message
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="The code of the authenticator app (or a recovery code), for users who must use two-factor "
+        "sign-in.",
+    )
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(help_text="When the token stops working.")
+
+
+class TokenRefused(serializers.Serializer):
+    """A 400: the fields at fault, or wrong credentials under non_field_errors."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    username = serializers.ListField(child=serializers.CharField(), required=False)
+    password = serializers.ListField(child=serializers.CharField(), required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SignInError(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in the reader's language.")
+    code = serializers.CharField(required=False)
 
 
 PARTICIPANT_STATUSES = ParticipantStatus.values

@@ -14,5 +14,7 @@ router.register("participants", views.ParticipantViewSet, basename="participant"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("identity-log/", identity_log.IdentityReadList.as_view(), name="identity-log-api"),
+    path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", views.LogoutAllView.as_view(), name="api-logout-all"),
     path("", include(router.urls)),
 ]

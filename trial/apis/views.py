@@ -1,20 +1,24 @@
 """API views: parse, call one service, answer. Rules live in services; scoping in selectors and access."""
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox import views as knox_views
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
-from .. import selectors, services
+from .. import selectors, services, signin, twofactor
 from ..access import can_read_identity, visible_sites
 from ..audit import request_reason
 from ..errors import Forbidden, InvalidInput
 from ..filters import ParticipantFilter, ScreeningFilter
 from ..models import IdentityChannel, IdentityShown, ParticipantIdentity, ParticipantStatus, Site, Study
+from ..services.tokens import api_token_issue
 from . import serializers as s
 
 REASON_PARAMETER = OpenApiParameter(
@@ -25,21 +29,101 @@ REASON_PARAMETER = OpenApiParameter(
 )
 
 
-class TokenView(ObtainAuthToken):
-    """POST {username, password} -> {"token": ...}; wrong credentials answer 400 with a message.
+def _second_factor_check(user, code: str) -> None:
+    """Refuse a token to a user who must use two-factor sign-in (trial/twofactor.py) unless `code` is a code
+    of their authenticator app or an unused recovery code: 403 `two_factor_setup_required` with no device
+    enrolled yet (enrolment is on the pages, with a QR code), 400 with the `otp` field named otherwise."""
+    if not twofactor.two_factor_required(user):
+        return
+    if not twofactor.has_authenticator(user):
+        raise Forbidden(
+            _("Set up two-factor sign-in on the web pages first; then ask for a token with a code."),
+            code="two_factor_setup_required",
+        )
+    code = code.strip()
+    if not code:
+        message = _("Enter the code from your authenticator app, or a recovery code.")
+        raise InvalidInput(message, field_errors={"otp": [message]}, code="otp_required")
+    if not twofactor.otp_verify(user, code):
+        wait = twofactor.seconds_to_wait(user)
+        message = _("The code is not correct.")
+        if wait:
+            message = _("The code is not correct. Wait %(seconds)s seconds before the next one.") % {
+                "seconds": wait
+            }
+        raise InvalidInput(message, field_errors={"otp": [message]}, code="otp_wrong")
 
-    ObtainAuthToken names DRF's own parsers and renderer: this unauthenticated endpoint uses the project's,
-    like every other (a deep or surrogate-laden body is a 400, never a 500).
+
+class TokenView(APIView):
+    """POST {username, password[, otp]} -> {"token", "expiry"}: an API token that expires (API_TOKEN_HOURS).
+
+    Users who must use two-factor sign-in also send `otp`: a code of their authenticator app or a recovery
+    code (`_second_factor_check`).
+
+    Wrong credentials answer 400 with a message. Repeated failures from one address for one username lock
+    that pair out (django-axes): 429 with a message, even with the right password, until the cool-off ends.
     """
 
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
-    renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
 
     @extend_schema(
-        request=s.TokenIn, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}}
+        request=s.TokenIn,
+        responses={
+            200: s.TokenOut,
+            400: OpenApiResponse(
+                s.TokenRefused, description="Missing fields, wrong credentials, or a missing or wrong `otp`."
+            ),
+            403: OpenApiResponse(
+                s.SignInError, description="Two-factor sign-in is required and not yet set up on the pages."
+            ),
+            429: OpenApiResponse(
+                s.SignInError, description="Too many failed sign-ins for this username from this address."
+            ),
+        },
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        data = s.TokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        # axes marks the Django request (not DRF's wrapper) when this client is locked out.
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if getattr(request._request, "axes_locked_out", False):
+            return signin.lockout_response(request._request)
+        if user is None:
+            raise InvalidInput(
+                _("Unable to log in with provided credentials."),
+                field_errors={"non_field_errors": [_("Unable to log in with provided credentials.")]},
+            )
+        # Second factor: after the password and before any token is issued; a token carries no session, so
+        # this is the only place a token user's second factor is checked.
+        _second_factor_check(user, data.validated_data.get("otp", ""))
+        key, expiry = api_token_issue(user=user)
+        # Django's and axes' login records: last_login, the access log, the failure count reset.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        return Response(s.TokenOut({"token": key, "expiry": expiry}).data)
+
+
+NO_TOKEN = OpenApiResponse(s.SignInError, description="No token, or one that has expired or was revoked.")
+
+
+class LogoutView(knox_views.LogoutView):
+    """POST with the token: that token stops working (204)."""
+
+    @extend_schema(request=None, responses={204: None, 401: NO_TOKEN})
+    def post(self, request, format=None):
+        return super().post(request, format)
+
+
+class LogoutAllView(knox_views.LogoutAllView):
+    """POST with a token: every token of its user stops working (204)."""
+
+    @extend_schema(request=None, responses={204: None, 401: NO_TOKEN})
+    def post(self, request, format=None):
+        return super().post(request, format)
 
 
 def _study_and_site(study_code: str, site_code: str) -> tuple[Study, Site]:

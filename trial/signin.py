@@ -1,0 +1,87 @@
+"""Sign-in protection: the client's address behind nginx, the lockout answer, and sessions that end after
+inactivity (settings: the "Sign-in protection" block of config/settings.py).
+
+The lockout itself is django-axes (its backend runs first in every authenticate()); this module only tells
+it who the client is and how to answer a locked-out one.
+"""
+
+import math
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+# Seconds since the epoch of the session's last request.
+LAST_SEEN_KEY = "signin_last_seen"
+# The stamp is renewed at most this often: otherwise every request would write the session row. The idle
+# limit is then honoured to within a minute.
+RENEW_EVERY_SECONDS = 60
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's IP: the last X-Forwarded-For entry when the request came from a trusted proxy.
+
+    nginx's $proxy_add_x_forwarded_for appends the address it saw to whatever the client sent, so only the
+    last entry is nginx's word; earlier ones are the client's own claims and are ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if remote in settings.TRUSTED_PROXY_IPS and forwarded.strip():
+        return forwarded.split(",")[-1].strip() or remote
+    return remote
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """axes' answer to a locked-out client: JSON with a message on the API, a page elsewhere (429 both)."""
+    minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    message = _(
+        "Too many failed sign-ins from this computer for this account. Try again in %(minutes)d minutes, "
+        "or ask your study's data manager to unlock it."
+    ) % {"minutes": minutes}
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def stamp_session_on_login(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver: a new session starts its idle clock (only a session login has one)."""
+    session = getattr(request, "session", None)
+    if session is not None and SESSION_KEY in session:
+        session[LAST_SEEN_KEY] = int(time.time())
+
+
+class IdleSessionMiddleware:
+    """Ends a signed-in session after SESSION_IDLE_MINUTES without a request; each request renews it.
+
+    A page then goes to the login page, which says why; an API call with the session answers 401/403
+    (the request is anonymous from here on). Token-authenticated API calls carry no session and are untouched.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            self._check(request)
+        return self.get_response(request)
+
+    def _check(self, request: HttpRequest) -> None:
+        now = int(time.time())
+        last_seen = request.session.get(LAST_SEEN_KEY)
+        if last_seen is not None and now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+            logout(request)
+            if not request.path.startswith("/api/"):
+                messages.info(
+                    request,
+                    _("You were signed out after %(minutes)d minutes without activity. Please sign in again.")
+                    % {"minutes": settings.SESSION_IDLE_MINUTES},
+                )
+        elif last_seen is None or now - last_seen >= RENEW_EVERY_SECONDS:
+            request.session[LAST_SEEN_KEY] = now
