@@ -109,7 +109,7 @@ def get(port: int, path: str, *, tls: ssl.SSLContext | None = None, headers: dic
     try:
         connection.request("GET", path, headers={"Host": HOST, **(headers or {})})
         answer = connection.getresponse()
-        return answer.status, dict(answer.getheaders()), answer.read()
+        return answer.status, answer.headers, answer.read()  # headers: get_all() shows one sent twice
     finally:
         connection.close()
 

@@ -266,6 +266,9 @@ def test_nginx_with_the_shipped_site_spreads_requests_over_two_web_instances_and
         answers = [get(https_port, "/healthz", tls=tls) for _ in range(6)]
         assert [status for status, _h, _b in answers] == [200] * 6
         assert "max-age=31536000" in answers[0][1]["Strict-Transport-Security"]
+        # The application sets the security headers; nginx adds none of its own to a proxied answer.
+        for header in ("Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy"):
+            assert len(answers[0][1].get_all(header) or []) == 1, header
         # Both instances served some of them (round robin).
         assert all("GET /healthz" in web.output() for web in webs), [web.output()[-2000:] for web in webs]
 
