@@ -301,11 +301,11 @@ def judge(user, match: ResolverMatch | None, method: str) -> Verdict:
         return Verdict.ALLOWED
     if not user.is_authenticated:
         return Verdict.SIGN_IN
-    if found.hidden and not holds(user, found.read):
-        # Someone who reads no research data (an adjudicator) learns nothing, not even that the record
-        # exists; so does anyone but its owner of an OWN record. A reader without the role is told so.
-        if found.scope == Scope.OWN or not holds(user, READERS):
-            return Verdict.NOT_FOUND
+    # Someone who reads no research data (an adjudicator) learns nothing, not even that the record exists;
+    # so does anyone but its owner of an OWN record. A reader without the role is told so (403).
+    hide = found.scope == Scope.OWN or not holds(user, READERS)
+    if found.hidden and hide and not holds(user, found.read):
+        return Verdict.NOT_FOUND
     return Verdict.FORBIDDEN
 
 

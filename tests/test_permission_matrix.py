@@ -11,12 +11,15 @@ The site part of the rule (trial/access.py) is walked with a coordinator of anot
 every record of the participant's site that their role would otherwise open.
 """
 
+from http.cookies import SimpleCookie
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.db import transaction
 from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from config.api_permissions import MatrixPermission
 from config.permissions import (
@@ -27,6 +30,8 @@ from config.permissions import (
     SUPERUSER,
     Rule,
     Scope,
+    Verdict,
+    judge,
     rule_for,
 )
 from followup.models import CaseAssignment
@@ -63,6 +68,15 @@ IDENTITY_READERS = {"coordinator", "investigator"}
 STEP = {"monitor": "verify", "data_manager": "lock"}
 REFUSED = {401, 403, 404}
 WRITES = ("post", "put", "patch", "delete")
+# The admin's own answers to staff: research data is read-only there (403 to a write), its catch-all and
+# "view on site" redirect answer 404 for a page or object that is not there, its read-only pages 405.
+ADMIN_OWN_ANSWERS = {403, 404, 405}
+# Refusals of the site part that the role part cannot see: a principal investigator answers their own weekly
+# digest (a message with no site), never a site's message to a participant (the walk's).
+SITE_PART_REFUSES = {
+    (name, "principal_investigator")
+    for name in ("api:message-confirm", "api:message-resend", "message-confirm", "message-resend")
+}
 ROUTES = sorted(routes(), key=lambda r: (r.name, r.route))
 
 
@@ -95,6 +109,7 @@ def world(django_db_setup, django_db_blocker):
                 client.force_login(user)
                 sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
             built["sessions"] = sessions
+            built["client"] = Client(raise_request_exception=False)  # a 500 is an answer like any other
             yield built
         finally:
             transaction.set_rollback(True)
@@ -102,7 +117,10 @@ def world(django_db_setup, django_db_blocker):
 
 
 def client_of(world: dict, persona: str) -> Client:
-    client = Client(raise_request_exception=False)  # a 500 is an answer like any other here
+    """The module's one client (a new one loads the middleware again, WhiteNoise's scan of the static files
+    included: most of the walk's time), with the persona's session cookie and no other."""
+    client = world["client"]
+    client.cookies = SimpleCookie()
     if persona != "anonymous":
         client.cookies[settings.SESSION_COOKIE_NAME] = world["sessions"][persona]
     return client
@@ -116,11 +134,13 @@ def write_method(route: Route) -> str:
     return next((m for m in WRITES if m in writes), "post")
 
 
-def expected_allowed(rule: Rule, persona: str, method: str) -> bool:
+def expected_allowed(route: Route, rule: Rule, persona: str, method: str) -> bool:
     """The matrix's answer: the persona's names against the rule's, then the site part (Scope)."""
     names = rule.names_for(method.upper())
     held = {ANYONE} | (NAMES[persona] | {SIGNED_IN} if persona != "anonymous" else set())
     if not names & held:
+        return False
+    if (route.name, persona) in SITE_PART_REFUSES and method != "get":
         return False
     # Another site's coordinator opens none of the participant's records (trial.access.visible_sites).
     return not (persona == "coordinator_other_site" and rule.scope == Scope.SITE)
@@ -189,8 +209,10 @@ def test_the_matrix_is_enforced(world, route, persona):
         shown = f"{method.upper()} {url} as {persona}: {status}"
         if status >= 500:
             problems.append(shown)
-        elif expected_allowed(rule, persona, method):
-            if status in REFUSED or (status == 405 and method != "get" and rule.write is not None):
+        elif expected_allowed(route, rule, persona, method):
+            # Inside the admin, Django's model permissions decide (tests/test_admin.py).
+            admins_own = route.name.startswith("admin:") and status in ADMIN_OWN_ANSWERS
+            if not admins_own and (status in REFUSED or (status == 405 and method != "get" and rule.write)):
                 problems.append(f"{shown}, allowed by the matrix")
         elif persona == "anonymous" and not route.name.startswith("api:") and status == 302:
             login = "/admin/login/" if route.name.startswith("admin:") else "/login/"
@@ -206,3 +228,26 @@ def test_the_matrix_is_enforced(world, route, persona):
             if identifying:
                 problems.append(f"{shown} shows identifying data {identifying}")
     assert problems == [], "\n".join(problems)
+
+
+def test_a_url_missing_from_the_matrix_is_refused_to_everyone(world):
+    """Fail closed: an endpoint nobody declared is a 404, even for a superuser."""
+    match = SimpleNamespace(view_name="no-such-entry", namespace="")
+    assert judge(world["users"]["superuser"], match, "GET") is Verdict.NOT_FOUND
+
+
+@pytest.mark.django_db
+def test_a_token_is_judged_like_a_session(world):
+    """The API's refusals come after DRF has authenticated the token (the middleware cannot see it): the
+    monitor's write and the adjudicator's read are refused before the view, naming who may."""
+    participant = world["participant"]
+    monitor = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world['users']['monitor'])}")
+    answer = monitor.put(f"/api/v1/participants/{participant.study_id}/forms/procedure/", {}, format="json")
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "Only the research coordinator or investigator can do this."
+    adjudicator = APIClient(
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world['users']['adjudicator'])}"
+    )
+    assert adjudicator.get("/api/v1/participants/").status_code == 403
+    assert adjudicator.get(f"/api/v1/participants/{participant.study_id}/").status_code == 404
+    assert APIClient().get("/api/v1/participants/").status_code == 401
