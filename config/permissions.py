@@ -48,7 +48,6 @@ COORDINATOR, INVESTIGATOR = Role.COORDINATOR.value, Role.INVESTIGATOR.value
 PI, MONITOR = Role.PRINCIPAL_INVESTIGATOR.value, Role.MONITOR.value
 DATA_MANAGER, ADJUDICATOR = Role.DATA_MANAGER.value, Role.ADJUDICATOR.value
 
-NOBODY: frozenset[str] = frozenset()
 SITE_STAFF = frozenset({COORDINATOR, INVESTIGATOR})  # enter data at their own site
 OVERSIGHT = frozenset({PI, MONITOR, DATA_MANAGER})
 # Who reads research data: everyone but adjudicators, who judge outcomes blind to the predictors (TRIPOD),
@@ -293,7 +292,9 @@ def judge(user, match: ResolverMatch | None, method: str) -> Verdict:
     """The matrix's answer to this user at this URL with this method (no query beyond the user's roles)."""
     found = rule_for(match)
     if found is None:
-        logger.error("URL %s is not in the permission matrix (config/permissions.py): refused", match)
+        # The URL's name only: its arguments may hold a patient-link token.
+        name = match.view_name if match else None
+        logger.error("URL %s is not in the permission matrix (config/permissions.py): refused", name)
         return Verdict.NOT_FOUND
     if holds(user, found.names_for(method)):
         if method not in SAFE_METHODS and found.write is None:

@@ -214,8 +214,9 @@ def odi_wording(db):
 @pytest.fixture(autouse=True)
 def permission_matrix(settings):
     """The permission matrix (config/permissions.py) off: the tests written before it count the views' own
-    queries and read their own refusals. tests/test_permission_matrix.py overrides this fixture (on)."""
-    settings.PERMISSION_MATRIX_ENFORCED = False
+    queries and read their own refusals. tests/test_permission_matrix.py overrides this fixture (on);
+    PERMISSION_MATRIX_ALL_TESTS=1 runs every test with it on."""
+    settings.PERMISSION_MATRIX_ENFORCED = os.environ.get("PERMISSION_MATRIX_ALL_TESTS") == "1"
 
 
 @pytest.fixture(autouse=True)
