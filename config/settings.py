@@ -431,3 +431,17 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- Permission matrix (issue 13): who reads and writes at every URL, config/permissions.py -------------
+# Enforced before any view runs: by a middleware for the pages and the admin (once the session's user is
+# known), and by DRF's default permission class for the API (once the token is known); the schema and docs
+# follow it too (signed-in users). Off, the API only asks for a signed-in user (as before the matrix) and the
+# pages for their own checks: tests/conftest.py turns it off for the tests written before it, whose query
+# counts and refusal messages are those of the views (tests/test_permission_matrix.py turns it on).
+PERMISSION_MATRIX_ENFORCED = env.bool("PERMISSION_MATRIX_ENFORCED", default=True)
+# After the two-factor door: a session that has not given its code is held there first.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, "config.permissions.PermissionMatrixMiddleware"
+)
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]

@@ -219,6 +219,14 @@ def _two_factor_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def permission_matrix(settings):
+    """The permission matrix (config/permissions.py) off: the tests written before it count the views' own
+    queries and read their own refusals. tests/test_permission_matrix.py overrides this fixture (on);
+    PERMISSION_MATRIX_ALL_TESTS=1 runs every test with it on."""
+    settings.PERMISSION_MATRIX_ENFORCED = os.environ.get("PERMISSION_MATRIX_ALL_TESTS") == "1"
+
+
+@pytest.fixture(autouse=True)
 def _language_reset():
     """A request activates its language in the test's thread, and it would stay for the next test (whose
     messages then come out in Chinese): back to the default after each test."""

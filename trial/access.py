@@ -84,7 +84,7 @@ def can_read_identity(user, site: Site) -> bool:
     return can_write_at(user, site)
 
 
-def _role_names(roles: Iterable[str]) -> str:
+def role_names(roles: Iterable[str]) -> str:
     """The roles' names in the user's language, in Role's order: "research coordinator or investigator"."""
     names = [str(label) for value, label in Role.choices if value in set(roles)]
     if len(names) < 2:
@@ -102,7 +102,7 @@ def refusal(site: Site, roles: Iterable[str], action: str | Promise) -> Forbidde
     """
     return Forbidden(
         _("Only the %(roles)s of site %(site)s can %(action)s.")
-        % {"roles": _role_names(roles), "site": site.code, "action": action}
+        % {"roles": role_names(roles), "site": site.code, "action": action}
     )
 
 

@@ -257,10 +257,13 @@ class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(self.get_serializer(self.get_queryset().get(pk=query.pk)).data, status=201)
 
     def _step(self, request, step):
+        # The query first: one on a site the user cannot see is a 404 whatever the body (it was a 400 for an
+        # empty body, before the lookup).
+        query = self.get_object()
         body = s.QueryStepIn(data=request.data)
         body.is_valid(raise_exception=True)
         query = services.query_step(
-            actor=request.user, query=self.get_object(), action=step, text=body.validated_data["text"]
+            actor=request.user, query=query, action=step, text=body.validated_data["text"]
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=query.pk)).data)
 

@@ -10,6 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .. import selectors, services, signin, twofactor
@@ -113,6 +114,9 @@ NO_TOKEN = OpenApiResponse(s.SignInError, description="No token, or one that has
 class LogoutView(knox_views.LogoutView):
     """POST with the token: that token stops working (204)."""
 
+    # knox names IsAuthenticated; the project's default (the permission matrix) judges these too.
+    permission_classes = api_settings.DEFAULT_PERMISSION_CLASSES
+
     @extend_schema(request=None, responses={204: None, 401: NO_TOKEN})
     def post(self, request, format=None):
         return super().post(request, format)
@@ -120,6 +124,8 @@ class LogoutView(knox_views.LogoutView):
 
 class LogoutAllView(knox_views.LogoutAllView):
     """POST with a token: every token of its user stops working (204)."""
+
+    permission_classes = api_settings.DEFAULT_PERMISSION_CLASSES
 
     @extend_schema(request=None, responses={204: None, 401: NO_TOKEN})
     def post(self, request, format=None):
