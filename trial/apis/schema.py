@@ -16,7 +16,7 @@ A view that declares an answer itself (@extend_schema responses) keeps its own.
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
-# Like the other descriptions in the schema (help texts, parameters), in English: the schema is for programmers.
+# In English, like the schema's other descriptions (help texts, parameters): it is read by programmers.
 # The shape trial.errors.api_exception_handler and DRF's handler give every error: a message and a code
 # (both optional: a validation error has only field messages), and the messages per field (a list of
 # texts; an object for a nested field or a list's items).
@@ -58,6 +58,10 @@ class AutoSchema(SpectacularAutoSchema):
         responses = operation.setdefault("responses", {})
         for code in sorted(self.error_codes(operation)):
             responses.setdefault(str(code), self._error_response(code))
+        for code, response in responses.items():
+            # A view's own error answer (a 409 with only a description) has the error body too.
+            if code.startswith("4") and not response.get("content"):
+                response["content"] = self._error_response(int(code))["content"]
         return operation
 
     def error_codes(self, operation: dict) -> set[int]:
@@ -84,11 +88,12 @@ class AutoSchema(SpectacularAutoSchema):
         return codes
 
     def _error_response(self, code: int) -> dict:
+        """The answer `code` with the shared error body (one component, registered once)."""
         component = ResolvedComponent(
             name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
         )
         self.registry.register_on_missing(component)
         return {
-            "description": DESCRIPTIONS[code],
+            "description": DESCRIPTIONS.get(code, ""),
             "content": {"application/json": {"schema": component.ref}},
         }

@@ -1,0 +1,35 @@
+"""An unknown URL under /api/ answers the API's JSON 404, not the HTML page (the fuzzer found the page)."""
+
+import pytest
+
+from ..conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/adjudication-cases/-1/",  # <int:pk> refuses a negative number: no route matches
+        "/api/v1/adjudication-cases/true/assign/",
+        "/api/v1/no-such-thing/",
+    ],
+)
+def test_an_unrouted_api_url_is_a_json_404(coordinator, url):
+    response = client_for(coordinator).get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unrouted_api_url_is_a_json_404_signed_out_too(client):
+    response = client.get("/api/v1/adjudication-cases/x/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_url_still_gets_the_page(client, coordinator):
+    client.force_login(coordinator)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
