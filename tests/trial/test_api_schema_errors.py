@@ -3,6 +3,10 @@ outside the schema now match it (tests/test_api_fuzz.py runs the whole API; thes
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from trial.apis.schema import AutoSchema
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +65,15 @@ def test_the_case_list_is_a_page_of_cases_each_of_exactly_one_shape(openapi):
         enum = schemas[name]["properties"]["view"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
         views[name] = schemas[enum]["enum"]
     assert views == {"CaseSiteOut": ["site"], "CaseBoardOut": ["oversight"], "CaseManageOut": ["manage"]}
+
+
+def test_a_throttled_view_documents_429():
+    class Throttled(APIView):
+        throttle_classes = [AnonRateThrottle]
+
+    schema = AutoSchema()
+    schema.view = Throttled()
+    schema.method = "GET"
+    assert 429 in schema.error_codes({"parameters": [], "security": []})
+    Throttled.throttle_classes = []
+    assert 429 not in schema.error_codes({"parameters": [], "security": []})

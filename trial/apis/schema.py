@@ -2,7 +2,7 @@
 answers it can give, read from what the operation declares, and one component describes their body.
 
 Which errors an operation can give follows from its shape, not from a list per view:
-- 401 and 403: it needs a signed-in user (any security requirement); 403 also for the role or site.
+- 401 and 403: it authenticates (any security requirement); 403 also for the role or site.
 - 400: it reads input: a body, query parameters, headers, or path values the views look up.
 - 404: a path value names an object (outside the user's scope it is not found either), a paginated list
   (a page past the end), or a body that names one (a participant by study ID).
@@ -71,7 +71,9 @@ class AutoSchema(SpectacularAutoSchema):
         names = {p.get("name") for p in parameters}
         has_body = "requestBody" in operation
         codes = set()
-        if operation.get("security") and {} not in operation["security"]:
+        if operation.get("security"):
+            # It authenticates: a bad token is a 401 and a session's write without its CSRF token a 403,
+            # even where anyone may call it (the token endpoint).
             codes |= {401, 403}
         if has_body or where & {"query", "header", "path"}:
             codes.add(400)
