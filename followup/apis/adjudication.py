@@ -212,6 +212,8 @@ class CaseListView(generics.GenericAPIView):
 
     pagination_class = Pagination
     filter_backends: list = []
+    # What an OPTIONS answer describes for POST (without one, OPTIONS was a 500).
+    serializer_class = ManualCaseIn
 
     def get_queryset(self):
         query = CaseListQuery(data=self.request.query_params)
