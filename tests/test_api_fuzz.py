@@ -221,13 +221,17 @@ def no_connection_closing():
 @pytest.mark.parametrize("role", list(ROLES))
 def test_each_role_is_signed_in_as_itself(role, world, no_connection_closing):
     """The fuzz's credentials work (were they refused, every answer would be a documented 401 and the fuzz
-    would pass while testing nothing): each session reads the studies as its user, signed out is a 401."""
+    would pass while testing nothing): each session reads as its user, signed out is a 401."""
     client = WsgiClient(application)
     for name, value in world.sessions[role].items():
         client.set_cookie(name, value, domain="localhost")
     response = client.get("/api/v1/studies/")
     if ROLES[role] is None:
         assert response.status_code == 401
+    elif role == "adjudicator":  # a blinded reader sees no study, only their queue
+        assert response.status_code == 200, response.text
+        assert response.json == []
+        assert client.get("/api/v1/adjudication/queue/counts/").status_code == 200
     else:
         assert response.status_code == 200, response.text
         assert [study["code"] for study in response.json] == ["NCT06379243"]
