@@ -1,8 +1,11 @@
 """Top-level URLs: admin, API (with schema and docs), language switch, and the coordinator pages."""
 
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
 
 from trial.views.health import health, health_worker
 
@@ -21,3 +24,14 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("trial.urls")),
 ]
+
+
+def not_found(request, exception):
+    """The 404 page; under /api/ the API's JSON answer instead, the same as a view's 404 (an unknown URL,
+    or a path value its pattern refuses, such as a case number that is not a number)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -270,7 +270,9 @@ class JobDownloadView(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            # An export is a zip, an interim report a PDF.
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             409: OpenApiResponse(description="The job is not done."),
         }
     )

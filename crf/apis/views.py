@@ -292,7 +292,10 @@ class DataDictionaryView(APIView):
                 description="csv: our dictionary; redcap: a REDCap data dictionary",
             )
         ],
-        responses={200: {"type": "array", "items": {"type": "object"}}},
+        responses={
+            (200, "application/json"): {"type": "array", "items": {"type": "object"}},
+            (200, "text/csv"): {"type": "string", "description": "export=csv or redcap: the file."},
+        },
     )
     def get(self, request):
         """Every field of every form: form, field, labels (en, zh-hans), type, unit, range, choices."""

@@ -9,6 +9,8 @@ answer.
   never the study ID, site or location; the packet; the e-signed verdict.
 """
 
+from typing import Literal
+
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -40,6 +42,8 @@ IN_REVIEW = "in_review"  # open or disputed: what site staff may ask for (a disp
 class CaseSiteOut(serializers.Serializer):
     """What site staff see: the case exists, in review or not, and its final result."""
 
+    # Which of the three shapes this is: one value each, so that the schema's oneOf matches exactly one.
+    view = serializers.SerializerMethodField()
     id = serializers.IntegerField()
     study_id = serializers.CharField(source="participant.study_id")
     site = serializers.CharField(source="participant.site.code")
@@ -60,6 +64,9 @@ class CaseSiteOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    def get_view(self, case) -> Literal["site"]:
+        return CaseView.SITE
+
     def get_status(self, case) -> str:
         return "in_review" if case.status in (CaseStatus.OPEN, CaseStatus.DISPUTED) else case.status
 
@@ -77,6 +84,9 @@ class CaseBoardOut(CaseSiteOut):
     round = serializers.IntegerField()
     readers_assigned = serializers.IntegerField()
     verdicts_in = serializers.IntegerField(help_text="Verdicts given in this round.")
+
+    def get_view(self, case) -> Literal["oversight"]:
+        return CaseView.OVERSIGHT
 
 
 class AssignmentOut(serializers.Serializer):
@@ -126,6 +136,9 @@ class CaseManageOut(CaseBoardOut):
     assignments = AssignmentOut(many=True, source="assignments.all")
     evidence = EvidenceOut(many=True, source="evidence.all")
     verdicts = ManagedVerdictOut(many=True, source="verdicts.all")
+
+    def get_view(self, case) -> Literal["manage"]:
+        return CaseView.MANAGE
 
 
 CASE_OUT = PolymorphicProxySerializer(
@@ -199,6 +212,8 @@ class CaseListView(generics.GenericAPIView):
 
     pagination_class = Pagination
     filter_backends: list = []
+    # What an OPTIONS answer describes for POST (without one, OPTIONS was a 500).
+    serializer_class = ManualCaseIn
 
     def get_queryset(self):
         query = CaseListQuery(data=self.request.query_params)
@@ -242,7 +257,13 @@ class CaseListView(generics.GenericAPIView):
             OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
             OpenApiParameter("study_id", OpenApiTypes.STR),
         ],
-        responses=CASE_OUT,
+        # A page of cases (count, next, previous, results), not one case.
+        responses=PolymorphicProxySerializer(
+            component_name="AdjudicationCase",
+            serializers=CASE_OUT.serializers,
+            resource_type_field_name="view",
+            many=True,
+        ),
     )
     def get(self, request):
         found, views = self.get_queryset()

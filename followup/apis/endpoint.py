@@ -178,7 +178,10 @@ class StudyEndpointView(generics.GenericAPIView):
                 description="csv: every row at once, as a file (not paged).",
             ),
         ],
-        responses=EndpointRowOut(many=True),
+        responses={
+            (200, "application/json"): EndpointRowOut(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request, code):
         study, sites = _study_and_sites(request, code)

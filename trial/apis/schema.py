@@ -1,0 +1,101 @@
+"""The API schema documents every answer, errors included: one AutoSchema adds to each operation the 4xx
+answers it can give, read from what the operation declares, and one component describes their body.
+
+Which errors an operation can give follows from its shape, not from a list per view:
+- 401 and 403: it authenticates (any security requirement); 403 also for the role or site.
+- 400: it reads input: a body, query parameters, headers, or path values the views look up.
+- 404: a path value names an object (outside the user's scope it is not found either), a paginated list
+  (a page past the end), or a body that names one (a participant by study ID).
+- 409: a write (the record's state refuses it, or the ETag sent in If-Match is stale).
+- 415: a body sent in a media type the endpoint does not parse.
+- 428: a write that takes If-Match (a form or questionnaire that exists must name the version it read).
+- 429: the view is throttled.
+A view that declares an answer itself (@extend_schema responses) keeps its own.
+"""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+# In English, like the schema's other descriptions (help texts, parameters): it is read by programmers.
+# The shape trial.errors.api_exception_handler and DRF's handler give every error: a message and a code
+# (both optional: a validation error has only field messages), and the messages per field (a list of
+# texts; an object for a nested field or a list's items).
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "An error: `detail` (a message), `code`, and the messages of each field that is wrong.",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "non_field_errors": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": {
+        "description": "A field's messages: a list, or an object for a nested field or a list's items.",
+        "oneOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}],
+    },
+}
+
+DESCRIPTIONS = {
+    400: "The input is not valid: field messages say what to change.",
+    401: "Not signed in: send a token or a session.",
+    403: "The user's role or site does not allow this.",
+    404: "No such object, or not in the user's scope.",
+    409: "The record's state refuses this, or the version sent in If-Match is stale.",
+    415: "The body's media type is not accepted.",
+    428: "Send If-Match with the version you read (the ETag).",
+    429: "Too many requests: wait and try again.",
+}
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's AutoSchema, with the error answers each operation can give (module docstring)."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses = operation.setdefault("responses", {})
+        for code in sorted(self.error_codes(operation)):
+            responses.setdefault(str(code), self._error_response(code))
+        for code, response in responses.items():
+            # A view's own error answer (a 409 with only a description) has the error body too.
+            if code.startswith("4") and not response.get("content"):
+                response["content"] = self._error_response(int(code))["content"]
+        return operation
+
+    def error_codes(self, operation: dict) -> set[int]:
+        """The 4xx answers this operation can give, from its security, parameters, body and method."""
+        parameters = operation.get("parameters", [])
+        where = {p.get("in") for p in parameters}
+        names = {p.get("name") for p in parameters}
+        has_body = "requestBody" in operation
+        codes = set()
+        if operation.get("security"):
+            # It authenticates: a bad token is a 401 and a session's write without its CSRF token a 403,
+            # even where anyone may call it (the token endpoint).
+            codes |= {401, 403}
+        if has_body or where & {"query", "header", "path"}:
+            codes.add(400)
+        if "path" in where or "page" in names or has_body:
+            codes.add(404)
+        if self.method in WRITES:
+            codes.add(409)
+        if has_body:
+            codes.add(415)
+        if "If-Match" in names and self.method in WRITES:
+            codes.add(428)
+        if getattr(self.view, "throttle_classes", None):
+            codes.add(429)
+        return codes
+
+    def _error_response(self, code: int) -> dict:
+        """The answer `code` with the shared error body (one component, registered once)."""
+        component = ResolvedComponent(
+            name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
+        )
+        self.registry.register_on_missing(component)
+        return {
+            "description": DESCRIPTIONS.get(code, ""),
+            "content": {"application/json": {"schema": component.ref}},
+        }
