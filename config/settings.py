@@ -214,6 +214,22 @@ ODI_MAX_MISSING = env.int("ODI_MAX_MISSING", default=1)
 # Patient questionnaire links (ePRO): days a new link stays valid; the service caps it at 60 days.
 EPRO_LINK_DAYS = env.int("EPRO_LINK_DAYS", default=14)
 
+# --- Patient links: per-client rate limits (issue 13; followup/views/link_limits.py) -----------------------
+# The client is the peer's address, or, when the peer is one of TRUSTED_PROXY_IPS (nginx on this host; the
+# same address as gunicorn's forwarded_allow_ips), the last address of X-Forwarded-For, which nginx appends.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
+# Every patient-link request (pages and API): generous, as patients share addresses behind NAT and answering
+# one questionnaire takes a few dozen requests.
+PATIENT_LINK_RATE = env("PATIENT_LINK_RATE", default="300/10m")
+# Tokens that open nothing (altered, or unknown keys): past this, the client gets 429 for every patient link
+# until the window ends. A patient opens only the links we sent; a guesser is stopped here.
+PATIENT_LINK_FAILURE_RATE = env("PATIENT_LINK_FAILURE_RATE", default="10/h")
+# django-ratelimit counts in the default cache (Redis, shared by every worker); tests switch it off in
+# tests/conftest.py and on again where they test the limits.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+# --- end of patient-link rate limits -----------------------------------------------------------------------
+
 # Reminders (followup/messaging): the address the patient links in messages start with, and the quiet hours
 # (site wall clock; may span midnight) during which a due message is held until they end.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
