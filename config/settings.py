@@ -230,6 +230,10 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 # --- end of patient-link rate limits -----------------------------------------------------------------------
 
+# The load test of `make bench` (loadtest/run.py) turns this on for its own gunicorn: a bare authenticated DRF
+# endpoint, /api/v1/bench/floor/, the latency floor its table compares with (config/bench_floor.py).
+BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
+
 # Reminders (followup/messaging): the address the patient links in messages start with, and the quiet hours
 # (site wall clock; may span midnight) during which a due message is held until they end.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
