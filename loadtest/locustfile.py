@@ -140,7 +140,9 @@ class Patient(HttpUser):
         read = call(self, "GET", self.api, "patient open", (200,))
         if read.status_code != 200:
             return
-        pain = random.randint(0, 100)
+        # Another mark than the one saved: an unchanged save keeps its version, and would read as two writes
+        # acknowledged as one version.
+        pain = random.choice([mm for mm in range(101) if mm != (read.json()["answers"] or {}).get("pain")])
         saved = call(
             self,
             "PUT",

@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+FLOOR = "/api/v1/bench/floor/"
 START_SECONDS = 60  # gunicorn's start on a loaded machine; it takes a few seconds
 
 
@@ -59,6 +60,30 @@ def _wait_for(port: int, workers: int, server: subprocess.Popen, log: Path) -> N
         time.sleep(0.5)
     with ThreadPoolExecutor(max_workers=workers * 2) as pool:  # each worker's first requests, warming it
         list(pool.map(_answers, [url] * workers * 4))
+
+
+def idle_floor(port: int, token: str, requests: int = 50) -> dict:
+    """The floor on the idle server, one request at a time, before the load: what a request costs when it
+    does not wait for a worker (the floor under load adds the queue)."""
+    from .check import percentile
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{FLOOR}", headers={"Authorization": f"Token {token}"}
+    )
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=START_SECONDS) as answer:  # noqa: S310
+            answer.read()
+        times.append(1000 * (time.perf_counter() - started))
+    times.sort()
+    return {
+        "requests": requests,
+        "p50_ms": round(percentile(times, 0.50), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+        "errors": 0,
+        "statuses": {"200": requests},
+    }
 
 
 def run(
@@ -102,6 +127,7 @@ def run(
             )
         try:
             _wait_for(port, workers, server, log_path)
+            idle = idle_floor(port, plan["coordinators"][0]["token"])
             total = users + len(plan["patients"]) + 1  # + the guesser
             locust = subprocess.run(  # noqa: S603 -- our own locust
                 [
@@ -126,6 +152,7 @@ def run(
     if secrets_in_log:
         summary["problems"].append(f"patient-link tokens in the server's log (links {secrets_in_log[:5]})")
     summary["server_errors_logged"] = server_log.count("Internal Server Error")
+    summary["latency"]["floor, idle server"] = idle
     return {
         "seconds": seconds,
         "coordinators": users,
