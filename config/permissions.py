@@ -116,7 +116,7 @@ MATRIX: dict[str, Rule] = {
     "login": PUBLIC,
     "logout": PUBLIC,
     "api:api-token": PUBLIC,
-    # --- one's own account: password, second factor, API tokens (the token views authenticate the token) -----
+    # --- one's own account: password, second factor, API tokens (the token views authenticate the token) ---
     "password-change": rule({SIGNED_IN}, {SIGNED_IN}, Scope.OWN),
     "two-factor": rule({SIGNED_IN}, scope=Scope.OWN),
     "two-factor-setup": rule({SIGNED_IN}, {SIGNED_IN}, Scope.OWN),

@@ -261,6 +261,26 @@ ODI_MAX_MISSING = env.int("ODI_MAX_MISSING", default=1)
 # Patient questionnaire links (ePRO): days a new link stays valid; the service caps it at 60 days.
 EPRO_LINK_DAYS = env.int("EPRO_LINK_DAYS", default=14)
 
+# --- Patient links: per-client rate limits (issue 13; followup/views/link_limits.py) -----------------------
+# The client is the peer's address, or, when the peer is one of TRUSTED_PROXY_IPS (nginx on this host; the
+# same address as gunicorn's forwarded_allow_ips), the last address of X-Forwarded-For, which nginx appends.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
+# Every patient-link request (pages and API): generous, as patients share addresses behind NAT and answering
+# one questionnaire takes a few dozen requests.
+PATIENT_LINK_RATE = env("PATIENT_LINK_RATE", default="300/10m")
+# Tokens that open nothing (altered, or unknown keys): past this, the client gets 429 for every patient link
+# until the window ends. A patient opens only the links we sent; a guesser is stopped here.
+PATIENT_LINK_FAILURE_RATE = env("PATIENT_LINK_FAILURE_RATE", default="10/h")
+# django-ratelimit counts in the default cache (Redis, shared by every worker); tests switch it off in
+# tests/conftest.py and on again where they test the limits.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+# --- end of patient-link rate limits -----------------------------------------------------------------------
+
+# The load test of `make bench` (loadtest/run.py) turns this on for its own gunicorn: a bare authenticated DRF
+# endpoint, /api/v1/bench/floor/, the latency floor its table compares with (config/bench_floor.py).
+BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
+
 # Reminders (followup/messaging): the address the patient links in messages start with, and the quiet hours
 # (site wall clock; may span midnight) during which a due message is held until they end.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
@@ -366,9 +386,8 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True  # a typo now and then does not add up over weeks
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind nginx every request comes from 127.0.0.1: the client is the last X-Forwarded-For entry, which nginx
-# itself appends, and only when the request came from a proxy listed here (otherwise the header is a lie).
-TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
+# Behind nginx every request comes from 127.0.0.1: the client is trial.signin.client_ip (TRUSTED_PROXY_IPS,
+# above, with the patient links' limits).
 AXES_CLIENT_IP_CALLABLE = "trial.signin.client_ip"
 # A friendly page in the user's language, or JSON with a message under /api/ (never axes' bare text).
 AXES_LOCKOUT_CALLABLE = "trial.signin.lockout_response"
@@ -441,8 +460,7 @@ CONTENT_SECURITY_POLICY = {
 # counts and refusal messages are those of the views (tests/test_permission_matrix.py turns it on).
 PERMISSION_MATRIX_ENFORCED = env.bool("PERMISSION_MATRIX_ENFORCED", default=True)
 # After the two-factor door: a session that has not given its code is held there first.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, "config.permissions.PermissionMatrixMiddleware"
-)
+_matrix = "config.permissions.PermissionMatrixMiddleware"
+MIDDLEWARE.insert(MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, _matrix)
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]

@@ -1,5 +1,6 @@
 """Top-level URLs: admin, API (with schema and docs), language switch, and the coordinator pages."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
@@ -24,6 +25,12 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("trial.urls")),
 ]
+
+# The load test's floor (config/bench_floor.py): only on a server the bench starts with the setting on.
+if settings.BENCH_FLOOR_ENDPOINT:
+    from .bench_floor import FloorView
+
+    urlpatterns.insert(0, path("api/v1/bench/floor/", FloorView.as_view(), name="bench-floor"))
 
 
 def not_found(request, exception):

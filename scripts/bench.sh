@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: the `bench` management command against a throwaway PostgreSQL + Redis (not the test db).
 # BENCH_SIZES (default 560,56000) is passed as --sizes; further arguments go to the command unchanged.
+# Then the load test (loadtest/): LOAD_SECONDS (default 300), LOAD_USERS (50 coordinators), LOAD_WORKERS
+# (4 gunicorn workers). BENCH_PARTS=load runs the load test alone on a demo-sized study (e.g.
+# `BENCH_PARTS=load LOAD_SECONDS=30 make bench`); BENCH_PARTS=endpoints the endpoint benchmark alone.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,4 +25,12 @@ export SECRET_KEY
 compile_messages >/dev/null
 "${PY}" manage.py collectstatic --noinput >/dev/null
 "${PY}" manage.py load_protocols
-"${PY}" manage.py bench --sizes "${BENCH_SIZES:-560,56000}" "$@"
+PARTS=${BENCH_PARTS:-endpoints,load}
+if [[ ${PARTS} == *endpoints* ]]; then
+    "${PY}" manage.py bench --sizes "${BENCH_SIZES:-560,56000}" "$@"
+fi
+if [[ ${PARTS} == *load* ]]; then
+    # The load runs on the study the benchmark grew (or, alone, on the demo's 560 participants).
+    "${PY}" -m loadtest.run --seconds "${LOAD_SECONDS:-300}" --users "${LOAD_USERS:-50}" \
+        --workers "${LOAD_WORKERS:-4}"
+fi

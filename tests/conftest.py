@@ -232,3 +232,10 @@ def _language_reset():
     messages then come out in Chinese): back to the default after each test."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def patient_link_limits_off(settings):
+    """The per-client limits on patient links are off: the suite's clients all come from one address and
+    would add up across tests. tests/followup/test_link_limits*.py switch them on."""
+    settings.RATELIMIT_ENABLE = False

@@ -5,6 +5,7 @@ The lockout itself is django-axes (its backend runs first in every authenticate(
 it who the client is and how to answer a locked-out one.
 """
 
+import ipaddress
 import math
 import time
 
@@ -22,17 +23,19 @@ LAST_SEEN_KEY = "signin_last_seen"
 RENEW_EVERY_SECONDS = 60
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's IP: the last X-Forwarded-For entry when the request came from a trusted proxy.
-
-    nginx's $proxy_add_x_forwarded_for appends the address it saw to whatever the client sent, so only the
-    last entry is nginx's word; earlier ones are the client's own claims and are ignored.
-    """
-    remote = request.META.get("REMOTE_ADDR")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if remote in settings.TRUSTED_PROXY_IPS and forwarded.strip():
-        return forwarded.split(",")[-1].strip() or remote
-    return remote
+def client_ip(request: HttpRequest) -> str:
+    """The client's address (the sign-in lockout's and the patient links' limits): the peer's, or, when the
+    peer is a trusted proxy (nginx on this host, settings.TRUSTED_PROXY_IPS), the last address in
+    X-Forwarded-For, which that proxy appended itself ($proxy_add_x_forwarded_for). The addresses before it
+    are the client's own claims, never trusted."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if peer not in settings.TRUSTED_PROXY_IPS:
+        return peer
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+    try:
+        return str(ipaddress.ip_address(forwarded))
+    except ValueError:
+        return peer  # no (or a garbled) header: a local client, e.g. `make run` without nginx
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

@@ -4,7 +4,7 @@ and the staff endpoints that issue and revoke a link.
 GET/PUT /api/v1/patient/{token}/ take no session and no API token: the signed link token in the path is the
 credential, so they need no CSRF token either. A dead link answers 404 (never existed, or altered) or 410
 (used, expired, replaced) with a reason code, and changes nothing. Every answer is no-store and never logged
-with its path (which holds the token).
+with its path (which holds the token). Rate-limited per client as the pages are (views/link_limits.py): 429.
 """
 
 import datetime
@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,12 +27,14 @@ from trial.i18n import language_code
 from ..selectors.links import link_state, questionnaire_definition, questionnaire_visit, visit_link
 from ..services.links import (
     MAX_LINK_DAYS,
+    LinkRefused,
     patient_link_issue,
     patient_link_open,
     patient_link_revoke,
     patient_link_save,
 )
 from ..views.answers import patient_url, questionnaire_view
+from ..views.link_limits import note_failure, seconds_limited
 from .questionnaires import StrictBooleanField
 
 IF_MATCH = OpenApiParameter(
@@ -111,7 +114,11 @@ class PatientAnswersIn(StrictInput):
 
 class LinkRefusedOut(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.ChoiceField(choices=["tampered", "unknown", "expired", "used", "revoked"])
+    code = serializers.ChoiceField(choices=["unknown", "expired", "used", "revoked", "superseded"])
+
+
+class LimitedOut(serializers.Serializer):
+    detail = serializers.CharField(help_text="Too many requests from this client; see Retry-After.")
 
 
 def private(response):
@@ -147,6 +154,17 @@ class PatientLinkView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        seconds = seconds_limited(request)
+        if seconds:
+            raise Throttled(wait=seconds)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, LinkRefused) and exc.code == "unknown":
+            note_failure(self.request)  # a token that opens nothing: counted against the client
+        return super().handle_exception(exc)
+
     def finalize_response(self, request, response, *args, **kwargs):
         return private(super().finalize_response(request, response, *args, **kwargs))
 
@@ -155,7 +173,7 @@ class PatientLinkView(APIView):
         parameters=[
             OpenApiParameter("lang", enum=["en", "zh-hans"], description="Default: the link's language.")
         ],
-        responses={200: PatientLinkOut, 404: LinkRefusedOut, 410: LinkRefusedOut},
+        responses={200: PatientLinkOut, 404: LinkRefusedOut, 410: LinkRefusedOut, 429: LimitedOut},
     )
     def get(self, request, token):
         """The questionnaire of a patient link, in its language, with the answers saved so far."""
@@ -168,7 +186,13 @@ class PatientLinkView(APIView):
         auth=[],
         request=PatientAnswersIn,
         parameters=[IF_MATCH],
-        responses={200: PatientLinkOut, 404: LinkRefusedOut, 409: LinkRefusedOut, 410: LinkRefusedOut},
+        responses={
+            200: PatientLinkOut,
+            404: LinkRefusedOut,
+            409: LinkRefusedOut,
+            410: LinkRefusedOut,
+            429: LimitedOut,
+        },
     )
     def put(self, request, token):
         """Save answers (partial answers are kept), or submit them ("submit": true): then they are final and

@@ -5,6 +5,15 @@ own. Only the key's SHA-256 is stored, so neither a database reader nor a guesse
 token that was not signed here is refused before any lookup. A link dies when its questionnaire is
 submitted (by the patient or by staff), when it expires, when a newer link replaces it, or when staff revoke
 it (sent to the wrong phone, say); every refusal changes nothing. No token and no answer is ever logged.
+
+Nothing to enumerate: a token that was altered (its signature fails) and a well-signed key that names no link
+get one answer, "unknown", after the same work (the signature checked, then one indexed lookup), so neither
+the answer nor its time tells them apart. Only a token signed here (the patient's own link) may learn that
+its link is used, expired or revoked. The signature is compared in constant time (Signer.unsign uses
+constant_time_compare, i.e. hmac.compare_digest), and the lookup is by the SHA-256 of the key: the index's
+byte-by-byte comparison could at most leak a prefix of a stored hash, which gives no way back to a key (a
+preimage of SHA-256), never a prefix of the key. Guessing is slowed down per client on top of this
+(followup/views/link_limits.py).
 """
 
 import datetime
@@ -60,8 +69,8 @@ CLOSED_VISIT = CLOSED_VISIT_STATES
 
 
 class LinkRefused(DomainError):
-    """A link that cannot be used. `code`: tampered, unknown (404) or expired, used, revoked, superseded (a
-    newer link was issued for the same questionnaire, e.g. by a later reminder) (410).
+    """A link that cannot be used. `code`: unknown (404: altered, or never issued) or expired, used, revoked,
+    superseded (a newer link was issued for the same questionnaire, e.g. by a later reminder) (410).
 
     Carries the link's language when the link is known, so the refusal speaks the patient's language.
     """
@@ -70,7 +79,6 @@ class LinkRefused(DomainError):
 
     def __init__(self, code: str, *, language: str = ""):
         messages = {
-            "tampered": _("This link is not valid."),
             "unknown": _("This link is not valid."),
             "expired": _("This link has expired."),
             "used": _("This questionnaire has already been submitted."),
@@ -292,30 +300,36 @@ def _live_links(response: QuestionnaireResponse, now: datetime.datetime):
     )
 
 
-def _key_of(token: str) -> str:
+def _key_of(token: str) -> str | None:
+    """The key a token carries when it was signed here; None for anything else (never an exception, so
+    that every refused token goes on to the same lookup)."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        raise LinkRefused("tampered")
+        return None
     try:
         key = _signer().unsign(token)
     except signing.BadSignature:
-        raise LinkRefused("tampered") from None
-    if not KEY_PATTERN.match(key):
-        raise LinkRefused("tampered")
-    return key
+        return None
+    return key if KEY_PATTERN.match(key) else None
+
+
+# What an unsigned token is looked up by: the hash of the empty string, which no issued key (22 characters)
+# has. The lookup is the one a well-signed unknown key makes, so both take the same time.
+_NO_KEY_DIGEST = hashlib.sha256(b"").hexdigest()
 
 
 def patient_link_resolve(token: str) -> PatientLink:
     """The live link a token names, with its response, visit and participant; else LinkRefused.
 
-    A response submitted meanwhile (by the patient, or by staff on the patient's behalf) makes the link
-    used; a visit that is missed or not applicable, or a participant who withdrew or died, makes it revoked.
+    An altered token and an unknown key are both "unknown", after the same one query. A response submitted
+    meanwhile (by the patient, or by staff on the patient's behalf) makes the link used; a visit that is
+    missed or not applicable, or a participant who withdrew or died, makes it revoked.
     """
     key = _key_of(token)
     links = PatientLink.objects.select_related(
         "response__visit", "response__participant__site__study"
-    ).filter(key_sha256=_digest(key))
+    ).filter(key_sha256=_NO_KEY_DIGEST if key is None else _digest(key))
     link = links.first()
-    if link is None:
+    if link is None or key is None:
         raise LinkRefused("unknown")
     response = link.response
     if link.used_at is not None or response.status == ResponseStatus.FINAL:

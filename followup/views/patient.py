@@ -5,7 +5,10 @@ later"), or asks for a confirmation ("submit"), then submits the answers confirm
 the patient may stop the reminders on a channel (/p/<token>/stop/: asked, then done). A dead link gets a
 friendly page in the patient's language: 404 for a link that never existed or was altered, 410 for one that
 was used, expired or replaced. The URL is the credential, so every answer is private: never cached, never
-indexed, no Referer, and Django's log of 4xx answers (which prints the path) is skipped.
+indexed, no Referer, and Django's log of 4xx answers (which prints the path) is skipped. No answer holds the
+token: the pages link to one another with relative URLs ("?lang=en", "stop/", "../"), redirects too.
+Requests are rate-limited per client (link_limits.py): too many, or too many tokens that open nothing, and
+the answer is a 429 page.
 """
 
 import zoneinfo
@@ -34,7 +37,8 @@ from ..services.links import (
     patient_link_save,
 )
 from . import questionnaire_entry
-from .answers import answers_from_post, patient_url, questionnaire_view
+from .answers import answers_from_post, questionnaire_view
+from .link_limits import note_failure, rate_limited
 
 LANGUAGE_NAMES = {"en": "English", "zh-hans": "简体中文"}  # each language named in itself, for the switch
 
@@ -57,10 +61,16 @@ def _private(response: HttpResponse, language: str) -> HttpResponse:
     return response
 
 
-def _page_url(token: str, language: str, *, page: str = "", **query) -> str:
-    """The URL of the link's questionnaire page, or of its `page` below it ("stop/"), in `language`."""
+QUESTIONNAIRE_PAGE = ""
+STOP_PAGE = "stop/"
+
+
+def _page_url(language: str, *, page: str = QUESTIONNAIRE_PAGE, here: str = QUESTIONNAIRE_PAGE, **query):
+    """The URL of the link's questionnaire page, or of its `page` below it ("stop/"), in `language`, relative
+    to the page `here` that holds it: the token stays in the address bar and out of every answer."""
     params = "&".join(f"{key}={value}" for key, value in {"lang": language, **query}.items())
-    return f"{patient_url(token)}{page}?{params}"
+    path = "" if page == here else "../" * here.count("/") + page
+    return f"{path}?{params}"
 
 
 def _render(
@@ -68,14 +78,13 @@ def _render(
     template: str,
     context: dict,
     *,
-    token: str,
     language: str,
     status: int = 200,
-    here: dict | None = None,
+    query: dict | None = None,
 ):
-    """`here`: the page's own place below the questionnaire's (_page_url's page and query), kept by the
-    language switch; by default the switch leads to the questionnaire."""
-    here = here or {}
+    """`query`: the page's own query besides its language (the stop page's channel), kept by the language
+    switch, which stays on the same page. None of the page's links holds the token."""
+    query = query or {}
     with translation.override(language):
         context = {
             **context,
@@ -84,7 +93,7 @@ def _render(
                 {
                     "code": code,
                     "name": LANGUAGE_NAMES.get(code, code),
-                    "url": _page_url(token, code, **here),
+                    "url": _page_url(code, **query),
                     "current": code == language,
                 }
                 for code in language_codes()
@@ -105,17 +114,18 @@ def refused_link_page(request: HttpRequest, error: DomainError) -> HttpResponse 
     match = request.resolver_match
     if not isinstance(error, LinkRefused) or match is None or "token" not in match.kwargs:
         return None
-    return _refused(request, match.kwargs["token"], error)
+    if error.code == "unknown":
+        note_failure(request)  # a token that opens nothing: counted against the client (link_limits.py)
+    return _refused(request, error)
 
 
-def _refused(request: HttpRequest, token: str, refusal: LinkRefused) -> HttpResponse:
+def _refused(request: HttpRequest, refusal: LinkRefused) -> HttpResponse:
     fallback = refusal.language or translation.get_language_from_request(request)
     language = _requested_language(request, fallback if fallback in language_codes() else "zh-hans")
     return _render(
         request,
         "followup/patient_refused.html",
         {"reason": refusal.code},
-        token=token,
         language=language,
         status=refusal.status_code,
     )
@@ -148,19 +158,17 @@ def _questionnaire_page(
         # Typed answers refused as stale keep the version they were typed on: saving them again needs a
         # reload first, so they never overwrite the other change unseen.
         "version": _version(request) if stale and answers is not None else response.version,
-        "action_url": _page_url(token, language),
+        "action_url": _page_url(language),
         "error": error,
         "stale": stale,
         "saved": saved,
         "expires_at": timezone.localtime(link.expires_at, _site_zone(response)),
         "stop_urls": {
-            channel: _page_url(token, language, page=STOP_PAGE, channel=channel)
+            channel: _page_url(language, page=STOP_PAGE, channel=channel)
             for channel in contact_channels_open(participant=response.participant)
         },
     }
-    return _render(
-        request, "followup/patient_questionnaire.html", context, token=token, language=language, status=status
-    )
+    return _render(request, "followup/patient_questionnaire.html", context, language=language, status=status)
 
 
 def _site_zone(response):
@@ -179,6 +187,7 @@ def _version(request) -> int | None:
 # would need it already. Exempt, so a patient's phone keeps no cookie of ours at all.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@rate_limited
 def patient_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     """One questionnaire, answered by the patient through a link."""
     # A dead link (LinkRefused) escapes every call here: refused_link_page answers it (trial/pages.py).
@@ -206,12 +215,12 @@ def patient_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     response = saved.value
     if action != "review":
         # Post/redirect/get: a reload shows the saved answers instead of sending them again.
-        return _private(HttpResponseRedirect(_page_url(token, language, saved=1)), language)
+        return _private(HttpResponseRedirect(_page_url(language, saved=1)), language)
     with translation.override(language):
         definition = questionnaire_definition(response.instrument, response.instrument_version, language)
         view = questionnaire_view(definition, response.answers)
-    context = {"questionnaire": view, "version": response.version, "action_url": _page_url(token, language)}
-    return _render(request, "followup/patient_confirm.html", context, token=token, language=language)
+    context = {"questionnaire": view, "version": response.version, "action_url": _page_url(language)}
+    return _render(request, "followup/patient_confirm.html", context, language=language)
 
 
 def _submit(request, token: str, link: PatientLink, language: str) -> HttpResponse:
@@ -228,16 +237,15 @@ def _submit(request, token: str, link: PatientLink, language: str) -> HttpRespon
         return _questionnaire_page(
             request, token, link, language, error=submitted.error, status=submitted.status
         )
-    return _render(request, "followup/patient_done.html", {}, token=token, language=language)
+    return _render(request, "followup/patient_done.html", {}, language=language)
 
 
 # --- stopping the reminders ---------------------------------------------------------------------------------
 
-STOP_PAGE = "stop/"
-
 
 @csrf_exempt  # as the questionnaire: the token in the URL is the credential
 @require_http_methods(["GET", "POST"])
+@rate_limited
 def patient_opt_out(request: HttpRequest, token: str) -> HttpResponse:
     """Stop the reminders on one channel (?channel=sms|email). GET asks, or says they are stopped when an
     opt-out is in force (whoever recorded it); POST stops them, then back to GET (post/redirect/get: a reload
@@ -246,15 +254,14 @@ def patient_opt_out(request: HttpRequest, token: str) -> HttpResponse:
     language = _requested_language(request, link.language)
     channel = (request.POST if request.method == "POST" else request.GET).get("channel", "")
     if channel not in ContactChannel.values:
-        return _opt_out_page(request, token, language, channel="", status=400)
+        return _opt_out_page(request, language, channel="", status=400)
     if request.method == "POST":
         # A domain error here is the link's (escapes: 410) or the channel's (checked above): none to redraw.
         patient_link_opt_out(token=token, channel=channel)
-        here = _page_url(token, language, page=STOP_PAGE, channel=channel)
+        here = _page_url(language, page=STOP_PAGE, here=STOP_PAGE, channel=channel)
         return _private(HttpResponseRedirect(here), language)
     return _opt_out_page(
         request,
-        token,
         language,
         channel=channel,
         stopped=opt_out_in_force(participant=link.response.participant, channel=channel),
@@ -262,25 +269,23 @@ def patient_opt_out(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _opt_out_page(
-    request, token: str, language: str, *, channel: str, stopped: bool = False, status: int = 200
+    request, language: str, *, channel: str, stopped: bool = False, status: int = 200
 ) -> HttpResponse:
     """The page asking to stop a channel's reminders, saying they are stopped, or (no `channel`: an unknown
     one was asked for) that the request was not understood."""
     context = {
         "channel": channel,
         "stopped": stopped,
-        "back_url": _page_url(token, language),
-        "action_url": _page_url(token, language, page=STOP_PAGE, channel=channel) if channel else "",
+        "back_url": _page_url(language, here=STOP_PAGE),
+        "action_url": _page_url(language, page=STOP_PAGE, here=STOP_PAGE, channel=channel) if channel else "",
     }
-    here = {"page": STOP_PAGE, "channel": channel} if channel else {}
     return _render(
         request,
         "followup/patient_opt_out.html",
         context,
-        token=token,
         language=language,
         status=status,
-        here=here,
+        query={"channel": channel} if channel else {},
     )
 
 
