@@ -360,8 +360,8 @@ PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # reads write
 
 # --- E-signatures (21 CFR 11.200(a)(1), crf/services/signing_session.py) ---------------------------------
 # The first signing of a session takes the user ID and the password, later ones the password. An API token
-# that never expires (a DRF Token) holds its signing session this long after its last signing; a knox token's
-# lasts until the token expires; the pages' is the Django session.
+# holds its signing session this long after its last signing, never past the token's expiry; the pages' is
+# the Django session.
 SIGNING_TOKEN_SESSION_SECONDS = env.int("SIGNING_TOKEN_SESSION_SECONDS", default=30 * 60)
 
 # --- Sign-in protection, sessions, API tokens, passwords, headers and cookies (issue 13) --------------------

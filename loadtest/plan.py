@@ -12,7 +12,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from crf.bench import EDITED_FORM
 from crf.models import FormRecord, FormStatus
@@ -84,9 +84,10 @@ def _coordinators(study: Study, sites, count: int) -> tuple[list[dict], dict]:
                 user.set_unusable_password()  # the API token is its only way in
                 user.save(update_fields=["password"])
             StaffRole.objects.get_or_create(user=user, study=study, site=site, role=Role.COORDINATOR)
-            token, _created = Token.objects.get_or_create(user=user)
+            # A knox token lives API_TOKEN_HOURS: long enough for a run; a new one each plan.
+            _token, secret = AuthToken.objects.create(user=user)
             coordinators.append(
-                {"user": user.get_username(), "token": token.key, "site": site.code, "zone": site.time_zone}
+                {"user": user.get_username(), "token": secret, "site": site.code, "zone": site.time_zone}
             )
             by_site.setdefault(site.pk, user)
     return coordinators, by_site

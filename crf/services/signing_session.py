@@ -6,8 +6,8 @@ password alone.
   ends with the session (sign-out, expiry, a new sign-in).
 - API calls authenticated by a token (`request.auth`: a DRF Token, a knox AuthToken): the token is the
   session. The mark is kept in the cache under a SHA-256 of the token's model and primary key (never the
-  token itself), until the token expires (knox's `expiry`), or, for a token that never expires,
-  `SIGNING_TOKEN_SESSION_SECONDS` after the last signing. A revoked token's mark is unreachable: a new token
+  token itself), for `SIGNING_TOKEN_SESSION_SECONDS` after the last signing and never past the token's
+  expiry (knox's `expiry`). A revoked token's mark is unreachable: a new token
   has another key.
 - Anything else (a shell, a script): no session; every signing takes the user ID.
 """
@@ -56,12 +56,13 @@ class TokenSession(SigningSession):
         return cache.get(self.key) == user.pk
 
     def record_signing(self, user) -> None:
+        # Like a page session's idle limit: the mark lapses SIGNING_TOKEN_SESSION_SECONDS after the last
+        # signing, and never outlives the token (a knox token's expiry).
+        seconds = settings.SIGNING_TOKEN_SESSION_SECONDS
         if self.expiry is not None:
-            seconds = int((self.expiry - timezone.now()).total_seconds())
+            seconds = min(seconds, int((self.expiry - timezone.now()).total_seconds()))
             if seconds <= 0:
                 return
-        else:
-            seconds = settings.SIGNING_TOKEN_SESSION_SECONDS
         cache.set(self.key, user.pk, seconds)
 
 

@@ -2,12 +2,13 @@
 password, later ones in the same session the password; a new session asks for the user ID again. Pages keep
 the session in the Django session, the API in its token."""
 
+import datetime
 import hashlib
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from crf import services
@@ -145,11 +146,12 @@ def test_wrong_or_missing_user_ids_count_towards_the_lock_out(staff, verified):
 # --- the API, with a token --------------------------------------------------------------------------------
 
 
-def token_client(user) -> tuple[APIClient, Token]:
-    token = Token.objects.create(user=user)
+def token_client(user) -> tuple[APIClient, AuthToken, str]:
+    """A client with a new knox token of the user, the token's row, and the token itself (the secret)."""
+    token, secret = AuthToken.objects.create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client, token
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    return client, token, secret
 
 
 def sign_by_api(client, participant, **fields):
@@ -160,7 +162,7 @@ def sign_by_api(client, participant, **fields):
 
 def test_the_api_asks_the_user_id_on_a_tokens_first_signing_only(staff, verified):
     first, second, third = verified(), verified(), verified()
-    client, token = token_client(staff["investigator"])
+    client, token, secret = token_client(staff["investigator"])
 
     missing = sign_by_api(client, first, password=PASSWORD)
     assert missing.status_code == 403
@@ -174,21 +176,32 @@ def test_the_api_asks_the_user_id_on_a_tokens_first_signing_only(staff, verified
     assert sign_by_api(client, second, password=PASSWORD).status_code == 201
 
     # a new token (the old one revoked) is a new session; the mark is keyed by a digest, never the token
-    key, secret = TokenSession(token).key, token.key
-    assert secret not in key
-    assert key.endswith(hashlib.sha256(f"authtoken.token:{secret}".encode()).hexdigest())
+    key = TokenSession(token).key
+    assert secret not in key and token.digest not in key
+    assert key.endswith(hashlib.sha256(f"knox.authtoken:{token.pk}".encode()).hexdigest())
     token.delete()
-    again, new_token = token_client(staff["investigator"])
+    again, new_token, _secret = token_client(staff["investigator"])
     assert sign_by_api(again, third, password=PASSWORD).json()["code"] == "user_id_required"
     assert cache.get(key) == staff["investigator"].pk and cache.get(TokenSession(new_token).key) is None
 
 
 def test_a_tokens_signing_session_lasts_the_configured_time(staff, verified, settings):
     settings.SIGNING_TOKEN_SESSION_SECONDS = 120
-    client, token = token_client(staff["investigator"])
+    client, token, _secret = token_client(staff["investigator"])  # a knox token lives 10 hours
     assert sign_by_api(client, verified(), username="inv07", password=PASSWORD).status_code == 201
     redis = cache._cache.get_client(write=False)
     assert 110 <= redis.ttl(cache.make_and_validate_key(TokenSession(token).key)) <= 120
+
+
+def test_a_tokens_signing_session_never_outlives_the_token(staff, verified, settings):
+    settings.SIGNING_TOKEN_SESSION_SECONDS = 3600
+    soon = datetime.timedelta(seconds=90)
+    token, secret = AuthToken.objects.create(user=staff["investigator"], expiry=soon)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert sign_by_api(client, verified(), username="inv07", password=PASSWORD).status_code == 201
+    redis = cache._cache.get_client(write=False)
+    assert 0 < redis.ttl(cache.make_and_validate_key(TokenSession(token).key)) <= 90
 
 
 def test_the_schema_documents_the_user_id_and_the_refusals(clients):

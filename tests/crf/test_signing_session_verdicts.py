@@ -4,7 +4,7 @@ the User ID field once the session has signed."""
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from followup.models import CaseAssignment, Verdict
@@ -35,9 +35,9 @@ def two_cases(cases, readers):
 
 def test_a_token_signs_its_second_verdict_with_the_password_alone(two_cases):
     first, second, reader = two_cases
-    token = Token.objects.create(user=reader)
+    _token, secret = AuthToken.objects.create(user=reader)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
 
     def verdict(case, **signature):
         return api.post(f"/api/v1/adjudication/queue/{case.pk}/verdict/", NO | signature, format="json")
