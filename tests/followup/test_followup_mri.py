@@ -320,7 +320,7 @@ def test_the_whole_life_cycle_at_a_visit(clients, staff, participant, m12, treat
     assert act_mri(clients["coordinator"], participant, "complete").json()["status"] == "complete"
     assert act_mri(clients["monitor"], participant, "verify").json()["status"] == "verified"
     signed = act_mri(
-        clients["investigator"], participant, "sign", {"password": PASSWORD, "meaning": "approval"}
+        clients["investigator"], participant, "sign", {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
     )
     assert signed.status_code == 201
     assert act_mri(clients["data_manager"], participant, "lock").json()["status"] == "locked"
