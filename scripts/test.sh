@@ -39,7 +39,7 @@ log "collectstatic"
 
 log "pytest $*"
 pytest_rc=0
-.venv/bin/coverage run -m pytest "$@" || pytest_rc=$?
+.venv/bin/coverage run -m pytest --durations=25 "$@" || pytest_rc=$?
 .venv/bin/coverage report || true
 
 if ((pytest_rc != 0)); then

@@ -319,9 +319,8 @@ def test_the_whole_life_cycle_at_a_visit(clients, staff, participant, m12, treat
     assert put_mri(clients["coordinator"], participant, MRI).status_code == 200
     assert act_mri(clients["coordinator"], participant, "complete").json()["status"] == "complete"
     assert act_mri(clients["monitor"], participant, "verify").json()["status"] == "verified"
-    signed = act_mri(
-        clients["investigator"], participant, "sign", {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
-    )
+    signature = {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
+    signed = act_mri(clients["investigator"], participant, "sign", signature)
     assert signed.status_code == 201
     assert act_mri(clients["data_manager"], participant, "lock").json()["status"] == "locked"
     assert put_mri(clients["coordinator"], participant, MRI, version=5).status_code == 409
