@@ -14,6 +14,8 @@ class MatrixPermission(BasePermission):
     user may not read; a write where the URL takes none: 405."""
 
     def has_permission(self, request, view) -> bool:
+        from trial.errors import Forbidden
+
         from .permissions import ANYONE, Verdict, judge, refusal_message, rule_for
 
         if not settings.PERMISSION_MATRIX_ENFORCED:
@@ -29,5 +31,6 @@ class MatrixPermission(BasePermission):
         if verdict is Verdict.METHOD_NOT_ALLOWED:
             raise exceptions.MethodNotAllowed(request.method)
         if verdict is Verdict.FORBIDDEN:
-            raise exceptions.PermissionDenied(refusal_message(request.resolver_match, request.method))
+            # The domain's 403 ({"detail", "code": "forbidden"}), the shape every view's own refusal has.
+            raise Forbidden(refusal_message(request.resolver_match, request.method))
         return verdict is Verdict.ALLOWED

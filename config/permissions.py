@@ -108,6 +108,9 @@ def rule(read: Iterable[str], write: Iterable[str] | None = None, scope: Scope =
 PUBLIC = rule({ANYONE}, {ANYONE})
 SITE = Scope.SITE
 
+# URLs routed only when a setting asks (the walk, which sees the URL configuration of the tests, skips them).
+ROUTED_BY_SETTING = frozenset({"bench-floor"})
+
 MATRIX: dict[str, Rule] = {
     # --- public: health, sign-in, language, the token endpoint ------------------------------------------
     "health": rule({ANYONE}),
@@ -116,6 +119,8 @@ MATRIX: dict[str, Rule] = {
     "login": PUBLIC,
     "logout": PUBLIC,
     "api:api-token": PUBLIC,
+    # The load test's floor (config/bench_floor.py), routed only with BENCH_FLOOR_ENDPOINT (ROUTED_BY_SETTING)
+    "bench-floor": rule({SIGNED_IN}),
     # --- one's own account: password, second factor, API tokens (the token views authenticate the token) ---
     "password-change": rule({SIGNED_IN}, {SIGNED_IN}, Scope.OWN),
     "two-factor": rule({SIGNED_IN}, scope=Scope.OWN),

@@ -84,8 +84,9 @@ AT = "2026-11-21 10:00"
 
 @dataclass
 class World:
-    schema: BaseSchema  # loaded from /api/schema/ through the app, with the seeded study's path values
+    schema: BaseSchema | None  # loaded from /api/schema/ through the app at the first test (`api_schema`)
     sessions: dict[str, dict[str, str]]  # role -> cookies
+    hook: object  # the seeded study's real path values
 
 
 def _ids(queryset, n: int = 3) -> list:
@@ -148,6 +149,12 @@ def connections_kept():
         signals.request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def permission_matrix(settings):
+    """On, as in production (tests/conftest.py turns it off for the tests written before it)."""
+    settings.PERMISSION_MATRIX_ENFORCED = True
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The seeded study, a signed-in session per role and the schema as served, made once for the module
@@ -161,9 +168,8 @@ def world(django_db_setup, django_db_blocker):
                 study = load_study("NCT06379243")
                 seed(study, 30)
             sessions = {role: _session(username) if username else {} for role, username in ROLES.items()}
-            api = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
-            api.hook(_real_path_parameters(_values(study, _patient_link(study))))
-            yield World(schema=api, sessions=sessions)
+            hook = _real_path_parameters(_values(study, _patient_link(study)))
+            yield World(schema=None, sessions=sessions, hook=hook)
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -201,6 +207,18 @@ def _real_path_parameters(values: dict[tuple[str, str], list]):
 def api_schema(request, world):
     """The schema, for one role (the `role` fixture reads which), with the role's own seed: each role is sent
     other cases (one seed for all would send each the same), the same ones on every run."""
+    if world.schema is None:
+        # The schema is served to signed-in users (config/permissions.py): loaded with a data manager's
+        # session, once, within a test (as the sessions are read by test_each_role_is_signed_in_as_itself).
+        client = WsgiClient(application)
+        for name, value in world.sessions["data_manager"].items():
+            client.set_cookie(name, value, domain="localhost")
+        with connections_kept():
+            served = client.get("/api/schema/", query_string={"format": "json"})
+        assert served.status_code == 200, served.text
+        world.schema = schemathesis.openapi.from_dict(served.json, config=CONFIG)
+        world.schema.app, world.schema.location = application, "/api/schema/"  # as from_wsgi leaves them
+        world.schema.hook(world.hook)
     world.schema.config.seed = zlib.crc32(request.param.encode())
     world.schema.config.generation.update(max_examples=1 if request.param == "anonymous" else EXAMPLES)
     return world.schema
@@ -228,9 +246,8 @@ def test_each_role_is_signed_in_as_itself(role, world, no_connection_closing):
     response = client.get("/api/v1/studies/")
     if ROLES[role] is None:
         assert response.status_code == 401
-    elif role == "adjudicator":  # a blinded reader sees no study, only their queue
-        assert response.status_code == 200, response.text
-        assert response.json == []
+    elif role == "adjudicator":  # a blinded reader reads no study (config/permissions.py), only their queue
+        assert response.status_code == 403, response.text
         assert client.get("/api/v1/adjudication/queue/counts/").status_code == 200
     else:
         assert response.status_code == 200, response.text

@@ -51,8 +51,10 @@ def test_change_password_page_in_chinese(signed_in):
     assert '<html lang="zh-hans">' in response.text
 
 
-def test_the_topbar_links_to_the_page(signed_in):
-    assert 'href="/password/"' in signed_in.get("/").text
+def test_the_topbar_leads_to_the_page(signed_in):
+    """The user's name in the top bar opens their account page (two-factor sign-in), which links here."""
+    assert 'href="/two-factor/"' in signed_in.get("/").text
+    assert 'href="/password/"' in signed_in.get("/two-factor/").text
 
 
 def test_change_password_needs_a_sign_in(db):
