@@ -434,9 +434,12 @@ def _quality(definition, sites, cut_at, day) -> dict:
         .order_by()
     )
     # The forms with a signature in force at the cut (one invalidated by a later change still counts then):
-    # counted from the signatures, joined once (a subquery inside the count above would run per form).
+    # counted from the signatures, joined once (a subquery inside the count above would run per form). The
+    # form's conditions are on the join itself: an IN over `records` nests two subqueries, which a planner
+    # without statistics (a fresh table) ran as a nested loop for minutes.
     signed = (
-        Signature.objects.filter(record__in=records, signed_at__lte=cut_at)
+        Signature.objects.filter(record__participant__in=participants, signed_at__lte=cut_at)
+        .exclude(record__status=FormStatus.DRAFT)
         .filter(Q(invalidated_at__isnull=True) | Q(invalidated_at__gt=cut_at))
         .values_list("record__participant__site__code")
         .annotate(n=Count("record_id", distinct=True))
