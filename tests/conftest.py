@@ -211,6 +211,28 @@ def odi_wording(db):
     return {text.language: text for text, _state in map(demo_wording_load, demo_wording_files())}
 
 
+@pytest.fixture
+def token(transactional_db, coordinator, make_participant, odi_wording) -> str:
+    """A live ODI patient link's token, committed so that servers in other processes (gunicorn started by
+    the server-log and deploy tests) open it."""
+    from django.utils import timezone
+
+    from followup.services.links import patient_link_issue
+
+    today = timezone.localdate()
+    visit = Visit.objects.create(
+        participant=make_participant(),
+        code="M12",
+        label={"en": "12 months"},
+        sequence=5,
+        target_date=today,
+        window_open=today,
+        window_close=today,
+        questionnaires=["odi"],
+    )
+    return patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")[1]
+
+
 @pytest.fixture(autouse=True)
 def _two_factor_off(settings):
     """Two-factor sign-in is on by default (production) and off here, so that the suite's logins need the

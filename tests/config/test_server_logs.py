@@ -19,13 +19,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
-from followup.models import Visit
-from followup.services.links import SEPARATOR, patient_link_issue
+from followup.services.links import SEPARATOR
 
 ROOT = Path(settings.BASE_DIR)
 START_SECONDS = 30  # an upper bound on a loaded CI machine; the servers start in about two seconds
@@ -93,24 +90,6 @@ SERVERS = {
     "bare gunicorn config.wsgi": bare_gunicorn_command,
     "manage.py runserver": runserver_command,
 }
-
-
-@pytest.fixture
-def token(transactional_db, coordinator, make_participant, odi_wording) -> str:
-    """A live link, committed so that the servers (other processes) see it."""
-    today = timezone.localdate()
-    visit = Visit.objects.create(
-        participant=make_participant(),
-        code="M12",
-        label={"en": "12 months"},
-        sequence=5,
-        target_date=today,
-        window_open=today,
-        window_close=today,
-        questionnaires=["odi"],
-    )
-    _link, token = patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")
-    return token
 
 
 def wait_for(port: int, process: subprocess.Popen) -> str:

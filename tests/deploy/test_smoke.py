@@ -17,13 +17,11 @@ import pytest
 import redis
 from celery import Celery
 from django.conf import settings
-from django.utils import timezone
 
 from config.beat import LOCK_KEY
 from config.celery import MESSAGING_QUEUE, REPORTS_QUEUE, app
 from followup.messaging.heartbeats import Heartbeat, HeartbeatName
-from followup.models import Visit
-from followup.services.links import SEPARATOR, patient_link_issue
+from followup.services.links import SEPARATOR
 
 from ..config.test_server_logs import database_url
 from ..followup.messaging.workers import RedisServer
@@ -47,23 +45,6 @@ pytestmark = [pytest.mark.deploy, pytest.mark.django_db(transaction=True)]
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-
-
-@pytest.fixture
-def token(transactional_db, coordinator, make_participant, odi_wording) -> str:
-    """A live patient link, committed so that the web (another process) opens it."""
-    today = timezone.localdate()
-    visit = Visit.objects.create(
-        participant=make_participant(),
-        code="M12",
-        label={"en": "12 months"},
-        sequence=5,
-        target_date=today,
-        window_open=today,
-        window_close=today,
-        questionnaires=["odi"],
-    )
-    return patient_link_issue(actor=coordinator, visit=visit, instrument="odi", language="en")[1]
 
 
 @pytest.fixture
