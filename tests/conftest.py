@@ -261,3 +261,38 @@ def patient_link_limits_off(settings):
     """The per-client limits on patient links are off: the suite's clients all come from one address and
     would add up across tests. tests/followup/test_link_limits*.py switch them on."""
     settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes():
+    """tests/hashers.py first: the same PBKDF2-SHA256, fewer rounds (the suite checks passwords thousands
+    of times); the production hashers stay listed after it."""
+    from django.test import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=["tests.hashers.FewRoundsPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_scanned_once():
+    """WhiteNoise walks STATIC_ROOT (some 700 files, ~80 ms) whenever a middleware chain is built, which a
+    server does once per process but the test client does once per client, i.e. in almost every test
+    (about six minutes of a full run). The collected files do not change during a run: the walk's result
+    is kept per directory and handed to every later chain, which still serves the same files."""
+    from whitenoise.base import WhiteNoise
+
+    walk = WhiteNoise.update_files_dictionary
+    walked: dict[tuple[str, str], dict] = {}
+
+    def update_files_dictionary(self, root, prefix):
+        if (root, prefix) not in walked:
+            before = set(self.files)
+            walk(self, root, prefix)
+            walked[root, prefix] = {url: self.files[url] for url in self.files.keys() - before}
+        self.files.update(walked[root, prefix])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WhiteNoise, "update_files_dictionary", update_files_dictionary)
+        yield

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from trial.schema import problems, where
+from trial.yamltext import yaml_load
 
 from . import schema
 from .schema import DERIVATIONS, RELATIONS, RULES, TYPES  # noqa: F401 (the engine's vocabulary, declared there)
@@ -238,7 +239,7 @@ def _definition(spec: schema.Form) -> FormDef:
 def _read(text: str, source: str) -> tuple[schema.Form, dict]:
     """A form file validated against its schema, and its data as written (to name places in messages)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from trial.errors import InvalidInput
 from trial.i18n import LANGUAGES, language_code, localized
+from trial.yamltext import yaml_load
 
 from .registry import INSTRUMENTS, ODI, VAS, InstrumentDef, instrument_def
 
@@ -148,7 +149,7 @@ def text_file_parse(raw: bytes, *, name: str):
     try:
         if name.lower().endswith(".json"):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml_load(text)
     except json.JSONDecodeError as exc:
         where = _("line %(line)s, column %(column)s") % {"line": exc.lineno, "column": exc.colno}
     except yaml.YAMLError as exc:

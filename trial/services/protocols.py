@@ -9,6 +9,8 @@ import yaml
 from django.db import transaction
 from pydantic import ValidationError
 
+from trial.yamltext import yaml_load
+
 from ..audit import audit_context
 from ..models import Criterion, ProtocolVersion, Site, Study
 from ..protocol_schema import DEFAULT_STUDY_ID_FORMAT, DEFAULT_TIME_ZONE, protocol_schema
@@ -33,7 +35,7 @@ def protocol_parse(text: str) -> dict:
     file's), with study_id_format's default when the file leaves it out.
     """
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         raise ProtocolFileError(f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
