@@ -201,6 +201,9 @@ class Migration(migrations.Migration):
                 DELETE FROM followup_adjudicationcase c
                 WHERE c.id <> (SELECT min(id) FROM followup_adjudicationcase o
                                WHERE o.participant_id = c.participant_id AND o.level = c.level);
+                -- The foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): checked now, or
+                -- the ALTER TABLE below fails on a database holding cases ("pending trigger events").
+                SET CONSTRAINTS ALL IMMEDIATE;
             """,
             reverse_sql=migrations.RunSQL.noop,
         ),
