@@ -135,15 +135,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # connections open and lends them to requests and tasks. Off by default: a sync gunicorn worker or a Celery
 # pool process uses one connection at a time, which CONN_MAX_AGE already keeps open. Django refuses a pool
 # together with persistent connections, so the pool sets CONN_MAX_AGE to 0 (connections go back to the pool).
+# Every alias gets its own pool (the replica's serves the report workers).
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
 if DB_POOL_MAX_SIZE > 0:
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    _db_options["pool"] = {
-        "min_size": 1,
-        "max_size": DB_POOL_MAX_SIZE,
-        # Seconds a request waits for a free connection before an error: long enough to ride out a burst.
-        "timeout": env.float("DB_POOL_TIMEOUT", default=10),
-    }
+    for _db in DATABASES.values():
+        _db["CONN_MAX_AGE"] = 0
+        _db["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before an error: long enough to ride out a burst.
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10),
+        }
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:63799/0")
 CELERY_BROKER_URL = REDIS_URL

@@ -2,6 +2,9 @@
 which ask for reasons. Identifying data is not registered at all."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -9,6 +12,7 @@ from knox import admin as _knox_admin  # noqa: F401 -- registers knox's admin no
 from knox.models import AuthToken
 
 from .models import Criterion, Participant, ProtocolVersion, Screening, Site, StaffRole, Study
+from .services.tokens import api_tokens_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -147,3 +151,21 @@ class AuthTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class TokenRevokingPasswordForm(AdminPasswordChangeForm):
+    """An administrator's password reset ends the user's API tokens, as the user's own change does
+    (trial/views/account.py): a token issued with a leaked password must not outlive it."""
+
+    def save(self, commit=True):
+        user = super().save(commit)
+        api_tokens_revoke(user=user)
+        return user
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(UserAdmin):
+    change_password_form = TokenRevokingPasswordForm

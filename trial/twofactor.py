@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .audit import audit_context, reason_required
 from .errors import Forbidden
 from .models import Role, StaffRole, TwoFactorChange, TwoFactorEvent
+from .services.tokens import api_tokens_revoke
 
 # Roles that always sign in with a second factor; a coordinator's depends on the protocol.
 TWO_FACTOR_ROLES = frozenset(
@@ -181,8 +182,9 @@ def resettable_users(actor) -> QuerySet:
 
 
 def two_factor_reset(*, actor, user, reason: str) -> None:
-    """Remove the user's authenticator and recovery codes (a lost phone): at their next sign-in they enrol
-    again. Only a data manager of one of their studies or a superuser may (`resettable_users`), with a reason.
+    """Remove the user's authenticator and recovery codes (a lost phone), and end their API tokens: at their
+    next sign-in they enrol again. Only a data manager of one of their studies or a superuser may
+    (`resettable_users`), with a reason.
 
     Atomic: the devices go together with the record of who removed them and why.
     """
@@ -195,6 +197,8 @@ def two_factor_reset(*, actor, user, reason: str) -> None:
         for model in (TOTPDevice, StaticDevice):
             model.objects.filter(user=user).delete()
         TwoFactorEvent.objects.create(user=user, actor=actor, change=TwoFactorChange.RESET, reason=reason)
+        # A lost phone may be a stolen one: the API tokens issued with it end too.
+        api_tokens_revoke(user=user)
 
 
 # --- the door ----------------------------------------------------------------------------------------------

@@ -31,3 +31,25 @@ def test_health_answers_without_login(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def test_the_pool_covers_the_primary_and_the_replica_alike():
+    """DB_POOL_MAX_SIZE with REPLICA_DATABASE_URL: both aliases pooled, neither with persistent connections
+    (which Django refuses beside a pool: the replica would fail and every report read the primary)."""
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps({a: [d['CONN_MAX_AGE'], d['OPTIONS'].get('pool', {}).get('max_size')] "
+        "for a, d in settings.DATABASES.items()}))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DB_POOL_MAX_SIZE": "7"}
+    env["REPLICA_DATABASE_URL"] = "postgres://reader@127.0.0.1:5999/spinetrial"
+    done = subprocess.run(  # noqa: S603 -- this interpreter on the script above
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == '{"default": [0, 7], "replica": [0, 7]}'

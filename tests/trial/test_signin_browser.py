@@ -11,6 +11,7 @@ pytestmark = BROWSER_MARKS
 
 def csp_reports(page) -> list[str]:
     reports: list[str] = []
+
     def keep(message) -> None:
         if "Content Security Policy" in message.text:
             reports.append(message.text)

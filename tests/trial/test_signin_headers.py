@@ -79,7 +79,6 @@ def test_session_and_csrf_cookies_are_http_only(coordinator, settings):
     csrf = page.cookies["csrftoken"]
     assert csrf["httponly"] and csrf["secure"] and csrf["samesite"] == "Lax"
 
-
     response = client.post(
         "/login/", {"username": "coord07", "password": PASSWORD, "csrfmiddlewaretoken": csrf.value}
     )

@@ -83,3 +83,31 @@ def test_change_password_keeps_this_session_and_says_so(signed_in, coordinator):
     coordinator.refresh_from_db()
     assert coordinator.check_password(new)
     assert signed_in.get("/participants/").status_code == 200
+
+
+def test_wrong_current_passwords_count_as_failed_sign_ins(signed_in):
+    """At an unattended session the password page is no way round the lockout (axes counts each wrong current
+    password as the login page does); the account is then locked at the login page too."""
+    wrong = {"old_password": "not-my-password-1", "new_password1": "a long walk by the river"}
+    wrong["new_password2"] = wrong["new_password1"]
+    for _ in range(4):
+        response = signed_in.post("/password/", wrong)
+        assert response.status_code == 200 and 'name="old_password"' in response.text
+    assert signed_in.post("/password/", wrong).status_code == 429
+    assert Client().post("/login/", {"username": "coord07", "password": PASSWORD}).status_code == 429
+
+
+def test_an_administrators_password_reset_ends_the_users_api_tokens(coordinator, make_user):
+    from knox.models import AuthToken
+
+    AuthToken.objects.create(user=coordinator)
+    admin = make_user("root", is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(admin)
+    new = "a long walk by the river"
+    done = client.post(
+        f"/admin/auth/user/{coordinator.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert done.status_code == 302, done.content.decode()[:2000]
+    assert not AuthToken.objects.filter(user=coordinator).exists()

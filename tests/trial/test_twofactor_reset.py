@@ -43,7 +43,10 @@ def signed_in(client, user, clock):
 
 
 def test_a_data_manager_resets_a_lost_phone_with_a_reason(client, manager, investigator, clock):
+    from knox.models import AuthToken
+
     enrol(investigator, clock)
+    AuthToken.objects.create(user=investigator)  # issued while the phone was theirs
     signed_in(client, manager, clock)
     listing = client.get("/two-factor/reset/").content.decode()
     assert 'data-user="inv07"' in listing and 'data-user="dm"' not in listing  # not one's own
@@ -55,6 +58,7 @@ def test_a_data_manager_resets_a_lost_phone_with_a_reason(client, manager, inves
     assert done.status_code == 302
     assert not TOTPDevice.objects.filter(user=investigator).exists()
     assert not StaticDevice.objects.filter(user=investigator).exists()
+    assert not AuthToken.objects.filter(user=investigator).exists()
     event = TwoFactorEvent.objects.get(user=investigator, change=TwoFactorChange.RESET)
     assert (event.actor, event.reason) == (manager, "Phone lost on 2026-09-30")
     # in the audit trail (pghistory) with who and why, like every other change
