@@ -388,9 +388,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True  # a typo now and then does not add up over weeks
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind nginx every request comes from 127.0.0.1: the client is trial.signin.client_ip (TRUSTED_PROXY_IPS,
-# above, with the patient links' limits).
-AXES_CLIENT_IP_CALLABLE = "trial.signin.client_ip"
+# Behind nginx every request comes from 127.0.0.1: the client is trial.signin.client_network
+# (TRUSTED_PROXY_IPS, above; an IPv6 client by its /64), as for the patient links' limits.
+AXES_CLIENT_IP_CALLABLE = "trial.signin.client_network"
 # A friendly page in the user's language, or JSON with a message under /api/ (never axes' bare text).
 AXES_LOCKOUT_CALLABLE = "trial.signin.lockout_response"
 

@@ -38,6 +38,20 @@ def client_ip(request: HttpRequest) -> str:
         return peer  # no (or a garbled) header: a local client, e.g. `make run` without nginx
 
 
+def client_network(request: HttpRequest) -> str:
+    """The client as the limits count it (sign-in lockout, patient links): its IPv4 address, or its IPv6 /64.
+    One subscriber gets a whole /64 from the network: counted per address, a guesser would have 2^64 fresh
+    counters."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(getattr(ip, "ipv4_mapped", None) or ip)
+
+
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """axes' answer to a locked-out client: JSON with a message on the API, a page elsewhere (429 both)."""
     minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)

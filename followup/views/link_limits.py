@@ -26,7 +26,7 @@ from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
 from trial.i18n import LANGUAGES
-from trial.signin import client_ip
+from trial.signin import client_network
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ FAILURES = "patient-link-failure"
 
 
 def _key(group: str, request: HttpRequest) -> str:
-    return client_ip(request)
+    return client_network(request)
 
 
 def _usage(request: HttpRequest, group: str, rate: str, *, increment: bool) -> dict | None:

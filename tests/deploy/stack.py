@@ -154,7 +154,8 @@ def nginx_site_variant(
         (r"ssl_certificate\s+/\S+;", f"ssl_certificate {cert};"),
         (r"ssl_certificate_key\s+/\S+;", f"ssl_certificate_key {key};"),
         (r"access_log\s+/var/log/nginx/\S+;", f"access_log {directory / 'access.log'};"),
-        (r"error_log\s+/var/log/nginx/\S+;", f"error_log {directory / 'error.log'};"),
+        # every error_log of the site, each keeping its level (the patient links' logs only crit)
+        (r"error_log\s+/var/log/nginx/[^\s;]+", f"error_log {directory / 'error.log'}"),
         (r"/opt/spinetrial", str(ROOT)),
     ]
     for pattern, replacement in changes:

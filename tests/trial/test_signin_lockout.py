@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from trial.signin import client_ip
+from trial.signin import client_ip, client_network
 
 from ..factories import PASSWORD
 
@@ -135,6 +135,20 @@ def test_failures_on_one_path_count_on_the_others(coordinator):
 def test_client_address_behind_nginx(rf, remote, forwarded, seen):
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == seen
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # one subscriber's prefix, whatever address in it
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),  # IPv4 seen through an IPv6 socket
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64_prefix(rf, address, counted_as):
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=address)
+    assert client_network(request) == counted_as
 
 
 def test_lockout_follows_the_forwarded_address(coordinator):
