@@ -397,6 +397,9 @@ AXES_LOCKOUT_CALLABLE = "trial.signin.lockout_response"
 # Sessions end after SESSION_IDLE_MINUTES without a request (trial.signin.IdleSessionMiddleware); the cookie
 # and the stored session live at most a working day, and end when the browser closes (shared ward computers).
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+# Days the sign-in log (django-axes: who signed in or failed, from where) is kept; the daily prune
+# (trial/services/housekeeping.py) deletes older rows, and expired sessions and API tokens.
+SIGNIN_LOG_DAYS = env.int("SIGNIN_LOG_DAYS", default=365)
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
