@@ -21,9 +21,10 @@ keepalive = 5
 max_requests = 1000
 max_requests_jitter = 100
 
-# Only nginx on this host may claim the request came over HTTPS (X-Forwarded-Proto): gunicorn then sets
-# wsgi.url_scheme=https, so Django sees secure requests without trusting arbitrary clients.
-forwarded_allow_ips = "127.0.0.1"
+# Only nginx may claim the request came over HTTPS (X-Forwarded-Proto): gunicorn then sets
+# wsgi.url_scheme=https, so Django sees secure requests without trusting arbitrary clients. The same
+# addresses as Django's TRUSTED_PROXY_IPS (nginx on this host, or the nginx host of a web server of its own).
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXY_IPS", "127.0.0.1,::1")
 
 # Logs go to stdout/stderr (the terminal of `make run`, the systemd journal in production). The access log
 # and the error log mask patient-link tokens (/p/<token>/, /api/v1/patient/<token>/): a token in a log is a
