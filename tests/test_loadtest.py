@@ -63,4 +63,3 @@ def test_the_checker_finds_a_lost_and_an_overwritten_write(study, make_participa
     twice = {**sent, "operative_time": form.data["operative_time"]}
     check_forms([twice, twice], problems)  # two saves acknowledged as one version
     assert any("overwritten" in problem for problem in problems)
-

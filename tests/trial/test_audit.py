@@ -59,6 +59,30 @@ def test_events_are_append_only(make_screening):
     assert model.objects.filter(pgh_obj_id=screening.pk).count() == 1
 
 
+def test_who_made_a_change_cannot_be_rewritten(make_screening, make_user):
+    """A context's user is fixed once set (trial migration 0012): neither an UPDATE nor pghistory's upsert
+    of the same context id can hand a recorded change to someone else; the reason may still be added."""
+    from django.db import connection
+    from pghistory.models import Context
+
+    other = make_user("someone-else")
+    screening = make_screening()
+    event = apps.get_model("trial", "ScreeningEvent").objects.get(pgh_obj_id=screening.pk)
+    context = event.pgh_context
+    assert context.metadata["user"] != other.pk
+    with pytest.raises(ProgrammingError, match="cannot change"), transaction.atomic():
+        Context.objects.filter(pk=context.pk).update(metadata={**context.metadata, "user": other.pk})
+    with (
+        pytest.raises(ProgrammingError, match="cannot change"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute("UPDATE pghistory_context SET metadata = metadata - 'user' WHERE id = %s", [context.pk])
+    Context.objects.filter(pk=context.pk).update(metadata={**context.metadata, "reason": "added later"})
+    context.refresh_from_db()
+    assert context.metadata["user"] != other.pk and context.metadata["reason"] == "added later"
+
+
 def test_api_request_attributes_user_and_reason(api, make_screening):
     screening = make_screening()
     api.patch(
