@@ -469,3 +469,9 @@ _matrix = "config.permissions.PermissionMatrixMiddleware"
 MIDDLEWARE.insert(MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, _matrix)
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]
+
+# --- Generated clients (issue 16): request bodies documented as JSON only --------------------------------
+# The API also parses form and multipart bodies (DRF's defaults, which the test client uses), but a CRF's
+# nested `data` has no form encoding, and a generated client offered three media types for one model sends
+# the last (openapi-python-client sent multipart with the dict's repr). JSON is the API's language.
+SPECTACULAR_SETTINGS["PARSER_WHITELIST"] = ["trial.apis.parsers.JSONParser"]
