@@ -22,6 +22,10 @@ dir=${1:-${BACKUP_DIR:-/var/backups/spinetrial}}
 url=${BACKUP_DATABASE_URL:-${MIGRATION_DATABASE_URL:-${DATABASE_URL:-}}}
 keep=${BACKUP_KEEP:-14}
 [[ -n ${url} ]] || die "set BACKUP_DATABASE_URL (or MIGRATION_DATABASE_URL / DATABASE_URL)"
+# shellcheck source=deploy/pgpass.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
+pgpass_split "${url}" # the password goes to PGPASSWORD, never onto a command line
+url=${PG_URL}
 [[ ${keep} =~ ^[1-9][0-9]*$ ]] || die "BACKUP_KEEP must be a whole number of at least 1, not '${keep}'"
 
 bindir=${PG_BINDIR:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}

@@ -16,6 +16,10 @@ die() { printf 'restore.sh: %s\n' "$*" >&2; exit 1; }
 (($# == 2)) || { echo "usage: $0 DUMP TARGET_URL" >&2; exit 2; }
 dump=$1
 url=$2
+# shellcheck source=deploy/pgpass.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
+pgpass_split "${url}" # the password goes to PGPASSWORD, never onto a command line
+url=${PG_URL}
 [[ -f ${dump} ]] || die "no dump at ${dump}"
 [[ -f ${dump}.sha256 ]] || die "no checksum beside the dump (${dump}.sha256)"
 

@@ -6,6 +6,7 @@ The exports are `manage.py export --format csv` in processes of their own, at on
 test database and against the restored one.
 """
 
+import gzip
 import hashlib
 import json
 import os
@@ -116,6 +117,32 @@ def _event_counts(database: str) -> dict[str, int]:
         }
 
 
+def _cut_without_instant(database: str) -> dict:
+    """The newest data cut of `database`, decompressed, without its "cut" section (instant and date)."""
+    with pg.connect(name=database) as conn:
+        newest = "SELECT content FROM reports_datacut ORDER BY cut_at DESC LIMIT 1"
+        (content,) = conn.execute(newest).fetchone()
+    cut = json.loads(gzip.decompress(content))
+    del cut["cut"]
+    return cut
+
+
+def _recording_bindir(tmp_path: Path) -> Path:
+    """PG_BINDIR with pg_dump, pg_restore and psql that write their command line (and PGPASSWORD) to
+    calls.log, then run the real program."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for program in ("pg_dump", "pg_restore", "psql"):
+        wrapper = bindir / program
+        wrapper.write_text(
+            "#!/bin/bash\n"
+            f'printf "%s %s PGPASSWORD=%s\\n" {program} "$*" "${{PGPASSWORD:-}}" >>"{bindir}/calls.log"\n'
+            f'exec {pg.pg_bin(program)} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    return bindir
+
+
 def test_a_restored_backup_gives_the_same_analysis_export_and_audit_trail(
     seeded, app_role, tmp_path, fresh_database
 ):
@@ -125,11 +152,19 @@ def test_a_restored_backup_gives_the_same_analysis_export_and_audit_trail(
     events = _event_counts(source)
     assert events["trial_participantevent"] >= 30 and events["pghistory_context"] > 0
 
-    backup = {"BACKUP_DATABASE_URL": pg.url(user=pg.OWNER, name=source)}
+    # URLs with a password (loopback trusts, so any password signs in): it must reach the programs through
+    # PGPASSWORD, never on their command lines, which `ps` shows to every user of the host.
+    secret, bindir = "s@cret:pass", _recording_bindir(tmp_path)
+    owner = f"{pg.OWNER}:s%40cret%3Apass"
+    backup = {"BACKUP_DATABASE_URL": pg.url(user=owner, name=source), "PG_BINDIR": str(bindir)}
     path = Path(_script(BACKUP, str(tmp_path / "backups"), env=backup).stdout.strip().splitlines()[-1])
     assert path.suffix == ".dump"
     assert Path(f"{path}.sha256").read_text().split() == [_sha256(path), path.name]
-    _script(RESTORE, str(path), pg.url(user=pg.OWNER, name=fresh_database))
+    _script(RESTORE, str(path), pg.url(user=owner, name=fresh_database), env={"PG_BINDIR": str(bindir)})
+    calls = [line.rsplit(" PGPASSWORD=", 1) for line in (bindir / "calls.log").read_text().splitlines()]
+    assert {"pg_dump", "pg_restore", "psql"} <= {argv.split()[0] for argv, _password in calls}
+    assert [argv for argv, _password in calls if "s%40cret" in argv or "s@cret" in argv] == []
+    assert {password for _argv, password in calls} == {secret}
 
     assert _event_counts(fresh_database) == events
     with pg.connect(name=fresh_database) as conn:
@@ -151,7 +186,10 @@ def test_a_restored_backup_gives_the_same_analysis_export_and_audit_trail(
     ]
     after, restored_manifest = _analysis_sha256(database=fresh_database, directory=tmp_path / "after")
     assert after == before
-    assert restored_manifest["data_cut_sha256"] == manifest["data_cut_sha256"]
+    # The whole data cut is the same but for its instant (the clock ticks on in each export, so the two cuts
+    # fall a few seconds apart; the instant is part of a cut's SHA-256).
+    assert restored_manifest["data_cut"] >= manifest["data_cut"]
+    assert _cut_without_instant(fresh_database) == _cut_without_instant(source)
 
 
 def test_backups_rotate_and_restore_refuses_a_changed_dump_or_a_used_database(
