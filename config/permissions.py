@@ -31,6 +31,8 @@ from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.urls import ResolverMatch, reverse
 from django.utils.translation import gettext as _
 
+from crf.services.common import MONITOR_ROLES, SIGNING_ROLES
+from reports.access import REPORT_ROLES
 from trial.access import role_names
 from trial.errors import Forbidden
 from trial.models import Role
@@ -53,10 +55,11 @@ OVERSIGHT = frozenset({PI, MONITOR, DATA_MANAGER})
 # Who reads research data: everyone but adjudicators, who judge outcomes blind to the predictors (TRIPOD),
 # and superusers (every site; trial.access).
 READERS = SITE_STAFF | OVERSIGHT | {SUPERUSER}
-QUERY_RAISERS = frozenset({MONITOR, DATA_MANAGER})  # crf.services.MONITOR_ROLES: raise, close, reopen
+# The services' own role sets, read here so that the matrix cannot drift from them.
+QUERY_RAISERS = frozenset(role.value for role in MONITOR_ROLES)  # raise, close, reopen queries
 FORM_STEPPERS = SITE_STAFF | QUERY_RAISERS  # complete (site staff), verify (monitor), lock/unlock (DM)
-SIGNERS = frozenset({INVESTIGATOR, PI})  # crf.services.SIGNING_ROLES
-REPORTERS = frozenset({PI, DATA_MANAGER})  # reports.access.REPORT_ROLES, study-wide
+SIGNERS = frozenset(role.value for role in SIGNING_ROLES)
+REPORTERS = frozenset(role.value for role in REPORT_ROLES)  # study-wide
 # followup.messaging.services: a site's messages by its staff and data managers (ACTING_ROLES), a digest
 # (no site) by its reader, a principal investigator's weekly one included.
 MESSAGE_ACTORS = SITE_STAFF | {DATA_MANAGER, PI}
