@@ -142,7 +142,11 @@ class ScreeningFilter(django_filters.FilterSet):
     )
     date_to = IsoDateFilter(field_name="screening_date", lookup_expr="lte", label=_("To"), widget=DateInput())
     enrolled = StrictBooleanFilter(
-        field_name="participant", lookup_expr="isnull", exclude=True, help_text=_("true or false.")
+        field_name="participant",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Enrolled"),
+        help_text=_("true or false."),
     )
 
     class Meta:
