@@ -194,3 +194,23 @@ def test_list_pages_run_a_fixed_number_of_queries_refused_or_not(
     for _more in range(3):
         make_participant()
     assert (count(good, 200), count(bad, 400)) == (listed, refused_page)
+
+
+@pytest.mark.parametrize(
+    ("url", "role", "query", "named"),
+    [
+        ("/messages/", Role.DATA_MANAGER, {"page": "abc"}, "Page"),
+        ("/messages/", Role.DATA_MANAGER, {"sent_within": "0"}, "Sent in the last (days)"),
+        ("/adjudication/cases/", Role.DATA_MANAGER, {"page": "-1"}, "Page"),
+        ("/adjudication/", Role.ADJUDICATOR, {"bucket": "mine"}, "Tab"),
+        ("/adjudication/", Role.ADJUDICATOR, {"page": "1.5"}, "Page"),
+    ],
+)
+def test_the_follow_up_list_pages_refuse_a_bad_page_or_filter(make_user, study, log, url, role, query, named):
+    response = logged_in(make_user("someone", role=role, study=study)).get(url, query)
+    assert response.status_code == 400, url
+    text = response.content.decode()
+    assert 'id="query-errors"' in text and f"<strong>{named}</strong>" in text
+    assert response.context["page"].paginator.count == 0
+    # The same page without the bad parameter lists as before.
+    assert logged_in(make_user("other", role=role, study=study)).get(url).status_code == 200
