@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from .. import filters as strict
+from ..access import visible_sites
 from ..paging import paging_errors
 
 STUDY_DESCRIPTION = (
@@ -106,8 +107,6 @@ class SiteCodeField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        from ..access import visible_sites
-
         code = super().to_internal_value(data)
         request = self.context["request"]
         if not visible_sites(request.user).filter(code=code).exists():
