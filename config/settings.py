@@ -218,7 +218,8 @@ REST_FRAMEWORK = {
         "trial.apis.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Every list's query read strictly: a bad, blank or unknown parameter is a 400 naming it (trial.filters).
+    "DEFAULT_FILTER_BACKENDS": ["trial.apis.filtering.ListQueryBackend"],
     "DEFAULT_PAGINATION_CLASS": "trial.apis.pagination.Pagination",
     # The schema documents every answer, the 4xx ones included (trial/apis/schema.py).
     "DEFAULT_SCHEMA_CLASS": "trial.apis.schema.AutoSchema",

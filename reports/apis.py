@@ -8,11 +8,12 @@ those who do not (a blinded adjudicator) a 404. Texts (status, error) are in the
 from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trial.apis.filtering import list_query
 from trial.apis.pagination import Pagination
 from trial.i18n import LANGUAGES
 
@@ -236,7 +237,9 @@ class ExportRequestView(APIView):
 
 
 class JobListQuery(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=JobKind.choices, required=False, help_text="Only jobs of this kind."
+    )
 
 
 class JobListView(generics.ListAPIView):
@@ -244,17 +247,11 @@ class JobListView(generics.ListAPIView):
 
     serializer_class = JobOut
     pagination_class = Pagination
-    filter_backends: list = []
+    query_class = JobListQuery
 
     def get_queryset(self):
         study = report_study(self.request.user, self.kwargs["code"])
-        query = JobListQuery(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return job_list(study=study, kind=query.validated_data.get("kind"))
-
-    @extend_schema(parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=list(JobKind.values))])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        return job_list(study=study, kind=list_query(self).get("kind"))
 
 
 class JobDetailView(APIView):
@@ -299,7 +296,6 @@ class DownloadListView(generics.ListAPIView):
 
     serializer_class = DownloadOut
     pagination_class = Pagination
-    filter_backends: list = []
 
     def get_queryset(self):
         return download_list(

@@ -1,15 +1,99 @@
-"""Filters of the screening log and the participant list: one definition for the API and the pages.
+"""The filters of every list, API and pages: one strict reading of a query string, and the filters of the
+screening log and the participant list (one definition for the API and the pages).
+
+Every list reads its query the same way (trial.apis.filtering for the API, trial.views.common for pages):
+- a value it cannot read (`enrolled=yes`, `page_size=abc`, a date that is not one, a status not in the list,
+  another site's code) is a 400 naming the parameter: never a list that quietly ignores the filter;
+- on the API, a parameter left blank (`status=`), given twice, or that the list does not take is a 400 too
+  (a client that sends it means something the server would not do);
+- on a page, a blank field means "all" (the filter form sends its empty fields) and a parameter the page does
+  not take is ignored (links from elsewhere may carry one).
 
 The site filter takes a site code (`?site=07`) and offers only the sites the requesting user can see, so
-naming another site's code is a 400 in the API and a shown, ignored error on a page.
+naming another site's code is a 400 in the API and a page that shows the message and lists nothing.
 """
 
+from collections.abc import Iterable, Mapping
+
 import django_filters
+from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .access import visible_sites
+from .errors import InvalidInput
 from .forms import DateInput, StudySiteChoiceField
-from .models import Outcome, Participant, ParticipantStatus, Screening, Site
+from .models import Outcome, Participant, ParticipantStatus, Screening, Site, Study
+
+BLANK_REFUSED = _("Give a value, or leave the parameter out.")
+UNKNOWN_PARAMETER = _("Unknown parameter: this list does not take it.")
+REPEATED_PARAMETER = _("Give this parameter once.")
+NOT_A_BOOLEAN = _("true or false.")
+UNKNOWN_STUDY = _(
+    "No study “%(value)s” among the studies you can see (the protocol's code, e.g. NCT06379243)."
+)
+UNKNOWN_SITE = _("No site “%(value)s” among the sites you can see (site codes are the protocol's, e.g. 07).")
+
+
+def query_errors(
+    parameters: Mapping[str, list[str]], *, declared: Iterable[str], strict: bool
+) -> dict[str, list[str]]:
+    """The problems of the query string as a whole, per parameter: for the API (`strict`), a parameter the
+    list does not declare, one given twice, or one left blank; for a page, none (blank is "all", the unknown
+    are ignored). `parameters` maps each name to its values (a QueryDict's lists())."""
+    if not strict:
+        return {}
+    declared = set(declared)
+    errors: dict[str, list[str]] = {}
+    for name, values in parameters.items():
+        if name not in declared:
+            errors[name] = [str(UNKNOWN_PARAMETER)]
+        elif len(values) > 1:
+            errors[name] = [str(REPEATED_PARAMETER)]
+        elif not values[0].strip():
+            errors[name] = [str(BLANK_REFUSED)]
+    return errors
+
+
+def form_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A filter form's field messages, per parameter (the form's field names are the parameters')."""
+    return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+
+
+def refuse_query(errors: dict[str, list[str]]) -> None:
+    """Raise the 400 naming every parameter that is wrong, when any is (the domain's field-error shape)."""
+    if errors:
+        names = ", ".join(sorted(errors))
+        raise InvalidInput(
+            gettext("The query is not valid: %(names)s.") % {"names": names},
+            field_errors=errors,
+            code="invalid_query",
+        )
+
+
+class StrictBooleanField(forms.TypedChoiceField):
+    """true or false, or nothing (no filter). django-filter's own reads any other value as "unknown", which
+    filters nothing: `?enrolled=yes` listed every row."""
+
+    def __init__(self, **kwargs):
+        kwargs.pop("empty_value", None)
+        kwargs.setdefault("choices", [("", "---------"), ("true", _("Yes")), ("false", _("No"))])
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("error_messages", {"invalid_choice": NOT_A_BOOLEAN})
+        super().__init__(coerce=lambda value: value == "true", empty_value=None, **kwargs)
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    """A date as YYYY-MM-DD only, as the schema says (format: date) and a date input sends: Django's other
+    formats would read 05/01/2026 as the first of May."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(**kwargs)
 
 
 def _sites_of(request):
@@ -19,28 +103,51 @@ def _sites_of(request):
 
 
 class SiteFilter(django_filters.ModelChoiceFilter):
+    """A site code among the sites the user can see; another site's code (or one of no site) is refused."""
+
     field_class = StudySiteChoiceField
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", _sites_of)
         kwargs.setdefault("to_field_name", "code")
         kwargs.setdefault("field_name", "site")
+        kwargs.setdefault("error_messages", {"invalid_choice": UNKNOWN_SITE})
+        super().__init__(**kwargs)
+
+
+def _studies_of(request):
+    if request is None:
+        return Study.objects.none()
+    return Study.objects.filter(pk__in=visible_sites(request.user).values("study"))
+
+
+class StudyFilter(django_filters.ModelChoiceFilter):
+    """A study code among the studies the user can see; any other is refused."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", _studies_of)
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("error_messages", {"invalid_choice": UNKNOWN_STUDY})
         super().__init__(**kwargs)
 
 
 class ScreeningFilter(django_filters.FilterSet):
-    study = django_filters.CharFilter(field_name="study__code", label=_("Study"))
+    study = StudyFilter(field_name="study", label=_("Study"))
     site = SiteFilter(label=_("Site"), empty_label=_("All sites"))
     outcome = django_filters.ChoiceFilter(
         choices=Outcome.choices, label=_("Outcome"), empty_label=_("All outcomes")
     )
-    date_from = django_filters.DateFilter(
+    date_from = IsoDateFilter(
         field_name="screening_date", lookup_expr="gte", label=_("From"), widget=DateInput()
     )
-    date_to = django_filters.DateFilter(
-        field_name="screening_date", lookup_expr="lte", label=_("To"), widget=DateInput()
+    date_to = IsoDateFilter(field_name="screening_date", lookup_expr="lte", label=_("To"), widget=DateInput())
+    enrolled = StrictBooleanFilter(
+        field_name="participant",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Enrolled"),
+        help_text=_("true or false."),
     )
-    enrolled = django_filters.BooleanFilter(field_name="participant", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Screening
@@ -54,7 +161,7 @@ class ParticipantFilter(django_filters.FilterSet):
         max_length=32,
         help_text=_("All or part of a study ID, e.g. 07-0012."),
     )
-    study = django_filters.CharFilter(field_name="site__study__code", label=_("Study"))
+    study = StudyFilter(field_name="site__study", label=_("Study"))
     site = SiteFilter(label=_("Site"), empty_label=_("All sites"))
     status = django_filters.ChoiceFilter(
         choices=ParticipantStatus.choices, label=_("Status"), empty_label=_("All statuses")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import Forbidden
+from .filters import IsoDateFilter
 from .forms import DateInput
 from .models import IdentityRead, Role, Site, StaffRole
 from .navigation import user_roles
@@ -58,10 +59,10 @@ class IdentityReadFilter(django_filters.FilterSet):
         label=gettext_lazy("Study ID"),
         max_length=32,
     )
-    date_from = django_filters.DateFilter(
+    date_from = IsoDateFilter(
         field_name="read_at", lookup_expr="date__gte", label=gettext_lazy("From"), widget=DateInput()
     )
-    date_to = django_filters.DateFilter(
+    date_to = IsoDateFilter(
         field_name="read_at", lookup_expr="date__lte", label=gettext_lazy("To"), widget=DateInput()
     )
 

@@ -10,16 +10,19 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trial.apis.filtering import ListQueryBackend, list_query
 from trial.audit import request_reason
 from trial.errors import InvalidInput
+from trial.filters import SiteFilter, StrictBooleanFilter
 
 from .. import selectors, services
 from ..dictionary import dictionary_rows, redcap_rows
+from ..engine.definitions import form_definitions
 from ..engine.validate import Findings, evaluate
 from ..hooks import visit_key, visit_of
 from ..models import FormRecord, QueryAction, QueryStatus
@@ -88,6 +91,7 @@ class FormGridView(APIView):
     @extend_schema(responses=s.FormGridOut(many=True))
     def get(self, request, study_id):
         """The participant's forms with their status and live queries, in protocol order."""
+        list_query(self)
         participant = participant_for(request, study_id)
         records = selectors.form_grid(participant)
         rows = [
@@ -194,33 +198,46 @@ class FormSignView(APIView):
         return Response(s.SignatureOut(signature).data, status=201)
 
 
-class FormHistoryView(APIView):
-    @extend_schema(
-        responses=s.FormHistoryOut(many=True),
-        parameters=[
-            OpenApiParameter("field", description="Only this value's changes, e.g. levels[L1].cement_volume")
-        ],
+class FormHistoryQuery(serializers.Serializer):
+    field = serializers.CharField(
+        required=False, max_length=200, help_text="Only this value's changes, e.g. levels[L1].cement_volume"
     )
+
+
+class FormHistoryView(APIView):
+    query_class = FormHistoryQuery
+    filter_backends = [ListQueryBackend]  # documents query_class
+
+    @extend_schema(responses=s.FormHistoryOut(many=True))
     def get(self, request, study_id, form_code, visit_code=None):
+        query = list_query(self)
         participant, visit = participant_and_visit(request, study_id, visit_code)
         record = get_object_or_404(
             FormRecord, participant=participant, form_code=form_code, visit_code=visit_key(visit)
         )
-        events = selectors.form_history(record, field=request.query_params.get("field", ""))
+        events = selectors.form_history(record, field=query.get("field", ""))
         return Response(s.FormHistoryOut(events, many=True).data)
 
 
+def _form_codes():
+    return [(code, code) for code in form_definitions()]
+
+
 class QueryFilter(django_filters.FilterSet):
-    site = django_filters.CharFilter(field_name="site__code")  # the query's own site: no join to records
+    site = SiteFilter(field_name="site")  # the query's own site: no join to records
     # Every status unless one is asked, unlike the page (which opens on the live ones): an API client counts
     # or exports the whole list, and a default that hid closed queries would change what existing clients get.
     status = django_filters.ChoiceFilter(
         choices=QueryStatus.choices, help_text="open, answered or closed; every status when not given."
     )
-    form = django_filters.CharFilter(field_name="record__form_code")
-    visit = django_filters.CharFilter(field_name="record__visit_code")
-    study_id = django_filters.CharFilter(field_name="record__participant__study_id")
-    auto = django_filters.BooleanFilter()
+    form = django_filters.ChoiceFilter(
+        field_name="record__form_code", choices=_form_codes, help_text="A form code of the protocol."
+    )
+    visit = django_filters.CharFilter(
+        field_name="record__visit_code", max_length=16, help_text="A visit code of the protocol, e.g. M12."
+    )
+    study_id = django_filters.CharFilter(field_name="record__participant__study_id", max_length=32)
+    auto = StrictBooleanFilter(help_text="true: raised by an edit check; false: by a person.")
 
 
 class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -289,8 +306,21 @@ class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._step(request, QueryAction.REOPEN)
 
 
+class DictionaryQuery(serializers.Serializer):
+    export = serializers.ChoiceField(
+        choices=["json", "csv", "redcap"],
+        required=False,
+        default="json",
+        help_text="csv: our dictionary; redcap: a REDCap data dictionary",
+    )
+
+
 class DataDictionaryView(APIView):
+    query_class = DictionaryQuery
+    filter_backends = [ListQueryBackend]  # documents query_class
+
     @extend_schema(
+        # Said here: drf-spectacular does not take a list of plain objects for a list (no filter backends).
         parameters=[
             OpenApiParameter(
                 "export",
@@ -305,7 +335,7 @@ class DataDictionaryView(APIView):
     )
     def get(self, request):
         """Every field of every form: form, field, labels (en, zh-hans), type, unit, range, choices."""
-        kind = request.query_params.get("export", "json")
+        kind = list_query(self)["export"]
         if kind == "json":
             return Response(dictionary_rows())
         rows = redcap_rows() if kind == "redcap" else dictionary_rows()

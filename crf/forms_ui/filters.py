@@ -44,7 +44,7 @@ class QueryPageFilter(django_filters.FilterSet):
         empty_label=gettext_lazy("All forms"),
     )
     study_id = django_filters.CharFilter(
-        field_name="record__participant__study_id", label=gettext_lazy("Study ID")
+        field_name="record__participant__study_id", label=gettext_lazy("Study ID"), max_length=32
     )
 
     class Meta:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from trial.clock import site_today
 from trial.i18n import localized
 from trial.pages import attempt
-from trial.views.common import paginate
+from trial.views.common import list_page
 
 from .. import selectors, services
 from ..engine.definitions import form_definition
@@ -26,7 +26,8 @@ from .page import render_form_page
 def query_list(request: HttpRequest) -> HttpResponse:
     """Queries on the user's sites, newest first, 50 a page, with their age in days where the site is."""
     filters = QueryPageFilter(request.GET, queryset=selectors.query_list(user=request.user), request=request)
-    page = paginate(request, filters.qs)
+    listing = list_page(request, filters.qs, form=filters.form)
+    page = listing.page
     rows = []
     for query in page.object_list:
         participant = query.record.participant
@@ -48,7 +49,8 @@ def query_list(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
-    return render(request, "crf/query_list.html", {"form": filters.form, "page": page, "rows": rows})
+    context = {"form": filters.form, "page": page, "rows": rows, "query_errors": listing.errors}
+    return render(request, "crf/query_list.html", context, status=listing.status)
 
 
 def _record_for(participant, form, visit) -> FormRecord:

@@ -16,13 +16,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.selectors import crf_participants
+from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import StrictInput
 from trial.levels import LEVELS
@@ -166,9 +166,14 @@ def case_out(case, view: str) -> dict:
 
 
 class CaseListQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[*CaseStatus.values, IN_REVIEW], required=False)
+    status = serializers.ChoiceField(
+        choices=[*CaseStatus.values, IN_REVIEW],
+        required=False,
+        help_text="in_review: open or disputed. Open and disputed alone only for the cases the user oversees "
+        "study-wide (principal investigator, monitor, data manager): 400 for site staff.",
+    )
     location = serializers.ChoiceField(choices=FractureLocation.choices, required=False)
-    site = serializers.CharField(required=False, max_length=8)
+    site = SiteCodeField(required=False)
     study_id = serializers.CharField(required=False, max_length=32)
 
 
@@ -211,14 +216,12 @@ class CaseListView(generics.GenericAPIView):
     """Adjudication cases on your sites, newest first; what each shows depends on your role there."""
 
     pagination_class = Pagination
-    filter_backends: list = []
+    query_class = CaseListQuery
     # What an OPTIONS answer describes for POST (without one, OPTIONS was a 500).
     serializer_class = ManualCaseIn
 
     def get_queryset(self):
-        query = CaseListQuery(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
+        filters = list_query(self)
         views = case_views(user=self.request.user)
         manage = CaseView.MANAGE in views[0].values()
         found = adjudication_case_list(user=self.request.user, manage=manage)
@@ -244,19 +247,6 @@ class CaseListView(generics.GenericAPIView):
 
     @extend_schema(
         summary="Re-fracture adjudication cases on your sites",
-        parameters=[
-            OpenApiParameter(
-                "status",
-                OpenApiTypes.STR,
-                enum=[*CaseStatus.values, IN_REVIEW],
-                description="in_review: open or disputed. Open and disputed alone only for the cases the "
-                "user oversees study-wide (principal investigator, monitor, data manager): 400 for site "
-                "staff.",
-            ),
-            OpenApiParameter("location", OpenApiTypes.STR, enum=list(FractureLocation.values)),
-            OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
-            OpenApiParameter("study_id", OpenApiTypes.STR),
-        ],
         # A page of cases (count, next, previous, results), not one case.
         responses=PolymorphicProxySerializer(
             component_name="AdjudicationCase",
@@ -330,6 +320,7 @@ class CaseEligibleReadersView(APIView):
         summary="Adjudicators who may read this case (data managers)", responses=ReaderOut(many=True)
     )
     def get(self, request, pk):
+        list_query(self)
         case = _board_case(request, pk)
         return Response(ReaderOut(reader_choices(actor=request.user, case=case), many=True).data)
 

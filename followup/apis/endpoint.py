@@ -12,13 +12,14 @@ from django.http import StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.access import sites_with_role, visible_sites
+from trial.apis.filtering import list_query
 from trial.apis.pagination import Pagination
 from trial.errors import Forbidden, InvalidInput
 from trial.models import Participant, Role, Site, Study
@@ -79,9 +80,17 @@ def _study_and_sites(request, code: str) -> tuple[Study, list[Site]]:
 
 class EndpointQuery(serializers.Serializer):
     data_cut = serializers.DateField(
-        required=False, help_text="YYYY-MM-DD; today at the sites read if left out."
+        required=False,
+        help_text="The date the endpoint is judged at (not in the future); if left out, today at the sites "
+        "read (the earliest of their time zones). Give it when reading several pages, so that every page has "
+        "the same cut.",
     )
-    export = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
+    export = serializers.ChoiceField(
+        choices=["json", "csv"],
+        required=False,
+        default="json",
+        help_text="csv: every row at once, as a file (not paged).",
+    )
 
 
 class EndpointRowOut(serializers.Serializer):
@@ -110,17 +119,16 @@ class EndpointRowOut(serializers.Serializer):
     )
 
 
-def _data_cut(request, sites: list[Site]) -> tuple[datetime.date, str]:
-    query = EndpointQuery(data=request.query_params)
-    query.is_valid(raise_exception=True)
+def _data_cut(view, sites: list[Site]) -> tuple[datetime.date, str]:
+    query = list_query(view)
     today = study_today(sites=sites)
-    data_cut = query.validated_data.get("data_cut") or today
+    data_cut = query.get("data_cut") or today
     if data_cut > today:
         raise InvalidInput(
             _("The data cut cannot be in the future."),
             field_errors={"data_cut": [_("The data cut cannot be after %(date)s.") % {"date": today}]},
         )
-    return data_cut, query.validated_data["export"]
+    return data_cut, query["export"]
 
 
 class _Echo:
@@ -160,24 +168,9 @@ class StudyEndpointView(generics.GenericAPIView):
 
     pagination_class = Pagination
     serializer_class = EndpointRowOut
-    filter_backends: list = []
+    query_class = EndpointQuery
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "data_cut",
-                OpenApiTypes.DATE,
-                description="The date the endpoint is judged at (not in the future); if left out, today at "
-                "the sites read (the earliest of their time zones). Give it when reading several pages, so "
-                "that every page has the same cut.",
-            ),
-            OpenApiParameter(
-                "export",
-                OpenApiTypes.STR,
-                enum=["json", "csv"],
-                description="csv: every row at once, as a file (not paged).",
-            ),
-        ],
         responses={
             (200, "application/json"): EndpointRowOut(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
@@ -185,7 +178,7 @@ class StudyEndpointView(generics.GenericAPIView):
     )
     def get(self, request, code):
         study, sites = _study_and_sites(request, code)
-        data_cut, export = _data_cut(request, sites)
+        data_cut, export = _data_cut(self, sites)
         if export == "csv":
             return _csv(study, data_cut, sites)
         settings = endpoint_settings(study=study)

@@ -7,12 +7,12 @@ study ID only. Blinded adjudicators list nothing and find no message (404).
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
 from trial.i18n import LANGUAGES
 from trial.models import ContactChannel
@@ -65,7 +65,7 @@ class MessageListQuery(serializers.Serializer):
     state = serializers.ChoiceField(choices=MessageState.choices, required=False)
     kind = serializers.ChoiceField(choices=MessageKind.choices, required=False)
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
-    site = serializers.CharField(required=False, max_length=8)
+    site = SiteCodeField(required=False)
     sent_within = serializers.IntegerField(
         required=False, min_value=1, max_value=3660, help_text="Sent in the last N days."
     )
@@ -77,27 +77,10 @@ class MessageListView(generics.ListAPIView):
 
     serializer_class = MessageOut
     pagination_class = Pagination
-    filter_backends: list = []  # the query is parsed strictly below
+    query_class = MessageListQuery
 
     def get_queryset(self):
-        query = MessageListQuery(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return message_list(user=self.request.user, **query.validated_data)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("participant", OpenApiTypes.STR, description="A study ID."),
-            OpenApiParameter("state", OpenApiTypes.STR, enum=list(MessageState.values)),
-            OpenApiParameter("kind", OpenApiTypes.STR, enum=list(MessageKind.values)),
-            OpenApiParameter("channel", OpenApiTypes.STR, enum=list(ContactChannel.values)),
-            OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
-            OpenApiParameter(
-                "sent_within", OpenApiTypes.INT, description="Sent in the last N days (1-3660)."
-            ),
-        ]
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        return message_list(user=self.request.user, **list_query(self))
 
 
 class MessageStepView(APIView):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.apis.views import IF_MATCH, REASON, expected_version
+from trial.apis.filtering import list_query
 from trial.apis.serializers import StrictInput
 from trial.audit import request_reason
 from trial.i18n import LANGUAGES, language_code, localized
@@ -75,6 +76,7 @@ class InstrumentListView(APIView):
     @extend_schema(responses=InstrumentOut(many=True))
     def get(self, request):
         """The instruments: codes, versions, section names, bands and MCID. Never the licensed wording."""
+        list_query(self)
         language = language_code(request.LANGUAGE_CODE)
         rows = [
             {

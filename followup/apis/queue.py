@@ -6,14 +6,14 @@ hides). Parse, call one service, answer.
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.apis.serializers import SIGNING_ERRORS, USERNAME_HELP, SigningRefused
 from crf.services.signing_session import signing_session
+from trial.apis.filtering import list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import StrictInput
 from trial.levels import LEVELS
@@ -142,17 +142,11 @@ class QueueView(generics.GenericAPIView):
     """Your adjudication cases (adjudicators), oldest first, blind: number, level, slot and standing."""
 
     pagination_class = Pagination
-    filter_backends: list = []
+    query_class = QueueQuery
 
-    @extend_schema(
-        summary="Your cases to read",
-        parameters=[OpenApiParameter("bucket", OpenApiTypes.STR, enum=list(Bucket.ALL))],
-        responses=QueueCaseOut(many=True),
-    )
+    @extend_schema(summary="Your cases to read", responses=QueueCaseOut(many=True))
     def get(self, request):
-        query = QueueQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        bucket = query.validated_data.get("bucket")
+        bucket = list_query(self).get("bucket")
         found = reader_bucket(user=request.user, bucket=bucket) if bucket else reader_cases(user=request.user)
         if bucket:
             # The tab's size is one of the queue's counts: no count of its rows.

@@ -7,13 +7,13 @@ record visits there (a monitor) gets a 403 from the service.
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.selectors import crf_participants
+from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import StrictInput
 
@@ -48,8 +48,14 @@ class VisitOut(serializers.Serializer):
 
 
 class VisitListQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False)
-    site = serializers.CharField(required=False, max_length=8)
+    status = serializers.ChoiceField(
+        choices=STATUS_FILTERS,
+        required=False,
+        help_text="upcoming, open, overdue (window closed, not done), completed, missed, not_applicable, "
+        "on_hold (pending, the participant lost to follow-up: on no other list until reinstated); or due: "
+        "pending with the window open on one of the next 7 days.",
+    )
+    site = SiteCodeField(required=False)
 
 
 class VisitCompleteIn(StrictInput):
@@ -92,26 +98,11 @@ class VisitListView(generics.ListAPIView):
 
     serializer_class = VisitOut
     pagination_class = Pagination
-    filter_backends: list = []  # the query is parsed strictly below, not by django-filter
+    query_class = VisitListQuery
 
     def get_queryset(self):
-        query = VisitListQuery(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return visits_for(user=self.request.user, **query.validated_data)
+        return visits_for(user=self.request.user, **list_query(self))
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "status",
-                OpenApiTypes.STR,
-                enum=list(STATUS_FILTERS),
-                description="upcoming, open, overdue (window closed, not done), completed, missed, "
-                "not_applicable, on_hold (pending, the participant lost to follow-up: on no other list until "
-                "reinstated); or due: pending with the window open on one of the next 7 days.",
-            ),
-            OpenApiParameter("site", OpenApiTypes.STR, description="A site code, e.g. 07."),
-        ]
-    )
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(VisitOut(with_status(page), many=True).data)
@@ -121,6 +112,7 @@ class ParticipantVisitsView(APIView):
     @extend_schema(responses=VisitOut(many=True))
     def get(self, request, study_id):
         """The participant's visits in calendar order."""
+        list_query(self)
         participant = _participant(request, study_id)
         return Response(VisitOut(with_status(participant_visits(participant)), many=True).data)
 

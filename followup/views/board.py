@@ -24,7 +24,7 @@ from trial.errors import Conflict, Forbidden
 from trial.models import Role
 from trial.pages import Attempt, attempt, redraw_status
 from trial.paging import CountedPaginator
-from trial.views.common import PAGE_SIZE
+from trial.views.common import PAGE_SIZE, page_query_errors
 
 from ..board_forms import BoardFilterForm, ManualCaseForm, ReasonForm, ReassignForm
 from ..models import CaseStatus, FractureLocation, ReaderSlot
@@ -86,8 +86,9 @@ def board_page(request: HttpRequest) -> HttpResponse:
     if not board.sites:
         raise Http404(_("No adjudication cases for you here."))
     form = BoardFilterForm(request.GET or None, sites=board.sites, tabs=board.tabs)
+    query_errors = page_query_errors(request, form)
     status, chosen = 200, ""
-    if form.is_bound and not form.is_valid():
+    if query_errors:
         status, found, counts = 400, None, dict.fromkeys(("all", *board.tabs), 0)
     else:
         data = form.cleaned_data if form.is_bound else {}
@@ -115,6 +116,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
         "columns": board.best,
         "show_site": len(board.sites) > 1,
         "may_open": board.manages,
+        "query_errors": query_errors,
     }
     return render(request, "followup/adjudication_board.html", context, status=status)
 

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from trial.i18n import localized
 from trial.pages import attempt
-from trial.views.common import paginate
+from trial.views.common import list_page
 
 from ..forms import DigestSettingsForm, MessageFilterForm
 from ..instruments import INSTRUMENTS
@@ -62,20 +62,21 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
     sites = visit_sites(user=request.user)
     form = MessageFilterForm(request.GET or None, sites=sites)
     if form.is_bound and not form.is_valid():
-        status, outbox = 400, OutboxMessage.objects.none()
+        outbox = OutboxMessage.objects.none()
     else:
         filters = {
             name: value for name, value in (form.cleaned_data if form.is_bound else {}).items() if value
         }
-        status, outbox = 200, message_list(user=request.user, kind=MessageKind.REMINDER, **filters)
-    page = paginate(request, outbox)
+        outbox = message_list(user=request.user, kind=MessageKind.REMINDER, **filters)
+    listing = list_page(request, outbox, form=form)
     context = {
         "form": form,
-        "page": page,
-        "rows": labelled(page.object_list),
+        "page": listing.page,
+        "rows": labelled(listing.page.object_list),
         "show_site": len(sites) > 1,
+        "query_errors": listing.errors,
     }
-    return render(request, "followup/outbox.html", context, status=status)
+    return render(request, "followup/outbox.html", context, status=listing.status)
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from crf.services.signing_session import signing_session
 from trial.pages import attempt, redraw_status
 from trial.paging import CountedPaginator
-from trial.views.common import PAGE_SIZE
+from trial.views.common import PAGE_SIZE, page_query_errors
 
 from ..forms import VerdictForm
 from ..models import Confidence, ReaderSlot
@@ -33,15 +33,20 @@ def bucket_labels() -> dict[str, str]:
 def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
     """The reader's cases, oldest first, by where they stand; the counts of each tab. Three queries."""
     labels = bucket_labels()
-    bucket = request.GET.get("bucket") or Bucket.AWAITING_ME
+    bucket = request.GET.get("bucket", "").strip() or Bucket.AWAITING_ME
+    query_errors = page_query_errors(request)
     if bucket not in labels:
+        # Not the first tab in its place: a link that names no tab lists nothing and says so.
+        message = _("Not one of the tabs: %(tabs)s.") % {"tabs": ", ".join(labels)}
+        query_errors.append({"name": "bucket", "label": _("Tab"), "messages": [message]})
         bucket = Bucket.AWAITING_ME
     counts = reader_counts(user=request.user)
-    # The tab's size is one of the counts: the page is not counted again.
+    # The tab's size is one of the counts: the page is not counted again. A wrong query lists nothing.
+    found = reader_bucket(user=request.user, bucket=bucket)
     paginator = CountedPaginator(
-        reader_bucket(user=request.user, bucket=bucket), PAGE_SIZE, count=counts[bucket]
+        found.none() if query_errors else found, PAGE_SIZE, count=0 if query_errors else counts[bucket]
     )
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(1 if query_errors else request.GET.get("page"))
     slots = dict(ReaderSlot.choices)
     for case in page:
         case.slot_label = slots.get(case.my_slot, "")
@@ -49,8 +54,14 @@ def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
         {"code": code, "label": label, "count": counts[code], "current": code == bucket}
         for code, label in labels.items()
     ]
-    context = {"tabs": tabs, "page": page, "bucket": bucket, "bucket_label": labels[bucket]}
-    return render(request, "followup/adjudication_queue.html", context)
+    context = {
+        "tabs": tabs,
+        "page": page,
+        "bucket": bucket,
+        "bucket_label": labels[bucket],
+        "query_errors": query_errors,
+    }
+    return render(request, "followup/adjudication_queue.html", context, status=400 if query_errors else 200)
 
 
 def _render_review(

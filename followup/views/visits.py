@@ -14,7 +14,7 @@ from trial.access import can_write_at, roles_at
 from trial.clock import site_today
 from trial.i18n import localized
 from trial.pages import attempt
-from trial.views.common import paginate
+from trial.views.common import list_page
 
 from ..forms import ALL, UnscheduledVisitForm, VisitCompleteForm, VisitFilterForm, VisitReasonForm
 from ..instruments import INSTRUMENTS
@@ -182,7 +182,9 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         status = form.cleaned_data["status"] or DUE_OR_OVERDUE
         if form.cleaned_data["site"]:
             chosen = [site for site in sites if site.code == form.cleaned_data["site"]]
-    page = paginate(request, visits_at(chosen, status=None if status == ALL else status))
+    # A bad filter lists nothing, with its message (trial.views.common.list_page), not every visit.
+    listing = list_page(request, visits_at(chosen, status=None if status == ALL else status), form=form)
+    page = listing.page
     today = {site.pk: site_today(site) for site in chosen}
     rows = []
     for visit in page.object_list:
@@ -205,8 +207,9 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "status": status,
         "show_study": len({site.study_id for site in sites}) > 1,
+        "query_errors": listing.errors,
     }
-    return render(request, "followup/visit_list.html", context)
+    return render(request, "followup/visit_list.html", context, status=listing.status)
 
 
 urlpatterns = [

@@ -123,8 +123,8 @@ def test_worklist_filters_and_fixed_query_count(treated, make_participant, coord
             client.get("/visits/", {"status": "all"})
     assert len(many) == len(few)
     bad = client.get("/visits/", {"status": "nonsense"})
-    assert bad.status_code == 200  # an unknown filter is ignored, never a 500
-    assert bad.context["form"].errors
+    assert bad.status_code == 400  # shown and refused, nothing listed: never ignored, never a 500
+    assert bad.context["form"].errors and bad.context["rows"] == []
 
 
 def test_timeline_in_both_languages(treated, coordinator):

@@ -165,7 +165,7 @@ def test_the_page_filters_by_user_participant_and_days(people, history):
     window = dm.get("/identity-log/?date_from=2026-09-02&date_to=2026-09-02")
     assert shown_rows(window) == [("coord07", first)]
     bad = dm.get("/identity-log/?date_from=September")
-    assert bad.status_code == 200 and "date_from" in bad.context["form"].errors and not shown_rows(bad)
+    assert bad.status_code == 400 and "date_from" in bad.context["form"].errors and not shown_rows(bad)
     text = everything.content.decode()
     assert "Reads of identifying data" in text and "2026-09-01 10:00:00" in text and "Synthetic" not in text
 

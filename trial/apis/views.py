@@ -21,6 +21,7 @@ from ..filters import ParticipantFilter, ScreeningFilter
 from ..models import IdentityChannel, IdentityShown, ParticipantIdentity, ParticipantStatus, Site, Study
 from ..services.tokens import api_token_issue
 from . import serializers as s
+from .filtering import list_query
 
 REASON_PARAMETER = OpenApiParameter(
     "X-Change-Reason",
@@ -219,8 +220,9 @@ class ScreeningViewSet(
         return Response(s.ScreeningOut(self.get_queryset().get(pk=screening.pk)).data)
 
     @extend_schema(responses=s.HistoryEventOut(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
+        list_query(self)  # takes no parameter: the log's filters are not the history's
         return Response(s.HistoryEventOut(selectors.history_for(self.get_object()), many=True).data)
 
     @extend_schema(request=s.EnrollIn, responses={201: s.ParticipantOut})
@@ -308,8 +310,9 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.IdentityOut(identity).data)
 
     @extend_schema(responses=s.HistoryEventOut(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, study_id=None):
+        list_query(self)  # takes no parameter: the list's filters are not the history's
         return Response(s.HistoryEventOut(selectors.history_for(self.get_object()), many=True).data)
 
     def _own_site_participant(self, request):
@@ -321,9 +324,13 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=s.OptOutOut(many=True))
     @extend_schema(methods=["POST"], request=s.OptOutIn, responses={201: s.OptOutOut})
-    @action(detail=True, methods=["get", "post"], url_path="opt-outs", pagination_class=None)
+    @action(
+        detail=True, methods=["get", "post"], url_path="opt-outs", pagination_class=None, filter_backends=[]
+    )
     def opt_outs(self, request, study_id=None):
         """Opt-outs of messages per channel, ended ones included: read and recorded by own site staff."""
+        if request.method == "GET":
+            list_query(self)
         participant = self._own_site_participant(request)
         if request.method == "POST":
             data = s.OptOutIn(data=request.data)

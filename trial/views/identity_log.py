@@ -7,11 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ..identity_reads import IdentityReadFilter, identity_read_list
-from .common import paginate
+from .common import list_page
 
 
 @login_required
 def identity_log(request: HttpRequest) -> HttpResponse:
     filters = IdentityReadFilter(request.GET, queryset=identity_read_list(user=request.user))
-    page = paginate(request, filters.qs if filters.is_valid() else filters.queryset.none())
-    return render(request, "trial/identity_log.html", {"form": filters.form, "page": page})
+    listing = list_page(request, filters.qs, form=filters.form)
+    context = {"form": filters.form, "page": listing.page, "query_errors": listing.errors}
+    return render(request, "trial/identity_log.html", context, status=listing.status)

@@ -18,7 +18,7 @@ from ..forms import (
 from ..models import IdentityChannel, IdentityShown, Participant, ParticipantIdentity
 from ..pages import attempt, redraw_status
 from ..services.enrollment import STATUS_TRANSITIONS
-from .common import filter_sites, history_rows, paginate
+from .common import filter_sites, history_rows, list_page
 
 # --- participants --------------------------------------------------------------------------------------
 
@@ -48,7 +48,10 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         queryset = queryset.prefetch_related(
             Prefetch("identity", queryset=ParticipantIdentity.objects.filter(participant__site__in=readable))
         )
-    page = paginate(request, queryset, kept_total=lambda: selectors.participant_total(user=request.user))
+    listing = list_page(
+        request, queryset, form=form, kept_total=lambda: selectors.participant_total(user=request.user)
+    )
+    page = listing.page
     rows = [
         {
             "participant": p,
@@ -69,8 +72,9 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "show_study": len({site.study_id for site in sites}) > 1,
         "show_names": bool(readable),
+        "query_errors": listing.errors,
     }
-    return render(request, "trial/participant_list.html", context)
+    return render(request, "trial/participant_list.html", context, status=listing.status)
 
 
 def _participant_for(request: HttpRequest, study_id: str) -> Participant:

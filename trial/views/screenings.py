@@ -30,7 +30,7 @@ from .common import (
     criterion_state,
     filter_sites,
     history_rows,
-    paginate,
+    list_page,
     participant_of,
     visible_studies,
     writable_sites_for,
@@ -255,13 +255,17 @@ def screening_log(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.screening_list(user=request.user), request=request
     )
     form = filters.form
-    page = paginate(request, filters.qs, kept_total=lambda: selectors.screening_total(user=request.user))
+    listing = list_page(
+        request, filters.qs, form=form, kept_total=lambda: selectors.screening_total(user=request.user)
+    )
+    page = listing.page
     rows = [{"screening": s, "participant": participant_of(s)} for s in page.object_list]
     context = {
         "form": form,
         "page": page,
         "rows": rows,
+        "query_errors": listing.errors,
         "show_study": len({site.study_id for site in sites}) > 1,
         "can_screen": can_screen_in(request.user),
     }
-    return render(request, "trial/screening_log.html", context)
+    return render(request, "trial/screening_log.html", context, status=listing.status)
