@@ -31,10 +31,9 @@ from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.urls import ResolverMatch, reverse
 from django.utils.translation import gettext as _
 
-from trial.access import role_names
+from trial.access import role_names, user_roles
 from trial.errors import Forbidden
 from trial.models import Role
-from trial.navigation import user_roles
 from trial.pages import error_page
 
 logger = logging.getLogger(__name__)
