@@ -287,7 +287,7 @@ ROLE_NAMES = frozenset(Role.values)
 
 def holds(user, names: frozenset[str]) -> bool:
     """Whether the user is one of `names`. Roles are held anywhere (at a site or study-wide): the roles'
-    query (trial.navigation.user_roles, one, kept on the user for the request) runs only when `names` needs
+    query (trial.access.user_roles, one, kept on the user for the request) runs only when `names` needs
     it."""
     if ANYONE in names:
         return True
