@@ -31,6 +31,10 @@ class MatrixPermission(BasePermission):
         if verdict is Verdict.METHOD_NOT_ALLOWED:
             raise exceptions.MethodNotAllowed(request.method)
         if verdict is Verdict.FORBIDDEN:
-            # The domain's 403 ({"detail", "code": "forbidden"}), the shape every view's own refusal has.
-            raise Forbidden(refusal_message(request.resolver_match, request.method))
+            # DRF's PermissionDenied, not the domain's Forbidden: DRF's OPTIONS answer asks each write's
+            # permission and leaves out those that raise an APIException; a domain error would escape it and
+            # turn a reader's OPTIONS into a 403. trial.errors.api_exception_handler gives it the domain's
+            # shape ({"detail", "code": "forbidden"}), that of every view's own refusal.
+            message = refusal_message(request.resolver_match, request.method)
+            raise exceptions.PermissionDenied(message, code=Forbidden.code)
         return verdict is Verdict.ALLOWED

@@ -33,10 +33,9 @@ from django.utils.translation import gettext as _
 
 from crf.services.common import MONITOR_ROLES, SIGNING_ROLES
 from reports.access import REPORT_ROLES
-from trial.access import role_names
+from trial.access import role_names, user_roles
 from trial.errors import Forbidden
 from trial.models import Role
-from trial.navigation import user_roles
 from trial.pages import error_page
 
 logger = logging.getLogger(__name__)
@@ -291,7 +290,7 @@ ROLE_NAMES = frozenset(Role.values)
 
 def holds(user, names: frozenset[str]) -> bool:
     """Whether the user is one of `names`. Roles are held anywhere (at a site or study-wide): the roles'
-    query (trial.navigation.user_roles, one, kept on the user for the request) runs only when `names` needs
+    query (trial.access.user_roles, one, kept on the user for the request) runs only when `names` needs
     it."""
     if ANYONE in names:
         return True

@@ -462,8 +462,7 @@ CONTENT_SECURITY_POLICY = {
 # Enforced before any view runs: by a middleware for the pages and the admin (once the session's user is
 # known), and by DRF's default permission class for the API (once the token is known); the schema and docs
 # follow it too (signed-in users). Off, the API only asks for a signed-in user (as before the matrix) and the
-# pages for their own checks: tests/conftest.py turns it off for the tests written before it, whose query
-# counts and refusal messages are those of the views (tests/test_permission_matrix.py turns it on).
+# pages for their own checks: an escape hatch only, every test runs with it on, as production does.
 PERMISSION_MATRIX_ENFORCED = env.bool("PERMISSION_MATRIX_ENFORCED", default=True)
 # After the two-factor door: a session that has not given its code is held there first.
 _matrix = "config.permissions.PermissionMatrixMiddleware"

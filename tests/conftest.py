@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.utils import translation
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, ForceAuthClientHandler
 
 from followup.models import Visit
 from trial.clock import site_today
@@ -241,11 +241,19 @@ def _two_factor_off(settings):
 
 
 @pytest.fixture(autouse=True)
-def permission_matrix(settings):
-    """The permission matrix (config/permissions.py) off: the tests written before it count the views' own
-    queries and read their own refusals. tests/test_permission_matrix.py overrides this fixture (on);
-    PERMISSION_MATRIX_ALL_TESTS=1 runs every test with it on."""
-    settings.PERMISSION_MATRIX_ENFORCED = os.environ.get("PERMISSION_MATRIX_ALL_TESTS") == "1"
+def _roles_read_per_request(monkeypatch):
+    """An APIClient's force_authenticate hands one user object to every request, where production loads the
+    user afresh for each (from the session or the token): the roles kept on it for one request
+    (trial.access.user_roles) are dropped before the next, so that a role changed between two requests
+    counts and every request reads the roles as in production (once)."""
+    get_response = ForceAuthClientHandler.get_response
+
+    def fresh_roles(handler, request):
+        if handler._force_user is not None:
+            handler._force_user.__dict__.pop("_spinetrial_roles", None)
+        return get_response(handler, request)
+
+    monkeypatch.setattr(ForceAuthClientHandler, "get_response", fresh_roles)
 
 
 @pytest.fixture(autouse=True)

@@ -149,12 +149,6 @@ def connections_kept():
         signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(autouse=True)
-def permission_matrix(settings):
-    """On, as in production (tests/conftest.py turns it off for the tests written before it)."""
-    settings.PERMISSION_MATRIX_ENFORCED = True
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The seeded study, a signed-in session per role and the schema as served, made once for the module

@@ -200,7 +200,8 @@ def test_adjudicators_open_nothing_but_their_case_packets(world):
     assert problems == [], "\n".join(problems)
     # The board is not theirs; their queue names the case by number and level only, and the packet shows
     # the MRI's findings but nothing the forms keep from readers.
-    assert client.get("/api/v1/adjudication-cases/").json()["count"] == 0
+    board = client.get("/api/v1/adjudication-cases/")  # the permission matrix's 403, not an empty list
+    assert board.status_code == 403 and board.json()["code"] == "forbidden"
     CaseAssignment.objects.create(case=world["case"], reader=world["adjudicator"], slot="first")
     queue = client.get("/api/v1/adjudication/queue/")
     assert queue.json()["count"] == 1 and world["participant"].study_id not in queue.content.decode()
@@ -211,14 +212,19 @@ def test_adjudicators_open_nothing_but_their_case_packets(world):
 def test_the_screening_log_shows_an_adjudicator_no_age_sex_or_levels(world):
     """The reported hole: the screening log gave adjudicators age, sex and fracture levels."""
     api = client_for(world["adjudicator"])
-    assert api.get("/api/v1/screenings/").json()["count"] == 0
+    # the log itself is refused (the permission matrix's 403), not shown empty
+    refused = api.get("/api/v1/screenings/")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert api.get(f"/api/v1/screenings/{world['screening'].pk}/").status_code == 404
     assert api.get(f"/api/v1/participants/{world['participant'].study_id}/").status_code == 404
-    assert api.get(f"/api/v1/studies/{world['study'].code}/flow/").status_code == 404
+    # the study's flow counts participants: the permission matrix refuses it (403), whatever the study
+    flow = api.get(f"/api/v1/studies/{world['study'].code}/flow/")
+    assert flow.status_code == 403 and flow.json()["code"] == "forbidden"
     page = Client()
     page.force_login(world["adjudicator"])
     assert page.get(f"/screenings/{world['screening'].pk}/").status_code == 404
-    assert world["participant"].study_id not in page.get("/screenings/").content.decode()
+    log = page.get("/screenings/")
+    assert log.status_code == 403 and world["participant"].study_id not in log.content.decode()
 
 
 def test_an_adjudicators_dashboard_leads_to_the_cases_awaiting_them(
@@ -231,7 +237,9 @@ def test_an_adjudicators_dashboard_leads_to_the_cases_awaiting_them(
     page = Client()
     page.force_login(world["adjudicator"])
     page.get("/")  # the session and the user's first reads, so that the count below is the page's own
-    with django_assert_num_queries(8):  # session, user, panels (2 + 2 + messages 1), menu roles
+    # session, user, panels (2 + 1 + messages 1), the user's roles: read once, for the menu and the
+    # adjudication panel's "is an adjudicator" (trial.access.user_roles), which was a query of its own
+    with django_assert_num_queries(7):
         html = page.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Awaiting my verdict" in html and "No study yet" not in html
     assert re.search(r'href="/adjudication/\?bucket=awaiting_me">[^<]+</a></dt><dd>2</dd>', html)

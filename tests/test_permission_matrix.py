@@ -87,12 +87,6 @@ def _id(route: Route) -> str:
     return route.name if not route.name.endswith(":None") else f"{route.name}:{route.route}"
 
 
-@pytest.fixture(autouse=True)
-def permission_matrix(settings):
-    """On (tests/conftest.py turns it off for the tests written before it)."""
-    settings.PERMISSION_MATRIX_ENFORCED = True
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The walk's world (tests/permission_world.py) and a signed-in session per persona, built once and

@@ -28,14 +28,21 @@ from .models.site import SITE_STAFF_ROLES, Role
 BLIND_ROLES = frozenset({Role.ADJUDICATOR})
 
 
+def user_roles(user) -> frozenset[tuple[str, int, int | None]]:
+    """(role, study id, site id or None) of the user's active roles: one query, then kept on the user object,
+    which lives for one request (the permission matrix, the two-factor rule, the menu and `roles_at` share
+    it). Code that changes a user's roles and judges the same object again reloads the user."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_spinetrial_roles"):
+        user._spinetrial_roles = frozenset(
+            StaffRole.objects.filter(user=user, active=True).values_list("role", "study_id", "site_id")
+        )
+    return user._spinetrial_roles
+
+
 def _roles(user) -> QuerySet:
     return StaffRole.objects.filter(user=user, active=True)
-
-
-def _held_at(site: Site) -> Q:
-    """The roles that apply at a site: those held there, and the study-wide ones other than site staff."""
-    study_wide = Q(site__isnull=True, study_id=site.study_id) & ~Q(role__in=SITE_STAFF_ROLES)
-    return Q(site=site) | study_wide
 
 
 def visible_sites(user, *, adjudication: bool = False) -> QuerySet:
@@ -71,8 +78,13 @@ def identity_sites(user) -> QuerySet:
 
 def roles_at(user, site: Site) -> set[str]:
     """The user's active roles that apply at a site: those held there and the study-wide ones, never a
-    study-wide coordinator or investigator. One query."""
-    return set(_roles(user).filter(_held_at(site)).values_list("role", flat=True))
+    study-wide coordinator or investigator. From `user_roles` (no query once the request has read them)."""
+    return {
+        role
+        for role, study_id, site_id in user_roles(user)
+        if site_id == site.pk
+        or (site_id is None and study_id == site.study_id and role not in SITE_STAFF_ROLES)
+    }
 
 
 def can_write_at(user, site: Site) -> bool:

@@ -94,4 +94,7 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, exceptions.PermissionDenied) and getattr(exc.detail, "code", None) == Forbidden.code:
+        # The permission matrix's refusal (config/api_permissions.py), in the domain's shape.
+        return Response(Forbidden(exc.detail).as_payload(), status=Forbidden.status_code)
     return exception_handler(exc, context)

@@ -7,11 +7,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .access import user_roles
 from .errors import Forbidden
 from .filters import IsoDateFilter
 from .forms import DateInput
 from .models import IdentityRead, Role, Site, StaffRole
-from .navigation import user_roles
 
 
 def identity_log_sites(user) -> QuerySet | None:

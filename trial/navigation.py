@@ -12,8 +12,8 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
-from .access import BLIND_ROLES
-from .models import Role, StaffRole
+from .access import BLIND_ROLES, user_roles
+from .models import Role
 from .models.site import SITE_STAFF_ROLES
 
 # Every role but the adjudicator's reads research data: adjudicators judge outcomes blind to the predictors.
@@ -37,17 +37,6 @@ class MenuItem:
             role in self.roles and (site or not self.site_level) and not (site and self.study_wide)
             for role, _study, site in roles
         )
-
-
-def user_roles(user) -> frozenset[tuple[str, int, int | None]]:
-    """(role, study id, site id or None) of the user's active roles: one query, then kept on the user."""
-    if not user.is_authenticated:
-        return frozenset()
-    if not hasattr(user, "_spinetrial_roles"):
-        user._spinetrial_roles = frozenset(
-            StaffRole.objects.filter(user=user, active=True).values_list("role", "study_id", "site_id")
-        )
-    return user._spinetrial_roles
 
 
 def can_screen_in(user, study=None) -> bool:

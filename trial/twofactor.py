@@ -28,9 +28,10 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .access import user_roles
 from .audit import audit_context, reason_required
 from .errors import Forbidden
-from .models import Role, StaffRole, TwoFactorChange, TwoFactorEvent
+from .models import Role, StaffRole, Study, TwoFactorChange, TwoFactorEvent
 from .services.tokens import api_tokens_revoke
 
 # Roles that always sign in with a second factor; a coordinator's depends on the protocol.
@@ -42,18 +43,24 @@ AUTHENTICATOR_NAME = "authenticator app"
 
 
 def two_factor_required(user) -> bool:
-    """Whether the user must sign in with a second factor (the module's docstring has the rule). One query
-    for a user with roles, none for an admin, an anonymous user or when the setting is off."""
+    """Whether the user must sign in with a second factor (the module's docstring has the rule). It reads the
+    user's roles through trial.access.user_roles (one query, kept on the user for the request, which the
+    permission matrix reads too); a coordinator with no other such role adds one query for the protocol's
+    `coordinator_two_factor`. None for an admin, an anonymous user or when the setting is off."""
     if not settings.TWO_FACTOR_REQUIRED or not user.is_authenticated:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    roles = StaffRole.objects.filter(user=user, active=True).values_list(
-        "role", "study__current_version__definition__security__coordinator_two_factor"
+    roles = user_roles(user)
+    if any(role in TWO_FACTOR_ROLES for role, _study, _site in roles):
+        return True
+    coordinating = {study for role, study, _site in roles if role == Role.COORDINATOR}
+    if not coordinating:
+        return False
+    asked = Study.objects.filter(pk__in=coordinating).values_list(
+        "current_version__definition__security__coordinator_two_factor", flat=True
     )
-    return any(
-        role in TWO_FACTOR_ROLES or (role == Role.COORDINATOR and asked is True) for role, asked in roles
-    )
+    return any(flag is True for flag in asked)
 
 
 def has_authenticator(user) -> bool:

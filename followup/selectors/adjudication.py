@@ -14,8 +14,8 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
-from trial.access import require_role_at, visible_sites
-from trial.models import Role, StaffRole
+from trial.access import require_role_at, user_roles, visible_sites
+from trial.models import Role
 from trial.models.site import SITE_STAFF_ROLES
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, Verdict
@@ -31,15 +31,17 @@ class CaseView:
 
 
 def case_views(*, user) -> tuple[dict[int, str], dict[int, str]]:
-    """({study id: view} of the user's study-wide roles, {site id: view} of their site roles). One query."""
+    """({study id: view} of the user's study-wide roles, {site id: view} of their site roles), from the roles
+    the request has read (trial.access.user_roles)."""
     by_study, by_site = {}, {}
 
     def better(found: dict, key: int, view: str) -> None:
         if CaseView.RANK[view] > CaseView.RANK.get(found.get(key), -1):
             found[key] = view
 
-    roles = StaffRole.objects.filter(user=user, active=True).exclude(role=Role.ADJUDICATOR)
-    for role, study_id, site_id in roles.values_list("role", "study_id", "site_id"):
+    for role, study_id, site_id in user_roles(user):
+        if role == Role.ADJUDICATOR:
+            continue
         if site_id is not None and role in SITE_STAFF_ROLES:
             better(by_site, site_id, CaseView.SITE)
         elif site_id is None and role == Role.DATA_MANAGER:
@@ -115,7 +117,7 @@ def adjudication_panel(*, user) -> dict | None:
 
     Without it an adjudicator, to whom every study figure is hidden (blinding), would see an empty dashboard.
     """
-    if not StaffRole.objects.filter(user=user, active=True, role=Role.ADJUDICATOR).exists():
+    if not any(role == Role.ADJUDICATOR for role, _study, _site in user_roles(user)):
         return None
     return {"template": "followup/_adjudication_panel.html", "counts": reader_counts(user=user)}
 

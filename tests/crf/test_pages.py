@@ -401,7 +401,8 @@ def test_refusals_in_chinese(staff, clients, participant):
     put(clients["coordinator"], participant, PROCEDURE)
     response = logged_in(staff["monitor"], "zh-hans").post(page_url(participant), procedure_post(1))
     assert response.status_code == 403
-    assert "只有 07 中心的研究协调员或研究者可以在此表单中录入数据。" in response.content.decode()
+    # the permission matrix's refusal (config/permissions.py), before the view: who may, in Chinese
+    assert "只有研究协调员或研究者可以执行此操作。" in response.content.decode()
 
 
 def test_a_monitor_cannot_save_and_a_wrong_step_is_explained(staff, clients, participant):
@@ -437,7 +438,8 @@ def test_signing_needs_the_right_password_and_a_meaning(staff, clients, particip
         {"version": "3", "sign-meaning": "approval", "sign-username": "mon", "sign-password": PASSWORD},
     )
     assert monitor.status_code == 403
-    assert "Only the investigator or principal investigator of site 07 can sign" in monitor.content.decode()
+    # a monitor signs nowhere: the permission matrix refuses before the view
+    assert "Only the investigator or principal investigator can do this." in monitor.content.decode()
     assert not Signature.objects.exists() and FormRecord.objects.get().status == "verified"
 
 
@@ -639,7 +641,10 @@ def test_adjudicators_are_blind_to_the_forms(make_user, study, clients, particip
     adjudicator = logged_in(make_user("adj", role="adjudicator", study=study))
     assert adjudicator.get(page_url(participant)).status_code == 404
     assert adjudicator.get(f"/participants/{participant.study_id}/forms/").status_code == 404
-    assert "No queries match." in adjudicator.get("/queries/").content.decode()
+    # the list of queries (participants' data) is not theirs to open: the permission matrix's 403
+    queries = adjudicator.get("/queries/")
+    assert queries.status_code == 403
+    assert participant.study_id not in queries.content.decode()
 
 
 def test_a_coordinator_of_another_site_gets_404(staff, clients, other_coordinator, participant):
@@ -651,11 +656,27 @@ def test_a_coordinator_of_another_site_gets_404(staff, clients, other_coordinato
     for url, data in [
         (page_url(participant), procedure_post(1)),
         (page_url(participant, step="complete"), {"version": "1"}),
-        (page_url(participant, step="sign"), {"sign-meaning": "approval", "sign-password": PASSWORD}),
-        (page_url(participant) + "queries/", {"field_path": "operator", "text": "?"}),
         (page_url(participant) + f"queries/{query.pk}/", {"action": "answer", "text": "?"}),
     ]:
         assert client.post(url, data).status_code == 404, url
+    # a coordinator signs and raises queries nowhere: the permission matrix's 403 comes before the record is
+    # looked up, the same for a participant of any site, and says only who may
+    for url, data, who in [
+        (
+            page_url(participant, step="sign"),
+            {"sign-meaning": "approval", "sign-password": PASSWORD},
+            "investigator or principal investigator",
+        ),
+        (
+            page_url(participant) + "queries/",
+            {"field_path": "operator", "text": "?"},
+            "monitor or data manager",
+        ),
+    ]:
+        refused = client.post(url, data)
+        assert refused.status_code == 403, url
+        assert f"Only the {who} can do this." in refused.content.decode()
+        assert "Dr Demo" not in refused.content.decode()  # nothing of the form
     assert "No queries match." in client.get("/queries/").content.decode()
     assert FormRecord.objects.get().version == 1
 

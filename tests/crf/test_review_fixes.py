@@ -152,7 +152,9 @@ def test_adjudicators_do_not_read_the_crfs(clients, participant, make_user, stud
     put(clients["coordinator"], participant, PROCEDURE | {"operative_time": 200})
     adjudicator = client_for(make_user("adj", role="adjudicator", study=study))
     assert adjudicator.get(form_url(participant)).status_code == 404
-    assert adjudicator.get("/api/v1/queries/").json()["count"] == 0
+    # the list of queries is participants' data: the permission matrix refuses it (403), no empty list
+    refused = adjudicator.get("/api/v1/queries/")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
 
 
 def test_study_wide_coordinators_do_not_enter_data_and_monitors_do_not_verify_their_own(

@@ -190,7 +190,9 @@ def test_who_sees_which_cases_and_what_a_case_says(readers, coordinator_api, par
         listed = client_for(readers[role]).get(CASES)
         assert listed.status_code == 200 and listed.json()["count"] == 2, role
     # Adjudicators read their own cases, blind, in their queue (test_adjudication_api.py), never the board.
-    assert client_for(readers["adjudicator"]).get(CASES).json()["count"] == 0
+    # The permission matrix refuses them the board's list (403): a list of participants' cases is not theirs.
+    refused = client_for(readers["adjudicator"]).get(CASES)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert client_for(readers["other_coordinator"]).get(CASES).json()["count"] == 0
     case = AdjudicationCase.objects.get(level="T10")
     one = client_for(readers["coordinator"]).get(f"{CASES}{case.pk}/")

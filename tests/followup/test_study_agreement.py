@@ -110,8 +110,9 @@ def test_the_agreement_api_matches_the_hand_worked_values_and_statsmodels(
     verdicts, study, make_user, django_assert_num_queries
 ):
     pi = client_for(make_user("pi", role=Role.PRINCIPAL_INVESTIGATOR, study=study))
-    # The study, the user's sites with the role, the verdicts.
-    with django_assert_num_queries(3):
+    # The permission matrix's read of the user's roles (trial.access.user_roles); the study, the user's sites
+    # with the role (the sites themselves, the roles a subquery), the verdicts.
+    with django_assert_num_queries(4):
         answer = pi.get(AGREEMENT).json()
     assert (answer["n"], answer["categories"], answer["table"]) == (10, [True, False], [[4, 2], [1, 3]])
     assert answer["observed"] == pytest.approx(0.7) and answer["expected"] == pytest.approx(0.5)

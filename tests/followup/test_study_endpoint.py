@@ -241,8 +241,9 @@ def test_the_endpoint_of_each_participant_at_the_default_and_an_interim_data_cut
     assert [r.study_id for r in rows] == [r["study_id"] for r in interim]
     assert all(EndpointRowOut(r).data == api_row for r, api_row in zip(rows, interim, strict=True))
 
-    # The CSV export: every row at once, the same values; the study, the sites, then the service's two.
-    with django_assert_num_queries(4):
+    # The CSV export: every row at once, the same values; the permission matrix's read of the user's roles
+    # (trial.access.user_roles), the study, the sites, then the service's two.
+    with django_assert_num_queries(5):
         response = api.get(ENDPOINT, {"export": "csv", "data_cut": "2026-10-01"})
         text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert response.status_code == 200
@@ -280,12 +281,13 @@ def test_a_page_runs_the_same_queries_whatever_the_number_of_participants(
             visit_done(coordinator, p, "M6", "2026-07-08")
             adjudicate(new_cases(coordinator, p, "L2")["L2"], yes("2026-06-01"), yes("2026-06-01"))
 
-    # The study and the user's sites with the role; the count, the page's ids, its rows, its final cases.
+    # The permission matrix's read of the user's roles (trial.access.user_roles); the study and the user's
+    # sites with the role; the count, the page's ids, its rows, its final cases.
     add(1)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(api.get(ENDPOINT).json()["results"]) == 1
     add(3)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert [r["event"] for r in api.get(ENDPOINT).json()["results"]] == [True] * 4
 
 
@@ -337,9 +339,13 @@ def test_only_principal_investigators_and_data_managers_read_the_endpoint(
     for user in (coordinator, monitor, superuser):  # they see the study, not its outcomes
         response = client_for(user).get(url)
         assert response.status_code == 403
-        assert "principal investigators and data managers" in response.json()["detail"]
+        # the permission matrix's refusal, before the view: who may, whatever the study
+        assert response.json() == {
+            "detail": "Only the principal investigator or data manager can do this.",
+            "code": "forbidden",
+        }
     refused = client_for(monitor).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["detail"]
-    assert refused == "只有研究 NCT06379243 的主要研究者和数据管理员可以查看其终点和阅片人间一致性。"
+    assert refused == "只有主要研究者或数据管理员可以执行此操作。"
     # A blinded adjudicator sees no study at all, as everywhere else in the API; nor does a stranger.
     assert client_for(readers["adj_a"]).get(url).status_code == 404
     assert client_for(pi).get(url.replace("NCT06379243", "NCT00000000")).status_code == 404

@@ -127,16 +127,18 @@ def test_the_list_runs_a_fixed_number_of_queries(
 ):
     with at(SETUP_TIME):
         complete_procedure(coordinator, make_participant())
-    with at("2026-03-01 12:00"), django_assert_num_queries(3):  # the sites, the count, the page
+    # the permission matrix's read of the user's roles (trial.access.user_roles), the sites (their time zones,
+    # the roles a subquery), the count, the page
+    with at("2026-03-01 12:00"), django_assert_num_queries(4):
         one = api.get("/api/v1/visits/", {"status": "overdue"}).json()
     with at(SETUP_TIME):
         for _ in range(3):
             complete_procedure(coordinator, make_participant())
-    with at("2026-03-01 12:00"), django_assert_num_queries(3):
+    with at("2026-03-01 12:00"), django_assert_num_queries(4):
         four = api.get("/api/v1/visits/", {"status": "overdue"}).json()
     assert (one["count"], four["count"]) == (2, 8)  # BL and M1 of each participant
     assert {row["code"] for row in four["results"]} == {"BL", "M1"}
-    with at("2026-03-01 12:00"), django_assert_num_queries(3):
+    with at("2026-03-01 12:00"), django_assert_num_queries(4):
         page = api.get("/api/v1/visits/", {"page_size": 5}).json()
     assert (page["count"], len(page["results"])) == (20, 5)
     assert page["next"]
@@ -144,7 +146,8 @@ def test_the_list_runs_a_fixed_number_of_queries(
 
 def test_participant_visits_and_one_visit(followed, api, django_assert_num_queries):
     with at("2026-03-01 12:00"):
-        with django_assert_num_queries(2):  # the participant (scoped), their visits
+        # the permission matrix's read of the user's roles, the participant (scoped: a subquery), its visits
+        with django_assert_num_queries(3):
             rows = api.get(url(followed)).json()
         detail = api.get(url(followed, "M12")).json()
     assert [row["code"] for row in rows] == ["BL", "M1", "M3", "M6", "M12"]
@@ -270,7 +273,9 @@ def test_other_sites_and_roles(followed, other_coordinator, monitor, make_user, 
         # Blinded adjudicators do not read follow-up data.
         adjudicator = client_for(make_user("adj", role=Role.ADJUDICATOR, study=study))
         assert adjudicator.get(url(followed)).status_code == 404
-        assert adjudicator.get("/api/v1/visits/").json()["count"] == 0
+        # nor the list of visits: the permission matrix's 403, not an empty list
+        refused = adjudicator.get("/api/v1/visits/")
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
         assert client_for(monitor).get("/api/v1/visits/", {"status": "soon"}).status_code == 400
 
 

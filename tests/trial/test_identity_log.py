@@ -123,9 +123,12 @@ def test_the_log_is_append_only(people, make_participant):
 
 
 def test_only_data_managers_and_admins_open_the_log(people):
-    for who in ("coordinator", "investigator", "monitor", "pi", "adjudicator"):
+    for who in ("coordinator", "investigator", "monitor", "pi"):
         assert logged_in(people[who]).get("/identity-log/").status_code == 403, who
         assert client_for(people[who]).get("/api/v1/identity-log/").status_code == 403, who
+    # a blinded adjudicator reads no participant's data: the permission matrix hides that the log exists
+    assert logged_in(people["adjudicator"]).get("/identity-log/").status_code == 404
+    assert client_for(people["adjudicator"]).get("/api/v1/identity-log/").status_code == 404
     for who in ("data_manager", "admin"):
         assert logged_in(people[who]).get("/identity-log/").status_code == 200, who
         assert client_for(people[who]).get("/api/v1/identity-log/").status_code == 200, who

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from django.conf import settings as django_settings
 
+from trial.access import user_roles
 from trial.models import Role, StaffRole
 from trial.services.protocols import ProtocolFileError, protocol_load, protocol_parse
 from trial.twofactor import two_factor_required
@@ -63,11 +64,12 @@ def test_one_study_that_asks_is_enough(coordinator, study2, make_user):
     assert two_factor_required(other)
 
 
-def test_only_active_roles_count(make_user, study):
+def test_only_active_roles_count(make_user, study, django_user_model):
     monitor = make_user("old-monitor", role=Role.MONITOR, study=study)
     assert two_factor_required(monitor)
     StaffRole.objects.filter(user=monitor).update(active=False)
-    assert not two_factor_required(monitor)
+    # the next request loads the user afresh (the roles are kept on the user object for one request)
+    assert not two_factor_required(django_user_model.objects.get(pk=monitor.pk))
 
 
 def test_a_user_without_a_role_and_an_anonymous_one_need_not(make_user):
@@ -93,6 +95,19 @@ def test_the_rule_is_one_query(django_assert_num_queries, coordinator, make_user
     make_user("coord07", role=Role.INVESTIGATOR, study=study, site=site)  # a second role of the same user
     with django_assert_num_queries(1):
         assert two_factor_required(coordinator)
+
+
+def test_the_rule_shares_the_requests_read_of_the_roles(django_assert_num_queries, make_user, study, site):
+    """The roles are those the permission matrix has already read for the request (trial.access.user_roles):
+    no query of its own, but the protocol's flag for a coordinator with no other role that asks for one."""
+    monitor = make_user("monitor-b", role=Role.MONITOR, study=study)
+    coordinator = make_user("coord-b", role=Role.COORDINATOR, study=study, site=site)
+    for user in (monitor, coordinator):
+        user_roles(user)  # the matrix's read, earlier in the request
+    with django_assert_num_queries(0):
+        assert two_factor_required(monitor)
+    with django_assert_num_queries(1):  # the current protocol's `security: coordinator_two_factor`
+        assert not two_factor_required(coordinator)
 
 
 # --- the protocol key ---------------------------------------------------------------------------------------

@@ -27,12 +27,20 @@ def rows(html: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("coordinator", 6), ("other_coordinator", 1), ("data_manager", 7), ("adjudicator", 0)],
+    [("coordinator", 6), ("other_coordinator", 1), ("data_manager", 7)],
 )
 def test_the_outbox_page_lists_the_messages_at_the_users_sites(outbox, people, who, expected):
     answer = page(people[who], "en").get("/messages/")
     assert answer.status_code == 200
     assert len(rows(answer.content.decode())) == expected
+
+
+def test_a_blinded_adjudicator_does_not_open_the_outbox(outbox, people):
+    """Messages to participants are participants' data: the permission matrix refuses the page (403), rather
+    than an empty list that would look like a quiet outbox."""
+    answer = page(people["adjudicator"], "en").get("/messages/")
+    assert answer.status_code == 403
+    assert rows(answer.content.decode()) == []
 
 
 def test_the_outbox_page_filters_by_state_channel_site_and_study_id(outbox, people):
