@@ -53,11 +53,15 @@ def bad_values(parameter: dict) -> list[str]:
 
 
 @pytest.fixture
-def superuser_api(make_user, make_participant, study):
+def superuser_api(make_user, make_participant, study, coordinator):
     participant = make_participant()
     # A superuser who is also the study's data manager: every list answers them (the download log only
     # a data manager), so each reaches its query.
     user = make_user("root", role=Role.DATA_MANAGER, study=study, is_superuser=True, is_staff=True)
+    # A blinded reader's queue answers its readers alone, a participant's contact opt-outs their site's staff
+    # (config/permissions.py).
+    reader = client_for(make_user("reader", role=Role.ADJUDICATOR, study=study))
+    site_staff = client_for(coordinator)
     values = {
         "study_id": participant.study_id,
         "code": participant.site.study.code,
@@ -75,7 +79,20 @@ def superuser_api(make_user, make_participant, study):
 
         return re.sub(r"\{(\w+)\}", value, path)
 
-    return client_for(user), url
+    manager = client_for(user)
+
+    class Api:
+        """The data manager's client; the reader's and the site staff's for their own lists."""
+
+        def get(self, path, *args, **kwargs):
+            client = manager
+            if path.startswith("/api/v1/adjudication/"):
+                client = reader
+            elif "/opt-outs/" in path:
+                client = site_staff
+            return client.get(path, *args, **kwargs)
+
+    return Api(), url
 
 
 @pytest.fixture
