@@ -57,11 +57,13 @@ INSTALLED_APPS = [
     "reports",
 ]
 
+# The order is the security: written once, each place with its reason.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.security.SecurityMiddleware",  # HSTS, nosniff, the https redirect: first
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every answer, static files' too
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before sessions and sign-in
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # needs the session; before anything that answers in words
     "django.middleware.common.CommonMiddleware",
     # Before any view (and CSRF): a JSON body nested too deep or holding a lone surrogate is a 400.
     "trial.apis.parsers.JSONBodyMiddleware",
@@ -70,11 +72,17 @@ MIDDLEWARE = [
     # Two-factor sign-in: which device verified the session, then the rule (trial/twofactor.py).
     "django_otp.middleware.OTPMiddleware",
     "trial.twofactor.TwoFactorMiddleware",
-    "trial.audit.AuditContextMiddleware",
+    # After the two-factor door (a session that has not given its code is held there first): who may read
+    # and write each URL (config/permissions.py).
+    "config.permissions.PermissionMatrixMiddleware",
+    "trial.audit.AuditContextMiddleware",  # who and why, around every write the view makes
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a session ended for inactivity leaves a message for the login page.
+    "trial.signin.IdleSessionMiddleware",
     # Domain errors that escape a page view get a friendly page in the user's language (trial/pages.py).
     "trial.pages.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: it turns a lockout into the answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -375,12 +383,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-_after = MIDDLEWARE.index
-MIDDLEWARE.insert(_after("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
-# After the messages: a session ended for inactivity leaves a message for the login page.
-_idle = "trial.signin.IdleSessionMiddleware"
-MIDDLEWARE.insert(_after("django.contrib.messages.middleware.MessageMiddleware") + 1, _idle)
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks: it turns a lockout into the answer
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
 # Username and IP together: by username alone anyone could lock an investigator out from anywhere (a denial
@@ -464,9 +466,6 @@ CONTENT_SECURITY_POLICY = {
 # follow it too (signed-in users). Off, the API only asks for a signed-in user (as before the matrix) and the
 # pages for their own checks: an escape hatch only, every test runs with it on, as production does.
 PERMISSION_MATRIX_ENFORCED = env.bool("PERMISSION_MATRIX_ENFORCED", default=True)
-# After the two-factor door: a session that has not given its code is held there first.
-_matrix = "config.permissions.PermissionMatrixMiddleware"
-MIDDLEWARE.insert(MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, _matrix)
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]
 
