@@ -464,3 +464,15 @@ _matrix = "config.permissions.PermissionMatrixMiddleware"
 MIDDLEWARE.insert(MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, _matrix)
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]
+
+# --- Request bodies as strict as the schema (issue 16, bodies) -------------------------------------------
+# The API reads JSON only. Form and multipart bodies carry every value as text, so a schema cannot say what
+# they accept ("0" was a boolean, "" a null, a list one value): a client generated from the schema sends
+# JSON, the pages post their forms to their own views, and nothing uploads a file through the API. Any other
+# media type is a 415. The test client's default follows (it sent multipart).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["trial.apis.parsers.JSONParser"]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
+# An export's dataset is only the default for REDCap and ODM (reports/apis.py, EXPORT_REQUEST): that one-value
+# set gets its own name beside DatasetEnum (named too: two sets for one field name were a warning).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DatasetEnum"] = ["analysis", "long"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DefaultDatasetEnum"] = ["analysis"]
