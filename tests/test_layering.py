@@ -98,6 +98,7 @@ def test_higher_apps_register_their_hooks():
         "page_answers": {"followup"},
         "menu_items": {"trial", "crf", "followup", "reports"},
         "health_checks": {"followup"},
+        "api_path_codes": {"crf"},
         "record_written": {"followup"},
         "visit_finder": {"followup"},
     }

@@ -42,7 +42,9 @@ def test_if_match_that_is_not_an_etag_is_a_400_naming_it(api, participant):
 
 def test_a_query_names_a_form_of_the_protocol_and_blank_text_is_refused(clients, openapi, participant):
     schema = openapi["components"]["schemas"]["QueryRaiseIn"]
-    assert "procedure" in schema["properties"]["form"]["enum"] and schema["additionalProperties"] is False
+    form = schema["properties"]["form"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+    assert "procedure" in openapi["components"]["schemas"][form]["enum"]
+    assert schema["additionalProperties"] is False
     assert schema["properties"]["text"]["minLength"] == 1 and schema["properties"]["text"]["pattern"] == r"\S"
     body = {"study_id": participant.study_id, "form": "procedure", "field": "technique", "text": "  "}
     sent = clients["monitor"].post("/api/v1/queries/", body, format="json")
