@@ -1,14 +1,14 @@
-"""The form codes the API's schema lists: those of the protocol versions loaded (trial.hooks.api_path_codes,
-crf.apis.serializers.QueryRaiseIn.form). A participant's own protocol version decides in the end: a form it
-does not use, or one its visit does not collect, is a 400 naming `form`."""
+"""The form codes the API's schema lists: those of the shipped protocol files (trial/apis/codes.py), through
+trial.hooks.api_path_codes and crf.apis.serializers.QueryRaiseIn.form. A participant's own protocol version
+decides in the end: a form it does not use, or one its visit does not collect, is a 400 naming `form`."""
 
-from trial.models import ProtocolVersion
+from trial.apis.codes import shipped_protocols
 
 from ..engine.definitions import form_definitions
 
 
-def _definitions() -> list[dict]:
-    return list(ProtocolVersion.objects.values_list("definition", flat=True))
+def _definitions() -> tuple[dict, ...]:
+    return shipped_protocols()
 
 
 def grid_form_codes() -> list[str]:

@@ -164,7 +164,10 @@ class QueryRaiseIn(StrictInput):
     visit = serializers.CharField(
         max_length=16, required=False, allow_blank=True, help_text="The visit's code, for a visit form."
     )
-    field = serializers.CharField(max_length=200)
+    field = serializers.CharField(
+        max_length=200,
+        help_text="A field of the form, e.g. levels[L1].cement_volume (400 naming `field_path` otherwise).",
+    )
     text = serializers.CharField(max_length=2000)
 
 

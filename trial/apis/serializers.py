@@ -15,9 +15,9 @@ from ..models import (
     ParticipantIdentity,
     ParticipantStatus,
     Screening,
-    Site,
     Study,
 )
+from .codes import site_codes, study_codes
 
 
 class CriterionOut(serializers.Serializer):
@@ -115,21 +115,13 @@ def _text_choices(field) -> bool:
 
 
 class CodeField(serializers.CharField):
-    """A code of the loaded protocols (a study, a site, a form): the schema's enum lists `codes()` as they are
-    when it is generated; the service judges the value against the protocol at hand (400 naming the field,
+    """A code of the protocols (a study, a site, a form): the schema's enum lists `codes()`
+    (trial/apis/codes.py); the service judges the value against the protocol at hand (400 naming the field,
     e.g. a site of another study)."""
 
     def __init__(self, *, codes: Callable[[], Iterable[str]], **kwargs):
         self.codes = codes
         super().__init__(**kwargs)
-
-
-def study_codes() -> list[str]:
-    return list(Study.objects.values_list("code", flat=True))
-
-
-def site_codes() -> list[str]:
-    return list(Site.objects.filter(active=True).values_list("code", flat=True))
 
 
 class IdentityIn(StrictInput):
@@ -203,13 +195,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# Rules of the protocol and the clock that a schema cannot say: the server answers 400 naming the field.
+DATE_HELP = "Not before the study opened (its protocol), not in the future at the site."
 SITE_HELP = "Site code, e.g. 07: an active site of the study (400 naming `site` otherwise)."
 
 
 class ScreeningIn(StrictInput):
     study = CodeField(codes=study_codes, help_text="Registration number, e.g. NCT06379243.")
     site = CodeField(codes=site_codes, help_text=SITE_HELP)
-    screening_date = serializers.DateField()
+    screening_date = serializers.DateField(help_text=DATE_HELP)
     age = StrictIntegerField(min_value=0, max_value=120)
     sex = serializers.ChoiceField(choices=["female", "male"])
     fracture_levels = serializers.ListField(
@@ -311,8 +305,8 @@ class ScreeningOut(serializers.ModelSerializer):
 
 
 class EnrollIn(StrictInput):
-    consent_date = serializers.DateField()
-    enrollment_date = serializers.DateField()
+    consent_date = serializers.DateField(help_text=DATE_HELP)
+    enrollment_date = serializers.DateField(help_text=f"{DATE_HELP} Not before the consent.")
     identity = IdentityIn(help_text="Identifying data, kept apart; readable only by the site's own staff.")
     beyond_target = serializers.BooleanField(
         required=False,
