@@ -469,8 +469,15 @@ PERMISSION_MATRIX_ENFORCED = env.bool("PERMISSION_MATRIX_ENFORCED", default=True
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]
 
-# --- Generated clients (issue 16): request bodies documented as JSON only --------------------------------
-# The API also parses form and multipart bodies (DRF's defaults, which the test client uses), but a CRF's
-# nested `data` has no form encoding, and a generated client offered three media types for one model sends
-# the last (openapi-python-client sent multipart with the dict's repr). JSON is the API's language.
-SPECTACULAR_SETTINGS["PARSER_WHITELIST"] = ["trial.apis.parsers.JSONParser"]
+# --- Request bodies as strict as the schema (issue 16, bodies) -------------------------------------------
+# The API reads JSON only. Form and multipart bodies carry every value as text, so a schema cannot say what
+# they accept ("0" was a boolean, "" a null, a list one value): a client generated from the schema sends
+# JSON (openapi-python-client, offered three media types, sent the last: multipart with a dict's repr),
+# the pages post their forms to their own views, and nothing uploads a file through the API. Any other
+# media type is a 415. The test client's default follows (it sent multipart).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["trial.apis.parsers.JSONParser"]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
+# An export's dataset is only the default for REDCap and ODM (reports/apis.py, EXPORT_REQUEST): that one-value
+# set gets its own name beside DatasetEnum (named too: two sets for one field name were a warning).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DatasetEnum"] = ["analysis", "long"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DefaultDatasetEnum"] = ["analysis"]

@@ -17,8 +17,10 @@ class CrfConfig(AppConfig):
         from trial import hooks
 
         from . import bench, demo, protocol
+        from .apis import codes
 
         hooks.protocol_sections.register(protocol.protocol_sections)
         hooks.demo_stages.register(demo.crf_demo_stage)
         hooks.bench_endpoints.register(bench.bench_endpoints)
         hooks.menu_items.register(crf_menu)
+        hooks.api_path_codes.register(codes.api_path_codes)

@@ -8,17 +8,23 @@ those who do not (a blinded adjudicator) a 404. Texts (status, error) are in the
 from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.apis.filtering import list_query
 from trial.apis.pagination import Pagination
+from trial.apis.serializers import StrictInput
 from trial.i18n import LANGUAGES
 
 from .access import DOWNLOAD_LOG_ROLES, report_study
-from .exports.formats import ANALYSIS, DATASETS, FORMATS
+from .exports.formats import ANALYSIS, BOM_FORMATS, DATASETS, FORMATS, TABULAR
 from .jobs import job_state
 from .models import JobKind, JobStatus, JobTrigger
 from .selectors import download_list, job_get, job_list
@@ -137,7 +143,7 @@ class JobOut(serializers.Serializer):
         }
 
 
-class InterimReportIn(serializers.Serializer):
+class InterimReportIn(StrictInput):
     language = serializers.ChoiceField(choices=LANGUAGES, required=False, help_text="Default: the reader's.")
     cut = serializers.DateTimeField(
         required=False,
@@ -166,7 +172,7 @@ class InterimReportRequestView(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
 
 
-class ExportIn(serializers.Serializer):
+class ExportIn(StrictInput):
     format = serializers.ChoiceField(choices=list(FORMATS))
     dataset = serializers.ChoiceField(
         choices=list(DATASETS),
@@ -185,6 +191,34 @@ class ExportIn(serializers.Serializer):
     language = serializers.ChoiceField(
         choices=LANGUAGES, required=False, help_text="Of the labels and the manifest. Default: the reader's."
     )
+
+
+def _export_variant(name: str, formats: tuple[str, ...]) -> type[ExportIn]:
+    """ExportIn for `formats` that share their rules: the dataset only where they are tabular, the
+    byte-order mark only where they take one (reports.services.export_request's checks)."""
+    fields = {"format": serializers.ChoiceField(choices=list(formats))}
+    if formats[0] not in TABULAR:
+        fields["dataset"] = serializers.ChoiceField(choices=[ANALYSIS], default=ANALYSIS)
+    if formats[0] not in BOM_FORMATS:
+        fields["bom"] = serializers.ChoiceField(choices=[False], default=False)
+    return type(f"Export{name}In", (ExportIn,), fields)
+
+
+# The body of an export request, one variant per group of formats with the same rules, so that the schema
+# says which options go with which format (a byte-order mark on a Stata file is a 400 naming `bom`).
+EXPORT_REQUEST = PolymorphicProxySerializer(
+    component_name="ExportRequest",
+    serializers=[
+        _export_variant(name, tuple(f for f in FORMATS if (f in TABULAR, f in BOM_FORMATS) == rules))
+        for name, rules in (
+            ("TabularBom", (True, True)),
+            ("Tabular", (True, False)),
+            ("LayoutBom", (False, True)),
+            ("Layout", (False, False)),
+        )
+    ],
+    resource_type_field_name=None,
+)
 
 
 class ApiError(serializers.Serializer):
@@ -209,7 +243,7 @@ class ExportRequestView(APIView):
     builds it; follow GET /jobs/{id}/ until it is done, then download it (a ZIP with its manifest)."""
 
     @extend_schema(
-        request=ExportIn,
+        request=EXPORT_REQUEST,
         responses={
             202: OpenApiResponse(JobOut, description="The job, queued; its URL in Location."),
             400: OpenApiResponse(ExportRefused, description="Bad options, each named with its message."),

@@ -83,6 +83,7 @@ def test_higher_apps_register_their_hooks():
             trial_hooks.page_answers,
             trial_hooks.menu_items,
             trial_hooks.health_checks,
+            trial_hooks.api_path_codes,
             crf_hooks.record_written,
             crf_hooks.visit_finder,
         )
@@ -97,6 +98,7 @@ def test_higher_apps_register_their_hooks():
         "page_answers": {"followup"},
         "menu_items": {"trial", "crf", "followup", "reports"},
         "health_checks": {"followup"},
+        "api_path_codes": {"crf"},
         "record_written": {"followup"},
         "visit_finder": {"followup"},
     }

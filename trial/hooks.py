@@ -120,3 +120,10 @@ health_checks: Hook[Callable[[], HealthReport]] = Hook(
     "f() -> HealthReport. A part whose health /healthz reports (followup: the outbox dispatch's heartbeat). "
     "Polled by load balancers and watchdogs: read-only, a fixed number of queries, no call to the broker.",
 )
+
+api_path_codes: Hook[Callable[..., dict]] = Hook(
+    "api_path_codes",
+    "f(*, path) -> {path parameter name: [codes]}. The codes a path parameter of an API operation (its URL "
+    "template `path`) takes, from the protocols loaded (crf: form_code), for the schema's enum; read when "
+    "the schema is generated. A value outside them is refused by the view (400 naming it, or 404).",
+)

@@ -2,9 +2,10 @@
 
 from rest_framework import serializers
 
-from trial.apis.serializers import HistoryEventOut, StrictInput
+from trial.apis.serializers import CodeField, HistoryEventOut, StrictInput
 
 from ..models import DataQuery, QueryMessage, SignatureMeaning
+from .codes import all_form_codes
 
 
 class FormDataIn(StrictInput):
@@ -154,13 +155,19 @@ class QueryOut(serializers.ModelSerializer):
         return self.context["ages"](obj)
 
 
+FORM_HELP = "A form of the participant's protocol with data (400 naming `form` otherwise)."
+
+
 class QueryRaiseIn(StrictInput):
     study_id = serializers.CharField(max_length=32)
-    form = serializers.CharField(max_length=32)
+    form = CodeField(codes=all_form_codes, max_length=32, help_text=FORM_HELP)
     visit = serializers.CharField(
         max_length=16, required=False, allow_blank=True, help_text="The visit's code, for a visit form."
     )
-    field = serializers.CharField(max_length=200)
+    field = serializers.CharField(
+        max_length=200,
+        help_text="A field of the form, e.g. levels[L1].cement_volume (400 naming `field_path` otherwise).",
+    )
     text = serializers.CharField(max_length=2000)
 
 

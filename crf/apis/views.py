@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 
 import django_filters
 from django.http import HttpResponse
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.apis.filtering import ListQueryBackend, list_query
+from trial.apis.headers import ETAG, if_match_header, reason_header
 from trial.audit import request_reason
 from trial.errors import InvalidInput
 from trial.filters import SiteFilter, StrictBooleanFilter
@@ -29,19 +29,14 @@ from ..models import FormRecord, QueryAction, QueryStatus
 from ..services.signing_session import signing_session
 from . import serializers as s
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description='The ETag you read, e.g. "3". Required to change a form that exists; stale: 409.',
+IF_MATCH = if_match_header(
+    'The ETag you read, e.g. "3". Required to change a form that exists (428 without); stale: 409.'
 )
-REASON = OpenApiParameter(
-    "X-Change-Reason",
-    location=OpenApiParameter.HEADER,
+REASON = reason_header(
     required=False,
-    description="Why: required to change a completed, verified or signed form, and to unlock.",
+    description="Why: required to change a completed, verified or signed form, and to unlock (400 "
+    "`reason_required` without).",
 )
-ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
 def expected_version(request) -> int | None:

@@ -179,8 +179,12 @@ class CaseListQuery(serializers.Serializer):
 
 class ManualCaseIn(StrictInput):
     study_id = serializers.CharField(max_length=32)
-    level = serializers.ChoiceField(choices=LEVELS)
-    exam_date = serializers.DateField()
+    level = serializers.ChoiceField(
+        choices=LEVELS, help_text="Not a level the participant had treated (400 naming `level`)."
+    )
+    exam_date = serializers.DateField(
+        help_text="Not before the participant's enrollment, not in the future (400 naming `exam_date`)."
+    )
     modality = serializers.ChoiceField(choices=Modality.choices)
     findings = serializers.CharField(max_length=cases.FINDINGS_MAX)
     symptom_onset = serializers.DateField(required=False, allow_null=True, default=None)

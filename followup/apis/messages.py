@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
+from trial.apis.serializers import StrictInput
 from trial.i18n import LANGUAGES
 from trial.models import ContactChannel
 
@@ -117,6 +118,10 @@ class DigestSettings(serializers.Serializer):
     language = serializers.ChoiceField(choices=LANGUAGES, help_text="The language they are written in.")
 
 
+class DigestSettingsIn(StrictInput, DigestSettings):
+    """The fields to change (unknown ones are refused)."""
+
+
 class DigestSettingsView(APIView):
     """The signed-in user's own digests: each kind on or off, and their language. PATCH changes the fields
     given; a digest switched off today is not sent, even if it was planned already."""
@@ -125,10 +130,10 @@ class DigestSettingsView(APIView):
     def get(self, request):
         return Response(DigestSettings(digest_setting(request.user)).data)
 
-    @extend_schema(request=DigestSettings, responses=DigestSettings)
+    @extend_schema(request=DigestSettingsIn, responses=DigestSettings)
     def patch(self, request):
         current = digest_setting(request.user)
-        given = DigestSettings(current, data=request.data, partial=True)
+        given = DigestSettingsIn(current, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         values = {"daily_digest": current.daily_digest, "weekly_digest": current.weekly_digest}
         values.update(given.validated_data)

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.apis.views import expected_version
+from trial.apis.headers import if_match_header, reason_header
 from trial.apis.renderers import JSONRenderer
 from trial.apis.serializers import StrictInput
 from trial.audit import request_reason
@@ -35,13 +36,11 @@ from ..services.links import (
 )
 from ..views.answers import patient_url, questionnaire_view
 from ..views.link_limits import note_failure, seconds_limited
+from .answer_schemas import AnyAnswersField
 from .questionnaires import StrictBooleanField
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description='The ETag you read, e.g. "2": if the answers changed since, 409 and nothing is saved.',
+IF_MATCH = if_match_header(
+    'The ETag you read, e.g. "2": if the answers changed since, 409 and nothing is saved.'
 )
 
 
@@ -101,9 +100,7 @@ class PatientLinkOut(serializers.Serializer):
 
 
 class PatientAnswersIn(StrictInput):
-    answers = serializers.JSONField(
-        help_text='ODI: ten items in section order, each 0-5 or null. VAS: {"pain": mm 0-100 or null}.'
-    )
+    answers = AnyAnswersField(help_text="The answers of the link's instrument (400 if not).")
     submit = StrictBooleanField(
         required=False, default=False, help_text="true: submit; the answers are final."
     )
@@ -289,12 +286,7 @@ class LinkRevokeView(APIView):
     @extend_schema(
         request=None,
         parameters=[
-            OpenApiParameter(
-                "X-Change-Reason",
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="Why (optional), kept in the audit trail.",
-            )
+            reason_header(required=False, description="Why (optional), kept in the audit trail."),
         ],
         responses={200: LinkOut, 409: LinkRefusedOut},
     )

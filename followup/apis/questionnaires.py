@@ -5,7 +5,7 @@ CRFs. A participant of another site, or any participant for an adjudicator (blin
 """
 
 from django.shortcuts import get_object_or_404
-from django.urls import path, re_path
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -25,6 +25,7 @@ from ..selectors.questionnaires import (
     questionnaire_participants,
 )
 from ..services.questionnaires import questionnaire_instrument, questionnaire_save
+from .answer_schemas import AnyAnswersField, OdiAnswersField, VasAnswersField
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -108,11 +109,12 @@ class InstrumentListView(APIView):
         return Response(InstrumentOut(rows, many=True).data)
 
 
-class InstrumentScoreIn(StrictInput):
-    answers = serializers.JSONField(
-        help_text="ODI: ten items in section order, each 0-5, null when unanswered, or a list of ints when "
-        'several boxes were ticked (the highest counts). VAS: {"pain": mm 0-100}.'
-    )
+class OdiScoreIn(StrictInput):
+    answers = OdiAnswersField()
+
+
+class VasScoreIn(StrictInput):
+    answers = VasAnswersField()
 
 
 class InstrumentScoreOut(serializers.Serializer):
@@ -126,19 +128,29 @@ class InstrumentScoreOut(serializers.Serializer):
 
 
 class ScoreView(APIView):
-    @extend_schema(
-        request=InstrumentScoreIn,
-        responses=InstrumentScoreOut,
-        parameters=[OpenApiParameter("instrument", enum=list(INSTRUMENTS), location=OpenApiParameter.PATH)],
-    )
+    """Score answers without storing them (integrations, checks). Malformed answers: 400 per item."""
+
+    body = StrictInput
+
     def post(self, request, instrument):
-        """Score answers without storing them (integrations, checks). Malformed answers: 400 per item."""
-        body = InstrumentScoreIn(data=request.data)
+        body = self.body(data=request.data)
         body.is_valid(raise_exception=True)
         result = score_answers(instrument, body.validated_data["answers"])
         return Response(
             InstrumentScoreOut({"score": result.score, "band": result.band, "answered": result.answered}).data
         )
+
+
+# One operation per instrument, each with its own answers' schema (one URL with the instrument as a value
+# could not say which answers go with which).
+@extend_schema(request=OdiScoreIn, responses=InstrumentScoreOut, summary="Score ODI answers")
+class OdiScoreView(ScoreView):
+    body = OdiScoreIn
+
+
+@extend_schema(request=VasScoreIn, responses=InstrumentScoreOut, summary="Score a VAS answer")
+class VasScoreView(ScoreView):
+    body = VasScoreIn
 
 
 # --- responses ----------------------------------------------------------------------------------------------
@@ -269,9 +281,7 @@ class ParticipantQuestionnairesView(APIView):
 
 
 class VisitQuestionnaireIn(StrictInput):
-    answers = serializers.JSONField(
-        help_text='ODI: ten items (0-5, null, or a list of ticked statements). VAS: {"pain": mm 0-100}.'
-    )
+    answers = AnyAnswersField(help_text="The answers of the instrument in the URL (400 if not).")
     source = serializers.ChoiceField(choices=ResponseSource.choices)
     language = serializers.ChoiceField(
         choices=LANGUAGES, required=False, help_text="Default: the request's language."
@@ -345,7 +355,9 @@ PARTICIPANT = "participants/<slug:study_id>/"
 
 urlpatterns = [
     path("instruments/", InstrumentListView.as_view(), name="instrument-list"),
-    re_path(r"^instruments/(?P<instrument>odi|vas)/score/$", ScoreView.as_view(), name="instrument-score"),
+    # One name for both: the permission matrix and reverse() know one scoring endpoint.
+    path("instruments/odi/score/", OdiScoreView.as_view(), {"instrument": "odi"}, name="instrument-score"),
+    path("instruments/vas/score/", VasScoreView.as_view(), {"instrument": "vas"}, name="instrument-score"),
     path(
         f"{PARTICIPANT}questionnaires/",
         ParticipantQuestionnairesView.as_view(),

@@ -5,12 +5,12 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from followup.models import AdjudicationCase, CaseAssignment, CaseStatus, Verdict
 from followup.services.assignment import case_readers_assign
 
-from ..conftest import client_for
 from ..factories import PASSWORD
 from .test_adjudication_api import assert_blind
 from .test_adjudication_api import case as case  # the fixture, with the predictors planted
@@ -32,7 +32,7 @@ NO = {"fracture": "false", "confidence": "moderate", "event_date": "2026-06-01"}
 
 
 def web(user, language: str = "en"):
-    client = client_for(None)
+    client = Client()  # the pages post forms (the API's test client sends JSON)
     client.force_login(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client

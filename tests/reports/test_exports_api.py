@@ -170,9 +170,24 @@ def test_the_schema_documents_the_export_request(people):
     post = schema["paths"]["/api/v1/studies/{code}/exports/"]["post"]
     assert {"202", "400", "403", "404"} <= set(post["responses"])
     body = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    request = schema["components"]["schemas"][body]
-    assert set(request["properties"]) == {"format", "dataset", "deidentify", "bom", "language"}
-    assert request["required"] == ["format"]
+    # One variant per group of formats with the same options (the dataset, the byte-order mark).
+    variants = [
+        schema["components"]["schemas"][variant["$ref"].rsplit("/", 1)[1]]
+        for variant in schema["components"]["schemas"][body]["oneOf"]
+    ]
+    for request in variants:
+        assert set(request["properties"]) == {"format", "dataset", "deidentify", "bom", "language"}
+        assert request["required"] == ["format"] and request["additionalProperties"] is False
+    components = schema["components"]["schemas"]
+
+    def enum(prop: dict) -> list:
+        return components[(prop.get("allOf") or [prop])[0]["$ref"].rsplit("/", 1)[1]]["enum"]
+
+    rules = {tuple(enum(v["properties"]["format"])): v["properties"] for v in variants}
+    assert rules[("xlsx", "dta", "sav")]["bom"]["default"] is False
+    assert enum(rules[("xlsx", "dta", "sav")]["bom"]) == [False]  # the server: 400 naming bom
+    assert enum(rules[("odm",)]["dataset"]) == ["analysis"]
+    assert rules[("csv", "csv-labels")]["bom"]["type"] == "boolean"
     refused = post["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert {"format", "dataset", "deidentify", "bom", "language"} <= set(
         schema["components"]["schemas"][refused]["properties"]

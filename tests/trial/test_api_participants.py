@@ -188,7 +188,8 @@ def test_participant_list_runs_a_fixed_number_of_queries(api, make_participant):
         ({"full_name": "A", "phone": "1" * 100}, "phone"),  # longer than the column: 400, never a 500
         ({"full_name": "A", "national_id": "X" * 33}, "national_id"),
         ({"full_name": "A" * 200}, "full_name"),
-        ({"full_name": "A", "phone": 13800000000}, None),  # a number is coerced to text, not refused
+        ({"full_name": "A", "phone": 13800000000}, "phone"),  # a number is not text: refused, not coerced
+        ({"full_name": "A", "phone": "13800000000"}, None),
     ],
 )
 def test_identity_values_are_checked_against_their_columns(api, make_screening, identity, field):

@@ -218,7 +218,7 @@ def test_the_session_api_is_refused_until_verified(investigator, clock):
     assert refused.status_code == 403 and refused.json()["code"] == "two_factor_required"
     assert api.get("/api/schema/").status_code == 403
     assert api.get("/api/docs/")["Location"] == "/two-factor/verify/?next=%2Fapi%2Fdocs%2F"  # a page
-    api.post("/two-factor/verify/", {"code": next_code(device, clock)})
+    api.post("/two-factor/verify/", {"code": next_code(device, clock)}, format="multipart")  # a page's form
     assert api.get("/api/v1/screenings/").status_code == 200
 
 

@@ -11,10 +11,17 @@ Which errors an operation can give follows from its shape, not from a list per v
 - 428: a write that takes If-Match (a form or questionnaire that exists must name the version it read).
 - 429: the view is throttled.
 A view that declares an answer itself (@extend_schema responses) keeps its own.
+
+Request bodies are as strict as the server (`request_body_strictness`, below): an input that refuses
+unknown keys (StrictInput) says additionalProperties: false, and a text the server refuses blank says
+minLength 1 and, where the server strips it first, a pattern that wants one character that is not a space.
 """
+
+import inspect
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 
 # In English, like the schema's other descriptions (help texts, parameters): it is read by programmers.
 # The shape trial.errors.api_exception_handler and DRF's handler give every error: a message and a code
@@ -64,6 +71,13 @@ class AutoSchema(SpectacularAutoSchema):
                 response["content"] = self._error_response(int(code))["content"]
         return operation
 
+    def _resolve_path_parameters(self, variables):
+        return path_parameter_codes(self.path, super()._resolve_path_parameters(variables))
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        return request_body_strictness(serializer, schema)
+
     def error_codes(self, operation: dict) -> set[int]:
         """The 4xx answers this operation can give, from its security, parameters, body and method."""
         parameters = operation.get("parameters", [])
@@ -99,3 +113,81 @@ class AutoSchema(SpectacularAutoSchema):
             "description": DESCRIPTIONS.get(code, ""),
             "content": {"application/json": {"schema": component.ref}},
         }
+
+
+# --- The request side: bodies as strict as the serializers that read them (issue 16) -----------------------
+
+# At least one character that is not white space: DRF strips texts before it refuses a blank one, so "  " is
+# refused like "". Unanchored, as JSON Schema's patterns are.
+NOT_BLANK = r"\S"
+
+
+def request_body_strictness(serializer, schema: dict) -> dict:
+    """The object `schema` drf-spectacular made of `serializer`, with what the server refuses said too.
+
+    Only inputs (trial.apis.serializers.StrictInput) are touched: an output's texts may be empty.
+    - additionalProperties: false, as StrictInput answers 400 naming each key it does not declare;
+    - minProperties where it wants at least so many keys (a correction: one);
+    - a text field that refuses blanks: minLength 1, and the NOT_BLANK pattern where it strips spaces;
+    - a code of the loaded protocols (CodeField): the codes loaded, as an enum.
+    """
+    from .serializers import CodeField, StrictInput  # here: the schema class is imported from settings, early
+
+    if not isinstance(serializer, StrictInput) or schema.get("type") != "object":
+        return schema
+    schema["additionalProperties"] = False
+    if serializer.min_fields:
+        schema["minProperties"] = serializer.min_fields
+    if schema.get("description") == inspect.getdoc(StrictInput):
+        del schema["description"]  # inherited: about the server, not this input
+    properties = schema.get("properties", {})
+    for name, field in serializer.fields.items():
+        if name in properties and "$ref" not in properties[name]:
+            non_blank_text(field, properties[name])
+            if isinstance(field, CodeField):
+                properties[name]["enum"] = protocol_codes(field)
+    return schema
+
+
+def protocol_codes(field) -> list[str]:
+    """The codes a CodeField takes, as loaded now ("" too where it may be blank)."""
+    codes = sorted(set(field.codes()))
+    return [*codes, ""] if field.allow_blank else codes
+
+
+def path_parameter_codes(path: str, parameters: list[dict]) -> list[dict]:
+    """The path parameters of the operation at `path`, with the codes each takes (trial.hooks.api_path_codes)
+    as its enum."""
+    from ..hooks import api_path_codes
+
+    codes = {name: values for found in api_path_codes(path=path) for name, values in found.items()}
+    for parameter in parameters:
+        if parameter["name"] in codes:
+            parameter["schema"] = {"type": "string", "enum": sorted(set(codes[parameter["name"]]))}
+    return parameters
+
+
+def non_blank_text(field, schema: dict) -> None:
+    """minLength 1 (and NOT_BLANK if stripped) on the schema of a text field that refuses blanks, and on the
+    items of a list of such texts."""
+    if isinstance(field, serializers.ListField) and schema.get("type") == "array":
+        non_blank_text(field.child, schema.setdefault("items", {}))
+        return
+    if (
+        not isinstance(field, serializers.CharField)
+        or isinstance(field, NON_TEXT_FIELDS)
+        or field.allow_blank
+    ):
+        return
+    schema["minLength"] = max(schema.get("minLength", 0), 1)
+    if field.trim_whitespace and "pattern" not in schema and "format" not in schema:
+        schema["pattern"] = NOT_BLANK
+
+
+# CharField's subclasses with a format of their own (a date-time's or an e-mail's rules are stricter).
+NON_TEXT_FIELDS = (
+    serializers.EmailField,
+    serializers.URLField,
+    serializers.UUIDField,
+    serializers.IPAddressField,
+)

@@ -1,7 +1,10 @@
 """Input and output shapes of the trial API. No business rule here: services own the rules."""
 
+from collections.abc import Callable, Iterable
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from ..i18n import LANGUAGES
 from ..models import (
@@ -14,6 +17,7 @@ from ..models import (
     Screening,
     Study,
 )
+from .codes import site_codes, study_codes
 
 
 class CriterionOut(serializers.Serializer):
@@ -53,14 +57,71 @@ class StudyOut(serializers.ModelSerializer):
 
 
 class StrictInput(serializers.Serializer):
-    """An input shape that refuses keys it does not declare: a typo ("answer") is a 400, not silently lost."""
+    """An input shape that refuses keys it does not declare (a typo, "answer", is a 400, not silently lost),
+    and values of the wrong JSON type (json_type_error): what the schema says of it, the server does.
+
+    A correction sets `min_fields` = 1: an empty one is a 400 (the schema's minProperties)."""
+
+    min_fields = 0
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
+            if len(data) < self.min_fields:
+                message = _("Nothing to change: name the fields to correct.")
+                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]})
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+            wrong = {}
+            for name, value in data.items():
+                message = json_type_error(self.fields[name], value)
+                if message:
+                    wrong[name] = [message]
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def json_type_error(field, value) -> str | None:
+    """The message if `value` is not of the JSON type `field`'s schema gives, else None.
+
+    DRF coerces on input: "yes", 1 and "on" are booleans, "71" and 71.0 integers, 7 a text. A client generated
+    from the schema never sends those, and a value of the wrong type is most likely a mistake: refused.
+    """
+    if value is None:
+        return None  # the field's own allow_null decides
+    for kind, ok, key in JSON_TYPES:
+        if isinstance(field, kind):
+            if kind is serializers.ChoiceField and not _text_choices(field):
+                return None
+            return None if ok(value) else str(field.error_messages[key]).format(input=value)
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next(filter(None, (json_type_error(field.child, item) for item in value)), None)
+    return None
+
+
+# (field class, the JSON values it takes, its message): the first class a field is an instance of decides.
+JSON_TYPES = (
+    (serializers.BooleanField, lambda v: isinstance(v, bool), "invalid"),
+    (serializers.IntegerField, lambda v: isinstance(v, int) and not isinstance(v, bool), "invalid"),
+    (serializers.FloatField, lambda v: isinstance(v, int | float) and not isinstance(v, bool), "invalid"),
+    (serializers.ChoiceField, lambda v: isinstance(v, str), "invalid_choice"),
+    (serializers.CharField, lambda v: isinstance(v, str), "invalid"),
+)
+
+
+def _text_choices(field) -> bool:
+    return all(isinstance(choice, str) for choice in field.choices)
+
+
+class CodeField(serializers.CharField):
+    """A code of the protocols (a study, a site, a form): the schema's enum lists `codes()`
+    (trial/apis/codes.py); the service judges the value against the protocol at hand (400 naming the field,
+    e.g. a site of another study)."""
+
+    def __init__(self, *, codes: Callable[[], Iterable[str]], **kwargs):
+        self.codes = codes
+        super().__init__(**kwargs)
 
 
 class IdentityIn(StrictInput):
@@ -94,7 +155,9 @@ class IdentityIn(StrictInput):
 
 
 class IdentityPatch(IdentityIn):
-    """A correction names only the fields it changes."""
+    """A correction names only the fields it changes, at least one."""
+
+    min_fields = 1
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,10 +195,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# Rules of the protocol and the clock that a schema cannot say: the server answers 400 naming the field.
+DATE_HELP = "Not before the study opened (its protocol), not in the future at the site."
+SITE_HELP = "Site code, e.g. 07: an active site of the study (400 naming `site` otherwise)."
+
+
 class ScreeningIn(StrictInput):
-    study = serializers.CharField(help_text="Registration number, e.g. NCT06379243.")
-    site = serializers.CharField(help_text="Site code, e.g. 07.")
-    screening_date = serializers.DateField()
+    study = CodeField(codes=study_codes, help_text="Registration number, e.g. NCT06379243.")
+    site = CodeField(codes=site_codes, help_text=SITE_HELP)
+    screening_date = serializers.DateField(help_text=DATE_HELP)
     age = StrictIntegerField(min_value=0, max_value=120)
     sex = serializers.ChoiceField(choices=["female", "male"])
     fracture_levels = serializers.ListField(
@@ -169,6 +237,9 @@ class FlowOut(serializers.Serializer):
 
 
 class ScreeningPatch(StrictInput):
+    """A correction names only the fields it changes, at least one."""
+
+    min_fields = 1
     screening_date = serializers.DateField(required=False)
     age = StrictIntegerField(min_value=0, max_value=120, required=False)
     sex = serializers.ChoiceField(choices=["female", "male"], required=False)
@@ -183,7 +254,7 @@ class ScreeningPatch(StrictInput):
 
 
 class EvaluateIn(StrictInput):
-    site = serializers.CharField()
+    site = CodeField(codes=site_codes, help_text=SITE_HELP)
     screening_date = serializers.DateField(required=False)
     age = StrictIntegerField(min_value=0, max_value=120, required=False, allow_null=True)
     sex = serializers.ChoiceField(choices=["female", "male"], required=False, allow_null=True)
@@ -234,8 +305,8 @@ class ScreeningOut(serializers.ModelSerializer):
 
 
 class EnrollIn(StrictInput):
-    consent_date = serializers.DateField()
-    enrollment_date = serializers.DateField()
+    consent_date = serializers.DateField(help_text=DATE_HELP)
+    enrollment_date = serializers.DateField(help_text=f"{DATE_HELP} Not before the consent.")
     identity = IdentityIn(help_text="Identifying data, kept apart; readable only by the site's own staff.")
     beyond_target = serializers.BooleanField(
         required=False,

@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from knox import views as knox_views
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,12 +22,11 @@ from ..models import IdentityChannel, IdentityShown, ParticipantIdentity, Partic
 from ..services.tokens import api_token_issue
 from . import serializers as s
 from .filtering import list_query
+from .headers import reason_header
 
-REASON_PARAMETER = OpenApiParameter(
-    "X-Change-Reason",
-    location=OpenApiParameter.HEADER,
+REASON_PARAMETER = reason_header(
     required=True,
-    description="Why the record is changed (kept in the audit trail).",
+    description="Why the record is changed (kept in the audit trail); 400 `reason_required` without.",
 )
 
 
