@@ -146,8 +146,8 @@ def test_a_client_generated_from_the_served_schema_screens_enrolls_and_completes
         screening = v1_screenings_create.sync(
             client=api,
             body=models.ScreeningIn(
-                study=study.code,
-                site="07",
+                study=models.StudyEnum(study.code),  # the shipped protocols' codes, as enums
+                site=models.SiteEnum("07"),
                 screening_date=datetime.date(2026, 1, 5),
                 age=72,
                 sex=models.SexEnum.FEMALE,

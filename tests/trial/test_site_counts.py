@@ -157,9 +157,12 @@ def test_unfiltered_lists_take_their_total_from_the_counts(
         everything = client.get(url)
     counts = [q["sql"] for q in unfiltered if q["sql"].startswith("SELECT COUNT(*)")]
     assert not [sql for sql in counts if f'FROM "{table}"' in sql]
-    with CaptureQueriesContext(connection) as blank_form:  # the Reset link's blank fields choose no rows
-        client.get(f"{url}?site=&page=1")
-    assert len(blank_form) == len(unfiltered)
+    if url.startswith("/api/"):  # the API refuses a blank filter (trial.filters), naming it
+        assert client.get(f"{url}?site=&page=1").status_code == 400
+    else:
+        with CaptureQueriesContext(connection) as blank_form:  # the Reset link's blank fields choose no rows
+            client.get(f"{url}?site=&page=1")
+        assert len(blank_form) == len(unfiltered)
     if url.startswith("/api/"):
         assert everything.json()["count"] == mine.count() == (3 if table == "trial_participant" else 4)
         narrowed = "status=withdrawn" if table == "trial_participant" else "outcome=ineligible"
