@@ -464,3 +464,9 @@ _matrix = "config.permissions.PermissionMatrixMiddleware"
 MIDDLEWARE.insert(MIDDLEWARE.index("trial.twofactor.TwoFactorMiddleware") + 1, _matrix)
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["config.api_permissions.MatrixPermission"]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["config.api_permissions.MatrixPermission"]
+
+# --- API answers (issue 16, fuzz): OpenAPI links of the main flow in the schema (trial/apis/schema.py) ------
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's default, kept
+    "trial.apis.schema.main_flow_links",
+]
