@@ -4,6 +4,9 @@
 # Then the load test (loadtest/): LOAD_SECONDS (default 300), LOAD_USERS (50 coordinators), LOAD_WORKERS
 # (4 gunicorn workers). BENCH_PARTS=load runs the load test alone on a demo-sized study (e.g.
 # `BENCH_PARTS=load LOAD_SECONDS=30 make bench`); BENCH_PARTS=endpoints the endpoint benchmark alone.
+# BENCH_PARTS=fuzz: the API fuzz (tests/test_api_fuzz.py), longer than in `make test` and still bounded:
+# FUZZ_EXAMPLES (default 25) cases per operation and role, the coverage phase for every role, FUZZ_SCENARIOS
+# (default 100) stateful scenarios.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +28,7 @@ export SECRET_KEY
 compile_messages >/dev/null
 "${PY}" manage.py collectstatic --noinput >/dev/null
 "${PY}" manage.py load_protocols
-PARTS=${BENCH_PARTS:-endpoints,load}
+PARTS=${BENCH_PARTS:-endpoints,load,fuzz}
 if [[ ${PARTS} == *endpoints* ]]; then
     "${PY}" manage.py bench --sizes "${BENCH_SIZES:-560,56000}" "$@"
 fi
@@ -33,4 +36,9 @@ if [[ ${PARTS} == *load* ]]; then
     # The load runs on the study the benchmark grew (or, alone, on the demo's 560 participants).
     "${PY}" -m loadtest.run --seconds "${LOAD_SECONDS:-300}" --users "${LOAD_USERS:-50}" \
         --workers "${LOAD_WORKERS:-4}"
+fi
+if [[ ${PARTS} == *fuzz* ]]; then
+    # pytest makes its own database (test_...) on the throwaway server; the timings are pytest's --durations.
+    FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-25} FUZZ_SCENARIOS=${FUZZ_SCENARIOS:-100} FUZZ_COVERAGE_ROLES=all \
+        "${PY}" -m pytest tests/test_api_fuzz.py -q -p no:randomly -p no:cacheprovider --durations=12
 fi

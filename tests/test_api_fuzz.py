@@ -1,221 +1,163 @@
-"""schemathesis over /api/schema/: every operation, as every role, against a seeded study.
+"""schemathesis over /api/schema/: every operation, as every role's knox token and signed out, against a
+seeded study, with every check of schemathesis that applies: the schema is what the server does.
 
-Checks: no 5xx, every status code and content type the schema documents, every body its schema.
+Phases: coverage (each parameter's and body's boundary and wrong values, undeclared methods, missing required
+headers), fuzzing (EXAMPLES generated cases per operation and role), and stateful: the OpenAPI links of the
+schema (trial/apis/schema.py, `main_flow_links`) chained screen → enroll → save a form → complete it.
+Fixed seeds, no example database: the same cases on every run. FUZZ_EXAMPLES=25 digs deeper by hand;
+`make bench` (BENCH_PARTS=fuzz) runs a longer bounded fuzz.
 
-In-process WSGI (schemathesis' from_wsgi on config.wsgi.application), not a live server: the requests run in
-the test's thread on pytest-django's connection, so the fuzz shares the test's transaction (rolled back, no
-flush) and the study is seeded once for the module. A live server would need committed data
-(transactional_db) and a flush per test. Django's request signals close a connection that is inside a
-transaction, so the test client's trick is repeated: close_old_connections is off while the fuzz runs.
+In-process WSGI (the schema's app is config.wsgi.application), not a live server: the requests run in the
+test's thread on pytest-django's connection, so the fuzz shares the test's transaction (rolled back, no
+flush) and the study is seeded once for the module (tests/fuzz_world.py).
 """
 
-import contextlib
 import os
 import re
-import secrets
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.core import signals
-from django.db import close_old_connections, transaction
-from django.test import Client
+from django.db import transaction
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi import checks as st_checks
 from werkzeug.test import Client as WsgiClient
 
 from config.wsgi import application
-from crf.models import DataQuery, FormRecord
-from followup.messaging.models import OutboxMessage
-from followup.models import AdjudicationCase, CaseEvidence, PatientLink, Visit
-from followup.services.links import patient_link_issue
-from reports.models import Job
-from trial.models import Participant, Screening
 
-from .conftest import frozen_clock, load_study, open_visit
+from .conftest import frozen_clock, load_study
+from .fuzz_world import (
+    AT,
+    ROLES,
+    SEEDED_AT,
+    connections_kept,
+    flow_bodies,
+    path_values,
+    patient_link,
+    real_values_hook,
+    request_savepoint,
+    token_for,
+)
 from .reports.test_dataset import seed
 
 pytestmark = [pytest.mark.fuzz]
 
-# The demo logins the seed creates (trial/demo/logins.py), one per role; "anonymous" sends no session.
-ROLES = {
-    "coordinator": "coord07",
-    "investigator": "inv07",
-    "principal_investigator": "pi",
-    "monitor": "monitor",
-    "data_manager": "datamanager",
-    "adjudicator": "adjudicator",
-    "superuser": "admin",
-    "anonymous": None,
-}
-# Cases per operation and role, valid and invalid input: bounded, and the same cases on every run
-# (derandomize, a seed per role, no example database). FUZZ_EXAMPLES=25 digs deeper by hand.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
-NO_CREDENTIALS = r"^/api/v1/(auth/token|patient/)"
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
+# The coverage phase sends every boundary of every parameter: hundreds of cases per operation, whatever
+# EXAMPLES says. The server validates input the same way whoever asks (a role it refuses is refused before
+# the input is read), so it runs for the two roles that write the most: the coordinator (site data) and the
+# data manager (study data, exports); FUZZ_COVERAGE_ROLES=all runs it for each.
+COVERAGE_ROLES = os.environ.get("FUZZ_COVERAGE_ROLES", "coordinator,data_manager").split(",")
+NO_CREDENTIALS = r"^/api/v1/(auth/token/|patient/)"
+# Logout ends the token the fuzz signs in with (logout-all: every token of the user): a token of its own each.
+LOGOUT = r"^/api/v1/auth/logout"
+# Every check of schemathesis that applies to one identity at a time (object_level_authorization compares
+# several identities in one run, which the per-role runs do not do; max_response_time has no limit set).
+CHECKS = [
+    not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.content_type_conformance,
+    st_checks.response_headers_conformance,
+    st_checks.response_schema_conformance,
+    st_checks.negative_data_rejection,
+    st_checks.positive_data_acceptance,
+    st_checks.missing_required_header,
+    st_checks.unsupported_method,
+    st_checks.allow_header_conformance,
+    st_checks.ignored_auth,
+    st_checks.use_after_free,
+    st_checks.ensure_resource_availability,
+]
+# Answers that valid input gets for the state of the record, not its shape (schemathesis allows 409 already):
+# 410, a patient link that is used, expired or revoked; 428, a change to a form or questionnaire that exists
+# without If-Match (a first save takes none, so OpenAPI cannot call the header required).
+STATE_ANSWERS = ["2xx", "3xx", "401", "403", "404", "409", "410", "428", "429"]
 CONFIG = SchemathesisConfig.from_dict(
     {
         "generation": {
             "max-examples": EXAMPLES,
             "deterministic": True,
             "database": "none",
-            # The role's session is the credential: no generated Authorization header or session cookie.
+            # The role's token is the credential: no generated Authorization header or session cookie.
             "with-security-parameters": False,
         },
-        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
-        # Signed out, every other operation answers 401 before it reads anything: one case each is enough.
-        "operations": [{"include-path-regex": NO_CREDENTIALS, "generation": {"max-examples": EXAMPLES}}],
+        "checks": {"positive_data_acceptance": {"expected-statuses": STATE_ANSWERS}},
+        # Stateful: the schema's own links only (schemathesis' inferred ones would spread a bounded run thin).
+        "phases": {
+            "examples": {"enabled": False},
+            # Undeclared methods: three writes and TRACE (the default also sends GET, PUT, OPTIONS and QUERY
+            # to each operation: the same 405 from the same dispatch, at twice the cost).
+            "coverage": {"unexpected-methods": ["post", "delete", "patch", "trace"]},
+            "stateful": {"inference": {"algorithms": []}},
+        },
     }
 )
-# The fuzz runs at one instant just after the seed, so that visit windows and ages judge the same each day.
-AT = "2026-11-21 10:00"
 
 
 @dataclass
 class World:
     schema: BaseSchema | None  # loaded from /api/schema/ through the app at the first test (`api_schema`)
-    sessions: dict[str, dict[str, str]]  # role -> cookies
-    hook: object  # the seeded study's real path values
-
-
-def _ids(queryset, n: int = 3) -> list:
-    return list(queryset.order_by("pk").values_list("pk", flat=True)[:n])
-
-
-def _values(study, token: str) -> dict[tuple[str, str], list]:
-    """Real path values of the seeded study, by (the path's first segment, the parameter's name)."""
-    own = Participant.objects.filter(site__study=study, site__code="07").order_by("pk")
-    other = Participant.objects.filter(site__study=study).exclude(site__code="07").order_by("pk")
-    # Three at site 07 (the site staff's own) and one elsewhere (theirs to refuse).
-    participants = [
-        *own.values_list("study_id", flat=True)[:3],
-        *other.values_list("study_id", flat=True)[:1],
-    ]
-    visits = sorted(set(Visit.objects.filter(participant__site__study=study).values_list("code", flat=True)))
-    forms = FormRecord.objects.filter(participant__site__study=study).values_list("form_code", flat=True)
-    return {
-        ("studies", "code"): [study.code],
-        ("participants", "study_id"): participants,
-        ("participants", "code"): visits,
-        ("participants", "visit_code"): visits,
-        ("participants", "form_code"): sorted(set(forms)),
-        ("participants", "instrument"): ["odi", "vas"],
-        ("participants", "link_id"): _ids(PatientLink.objects),
-        ("participants", "channel"): ["sms", "email"],
-        ("participants", "step"): ["complete", "verify", "lock", "unlock"],
-        ("screenings", "id"): _ids(Screening.objects),
-        ("queries", "id"): _ids(DataQuery.objects),
-        ("adjudication-cases", "id"): _ids(AdjudicationCase.objects),
-        ("adjudication-cases", "evidence_id"): _ids(CaseEvidence.objects),
-        ("adjudication", "id"): _ids(AdjudicationCase.objects),
-        ("jobs", "id"): _ids(Job.objects),
-        ("messages", "id"): _ids(OutboxMessage.objects),
-        ("patient", "token"): [token],
-    }
-
-
-def _patient_link(study) -> str:
-    """A live patient link (VAS, needing no licensed wording) at the M12 of the newest participant (whose M12
-    the seed has not reached), its window open at AT."""
-    participant = Participant.objects.filter(site__study=study, site__code="07").order_by("pk").last()
-    coordinator = _user("coord07")
-    with frozen_clock(AT):
-        visit = open_visit(participant, code="M12", questionnaires=("vas",))
-        _link, token = patient_link_issue(actor=coordinator, visit=visit, instrument="vas", language="en")
-    return token
-
-
-@contextlib.contextmanager
-def connections_kept():
-    """Django closes a connection at each request's end when it is inside a transaction (as the test's is):
-    off while the fuzz runs, as Django's test client does."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
+    tokens: dict[str, str]  # role -> knox token ("" signed out)
+    hooks: tuple  # the seeded study's real path values and the main flow's bodies
+    bodies: dict  # the main flow's bodies that pass its rules, by (method, path); "form_code": its form
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """The seeded study, a signed-in session per role and the schema as served, made once for the module
-    (in a transaction of the module's own, rolled back after; each test runs in a savepoint inside it)."""
+    """The seeded study, a token per role and the schema as served, made once for the module (in a
+    transaction of the module's own, rolled back after; each test runs in a savepoint inside it)."""
     with django_db_blocker.unblock(), connections_kept():
         outer = transaction.atomic()
         outer._from_testcase = True  # as TestCase's own: the services' durable blocks nest inside it
         outer.__enter__()
         try:
-            with frozen_clock("2026-11-21 09:00"):
+            with frozen_clock(SEEDED_AT):
                 study = load_study("NCT06379243")
                 seed(study, 30)
-            sessions = {role: _session(username) if username else {} for role, username in ROLES.items()}
-            hook = _real_path_parameters(_values(study, _patient_link(study)))
-            yield World(schema=None, sessions=sessions, hook=hook)
+            with frozen_clock(AT):
+                tokens = {role: token_for(username) if username else "" for role, username in ROLES.items()}
+            bodies = flow_bodies(study)
+            hooks = real_values_hook(path_values(study, patient_link(study)), bodies)
+            yield World(schema=None, tokens=tokens, hooks=hooks, bodies=bodies)
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
 
 
-def _user(username: str):
-    return get_user_model().objects.get(username=username)
-
-
-def _session(username: str) -> dict[str, str]:
-    """The cookies of a signed-in session, and a CSRF token (a session's writes need it in X-CSRFToken)."""
-    client = Client()
-    client.force_login(_user(username))
-    session = django_settings.SESSION_COOKIE_NAME
-    return {session: client.cookies[session].value, django_settings.CSRF_COOKIE_NAME: secrets.token_hex(16)}
-
-
-def _real_path_parameters(values: dict[tuple[str, str], list]):
-    """A hook: path parameters are either generated (mostly a 404) or real objects of the seeded study."""
-
-    def before_generate_path_parameters(context, strategy):
-        segment = context.operation.path.split("/")[3]  # /api/v1/<segment>/...
-        real = {}
-        for parameter in context.operation.path_parameters:
-            known = values.get((segment, parameter.name))
-            if not known:
-                return strategy
-            real[parameter.name] = st.sampled_from(known)
-        return st.one_of(st.fixed_dictionaries(real), strategy) if real else strategy
-
-    return before_generate_path_parameters
+def served_schema(world: World, config: SchemathesisConfig = CONFIG) -> BaseSchema:
+    """The schema as the app serves it (to a signed-in user: config/permissions.py), loaded once."""
+    if world.schema is None:
+        client = WsgiClient(application)
+        with connections_kept(), frozen_clock(AT):
+            served = client.get(
+                "/api/schema/",
+                query_string={"format": "json"},
+                headers={"Authorization": f"Token {world.tokens['data_manager']}"},
+            )
+        assert served.status_code == 200, served.text
+        world.schema = schemathesis.openapi.from_dict(served.json, config=config)
+        world.schema.app, world.schema.location = application, "/api/schema/"  # as from_wsgi leaves them
+        for hook in world.hooks:
+            world.schema.hook(hook)
+    return world.schema
 
 
 @pytest.fixture(params=list(ROLES))
 def api_schema(request, world):
     """The schema, for one role (the `role` fixture reads which), with the role's own seed: each role is sent
     other cases (one seed for all would send each the same), the same ones on every run."""
-    if world.schema is None:
-        # The schema is served to signed-in users (config/permissions.py): loaded with a data manager's
-        # session, once, within a test (as the sessions are read by test_each_role_is_signed_in_as_itself).
-        client = WsgiClient(application)
-        for name, value in world.sessions["data_manager"].items():
-            client.set_cookie(name, value, domain="localhost")
-        with connections_kept():
-            served = client.get("/api/schema/", query_string={"format": "json"})
-        assert served.status_code == 200, served.text
-        world.schema = schemathesis.openapi.from_dict(served.json, config=CONFIG)
-        world.schema.app, world.schema.location = application, "/api/schema/"  # as from_wsgi leaves them
-        world.schema.hook(world.hook)
-    world.schema.config.seed = zlib.crc32(request.param.encode())
-    world.schema.config.generation.update(max_examples=1 if request.param == "anonymous" else EXAMPLES)
-    return world.schema
+    role = request.param
+    schema = served_schema(world)
+    schema.config.seed = zlib.crc32(role.encode())
+    # Signed out, every operation but the public ones answers 401 before it reads anything: one case each.
+    schema.config.generation.update(max_examples=1 if role == "anonymous" else EXAMPLES)
+    schema.config.phases.coverage.enabled = "all" in COVERAGE_ROLES or role in COVERAGE_ROLES
+    return schema
 
 
 @pytest.fixture
@@ -229,20 +171,29 @@ def no_connection_closing():
         yield
 
 
+def credentials(world: World, role: str, path: str) -> dict[str, str]:
+    """The role's Authorization header; a fresh token for a logout (which ends the token it is sent with)."""
+    if not ROLES[role]:
+        return {}
+    token = token_for(ROLES[role]) if re.match(LOGOUT, path) else world.tokens[role]
+    return {"Authorization": f"Token {token}"}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(ROLES))
-def test_each_role_is_signed_in_as_itself(role, world, no_connection_closing):
+def test_each_role_has_its_own_token(role, world, no_connection_closing):
     """The fuzz's credentials work (were they refused, every answer would be a documented 401 and the fuzz
-    would pass while testing nothing): each session reads as its user, signed out is a 401."""
+    would pass while testing nothing): each token reads as its user, signed out is a 401."""
     client = WsgiClient(application)
-    for name, value in world.sessions[role].items():
-        client.set_cookie(name, value, domain="localhost")
-    response = client.get("/api/v1/studies/")
+    headers = credentials(world, role, "/api/v1/studies/")
+    with frozen_clock(AT):  # the tokens were issued then, and live API_TOKEN_HOURS
+        response = client.get("/api/v1/studies/", headers=headers)
+        queue = client.get("/api/v1/adjudication/queue/counts/", headers=headers)
     if ROLES[role] is None:
         assert response.status_code == 401
     elif role == "adjudicator":  # a blinded reader reads no study (config/permissions.py), only their queue
         assert response.status_code == 403, response.text
-        assert client.get("/api/v1/adjudication/queue/counts/").status_code == 200
+        assert queue.status_code == 200
     else:
         assert response.status_code == 200, response.text
         assert [study["code"] for study in response.json] == ["NCT06379243"]
@@ -261,13 +212,116 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 )
 @pytest.mark.django_db
 def test_api(case, role, world, no_connection_closing):
-    """No 5xx, and every answer as the schema documents it (status, content type, body), as the role."""
+    """Every check, as the role: no 5xx, every answer as documented (status, content type, headers, body),
+    bad input refused and good input accepted, undeclared methods 405, missing credentials refused."""
     if role != "anonymous" and re.match(NO_CREDENTIALS, case.path):
         # The endpoints that take no credentials (the token, a patient's link) answer the same whoever
         # asks: fuzzed once, by the anonymous client.
         pytest.skip("no credentials taken: fuzzed as anonymous")
-    cookies = world.sessions[role]
-    headers = {"X-CSRFToken": cookies[django_settings.CSRF_COOKIE_NAME]} if cookies else {}
-    with frozen_clock(AT):
-        response = case.call(cookies=cookies, headers=headers)
-    case.validate_response(response, checks=CHECKS)
+    with frozen_clock(AT), request_savepoint(keep=False):
+        case.call_and_validate(headers=credentials(world, role, case.path), checks=CHECKS)
+
+
+# The stateful phase: scenarios of up to STEPS calls along the schema's links, as the coordinator (who
+# screens, enrolls, enters and completes forms at site 07), each step's writes kept for the next.
+SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "25"))
+STEPS = 12
+# The operations the main flow's links join (trial/apis/schema.py, MAIN_FLOW_LINKS); the rest of the API is
+# fuzzed case by case above.
+FLOW = r"^/api/v1/(screenings/|participants/\{study_id\}/$|participants/\{study_id\}/forms/)"
+
+
+def _pointer(document, pointer: str):
+    for key in pointer.lstrip("/").split("/"):
+        document = document[int(key) if isinstance(document, list) else key]
+    return document
+
+
+def _resolve(expression, request_path: dict, response) -> object:
+    """An OpenAPI link's runtime expression, read from the answer it starts from (or a constant)."""
+    if not isinstance(expression, str) or not expression.startswith("$"):
+        return expression
+    if expression.startswith("$response.body#"):
+        return _pointer(response.json, expression.removeprefix("$response.body#"))
+    if expression.startswith("$response.header."):
+        return response.headers[expression.removeprefix("$response.header.")]
+    if expression.startswith("$request.path."):
+        return request_path[expression.removeprefix("$request.path.")]
+    raise AssertionError(f"an expression this walk does not read: {expression}")
+
+
+@pytest.mark.django_db
+def test_the_schemas_links_lead_through_the_main_flow(world, no_connection_closing):
+    """Following the served schema's links as OpenAPI reads them, a coordinator screens, enrolls, saves a
+    form and completes it (If-Match from the save's ETag): the links name real operations and values."""
+    raw = served_schema(world).raw_schema
+    operations = {op["operationId"]: (m, p) for p, ops in raw["paths"].items() for m, op in ops.items()}
+    client = WsgiClient(application)
+    token = {"Authorization": f"Token {world.tokens['coordinator']}"}
+    method, path, values = "post", "/api/v1/screenings/", {}
+    answers = []
+    with frozen_clock(AT), request_savepoint(keep=False):
+        for link in ("EnrollScreened", "SaveForm", "CompleteForm", "ReadCompletedForm", None):
+            params = {"form_code": world.bodies["form_code"], **values}  # the flow picks the form
+            headers = {k.removeprefix("header."): v for k, v in values.items() if k.startswith("header.")}
+            response = client.open(
+                path.format(**params),
+                method=method.upper(),
+                headers={**token, **headers},
+                json=world.bodies.get((method.upper(), path)),
+            )
+            answers.append((method.upper(), path, response.status_code))
+            assert 200 <= response.status_code < 300, (answers, response.text)
+            if link is None:
+                break
+            target = raw["paths"][path][method]["responses"][str(response.status_code)]["links"][link]
+            values = {name: _resolve(value, params, response) for name, value in target["parameters"].items()}
+            method, path = operations[target["operationId"]]
+    assert [answer[0] for answer in answers] == ["POST", "POST", "PUT", "POST", "GET"]
+    assert response.json["status"] == "complete"
+
+
+@pytest.mark.django_db
+def test_stateful(world, no_connection_closing):
+    """schemathesis' stateful phase along the links, as the coordinator, with every check: scenarios of
+    screen → enroll → save a form → complete it (and reads between), where each answer feeds the next."""
+    flow = served_schema(world).include(path_regex=FLOW)
+    reached = []
+    headers = credentials(world, "coordinator", "/api/v1/screenings/")
+
+    class MainFlow(flow.as_state_machine()):
+        # Each scenario starts from the seeded study (Hypothesis replays a scenario: the same state, the same
+        # answers); its steps' writes are kept for its next steps.
+        def setup(self):
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self.savepoint)
+            super().teardown()
+
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def call(self, case, **kwargs):
+            with frozen_clock(AT), request_savepoint(keep=True):
+                response = case.call(**kwargs)
+            reached.append((case.method.upper(), case.operation.path, response.status_code))
+            return response
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers, recorder=self.recorder)
+
+    with connections_kept():
+        MainFlow.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=STEPS,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+    # The fuzz went the whole way at least once (else it tested the first steps alone).
+    completed = ("POST", "/api/v1/participants/{study_id}/forms/{form_code}/{step}/", 200)
+    assert completed in reached, Counter(reached)

@@ -104,6 +104,8 @@ class FormGridView(APIView):
 
 class FormView(APIView):
     """One form of a participant; under .../visits/<visit_code>/forms/... the form collected at that visit."""
+    # The answers carry the record's version in ETag (trial/apis/schema.py documents it).
+    etag_methods = frozenset({"GET", "PUT"})
 
     @extend_schema(responses=s.FormOut)
     def get(self, request, study_id, form_code, visit_code=None):
@@ -148,6 +150,9 @@ STEP = OpenApiParameter("step", location=OpenApiParameter.PATH, enum=["complete"
 
 @extend_schema_view(post=extend_schema(parameters=[STEP]))
 class FormTransitionView(APIView):
+    # The answers carry the record's version in ETag (trial/apis/schema.py documents it).
+    etag_methods = frozenset({"POST"})
+
     @extend_schema(request=None, responses=s.FormOut, parameters=[IF_MATCH, REASON])
     def post(self, request, study_id, form_code, step, visit_code=None):
         """complete (coordinator), verify (monitor), lock and unlock (data manager; unlock needs a reason)."""

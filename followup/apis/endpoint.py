@@ -12,7 +12,7 @@ from django.http import StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -174,6 +174,8 @@ class StudyEndpointView(generics.GenericAPIView):
         responses={
             (200, "application/json"): EndpointRowOut(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
+            # The study is there, its protocol's state refuses the read: a conflict, not a missing object.
+            409: OpenApiResponse(description="The study's protocol declares no endpoint (code no_endpoint)."),
         },
     )
     def get(self, request, code):

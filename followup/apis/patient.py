@@ -147,6 +147,8 @@ def link_payload(link, language: str) -> dict:
 
 
 class PatientLinkView(APIView):
+    # The answers carry the record's version in ETag (trial/apis/schema.py documents it).
+    etag_methods = frozenset({"GET", "PUT"})
     authentication_classes: list = []
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]

@@ -300,6 +300,9 @@ def visit_for(request, study_id: str, visit_code: str) -> Visit:
 
 
 class QuestionnaireView(APIView):
+    # The answers carry the record's version in ETag (trial/apis/schema.py documents it).
+    etag_methods = frozenset({"GET", "PUT"})
+
     @extend_schema(
         responses=VisitQuestionnaireOut,
         parameters=[OpenApiParameter("instrument", enum=list(INSTRUMENTS), location=OpenApiParameter.PATH)],

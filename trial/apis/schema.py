@@ -52,6 +52,13 @@ DESCRIPTIONS = {
     429: "Too many requests: wait and try again.",
 }
 
+# The version of a form, questionnaire or patient's answers, quoted (RFC 9110): send it back in If-Match.
+ETAG_HEADER = {
+    "description": 'The version of the record read or written, e.g. "3": send it back in If-Match.',
+    "required": True,
+    "schema": {"type": "string", "pattern": r'^"\d+"$'},
+}
+
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -62,6 +69,11 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        self.document_answers(operation)
+        return operation
+
+    def document_answers(self, operation: dict) -> None:
+        """The response side: the error answers with their body, and the ETag header where it is sent."""
         responses = operation.setdefault("responses", {})
         for code in sorted(self.error_codes(operation)):
             responses.setdefault(str(code), self._error_response(code))
@@ -69,7 +81,15 @@ class AutoSchema(SpectacularAutoSchema):
             # A view's own error answer (a 409 with only a description) has the error body too.
             if code.startswith("4") and not response.get("content"):
                 response["content"] = self._error_response(int(code))["content"]
-        return operation
+        self.etag_headers(responses)
+
+    def etag_headers(self, responses: dict) -> None:
+        """`ETag` on the 2xx answers of a view that sends it (`etag_methods`: the record's version)."""
+        if self.method not in getattr(self.view, "etag_methods", ()):
+            return
+        for code, response in responses.items():
+            if code.startswith("2"):
+                response.setdefault("headers", {})["ETag"] = ETAG_HEADER
 
     def _resolve_path_parameters(self, variables):
         return path_parameter_codes(self.path, super()._resolve_path_parameters(variables))
@@ -191,3 +211,67 @@ NON_TEXT_FIELDS = (
     serializers.UUIDField,
     serializers.IPAddressField,
 )
+
+
+# The main flow as OpenAPI links (the response side: where an answer's values lead next), so that a generated
+# client, a reader of the docs, and schemathesis' stateful phase (tests/test_api_fuzz.py) follow it:
+# screen → enroll → save a form → complete it (If-Match from the save's ETag), reading each result back.
+# (source method, source path, its status) -> {link name: (target method, target path, parameters)}.
+SCREENING = "/api/v1/screenings/{id}/"
+PARTICIPANT = "/api/v1/participants/{study_id}/"
+FORM = PARTICIPANT + "forms/{form_code}/"
+NEW_PARTICIPANT = {"study_id": "$response.body#/study_id"}
+MAIN_FLOW_LINKS = {
+    ("post", "/api/v1/screenings/", "201"): {
+        "EnrollScreened": ("post", SCREENING + "enroll/", {"id": "$response.body#/id"}),
+        "ReadScreening": ("get", SCREENING, {"id": "$response.body#/id"}),
+    },
+    ("post", SCREENING + "enroll/", "201"): {
+        "SaveForm": ("put", FORM, NEW_PARTICIPANT),
+        "ReadParticipant": ("get", PARTICIPANT, NEW_PARTICIPANT),
+        "ReadFormGrid": ("get", PARTICIPANT + "forms/", NEW_PARTICIPANT),
+    },
+    ("put", FORM, "200"): {
+        "CompleteForm": (
+            "post",
+            FORM + "{step}/",
+            {
+                "study_id": "$request.path.study_id",
+                "form_code": "$request.path.form_code",
+                "step": "complete",
+                "header.If-Match": "$response.header.ETag",
+            },
+        ),
+        "ReadForm": (
+            "get",
+            FORM,
+            {"study_id": "$request.path.study_id", "form_code": "$request.path.form_code"},
+        ),
+    },
+    ("post", FORM + "{step}/", "200"): {
+        "ReadCompletedForm": (
+            "get",
+            FORM,
+            {"study_id": "$request.path.study_id", "form_code": "$request.path.form_code"},
+        ),
+    },
+}
+
+
+def main_flow_links(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: MAIN_FLOW_LINKS added to the answers they start from, naming the
+    target by its operationId as generated (tests/test_api_fuzz.py walks the links of the served schema)."""
+    paths = result.get("paths", {})
+    for (method, path, status), links in MAIN_FLOW_LINKS.items():
+        source = paths.get(path, {}).get(method)
+        if source is None or status not in source.get("responses", {}):
+            continue  # a schema of part of the API (generated for a subset of the URLs)
+        for name, (target_method, target_path, parameters) in links.items():
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None:
+                continue
+            source["responses"][status].setdefault("links", {})[name] = {
+                "operationId": target["operationId"],
+                "parameters": parameters,
+            }
+    return result
