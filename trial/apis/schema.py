@@ -72,6 +72,14 @@ class AutoSchema(SpectacularAutoSchema):
         self.document_answers(operation)
         return operation
 
+    def _get_request_body(self, direction="request"):
+        """drf-spectacular leaves a PATCH body optional (partial); one that must name a field
+        (StrictInput.min_fields: a correction) is required, as the server refuses none."""
+        body = super()._get_request_body(direction)
+        if body and getattr(self.get_request_serializer(), "min_fields", 0):
+            body["required"] = True
+        return body
+
     def document_answers(self, operation: dict) -> None:
         """The response side: the error answers with their body, and the ETag header where it is sent."""
         responses = operation.setdefault("responses", {})
