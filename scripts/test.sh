@@ -39,8 +39,11 @@ log "collectstatic"
 
 log "pytest $*"
 pytest_rc=0
-.venv/bin/coverage run -m pytest --durations=25 "$@" || pytest_rc=$?
-.venv/bin/coverage report || true
+# Two workers (the machine's two cores): tests/parallel.py gives each its own Redis database and media
+# folder and keeps a module's tests (and all of tests/deploy/) on one worker; pytest-cov adds up the coverage.
+# `python -m` puts the checkout on sys.path, so that `-p tests.parallel` imports before Django is set up.
+"${PY}" -m pytest -p tests.parallel -n "${TEST_WORKERS:-2}" --dist loadgroup \
+    --cov --cov-report=term --durations=25 "$@" || pytest_rc=$?
 
 if ((pytest_rc != 0)); then
     log "pytest failed (status ${pytest_rc})"

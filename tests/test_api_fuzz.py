@@ -88,8 +88,6 @@ RULE_BOUND = [
     (None, r"^/api/v1/participants/\{study_id\}/(visits/\{visit_code\}/)?forms/\{form_code\}/"),
     # A status change is dated on or after the participant's last one.
     ("POST", r"^/api/v1/participants/\{study_id\}/(withdraw|died|lost-to-follow-up)/$"),
-    # A missed, reopened or unscheduled visit needs a reason (the schema leaves it optional: to tighten).
-    ("POST", r"^/api/v1/participants/\{study_id\}/visits/(\{code\}/(missed|reopen)/)?$"),
     # A study the user can see, dates from the study's opening to today.
     ("POST", r"^/api/v1/screenings/$"),
     # Credentials that sign no one in; answers of the instrument the link is for; an eligible reader.

@@ -9,7 +9,7 @@ from .codes import all_form_codes
 
 
 class FormDataIn(StrictInput):
-    data = serializers.JSONField(help_text="Field values by code; repeating groups as lists of rows.")
+    data = serializers.DictField(help_text="Field values by code; repeating groups as lists of rows.")
 
 
 USERNAME_HELP = (
@@ -74,7 +74,7 @@ class FormOut(serializers.Serializer):
     form_version = serializers.CharField()
     status = serializers.CharField()
     version = serializers.IntegerField()
-    data = serializers.JSONField()
+    data = serializers.DictField(help_text="Field values by code; repeating groups as lists of rows.")
     updated_at = serializers.DateTimeField(allow_null=True)
     signatures = SignatureOut(many=True)
     warnings = WarningOut(many=True)

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from crf.selectors import crf_participants
 from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
-from trial.apis.serializers import StrictInput
+from trial.apis.serializers import ReasonField, StrictInput
 
 from ..models import Visit, VisitKind, VisitState, VisitStatus
 from ..selectors.visits import STATUS_FILTERS, participant_visits, visits_for, with_status
@@ -66,18 +66,12 @@ class VisitCompleteIn(StrictInput):
 
 
 class VisitReasonIn(StrictInput):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX)
+    reason = ReasonField(max_length=REASON_MAX)
 
 
 class UnscheduledVisitIn(StrictInput):
     visit_date = serializers.DateField(help_text="The date the visit took place (not in the future).")
-    reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=REASON_MAX,
-        help_text="Why the visit took place, e.g. new back pain.",
-    )
+    reason = ReasonField(max_length=REASON_MAX, help_text="Why the visit took place, e.g. new back pain.")
 
 
 def _participant(request, study_id: str):

@@ -135,6 +135,11 @@ def test_an_export_read_on_the_replica_is_the_primarys(seeded, replica, tmp_path
     primary_sha, primary_manifest, _ = _export(tmp_path / "primary")
     assert "read_from" not in primary_manifest
 
+    # This process's connection seeded the study: its scans may still wait in its backend to be counted
+    # (a backend flushes its statistics at most once a second, on going idle), and would land in the middle.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # flushed as the backend goes idle, right after
+        cursor.execute("SELECT 1")
     scans = _scans("trial_participant"), _scans("trial_participant", port)
     replica_sha, manifest, _ = _export(tmp_path / "replica", REPLICA_DATABASE_URL=replica_url)
     assert replica_sha == primary_sha

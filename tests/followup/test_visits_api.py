@@ -297,3 +297,31 @@ def test_the_schema_describes_the_visit_endpoints(api):
     assert complete["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "VisitCompleteIn"
     )
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "missing"])
+@pytest.mark.parametrize(
+    ("step", "body"), [("missed", {}), ("reopen", {}), ("", {"visit_date": "2026-02-27"})]
+)
+def test_a_visit_reason_is_required_and_the_schema_says_so(followed, api, coordinator, step, body, reason):
+    """Missed, reopened and unscheduled visits take a reason: missing, null or blank is the 400
+    `reason_required` that every change without a reason gets, and the schema says it is required, with a
+    character that is not a space."""
+    if reason != "missing":
+        body = body | {"reason": reason}
+    with at("2026-03-01 12:00"):
+        answer = api.post(url(followed, "M1" if step else "", step), body, format="json")
+    assert (answer.status_code, answer.json()["code"], "reason" in answer.json()) == (
+        400,
+        "reason_required",
+        True,
+    )
+    assert Visit.objects.filter(participant=followed, kind="unscheduled").count() == 0
+
+    openapi = client_for(coordinator).get("/api/schema/?format=json").json()
+    path = "/api/v1/participants/{study_id}/visits/" + ("{code}/" + step + "/" if step else "")
+    ref = openapi["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = openapi["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert "reason" in schema["required"]
+    assert schema["properties"]["reason"]["minLength"] == 1
+    assert schema["properties"]["reason"]["pattern"] == r"\S"

@@ -174,7 +174,7 @@ def test_a_client_generated_from_the_served_schema_screens_enrolls_and_completes
         # Read, then save with the version read: the ETag goes back as If-Match.
         read = v1_participants_forms_retrieve.sync_detailed(study_id, "procedure", client=api)
         assert (read.parsed.status, read.headers["ETag"]) == ("not_started", '"0"')
-        body = models.FormDataIn(data=PROCEDURE)
+        body = models.FormDataIn(data=models.FormDataInData.from_dict(PROCEDURE))
         saved = v1_participants_forms_update.sync_detailed(
             study_id, "procedure", client=api, body=body, if_match=read.headers["ETag"]
         )
@@ -191,7 +191,7 @@ def test_a_client_generated_from_the_served_schema_screens_enrolls_and_completes
         )
         assert isinstance(completed, models.FormOut), completed
         again = v1_participants_forms_retrieve.sync(study_id, "procedure", client=api)
-        assert (again.status, again.version, again.data) == ("complete", 2, PROCEDURE)
+        assert (again.status, again.version, again.data.to_dict()) == ("complete", 2, PROCEDURE)
     assert FormRecord.objects.get(participant__study_id=study_id, form_code="procedure").status == "complete"
 
     with signed_in("dm") as data_manager:

@@ -136,3 +136,11 @@ def test_if_match_has_the_etag_pattern_the_server_reads(openapi):
     pattern = re.compile(if_match["schema"]["pattern"])
     assert all(pattern.search(good) for good in ('"3"', "3", 'W/"12"'))
     assert not any(pattern.search(bad) for bad in ("", "abc", "*", '"1234567890"', '"3";'))
+
+
+def test_a_forms_data_is_an_object(openapi):
+    """A form's values are an object keyed by field code, in and out: anything else is refused by the server
+    (400 naming `data`, tests/crf/test_api_forms.py) and by the schema."""
+    path = "/api/v1/participants/{study_id}/forms/{form_code}/"
+    assert body_schema(openapi, "put", path)["properties"]["data"]["type"] == "object"
+    assert openapi["components"]["schemas"]["FormOut"]["properties"]["data"]["type"] == "object"

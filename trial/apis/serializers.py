@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from ..audit import reason_required
 from ..i18n import LANGUAGES
 from ..models import (
     ContactChannel,
@@ -80,6 +81,20 @@ class StrictInput(serializers.Serializer):
             if wrong:
                 raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+class ReasonField(serializers.CharField):
+    """The reason a change is made on a person's say-so: required, not blank (the schema says so: minLength
+    1, a character that is not a space). Missing or blank, it is the 400 `reason_required` that every change
+    without a reason gets (trial.audit.reason_required), not DRF's own `required`/`blank`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=True, allow_blank=False, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is serializers.empty or data is None or (isinstance(data, str) and not data.strip()):
+            reason_required(None)  # raises ReasonRequired
+        return super().run_validation(data)
 
 
 def json_type_error(field, value) -> str | None:
