@@ -27,7 +27,7 @@ from trial.services import participant_enroll, screening_create
 from .conftest import ELIGIBLE_ANSWERS, client_for, load_study
 from .crf.conftest import PROCEDURE, put
 from .factories import StaffRoleFactory, UserFactory
-from .followup.test_followup_mri import MRI, make_visit, put_mri
+from .followup.mri_helpers import MRI, make_visit, put_mri
 
 # What the refused answers must never show: the participant's identifying data and study ID.
 FULL_NAME = "Matrix Person"

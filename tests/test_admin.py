@@ -18,7 +18,7 @@ from trial.models import ParticipantIdentity, Role, Site, StaffRole
 
 from .crf.conftest import PROCEDURE
 from .factories import PASSWORD
-from .followup.test_followup_mri import MRI
+from .followup.mri_helpers import MRI
 
 # The procedure (2026-01-08) schedules M12 on 2027-01-08, its window from 2026-12-09 to 2027-02-07: a patient
 # link for M12 can be issued on this day, after every date the data below enters.

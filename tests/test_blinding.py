@@ -21,7 +21,7 @@ from trial.models import Role
 
 from .conftest import client_for
 from .crf.conftest import PROCEDURE, put
-from .followup.test_followup_mri import MRI, make_visit, put_mri
+from .followup.mri_helpers import MRI, make_visit, put_mri
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from crf.forms_ui import path_label
 from crf.models import DataQuery, FormRecord
 
 from .conftest import PROCEDURE, form_url, put
-from .test_pages import LEVEL_L1, LEVEL_T12, logged_in, page_url, procedure_post
+from .page_helpers import LEVEL_L1, LEVEL_T12, logged_in, page_url, procedure_post
 
 # The services judge the procedure's dates against the site's today: the clock is stopped at FROZEN_AT.
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen]

@@ -13,7 +13,7 @@ from crf import services
 from crf.models import DataQuery, FormRecord, QueryAction, QueryMessage
 
 from .conftest import PROCEDURE, form_url, put
-from .test_pages import logged_in, page_url
+from .page_helpers import logged_in, page_url
 
 # The services judge the procedure date against the participant's consent and the site's today: the clock
 # is stopped at FROZEN_AT (tests/conftest.py) so the checks mean the same on any day.

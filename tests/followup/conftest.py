@@ -8,8 +8,8 @@ from trial.models import Role, StaffRole
 
 from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
+from .mri_helpers import make_visit, put_mri
 from .test_adjudication import mri
-from .test_followup_mri import make_visit, put_mri
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from trial.models import Role
 
 from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
-from .test_followup_mri import MRI, make_visit, put_mri
+from .mri_helpers import MRI, make_visit, put_mri
 
 # The services judge this module's fixed dates (enrollment, procedure, MRI dates) against the site's today:
 # the clock is stopped at FROZEN_AT (tests/conftest.py), after every one of them, so the tests mean the same

@@ -17,7 +17,7 @@ from followup.services.verdicts import verdict_submit
 
 from ..browser import BROWSER_MARKS, SHOTS
 from ..factories import PASSWORD
-from .test_adjudication_pages import MANUAL, NO
+from .adjudication_page_helpers import MANUAL, NO
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.frozen]
 

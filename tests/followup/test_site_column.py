@@ -15,8 +15,8 @@ from followup.services import visits as services
 
 from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
+from .mri_helpers import make_visit, put_mri
 from .test_adjudication import mri
-from .test_followup_mri import make_visit, put_mri
 from .visit_helpers import at, complete_procedure
 
 pytestmark = pytest.mark.django_db

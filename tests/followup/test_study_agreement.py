@@ -42,8 +42,8 @@ from trial.models import Role
 from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
 from ..factories import PASSWORD
+from .mri_helpers import make_visit, put_mri
 from .test_adjudication import mri
-from .test_followup_mri import make_visit, put_mri
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 

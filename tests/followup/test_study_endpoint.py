@@ -29,8 +29,8 @@ from trial.services.protocols import protocol_load
 from ..conftest import client_for
 from ..crf.conftest import PROCEDURE, put
 from ..factories import PASSWORD
+from .mri_helpers import MRI, put_mri
 from .test_adjudication import mri
-from .test_followup_mri import MRI, put_mri
 from .visit_helpers import complete_procedure, fixture_text, la_site  # noqa: F401 -- a fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2027-03-01 09:00")]

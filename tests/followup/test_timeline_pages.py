@@ -19,7 +19,7 @@ from trial.models import Role
 from ..conftest import client_for
 from ..crf.conftest import PROCEDURE
 from . import questionnaire_helpers as helpers
-from .test_followup_mri import MRI, put_mri
+from .mri_helpers import MRI, put_mri
 
 # The tests look at the worklist and the timeline on 2026-03-20 (BL and M1 overdue, M3 due within the week)
 # and travel from there to the other days they name. The clock is stopped at that instant for the whole test,
