@@ -3,7 +3,7 @@
 Acute is the positive class; a vertebra is the unit, grouped by patient. Every result is a frozen dataclass
 of Python ints, floats, strings, tuples and None (never numpy scalars, never NaN or infinity), so
 ``dataclasses.asdict(result)`` goes into JSON as it is. What cannot be computed from the data is None with a
-``reason``.
+``reason``: a stable code, explained in ``REASONS`` (reasons.py) for the report to translate.
 
 - ``binary``: the 2x2 table (``confusion_matrix``, ``confusion_matrix_at``), sensitivity, specificity,
   accuracy, PPV, NPV with Wilson or Clopper-Pearson intervals (``diagnostic_accuracy``, ``proportion``), the
@@ -28,6 +28,7 @@ from reports.accuracy.binary import (
     youden_threshold,
 )
 from reports.accuracy.bootstrap import BootstrapInterval, ClusterBootstrap, cluster_bootstrap
+from reports.accuracy.reasons import REASONS
 from reports.accuracy.roc import (
     Auc,
     AucComparison,
@@ -43,6 +44,7 @@ from reports.accuracy.sample_size import SampleSize, buderer_sample_size
 from reports.accuracy.segmentation import DiceSummary, dice_by_model, dice_summary
 
 __all__ = [
+    "REASONS",
     "Auc",
     "AucComparison",
     "BootstrapInterval",

@@ -10,8 +10,8 @@ sensitivity 45/50 = 0.90, specificity 40/50 = 0.80, accuracy 85/100 = 0.85, PPV 
 Intervals: Wilson score (the default) or Clopper-Pearson ("exact", statsmodels' method "beta"), both from
 statsmodels ``proportion_confint``; Newcombe (Stat Med 1998;17:857) recommends the first, and the second
 is the one many readers expect. A proportion whose denominator is 0 (no acute vertebra, nobody called
-chronic, ...) has value, lo and hi None and a ``reason``: it never raises and never gives NaN, so the result
-is JSON as it is (``dataclasses.asdict``).
+chronic, ...) has value, lo and hi None and a ``reason`` code (reasons.py): it never raises and never gives
+NaN, so the result is JSON as it is (``dataclasses.asdict``).
 """
 
 import math
@@ -87,7 +87,7 @@ def proportion(
     denominator: int,
     method: IntervalMethod = "wilson",
     confidence: float = 0.95,
-    reason_if_empty: str = "denominator is 0",
+    reason_if_empty: str = "zero_denominator",
 ) -> Estimate:
     """numerator/denominator with its Wilson or Clopper-Pearson interval; 0/0 gives None with the reason."""
     check_confidence(confidence)
@@ -143,11 +143,11 @@ def diagnostic_accuracy(
 
     return DiagnosticAccuracy(
         matrix=matrix,
-        sensitivity=est("sensitivity", tp, tp + fn, "no acute vertebra in the reference standard"),
-        specificity=est("specificity", tn, tn + fp, "no chronic vertebra in the reference standard"),
-        accuracy=est("accuracy", tp + tn, matrix.n, "no vertebra"),
-        ppv=est("ppv", tp, tp + fp, "no vertebra called acute"),
-        npv=est("npv", tn, tn + fn, "no vertebra called chronic"),
+        sensitivity=est("sensitivity", tp, tp + fn, "no_acute_reference"),
+        specificity=est("specificity", tn, tn + fp, "no_chronic_reference"),
+        accuracy=est("accuracy", tp + tn, matrix.n, "no_vertebrae"),
+        ppv=est("ppv", tp, tp + fp, "none_called_acute"),
+        npv=est("npv", tn, tn + fn, "none_called_chronic"),
     )
 
 

@@ -139,9 +139,9 @@ def delong_covariance(*, reference: ArrayLike, scores: Sequence[ArrayLike]) -> D
 
 def _too_few(m: int, n: int) -> str | None:
     if m == 0 or n == 0:
-        return "the AUC needs both acute and chronic vertebrae"
+        return "one_class_only"
     if m < 2 or n < 2:
-        return "the DeLong variance needs at least two acute and two chronic vertebrae"
+        return "too_few_for_variance"
     return None
 
 
@@ -188,7 +188,7 @@ def delong_test(
             return AucComparison(auc_a, auc_b, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, m, n, confidence)
         return AucComparison(
             auc_a, auc_b, difference, 0.0, None, None, None, None, m, n, confidence,
-            "the difference has variance 0",
+            "zero_variance_difference",
         )
     se = math.sqrt(variance)
     z = difference / se

@@ -28,10 +28,10 @@ def dice_summary(*, dice: Iterable[float]) -> DiceSummary:
             raise ValueError(f"A Dice coefficient must lie between 0 and 1, not {value!r}.")
     n = len(values)
     if n == 0:
-        return DiceSummary(0, None, None, "no Dice value")
+        return DiceSummary(0, None, None, "no_values")
     mean = math.fsum(values) / n
     if n == 1:
-        return DiceSummary(1, mean, None, "the SD needs at least two values")
+        return DiceSummary(1, mean, None, "one_value")
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     return DiceSummary(n, mean, sd)
 

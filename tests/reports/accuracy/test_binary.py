@@ -103,8 +103,8 @@ def test_zero_denominators_give_none_with_a_reason_and_json():
     # No acute vertebra in the reference, and nothing called acute: Se and PPV are 0/0.
     result = diagnostic_accuracy(ConfusionMatrix(tp=0, fn=0, fp=0, tn=12))
     assert (result.sensitivity.value, result.sensitivity.lo, result.sensitivity.hi) == (None, None, None)
-    assert result.sensitivity.reason == "no acute vertebra in the reference standard"
-    assert result.ppv.value is None and result.ppv.reason == "no vertebra called acute"
+    assert result.sensitivity.reason == "no_acute_reference"
+    assert result.ppv.value is None and result.ppv.reason == "none_called_acute"
     assert result.specificity.value == 1.0 and result.specificity.reason is None
     assert result.npv.value == 1.0
     empty = diagnostic_accuracy(ConfusionMatrix(tp=0, fn=0, fp=0, tn=0))

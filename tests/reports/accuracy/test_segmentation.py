@@ -20,8 +20,8 @@ def test_mean_and_sample_sd_by_hand():
 
 
 def test_one_value_has_no_sd_and_none_has_no_mean():
-    assert dice_summary(dice=[0.85]) == DiceSummary(1, 0.85, None, "the SD needs at least two values")
-    assert dice_summary(dice=[]) == DiceSummary(0, None, None, "no Dice value")
+    assert dice_summary(dice=[0.85]) == DiceSummary(1, 0.85, None, "one_value")
+    assert dice_summary(dice=[]) == DiceSummary(0, None, None, "no_values")
     json.dumps(dataclasses.asdict(dice_summary(dice=[])), allow_nan=False)
 
 
