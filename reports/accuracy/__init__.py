@@ -1,4 +1,4 @@
-"""The statistics of the STARD 2015 accuracy report (issue 14). Pure: no database, no models, no Django.
+"""The statistics of the STARD 2015 accuracy report (issue 14). Pure: no database, no models, no settings.
 
 Acute is the positive class; a vertebra is the unit, grouped by patient. Every result is a frozen dataclass
 of Python ints, floats, strings, tuples and None (never numpy scalars, never NaN or infinity), so
