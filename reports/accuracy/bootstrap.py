@@ -13,10 +13,10 @@ vertebrae, and recomputes each statistic on every resample; the interval is the 
   None with the reason ``undefined_in_every_resample``.
 - Reproducible: numpy's PCG64 generator from ``seed``; the same data, seed and B give the same interval.
 
-Fast: the draws are a BxG matrix of patient indices, turned into per-resample patient weights (how many times
-each patient was drawn) with one ``bincount``; the 2x2 counts are then a matrix product with the per-patient
-counts, and the AUC a weighted Mann-Whitney statistic from cumulative sums over the vertebrae sorted once by
-score. 2,000 resamples of about 600 vertebrae from 300 patients take 0.1-0.2 s
+Fast: the draws are a B-by-G matrix of patient indices, turned into per-resample patient weights (how
+many times each patient was drawn) with one ``bincount``; the 2x2 counts are then a matrix product with the
+per-patient counts, and the AUC a weighted Mann-Whitney statistic from cumulative sums over the vertebrae
+sorted once by score. 2,000 resamples of about 600 vertebrae from 300 patients take 0.1-0.2 s
 (reports/README.md gives the measurement).
 """
 
@@ -78,7 +78,7 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def _weighted_auc(ref: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The Mann-Whitney AUC of each resample, vertebra v counted weights[b, v] times (BxN weights).
+    """The Mann-Whitney AUC of each resample, vertebra v counted weights[b, v] times (B-by-N weights).
 
     Σ over acute vertebrae of w·(chronic weight scoring below + half the chronic weight tied), over
     (acute weight)·(chronic weight). Vertebrae are sorted once by score; the chronic weight below and tied

@@ -8,8 +8,8 @@ higher, a tie counting one half. It equals the trapezoidal area under the empiri
 DeLong, DeLong & Clarke-Pearson (Biometrics 1988;44:837-845): with m acute scores X_i and n chronic scores
 Y_j, and psi(x, y) = 1 if x > y, 1/2 if x = y, 0 otherwise, the structural components are
 V10(X_i) = (1/n)·Σ_j psi(X_i, Y_j) and V01(Y_j) = (1/m)·Σ_i psi(X_i, Y_j); AUC = mean V10 = mean V01. For k
-predictors scored on the same vertebrae, S10 and S01 are the kxk sample covariance matrices (ddof = 1) of the
-components, and cov(AUC) = S10/m + S01/n. They are computed with midranks in O((m + n)·log(m + n)) per
+predictors scored on the same vertebrae, S10 and S01 are the k-by-k sample covariance matrices (ddof = 1) of
+the components, and cov(AUC) = S10/m + S01/n. They are computed with midranks in O((m + n)·log(m + n)) per
 predictor (Sun & Xu, IEEE Signal Process Lett 2014;21:1389-1393): with T_Z the midranks among all m + n
 scores, T_X among the acute and T_Y among the chronic, V10(X_i) = (T_Z(X_i) - T_X(X_i))/n and
 V01(Y_j) = 1 - (T_Z(Y_j) - T_Y(Y_j))/m. The tests check them against a brute-force O(m·n) computation.
@@ -69,7 +69,7 @@ class AucComparison:
 
 @dataclass(frozen=True)
 class DelongCovariance:
-    """The AUCs of k predictors on the same vertebrae and their kxk DeLong covariance matrix."""
+    """The AUCs of k predictors on the same vertebrae and their k-by-k DeLong covariance matrix."""
 
     aucs: tuple[float, ...]
     covariance: tuple[tuple[float, ...], ...]
@@ -90,7 +90,7 @@ class RocCurve:
 
 
 def _split(reference: ArrayLike, scores: Sequence[ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
-    """The reference as booleans and the k predictors as a kxN float matrix, checked."""
+    """The reference as booleans and the k predictors as a k-by-N float matrix, checked."""
     ref = binary_array(reference, "reference")
     if not len(scores):
         raise ValueError("Give the scores of at least one predictor.")
@@ -100,7 +100,7 @@ def _split(reference: ArrayLike, scores: Sequence[ArrayLike]) -> tuple[np.ndarra
 
 
 def _components(ref: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """AUCs (k,), V10 (kxm) and V01 (kxn) by midranks (Sun & Xu 2014)."""
+    """AUCs (k,), V10 (k-by-m) and V01 (k-by-n) by midranks (Sun & Xu 2014)."""
     positives, negatives = matrix[:, ref], matrix[:, ~ref]
     m, n = positives.shape[1], negatives.shape[1]
     t_x = rankdata(positives, axis=1)
