@@ -377,6 +377,7 @@ class EnrollIn(StrictInput):
     group = serializers.CharField(
         required=False,
         default="",
+        allow_blank=True,  # blank is "no group", as leaving it out: the service judges it by the protocol
         max_length=32,
         help_text="The case's group, one of the study's `groups` codes: required when it has groups, else "
         "refused (400 `group`).",
