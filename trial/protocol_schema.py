@@ -123,18 +123,12 @@ class ProtocolCore(StrictModel):
 
     @model_validator(mode="after")
     def _groups_make_the_target(self):
+        """The groups' targets are the study's target, split: the dashboard reads both."""
         groups = (self.design and self.design.groups) or []
         total = sum(group.target for group in groups)
         if groups and total != self.target_enrollment:
-            where = ("design", "groups")
-            fail_if(
-                [
-                    problem(
-                        where,
-                        f"the targets add up to {total}, not target_enrollment ({self.target_enrollment})",
-                    )
-                ]
-            )
+            message = f"the targets add up to {total}, not target_enrollment ({self.target_enrollment})"
+            fail_if([problem(("design", "groups"), message)])
         return self
 
 
