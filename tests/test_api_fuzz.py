@@ -90,6 +90,9 @@ RULE_BOUND = [
     ("POST", r"^/api/v1/participants/\{study_id\}/(withdraw|died|lost-to-follow-up)/$"),
     # A study the user can see, dates from the study's opening to today.
     ("POST", r"^/api/v1/screenings/$"),
+    # The protocol's design: a consent date is required by a prospective study and refused by a retrospective
+    # one; a group is one of the protocol's groups, or none when it declares none.
+    ("POST", r"^/api/v1/screenings/\{id\}/enroll/$"),
     # Credentials that sign no one in; answers of the instrument the link is for; an eligible reader.
     ("POST", r"^/api/v1/auth/token/$"),
     ("PUT", r"^/api/v1/patient/\{token\}/$"),

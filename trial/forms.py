@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from .i18n import localized
 from .levels import LEVELS
 from .models import (
     Criterion,
@@ -179,7 +180,11 @@ class ScreeningCorrectionForm(ScreeningDataForm):
 
 
 class EnrollmentForm(forms.Form):
-    """Consent, enrollment and the identifying data kept apart from the research data."""
+    """Consent, enrollment and the identifying data kept apart from the research data.
+
+    Shaped by the screening's protocol version: a retrospective study (consent waived) asks no consent date
+    and its enrollment date is the date of registration; a study with groups asks the case's group.
+    """
 
     consent_date = forms.DateField(label=_("Informed consent date"), widget=DateInput())
     enrollment_date = forms.DateField(label=_("Enrollment date"), widget=DateInput())
@@ -213,8 +218,32 @@ class EnrollmentForm(forms.Form):
     # The enrollment service names a missing identity "identity": the form shows it at the name.
     service_fields = {"identity": "full_name"}
 
+    def __init__(self, *args, version, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retrospective = version.retrospective
+        if self.retrospective:
+            del self.fields["consent_date"]
+            self.fields["enrollment_date"].label = _("Registration date")
+        if version.groups:
+            self.fields["group"] = forms.ChoiceField(
+                label=_("Group"),
+                choices=[("", "---------")] + [(g["code"], localized(g["label"])) for g in version.groups],
+            )
+
     def identity(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.IDENTITY_FIELDS}
+
+    def service_data(self) -> dict[str, Any]:
+        """The enrollment service's arguments besides the actor and the screening."""
+        data = {
+            "enrollment_date": self.cleaned_data["enrollment_date"],
+            "identity": self.identity(),
+            "beyond_target": self.cleaned_data["beyond_target"],
+            "group": self.cleaned_data.get("group", ""),
+        }
+        if not self.retrospective:
+            data["consent_date"] = self.cleaned_data["consent_date"]
+        return data
 
 
 class ParticipantStatusForm(forms.Form):

@@ -8,16 +8,18 @@ import functools
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, create_model
+from pydantic import AfterValidator, Field, ValidationError, create_model, model_validator
 
 from . import hooks
 from .eligibility import rule_errors
-from .schema import NonBlank, StrictModel, Text, code, fail_if, problem, says, shaped, unique
+from .schema import NonBlank, StrictModel, Text, code, fail_if, invalid, problem, says, shaped, unique
 
 STUDY_CODE = r"^[A-Za-z0-9_-]{1,32}$"
 CRITERION_CODE = r"^[A-Za-z0-9_]{1,32}$"
 SITE_CODE = r"^[A-Za-z0-9]{1,8}$"
 VERSION_LABEL = r"^\S{1,32}$"
+GROUP_CODE = r"^[a-z][a-z0-9_]{0,31}$"
+PROSPECTIVE, RETROSPECTIVE = "prospective", "retrospective"
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 DEFAULT_STUDY_ID_FORMAT = "{site}-{number:04d}"
 
@@ -49,6 +51,8 @@ class Site(StrictModel):
     code: code(SITE_CODE, "07")
     name: Text
     time_zone: Annotated[str, AfterValidator(_time_zone), says("unknown time zone")] = DEFAULT_TIME_ZONE
+    # Which data set the centre's cases belong to in a model-development study; left out: not said.
+    cohort: Literal["development", "external_validation"] = None
 
 
 class Criterion(StrictModel):
@@ -56,6 +60,24 @@ class Criterion(StrictModel):
     kind: Literal["inclusion", "exclusion"]
     text: Text
     rule: Annotated[Any, AfterValidator(_rule)] = None
+
+
+class Group(StrictModel):
+    """One of the registry's arms (groups): a case is put in one at registration."""
+
+    code: code(GROUP_CODE, "acute", rule="must be lower case letters, digits and _, starting with a letter")
+    label: Text
+    target: Annotated[int, Field(gt=0), says("must be a positive whole number")]
+
+
+class Design(StrictModel):
+    """How cases enter the study and what is analysed (FORMAT.md, `design:`)."""
+
+    # prospective: screened, consented, enrolled. retrospective: consent waived by the ethics committee, an
+    # eligible case is registered from the records directly (no consent step), and there is no follow-up.
+    registration: Literal["prospective", "retrospective"] = PROSPECTIVE
+    unit: Literal["participant", "vertebra"] = "participant"
+    groups: Annotated[list[Group], Field(min_length=1), unique(), shaped("list at least one group")] = None
 
 
 class Security(StrictModel):
@@ -73,7 +95,8 @@ class ProtocolCore(StrictModel):
     title: Text
     sponsor: Annotated[NonBlank, says("give the sponsor's name")]
     target_enrollment: Annotated[int, Field(gt=0), says("must be a positive whole number")]
-    follow_up_days: Annotated[int, Field(gt=0), says("must be a positive whole number of days")]
+    # Required of a prospective study, left out of a retrospective one (_follow_up_problems).
+    follow_up_days: Annotated[int, Field(gt=0), says("must be a positive whole number of days")] = None
     effective_date: Annotated[datetime.date, says("must be a date (YYYY-MM-DD)")] = None
     study_id_format: Annotated[
         str, says("must be a string such as '{site}-{number:04d}'"), AfterValidator(_study_id_format)
@@ -81,6 +104,42 @@ class ProtocolCore(StrictModel):
     sites: Annotated[list[Site], Field(min_length=1), unique(), shaped("list at least one site")]
     criteria: Annotated[list[Criterion], Field(min_length=1), unique(), shaped("list at least one criterion")]
     security: Security = None
+    design: Design = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _follow_up_fits(cls, data: Any, handler):
+        """Follow-up belongs to a prospective study: judged on the file as written, so that it is listed
+        beside every other problem of the file."""
+        own = _follow_up_problems(data) if isinstance(data, dict) else []
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            if not own:
+                raise
+            raise invalid(exc.errors() + own) from None
+        fail_if(own)
+        return result
+
+    @model_validator(mode="after")
+    def _groups_make_the_target(self):
+        """The groups' targets are the study's target, split: the dashboard reads both."""
+        groups = (self.design and self.design.groups) or []
+        total = sum(group.target for group in groups)
+        if groups and total != self.target_enrollment:
+            message = f"the targets add up to {total}, not target_enrollment ({self.target_enrollment})"
+            fail_if([problem(("design", "groups"), message)])
+        return self
+
+
+def _follow_up_problems(data: dict) -> list:
+    design = data.get("design")
+    registration = design.get("registration", PROSPECTIVE) if isinstance(design, dict) else PROSPECTIVE
+    if registration == RETROSPECTIVE and "follow_up_days" in data:
+        return [problem(("follow_up_days",), "a retrospective study has no follow-up: leave it out")]
+    if registration == PROSPECTIVE and "follow_up_days" not in data:
+        return [problem((), "missing follow_up_days (a prospective study follows its participants)")]
+    return []
 
 
 def protocol_schema() -> type[ProtocolCore]:

@@ -59,6 +59,7 @@ def test_flow_counts_and_reasons(
         "not_enrolled_reasons": {"declined_consent": 1, "pending": 1},
         "enrolled": 3,
         "participants": {"enrolled": 2, "withdrawn": 1, "lost_to_follow_up": 0, "died": 0},
+        "accrual": None,  # the study declares no groups
     }
     # A coordinator's flow covers their own site only.
     assert client_for(coordinator).get(FLOW).json()["screened"] == 7

@@ -29,8 +29,8 @@ def amended(**changes) -> str:
 def test_load_command_loads_every_shipped_protocol_once(db, capsys):
     call_command("load_protocols")
     call_command("load_protocols")
-    assert set(Study.objects.values_list("code", flat=True)) == {"NCT06379243", "NCT06172179"}
-    assert ProtocolVersion.objects.count() == 2
+    assert set(Study.objects.values_list("code", flat=True)) == {"NCT06379243", "NCT06172179", "NCT07306858"}
+    assert ProtocolVersion.objects.count() == 3
     assert "unchanged" in capsys.readouterr().out
     study = Study.objects.get(code="NCT06379243")
     assert study.current_version.target_enrollment == 560
@@ -54,6 +54,7 @@ def test_study_api_shows_target_sites_and_criteria(api):
             "code": "07",
             "name": "The Seventh Affiliated Hospital, Sun Yat-sen University",
             "time_zone": "Asia/Shanghai",
+            "cohort": "",
         }
     ]
     inc3 = next(c for c in body["criteria"] if c["code"] == "INC3")

@@ -33,13 +33,30 @@ class SiteOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField(source="localized_name")
     time_zone = serializers.CharField()
+    cohort = serializers.CharField(help_text="development | external_validation, or empty when not said.")
+
+
+class GroupOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.JSONField(help_text="{'en': ..., 'zh-hans': ...}")
+    target = serializers.IntegerField()
 
 
 class StudyOut(serializers.ModelSerializer):
     title = serializers.CharField(source="localized_title")
     protocol_version = serializers.CharField(source="current_version.label")
     target_enrollment = serializers.IntegerField(source="current_version.target_enrollment")
-    follow_up_days = serializers.IntegerField(source="current_version.follow_up_days")
+    follow_up_days = serializers.IntegerField(
+        source="current_version.follow_up_days",
+        allow_null=True,
+        help_text="None: no follow-up (retrospective).",
+    )
+    registration = serializers.ChoiceField(
+        choices=["prospective", "retrospective"],
+        source="current_version.registration",
+        help_text="retrospective: consent waived, cases registered with no consent date.",
+    )
+    groups = GroupOut(many=True, source="current_version.groups")
     sites = SiteOut(many=True)
     criteria = CriterionOut(many=True, source="current_version.criteria.all")
 
@@ -52,6 +69,8 @@ class StudyOut(serializers.ModelSerializer):
             "protocol_version",
             "target_enrollment",
             "follow_up_days",
+            "registration",
+            "groups",
             "sites",
             "criteria",
         ]
@@ -239,6 +258,29 @@ class ScreeningIn(StrictInput):
     )
 
 
+class GroupAccrualOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    percent = serializers.FloatField(help_text="registered / target, in per cent (may pass 100).")
+
+
+class CentreAccrualOut(serializers.Serializer):
+    site = serializers.CharField()
+    name = serializers.CharField()
+    cohort = serializers.CharField(help_text="development | external_validation, or empty when not said.")
+    registered = serializers.IntegerField()
+    groups = serializers.DictField(child=serializers.IntegerField(), help_text="Cases per group code.")
+
+
+class AccrualOut(serializers.Serializer):
+    target = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    groups = GroupAccrualOut(many=True)
+    centres = CentreAccrualOut(many=True)
+
+
 class FlowOut(serializers.Serializer):
     screened = serializers.IntegerField()
     ineligible = serializers.IntegerField()
@@ -249,6 +291,10 @@ class FlowOut(serializers.Serializer):
     not_enrolled_reasons = serializers.DictField(child=serializers.IntegerField())
     enrolled = serializers.IntegerField()
     participants = serializers.DictField(child=serializers.IntegerField())
+    accrual = AccrualOut(
+        allow_null=True,
+        help_text="Cases per group and per centre against the group targets; null without groups.",
+    )
 
 
 class ScreeningPatch(StrictInput):
@@ -320,8 +366,22 @@ class ScreeningOut(serializers.ModelSerializer):
 
 
 class EnrollIn(StrictInput):
-    consent_date = serializers.DateField(help_text=DATE_HELP)
-    enrollment_date = serializers.DateField(help_text=f"{DATE_HELP} Not before the consent.")
+    consent_date = serializers.DateField(
+        required=False,
+        help_text=f"{DATE_HELP} Required by a prospective study; a retrospective one waives consent and "
+        "takes none (400 `consent_date` either way).",
+    )
+    enrollment_date = serializers.DateField(
+        help_text=f"{DATE_HELP} Not before the consent; in a retrospective study the date of registration."
+    )
+    group = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,  # blank is "no group", as leaving it out: the service judges it by the protocol
+        max_length=32,
+        help_text="The case's group, one of the study's `groups` codes: required when it has groups, else "
+        "refused (400 `group`).",
+    )
     identity = IdentityIn(help_text="Identifying data, kept apart; readable only by the site's own staff.")
     beyond_target = serializers.BooleanField(
         required=False,
@@ -342,7 +402,9 @@ class ParticipantOut(serializers.ModelSerializer):
             "site",
             "screening",
             "consent_date",
+            "consent_waived",
             "enrollment_date",
+            "group",
             "status",
             "status_date",
             "status_reason",

@@ -13,10 +13,11 @@ from .participant import (
 )
 from .protocol import Criterion, CriterionKind, ProtocolVersion, Study
 from .screening import NotEnrolledReason, Outcome, Screening, Sex
-from .site import Role, Site, StaffRole
+from .site import Cohort, Role, Site, StaffRole
 from .twofactor import TwoFactorChange, TwoFactorEvent
 
 __all__ = [
+    "Cohort",
     "ContactChannel",
     "ContactOptOut",
     "Criterion",

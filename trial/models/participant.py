@@ -22,8 +22,13 @@ class Participant(models.Model):
     screening = models.OneToOneField("trial.Screening", on_delete=models.PROTECT, related_name="participant")
     study_id = models.CharField(_("study ID"), max_length=32, unique=True)
     sequence = models.PositiveIntegerField()
-    consent_date = models.DateField(_("consent date"))
+    # Empty exactly when the protocol waives consent (a retrospective study): consent_waived says so.
+    consent_date = models.DateField(_("consent date"), null=True, blank=True)
+    consent_waived = models.BooleanField(_("consent waived by the protocol"), default=False)
+    # The date of enrollment, or of registration in a retrospective study.
     enrollment_date = models.DateField(_("enrollment date"))
+    # The protocol's group (design.groups code) chosen at registration; empty when it declares none.
+    group = models.CharField(_("group"), max_length=32, blank=True)
     status = models.CharField(
         _("status"), max_length=24, choices=ParticipantStatus.choices, default=ParticipantStatus.ENROLLED
     )
@@ -41,6 +46,11 @@ class Participant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(consent_date__lte=models.F("enrollment_date")),
                 name="participant_consent_before_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(consent_waived=True, consent_date__isnull=True)
+                | models.Q(consent_waived=False, consent_date__isnull=False),
+                name="participant_consent_dated_or_waived",
             ),
         ]
         indexes = [

@@ -41,7 +41,8 @@ class ProtocolVersion(models.Model):
     source_name = models.CharField(max_length=255)
     definition = models.JSONField(help_text="The whole parsed protocol file.")
     target_enrollment = models.PositiveIntegerField(_("target enrollment"))
-    follow_up_days = models.PositiveIntegerField(_("follow-up length (days)"))
+    # Empty for a retrospective study, which has no follow-up.
+    follow_up_days = models.PositiveIntegerField(_("follow-up length (days)"), null=True, blank=True)
     study_id_format = models.CharField(max_length=64, default="{site}-{number:04d}")
     loaded_at = models.DateTimeField(auto_now_add=True)
 
@@ -56,6 +57,21 @@ class ProtocolVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study.code} v{self.number} ({self.label})"
+
+    @property
+    def registration(self) -> str:
+        """`prospective` (screened, consented, enrolled) or `retrospective` (design.registration)."""
+        return (self.definition.get("design") or {}).get("registration", "prospective")
+
+    @property
+    def retrospective(self) -> bool:
+        """Cases are registered from the records with consent waived: no consent step, no follow-up."""
+        return self.registration == "retrospective"
+
+    @property
+    def groups(self) -> list[dict]:
+        """The protocol's groups (arms), {code, label, target}, in file order; empty when none."""
+        return (self.definition.get("design") or {}).get("groups") or []
 
 
 class CriterionKind(models.TextChoices):

@@ -18,6 +18,13 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value})
 
 
+class Cohort(models.TextChoices):
+    """Which data set a centre's cases belong to in a model-development study (protocol `sites[].cohort`)."""
+
+    DEVELOPMENT = "development", _("development")
+    EXTERNAL_VALIDATION = "external_validation", _("external validation")
+
+
 @audited()
 class Site(models.Model):
     study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="sites")
@@ -32,6 +39,7 @@ class Site(models.Model):
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
     )
     active = models.BooleanField(_("active"), default=True)
+    cohort = models.CharField(_("cohort"), max_length=24, choices=Cohort.choices, blank=True)
 
     class Meta:
         verbose_name = _("site")

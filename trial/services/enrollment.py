@@ -25,21 +25,45 @@ CONTACT_LANGUAGE = "contact_language"
 DEFAULT_CONTACT_LANGUAGE = "zh-hans"
 
 
-def _check_dates(*, site, consent_date, enrollment_date) -> None:
+def _check_dates(*, site, consent_date, enrollment_date, consent_waived: bool = False) -> None:
+    """A prospective study dates the consent on or before enrollment; one that waives consent (retrospective
+    registration) has no consent date, and one given is refused rather than silently dropped."""
     errors: dict[str, list[str]] = {}
     today = site_today(site)
     opened = study_opened(site.study_id)
-    for name, day in (("consent_date", consent_date), ("enrollment_date", enrollment_date)):
+    dates = [("enrollment_date", enrollment_date)]
+    if consent_waived:
+        if consent_date is not None:
+            errors["consent_date"] = [_("Consent is waived by the protocol: give no consent date.")]
+    else:
+        dates.insert(0, ("consent_date", consent_date))
+    for name, day in dates:
         if not isinstance(day, datetime.date):
             errors[name] = [_("Give the date (YYYY-MM-DD).")]
         elif day > today:
             errors[name] = [_("The date cannot be in the future.")]
         elif opened and day < opened:
             errors[name] = [_("The date is before the study opened (%(date)s).") % {"date": opened}]
-    if not errors and consent_date > enrollment_date:
+    if not errors and not consent_waived and consent_date > enrollment_date:
         errors["consent_date"] = [_("Consent must be given on or before the enrollment date.")]
     if errors:
         raise InvalidInput(_("The enrollment dates are invalid."), field_errors=errors)
+
+
+def _check_group(version, group: str) -> str:
+    """The case's group: one of the protocol's groups when it declares some, else none."""
+    codes = [g["code"] for g in version.groups]
+    if not codes and group:
+        raise InvalidInput(
+            _("This study has no groups."),
+            field_errors={"group": [_("This study has no groups: leave the group out.")]},
+        )
+    if codes and group not in codes:
+        raise InvalidInput(
+            _("Choose the group."),
+            field_errors={"group": [_("Choose one of: %(codes)s.") % {"codes": ", ".join(codes)}]},
+        )
+    return group
 
 
 @sensitive_variables("identity", "clean")
@@ -97,12 +121,18 @@ def participant_enroll(
     *,
     actor,
     screening: Screening,
-    consent_date,
+    consent_date=None,
     enrollment_date,
     identity: Mapping,
+    group: str = "",
     beyond_target: bool = False,
 ) -> Participant:
     """Enroll an eligible screening and hand out the site's next study ID.
+
+    Under a protocol that waives consent (`design.registration: retrospective`) this registers the case: no
+    consent date (400 `consent_date` if one is given), and the participant records the waiver;
+    `enrollment_date` is the date of registration. A protocol with `design.groups` needs the case's `group`
+    (400 `group` otherwise).
 
     Atomic, and the site's sequence row is locked (SELECT ... FOR UPDATE) before the number is taken, so
     that parallel enrollments at one site queue on that row: no duplicate, and a failed enrollment rolls its
@@ -112,7 +142,12 @@ def participant_enroll(
     over-enrollment is a decision (sponsor, protocol amendment), not something that happens unnoticed.
     """
     require_site_staff(actor, screening.site, gettext_lazy("enroll participants"))
-    _check_dates(site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date)
+    version = screening.protocol_version  # a screening's version never changes: judged before the lock
+    waived = version.retrospective
+    _check_dates(
+        site=screening.site, consent_date=consent_date, enrollment_date=enrollment_date, consent_waived=waived
+    )
+    group = _check_group(version, group)
     identity_data = _check_identity(identity)
     with transaction.atomic(durable=True), audit_context(actor=actor):
         screening = (
@@ -144,8 +179,10 @@ def participant_enroll(
                 site=screening.site.code, number=sequence.last_number
             ),
             sequence=sequence.last_number,
-            consent_date=consent_date,
+            consent_date=None if waived else consent_date,
+            consent_waived=waived,
             enrollment_date=enrollment_date,
+            group=group,
             enrolled_by=actor,
         )
         ParticipantIdentity.objects.create(participant=participant, **identity_data)

@@ -87,7 +87,7 @@ def protocol_load(*, text: str, source_name: str, actor=None) -> LoadResult:
             source_name=source_name,
             definition=json.loads(json.dumps(data, default=str)),
             target_enrollment=data["target_enrollment"],
-            follow_up_days=data["follow_up_days"],
+            follow_up_days=data.get("follow_up_days"),  # none in a retrospective study
             study_id_format=data["study_id_format"],
         )
         Criterion.objects.bulk_create(
@@ -114,7 +114,11 @@ def protocol_load(*, text: str, source_name: str, actor=None) -> LoadResult:
             Site.objects.update_or_create(
                 study=study,
                 code=str(site["code"]),
-                defaults={"name": site["name"], "time_zone": site.get("time_zone", DEFAULT_TIME_ZONE)},
+                defaults={
+                    "name": site["name"],
+                    "time_zone": site.get("time_zone", DEFAULT_TIME_ZONE),
+                    "cohort": site.get("cohort", ""),
+                },
             )
         study.title, study.sponsor, study.current_version = data["title"], data["sponsor"], version
         study.save()

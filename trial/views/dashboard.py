@@ -23,10 +23,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for site in summary["sites"]:
             # Each site against the study's target: a site's count is its share, never the study's progress.
             site.target_percent = round(100 * site.enrolled / target, 1) if target else 0.0
+        accrual = selectors.group_accrual(study=study, user=request.user, sites=summary["sites"])
+        for centre in (accrual or {}).get("centres", []):  # in the groups' order, for the table's columns
+            centre["group_counts"] = [centre["groups"][group["code"]] for group in accrual["groups"]]
         studies.append(
             {
                 "study": study,
                 "summary": summary,
+                "accrual": accrual,
                 # A user who sees only some sites sees their sites' share, labelled as such, not the study's
                 # progress (study_list prefetches the study's active sites: no query).
                 "whole_study": len(summary["sites"]) >= len(study.sites.all()),

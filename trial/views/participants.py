@@ -15,6 +15,7 @@ from ..filters import ParticipantFilter
 from ..forms import (
     ParticipantStatusForm,
 )
+from ..i18n import localized
 from ..models import IdentityChannel, IdentityShown, Participant, ParticipantIdentity
 from ..pages import attempt, redraw_status
 from ..services.enrollment import STATUS_TRANSITIONS
@@ -101,8 +102,13 @@ def _render_participant_detail(
         status_form = ParticipantStatusForm(
             initial={"date": site_today(participant.site)}, current=participant.status
         )
+    group_label = ""
+    if participant.group:  # only a study with groups: its protocol version names them (one query)
+        groups = participant.screening.protocol_version.groups
+        group_label = next((localized(g["label"]) for g in groups if g["code"] == participant.group), "")
     context = {
         "participant": participant,
+        "group_label": group_label,
         "identity": identity,
         "opt_outs": opt_outs,
         "history": history_rows(participant),

@@ -147,7 +147,9 @@ def _render_screening_detail(
     may_enroll = can_write and participant is None and screening.outcome == Outcome.ELIGIBLE
     may_correct = can_write and participant is None
     if may_enroll and enroll_form is None:
-        enroll_form = EnrollmentForm(initial={"enrollment_date": site_today(screening.site)})
+        enroll_form = EnrollmentForm(
+            initial={"enrollment_date": site_today(screening.site)}, version=screening.protocol_version
+        )
     if may_correct and correct_form is None:
         correct_form = ScreeningCorrectionForm(
             initial=ScreeningCorrectionForm.initial_for(screening), criteria=criteria
@@ -193,27 +195,26 @@ def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def screening_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     """Enroll an eligible screening; the service hands out the study ID."""
     screening = _screening_for(request, pk)
-    form = EnrollmentForm(request.POST)
+    form = EnrollmentForm(request.POST, version=screening.protocol_version)
     enrolled = (
         attempt(
             services.participant_enroll,
             form=form,
             actor=request.user,
             screening=screening,
-            consent_date=form.cleaned_data["consent_date"],
-            enrollment_date=form.cleaned_data["enrollment_date"],
-            identity=form.identity(),
-            beyond_target=form.cleaned_data["beyond_target"],
+            **form.service_data(),
         )
         if form.is_valid()
         else None
     )
     if enrolled:
         participant = enrolled.value
-        messages.success(
-            request,
-            _("Enrolled. The participant's study ID is %(study_id)s.") % {"study_id": participant.study_id},
+        done = (
+            _("Registered. The case's study ID is %(study_id)s.")
+            if participant.consent_waived
+            else _("Enrolled. The participant's study ID is %(study_id)s.")
         )
+        messages.success(request, done % {"study_id": participant.study_id})
         # Straight to the new participant: their forms and follow-up start there.
         return redirect("participant-detail", study_id=participant.study_id)
     return _render_screening_detail(request, screening, enroll_form=form, status=redraw_status(enrolled))
