@@ -43,7 +43,7 @@ def import_api(user, study, text: str, language: str = "en"):
 
 def chinese_catalogue(language: str) -> None:
     """Skip a Chinese check until the catalogue holds this module's messages: the new messages' Chinese is
-    in /work/po25/imports.json, which the lead merges into locale/ (the brief: helpers leave the .po alone)."""
+    in /work/po25/imports.json, which the lead merges into locale/ (helpers leave the .po alone)."""
     if language == "zh-hans":
         with translation.override("zh-hans"):
             if translation.gettext("Model outputs") == "Model outputs":

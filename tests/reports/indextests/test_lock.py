@@ -3,7 +3,7 @@ imports recorded, and everything frozen after (409); no unlock."""
 
 import pghistory.models
 import pytest
-from django.db import InternalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from reports.indextests.services import heatmap_attach
 from reports.models import AnalysisLock, ModelImport
@@ -60,7 +60,7 @@ def test_after_the_lock_imports_and_heatmaps_are_a_409(people, study, cases):
     # No unlock: a second lock is a 409 too, and the lock row cannot be deleted.
     again = lock(dm, study)
     assert again.status_code == 409 and "cannot be unlocked" in again.json()["detail"]
-    with pytest.raises(InternalError, match="pgtrigger"), transaction.atomic(), connection.cursor() as cursor:
+    with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_analysislock")
 
 
