@@ -81,7 +81,9 @@ class ModelImportsOut(serializers.Serializer):
 
 
 class ImportRefused(serializers.Serializer):
-    detail = serializers.CharField()
+    """A 400: the file's problems under `csv`, or the body's fields at fault, each a list of messages."""
+
+    detail = serializers.CharField(required=False)
     code = serializers.CharField(required=False)
     csv = serializers.ListField(child=serializers.CharField(), required=False, help_text='"line 7: ..."')
     file_name = serializers.ListField(child=serializers.CharField(), required=False)

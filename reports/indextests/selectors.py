@@ -3,6 +3,8 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
+from trial.access import visible_sites
+
 from .access import READ_ROLES, require_study_role
 from .models import AnalysisLock, ModelImport, ModelOutput
 
@@ -38,8 +40,6 @@ def model_output_list(*, model_import) -> QuerySet:
 def model_output_get(*, user, pk: int) -> ModelOutput:
     """One vertebra's output for a reader: 404 if it does not exist or its study is hidden from the user, 403
     without a reading role. Two queries."""
-    from trial.access import visible_sites
-
     output = (
         ModelOutput.objects.select_related("model_import__study", "participant")
         .filter(pk=pk, model_import__study__in=visible_sites(user).values("study"))

@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from trial.access import visible_sites
+from trial.access import user_roles, visible_sites
 from trial.errors import Forbidden
+from trial.models import Study
 from trial.pages import attempt, redraw_status
 from trial.views.common import paginate
 
@@ -27,9 +28,6 @@ from .services import MAX_CSV_BYTES, analysis_lock, heatmap_attach, model_output
 
 def _study(request: HttpRequest, *, roles=READ_ROLES):
     """The study of the page: ?study=CODE, else the first whose model outputs the user reads."""
-    from trial.access import user_roles
-    from trial.models import Study
-
     code = (request.POST.get("study") or request.GET.get("study", "")).strip()
     if not code:
         held = sorted(
