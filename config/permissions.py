@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from crf.services.common import MONITOR_ROLES, SIGNING_ROLES
 from reports.access import REPORT_ROLES
+from reports.indextests import access as index_tests
 from trial.access import role_names, user_roles
 from trial.errors import Forbidden
 from trial.models import Role
@@ -63,6 +64,10 @@ REPORTERS = frozenset(role.value for role in REPORT_ROLES)  # study-wide
 # (no site) by its reader, a principal investigator's weekly one included.
 MESSAGE_ACTORS = SITE_STAFF | {DATA_MANAGER, PI}
 READERS_OF_CASES = frozenset({ADJUDICATOR})
+# Model outputs (reports/indextests/access.py): hidden from adjudicators (STARD 2015 item 13).
+OUTPUT_READERS = frozenset(role.value for role in index_tests.READ_ROLES)
+OUTPUT_IMPORTERS = frozenset(role.value for role in index_tests.IMPORT_ROLES)
+ANALYSIS_LOCKERS = frozenset(role.value for role in index_tests.LOCK_ROLES)
 
 
 class Scope(enum.StrEnum):
@@ -269,6 +274,14 @@ MATRIX: dict[str, Rule] = {
     "report-job": rule(REPORTERS, scope=Scope.STUDY),
     "report-job-download": rule(REPORTERS, scope=Scope.STUDY),
     "report-downloads": rule({DATA_MANAGER}, scope=Scope.STUDY),
+    # --- an accuracy study's model outputs and analysis lock: study-wide readers, data managers import ------
+    "api:model-imports": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
+    "api:model-import-outputs": rule(OUTPUT_READERS, scope=Scope.STUDY),
+    "api:analysis-lock": rule(OUTPUT_READERS, ANALYSIS_LOCKERS, Scope.STUDY),
+    "model-imports-page": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
+    "analysis-lock-page": rule(OUTPUT_READERS, ANALYSIS_LOCKERS, Scope.STUDY),
+    "model-import-page": rule(OUTPUT_READERS, scope=Scope.STUDY),
+    "model-output-heatmap": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
     # --- the admin: staff; Django's model permissions decide inside (research data is read-only there) ------
     "admin:login": PUBLIC,
     "admin:*": rule({STAFF}, {STAFF}),

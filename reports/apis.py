@@ -25,6 +25,7 @@ from trial.i18n import LANGUAGES
 
 from .access import DOWNLOAD_LOG_ROLES, report_study
 from .exports.formats import ANALYSIS, BOM_FORMATS, DATASETS, FORMATS, TABULAR
+from .indextests.apis import urlpatterns as index_test_urls
 from .jobs import job_state
 from .models import JobKind, JobStatus, JobTrigger
 from .selectors import download_list, job_get, job_list
@@ -346,3 +347,4 @@ urlpatterns = [
     path("jobs/<int:pk>/", JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:pk>/download/", JobDownloadView.as_view(), name="job-download"),
 ]
+urlpatterns += index_test_urls  # model outputs and the analysis lock (reports/indextests/apis.py)

@@ -6,6 +6,7 @@ def reports_menu() -> list:
     from trial.navigation import MenuItem
 
     from .access import REPORT_ROLES
+    from .indextests.access import READ_ROLES as OUTPUT_READ_ROLES
 
     # Study-wide roles only: a PI or data manager of one site would be refused (a report covers every site).
     # The exports are a tab of the same pages (the same people), not a menu entry of their own.
@@ -17,7 +18,15 @@ def reports_menu() -> list:
             ("report-exports", "report-job", "report-downloads"),
             roles=REPORT_ROLES,
             study_wide=True,
-        )
+        ),
+        MenuItem(
+            "model-imports-page",
+            _("Model outputs"),
+            72,
+            ("analysis-lock-page", "model-import-page"),
+            roles=OUTPUT_READ_ROLES,
+            study_wide=True,
+        ),
     ]
 
 

@@ -135,3 +135,13 @@ class Download(models.Model):
 
     def __str__(self) -> str:
         return f"download of job {self.job_id} by {self.user_id}"
+
+
+from .indextests.models import (  # noqa: E402, F401 -- the index tests' models, in a module of their own
+    AnalysedImport,
+    AnalysisLock,
+    DatasetSplit,
+    ModelImport,
+    ModelOutput,
+    OutputKind,
+)

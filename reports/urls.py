@@ -1,3 +1,6 @@
 """Reports pages: the study's reports and jobs, a job's progress and download, the download log."""
 
-from .views import urlpatterns  # noqa: F401
+from .indextests.views import urlpatterns as index_test_pages
+from .views import urlpatterns as report_pages
+
+urlpatterns = report_pages + index_test_pages

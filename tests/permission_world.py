@@ -20,6 +20,7 @@ from followup.messaging.models import OutboxMessage
 from followup.models import AdjudicationCase, Visit
 from followup.services import links
 from followup.services.questionnaires import questionnaire_save
+from reports.indextests.services import heatmap_attach, model_outputs_import
 from reports.models import Job, JobStatus
 from trial.models import Role, Site
 from trial.services import participant_enroll, screening_create
@@ -28,6 +29,7 @@ from .conftest import ELIGIBLE_ANSWERS, client_for, load_study
 from .crf.conftest import PROCEDURE, put
 from .factories import StaffRoleFactory, UserFactory
 from .followup.mri_helpers import MRI, make_visit, put_mri
+from .reports.indextests.pictures import png
 
 # What the refused answers must never show: the participant's identifying data and study ID.
 FULL_NAME = "Matrix Person"
@@ -124,6 +126,10 @@ def build_world() -> dict:
             content_type="application/pdf", finished_at=timezone.now(),
         )  # fmt: skip
         job.file.save("matrix-report.pdf", ContentFile(b"%PDF-1.4 matrix"), save=True)
+        # A model's output for the participant's T12, with its heatmap (reports/indextests).
+        csv = f"study_id,level,model,version,split,probability\n{participant.study_id},T12,ViT,1.0,test,0.8\n"
+        (model_import,) = model_outputs_import(study=study, actor=users["data_manager"], content=csv.encode())
+        output = heatmap_attach(output=model_import.outputs.get(), actor=users["data_manager"], content=png())
     case = AdjudicationCase.objects.filter(participant=participant).first()
     return {
         "study": study,
@@ -137,6 +143,8 @@ def build_world() -> dict:
         "token": token,
         "message": message,
         "job": job,
+        "model_import": model_import,
+        "model_output": output,
         "users": users,
     }
 
@@ -153,6 +161,10 @@ def kwargs_for(route: Route, world: dict) -> dict:
         pk = world["message"].pk
     elif "jobs" in text:
         pk = world["job"].pk
+    elif "heatmap" in text:
+        pk = world["model_output"].pk
+    elif "model-imports" in text or "model-outputs" in text:
+        pk = world["model_import"].pk
     elif "two-factor" in text:
         pk = world["users"]["coordinator"].pk  # whose second factor a data manager resets
     elif "visits" in text:
