@@ -7,7 +7,7 @@ memory. The upload holds files only, so no value is read as text from a form fie
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -63,9 +63,14 @@ class RegisteredOut(ExamsOut):
     problems = FileProblemOut(many=True, help_text="Files that made no exam (not DICOM, unreadable).")
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadedFile(serializers.FileField):
+    """An uploaded file: binary in the schema (drf-spectacular shows a FileField as a URI, its output)."""
+
+
 class ExamUploadIn(serializers.Serializer):
     files = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True), min_length=1, max_length=MAX_FILES
+        child=UploadedFile(allow_empty_file=True), min_length=1, max_length=MAX_FILES
     )
 
     def to_internal_value(self, data):
