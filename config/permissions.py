@@ -167,6 +167,8 @@ MATRIX: dict[str, Rule] = {
     "api:screening-detail": rule(READERS, SITE_STAFF, SITE),
     "api:screening-enroll": rule(READERS, SITE_STAFF, SITE),
     "api:screening-history": rule(READERS, scope=SITE),
+    # Imaging exams: registered by the site's staff and by data managers (trial.services.imaging).
+    "api:screening-exams": rule(READERS, SITE_STAFF | {DATA_MANAGER}, SITE),
     "api:participant-list": rule(READERS),
     "api:participant-detail": rule(READERS, scope=SITE),
     "api:participant-history": rule(READERS, scope=SITE),

@@ -486,3 +486,10 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's default, kept
     "trial.apis.schema.main_flow_links",
 ]
+
+# --- Imaging exams (issue 14, trial/imaging.py) ------------------------------------------------------------
+# The HMAC key of the DICOM UIDs kept as hashes. Empty: derived from SECRET_KEY. Set it (and keep it) where
+# SECRET_KEY may be rotated: a new key gives new hashes, and a study registered before would no longer be
+# recognised as registered.
+IMAGING_UID_KEY = env("IMAGING_UID_KEY", default="")
+# --- end of imaging exams -----------------------------------------------------------------------------------

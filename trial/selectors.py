@@ -1,14 +1,20 @@
 """Reads that more than one caller needs, with their joins set, so lists run a fixed number of queries."""
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from pghistory.models import MiddlewareEvents
 
 from .access import visible_sites
 from .i18n import localized
+from .eligibility import ExamFact
+from .imaging import imaging_checks as imaging_checks_of
+from .imaging import imaging_spec
 from .models import (
     ContactChannel,
     ContactOptOut,
     Criterion,
+    ImagingExam,
     Outcome,
     Participant,
     ParticipantIdentity,
@@ -240,3 +246,26 @@ def participant_flow(*, study: Study, user) -> dict:
         "participants": {status: statuses.get(status, 0) for status in ParticipantStatus.values},
         "accrual": group_accrual(study=study, user=user),
     }
+
+
+# --- imaging exams (trial/imaging.py) ------------------------------------------------------------------
+
+
+def imaging_exams(*, screening: Screening) -> QuerySet:
+    """A screening's imaging exams, oldest first: one query."""
+    return ImagingExam.objects.filter(screening=screening).order_by("study_date", "modality", "id")
+
+
+def imaging_exam_facts(exams: Iterable[ImagingExam]) -> tuple[ExamFact, ...]:
+    """The exams as the eligibility rules see them."""
+    return tuple(ExamFact(e.modality, e.study_date, tuple(e.body_parts)) for e in exams)
+
+
+def imaging_checks(
+    *, screening: Screening, exams: Iterable[ImagingExam] | None = None
+) -> list[tuple[str, str]]:
+    """The imaging checks of a screening as (code, message), against its own protocol version's imaging rule
+    (trial/imaging.py). One query for the exams unless given; the criteria are one more unless prefetched."""
+    exams = imaging_exams(screening=screening) if exams is None else exams
+    spec = imaging_spec(screening.protocol_version.criteria.all())
+    return imaging_checks_of(spec, imaging_exam_facts(exams))

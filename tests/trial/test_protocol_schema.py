@@ -133,6 +133,11 @@ CASES = [
         lambda d: d["criteria"][2].update(rule={"bmi": {"min": 18}}),
         "criteria[2] (INC3) rule: unknown rule key 'bmi'",
     ),
+    (
+        lambda d: d["criteria"][2].update(rule={"imaging": {"modalities": ["CT", "mr"]}}),
+        "criteria[2] (INC3) rule: imaging: 'modalities' must list distinct DICOM modalities in capitals, "
+        "e.g. [CT, MR]",
+    ),
     # The study ID format: both parts used, a format Python can fill in.
     (lambda d: d.update(study_id_format="{number:04d}"), "study_id_format: must use {site} and {number}"),
     (lambda d: d.update(study_id_format="{site}-0001"), "study_id_format: must use {site} and {number}"),

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import identity_log, views
+from . import identity_log, imaging, views
 
 # No format-suffix routes (/screenings/1/history.json): their actions do not take `format`, so each was a
 # 500; the API speaks JSON, chosen by the Accept header.
@@ -16,5 +16,6 @@ urlpatterns = [
     path("identity-log/", identity_log.IdentityReadList.as_view(), name="identity-log-api"),
     path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     path("auth/logout-all/", views.LogoutAllView.as_view(), name="api-logout-all"),
+    path("screenings/<int:pk>/exams/", imaging.ScreeningExams.as_view(), name="screening-exams"),
     path("", include(router.urls)),
 ]

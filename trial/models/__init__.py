@@ -2,6 +2,7 @@
 
 from .counts import SiteCount  # also registers the count triggers on Screening and Participant
 from .identity_log import IdentityChannel, IdentityRead, IdentityShown
+from .imaging import ImagingExam
 from .participant import (
     ContactChannel,
     ContactOptOut,
@@ -25,6 +26,7 @@ __all__ = [
     "IdentityChannel",
     "IdentityRead",
     "IdentityShown",
+    "ImagingExam",
     "NotEnrolledReason",
     "OptOutSource",
     "Outcome",

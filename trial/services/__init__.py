@@ -3,12 +3,14 @@
 from .contact import opt_out_by_patient, opt_out_end, opt_out_record
 from .enrollment import participant_enroll, participant_identity_update, participant_set_status
 from .identity_log import identity_read_log
+from .imaging import imaging_exams_register
 from .protocols import ProtocolFileError, protocol_load, protocol_parse
 from .screening import screening_create, screening_evaluate, screening_update
 
 __all__ = [
     "ProtocolFileError",
     "identity_read_log",
+    "imaging_exams_register",
     "opt_out_by_patient",
     "opt_out_end",
     "opt_out_record",

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy
 from ..access import require_site_staff
 from ..audit import audit_context, reason_required
 from ..clock import site_today
-from ..eligibility import CriterionSpec, Facts, Verdict, judge
+from ..eligibility import CriterionSpec, ExamFact, Facts, Verdict, judge
 from ..errors import Conflict, InvalidInput
 from ..levels import LEVELS, is_level, level_index
 from ..models import NotEnrolledReason, Outcome, ProtocolVersion, Screening, Sex, Site, Study
+from ..selectors import imaging_exam_facts, imaging_exams
 
 AGE_RANGE = (0, 120)  # plausibility of the value itself; eligibility age limits are protocol rules
 UPDATABLE_FIELDS = (
@@ -131,13 +132,24 @@ def clean_screening_data(
     return clean
 
 
-def _verdict(version: ProtocolVersion, values: Mapping[str, Any]) -> Verdict:
+def _verdict(
+    version: ProtocolVersion, values: Mapping[str, Any], exams: tuple[ExamFact, ...] = ()
+) -> Verdict:
     facts = Facts(
         age=values.get("age"),
         sex=values.get("sex"),
         fracture_levels=tuple(values.get("fracture_levels") or ()) or None,
+        exams=exams,
     )
     return judge(_criteria_specs(version), facts=facts, answers=values.get("answers") or {})
+
+
+def screening_judge(screening: Screening) -> Verdict:
+    """The verdict of a screening as recorded now: its data, answers and registered imaging exams, under its
+    own protocol version."""
+    exams = imaging_exam_facts(imaging_exams(screening=screening))
+    values = {name: getattr(screening, name) for name in UPDATABLE_FIELDS}
+    return _verdict(screening.protocol_version, values, exams)
 
 
 def _study_site(study: Study, site: Site) -> None:
@@ -209,7 +221,7 @@ def screening_update(*, actor, screening: Screening, data: Mapping[str, Any], re
             return screening
         for name, value in changed.items():
             setattr(screening, name, value)
-        verdict = _verdict(screening.protocol_version, {f: getattr(screening, f) for f in UPDATABLE_FIELDS})
+        verdict = screening_judge(screening)
         if screening.not_enrolled_reason and verdict.outcome != Outcome.ELIGIBLE:
             raise InvalidInput(
                 _("Only an eligible screening has a reason for not enrolling."),

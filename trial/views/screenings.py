@@ -22,6 +22,7 @@ from ..forms import (
     ScreeningCorrectionForm,
     ScreeningForm,
 )
+from ..imaging import imaging_checks, imaging_spec
 from ..models import Outcome, Screening, Study
 from ..navigation import can_screen_in
 from ..pages import attempt, redraw_status
@@ -167,7 +168,13 @@ def _render_screening_detail(
     verdict = Verdict(
         outcome=screening.outcome, failed=screening.failed_criteria, missing=screening.missing_criteria
     )
+    exams = list(selectors.imaging_exams(screening=screening))
+    spec = imaging_spec(criteria)
     context = {
+        # A protocol with an imaging rule shows the section even before the first exam (what is missing).
+        "shows_imaging": bool(exams) or spec is not None,
+        "exams": exams,
+        "imaging_checks": imaging_checks(spec, selectors.imaging_exam_facts(exams)),
         "screening": screening,
         "participant": participant,
         "rows": rows,
