@@ -6,8 +6,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from pghistory.models import MiddlewareEvents
 
 from .access import visible_sites
-from .i18n import localized
 from .eligibility import ExamFact
+from .i18n import localized
 from .imaging import imaging_checks as imaging_checks_of
 from .imaging import imaging_spec
 from .models import (
