@@ -12,6 +12,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trial.apis.filtering import list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import ReasonField, StrictInput
 
@@ -130,6 +131,7 @@ class ModelOutputListView(generics.ListAPIView):
     pagination_class = Pagination
 
     def get_queryset(self):
+        list_query(self)  # a bad parameter is a 400 whether or not the import exists (as every list)
         study = outputs_study(self.request.user, self.kwargs["code"])
         return model_output_list(model_import=model_import_get(study=study, pk=self.kwargs["pk"]))
 

@@ -201,6 +201,9 @@ def url_values(world):
             ("pk", "adjudication"): "1",
             # A report's job (pages): any id (a job the user cannot read is a 404 page).
             ("pk", "jobs"): "1",
+            # A model-output import and a vertebra's heatmap (pages): any id (a missing one is a 404 page).
+            ("pk", "model-outputs"): "1",
+            ("pk", "vertebrae"): "1",
             # A user whose second factor is reset (trial/views/twofactor.py): any id (one the actor may not
             # reset is a 404 page).
             ("pk", "reset"): "1",

@@ -67,3 +67,16 @@ def dicom_file(
     path = folder / name
     dataset.save_as(path)
     return path
+
+
+def register_ct_and_mr(actor, screening, folder: Path, *, days_apart: int = 3):
+    """A spine CT on 2026-01-01 and a spine MR `days_apart` later, registered for `screening` from their DICOM
+    files (so that an imaging rule, as NCT07306858's CT-MRI criterion, is judged)."""
+    from trial.services.imaging import imaging_exams_register
+
+    ct_day = datetime.date(2026, 1, 1)
+    files = [
+        dicom_file(folder, "ct.dcm", modality="CT", day=ct_day),
+        dicom_file(folder, "mr.dcm", modality="MR", day=ct_day + datetime.timedelta(days=days_apart)),
+    ]
+    return imaging_exams_register(actor=actor, screening=screening, paths=files)

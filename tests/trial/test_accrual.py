@@ -13,9 +13,11 @@ from tests.conftest import client_for, load_study
 from trial.models import Role
 from trial.services import participant_enroll, screening_create
 
+from .imaging_data import register_ct_and_mr
+
 pytestmark = pytest.mark.frozen
 
-ASKED = {"INC1": True, "INC2": True, "INC3": True, "INC4": True, "EXC1": False, "EXC2": False, "EXC3": False}
+ASKED = {"INC1": True, "INC3": True, "INC4": True, "EXC1": False, "EXC2": False, "EXC3": False}
 FLOW = "/api/v1/studies/NCT07306858/flow/"
 
 
@@ -34,7 +36,7 @@ def staff(make_user, retro):
 
 
 @pytest.fixture
-def register(retro, staff):
+def register(retro, staff, tmp_path):
     def register(site_code: str, group: str):
         site = retro.sites.get(code=site_code)
         screening = screening_create(
@@ -49,6 +51,8 @@ def register(retro, staff):
                 "answers": ASKED,
             },
         )
+        register_ct_and_mr(staff[site_code], screening, tmp_path / f"case{screening.pk}")
+        screening.refresh_from_db()
         return participant_enroll(
             actor=staff[site_code],
             screening=screening,

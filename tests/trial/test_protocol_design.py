@@ -3,6 +3,7 @@ keep the prospective files as they were, every problem of a bad design listed, a
 NCT07306858 loaded from its file with its age rule. Pure but for the loading tests."""
 
 import copy
+import datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import yaml
 from django.conf import settings
 from django.core.management import call_command
 
-from trial.eligibility import CriterionSpec, Facts, judge
+from trial.eligibility import CriterionSpec, ExamFact, Facts, judge
 from trial.models import ProtocolVersion, Study
 from trial.services.protocols import ProtocolFileError, protocol_parse
 
@@ -50,9 +51,14 @@ def test_the_retrospective_study_parses_as_written():
     assert data["forms"] == ["dxa"]
 
 
-def test_the_14_day_interval_criterion_waits_for_the_imaging_rule():
+def test_the_14_day_interval_criterion_is_computed_from_the_exams():
     interval = next(c for c in written("NCT07306858.yaml")["criteria"] if c["code"] == "INC2")
-    assert "14" in interval["text"]["en"] and "rule" not in interval
+    assert "14" in interval["text"]["en"]
+    assert interval["rule"]["imaging"] | {"body_parts": None} == {
+        "modalities": ["CT", "MR"],
+        "max_interval_days": 14,
+        "body_parts": None,
+    }
 
 
 @pytest.mark.parametrize(("age", "outcome"), [(49, "ineligible"), (50, "eligible"), (51, "eligible")])
@@ -62,7 +68,11 @@ def test_the_minimum_age_is_the_criteria_50_not_the_registry_module_40(age, outc
         for c in protocol_parse(RETROSPECTIVE.read_text(encoding="utf-8"))["criteria"]
     ]
     asked = {c.code: c.kind == "inclusion" for c in criteria if not c.computed}  # every question passes
-    verdict = judge(criteria, facts=Facts(age=age, sex="female"), answers=asked)
+    exams = (
+        ExamFact("CT", datetime.date(2026, 1, 1), ("LSPINE",)),
+        ExamFact("MR", datetime.date(2026, 1, 5), ("LSPINE",)),
+    )
+    verdict = judge(criteria, facts=Facts(age=age, sex="female", exams=exams), answers=asked)
     assert verdict.outcome == outcome
     assert verdict.failed == ([] if outcome == "eligible" else ["INC5"])
 

@@ -12,9 +12,11 @@ from tests.conftest import client_for, load_study
 from trial.models import Participant, Role
 from trial.services import participant_enroll, screening_create
 
+from .imaging_data import register_ct_and_mr
+
 pytestmark = pytest.mark.frozen
 
-ASKED = {"INC1": True, "INC2": True, "INC3": True, "INC4": True, "EXC1": False, "EXC2": False, "EXC3": False}
+ASKED = {"INC1": True, "INC3": True, "INC4": True, "EXC1": False, "EXC2": False, "EXC3": False}
 IDENTITY = {"full_name": "Synthetic Case", "hospital_record_number": "R-0001"}
 
 
@@ -29,9 +31,11 @@ def retro_coordinator(make_user, retro):
 
 
 @pytest.fixture
-def make_case(retro, retro_coordinator):
+def make_case(retro, retro_coordinator, tmp_path):
+    """A case screened with its spine CT and MR registered 3 days apart (INC2, computed from them)."""
+
     def make(*, age=68, site_code="CQ1", actor=None):
-        return screening_create(
+        screening = screening_create(
             actor=actor or retro_coordinator,
             study=retro,
             site=retro.sites.get(code=site_code),
@@ -43,6 +47,9 @@ def make_case(retro, retro_coordinator):
                 "answers": ASKED,
             },
         )
+        register_ct_and_mr(actor or retro_coordinator, screening, tmp_path / f"case{screening.pk}")
+        screening.refresh_from_db()
+        return screening
 
     return make
 
