@@ -42,7 +42,7 @@ pytest_rc=0
 # Two workers (the machine's two cores): tests/parallel.py gives each its own Redis database and media
 # folder and keeps a module's tests (and all of tests/deploy/) on one worker; pytest-cov adds up the coverage.
 # `python -m` puts the checkout on sys.path, so that `-p tests.parallel` imports before Django is set up.
-"${PY}" -m pytest -p tests.parallel -n "${TEST_WORKERS:-2}" --dist loadgroup \
+"${PY}" -m pytest -p tests.parallel -n "${TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder \
     --cov --cov-report=term --durations=25 "$@" || pytest_rc=$?
 
 if ((pytest_rc != 0)); then

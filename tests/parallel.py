@@ -11,6 +11,9 @@ loadgroup`, scripts/test.sh). This plugin keeps the workers out of each other's 
   systemd-like stacks on the ports 8000-8009 the unit files name, and a throwaway cluster of their own.
 - But the API fuzz's tests (a minute per role) are spread one by one: kept together they would be the
   run's tail, one worker fuzzing while the other waits. Each worker seeds the fuzz's study once.
+- The long groups (the fuzz's roles, tests/deploy/) are handed out first, the rest in the order collected
+  (scripts/test.sh passes --no-loadscope-reorder: xdist would otherwise put the biggest modules first and
+  the one-test groups, the fuzz's minutes, last, as the run's tail).
 
 Without `-n` (a single test by hand, make bench) it changes nothing.
 """
@@ -37,6 +40,8 @@ SPREAD_MODULES = ("tests/test_api_fuzz.py",)
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into the scheduling groups
 def pytest_collection_modifyitems(items):
+    if _WORKER:  # every worker collects, and must collect the same order
+        items.sort(key=lambda item: not item.nodeid.startswith((*SPREAD_MODULES, *SHARED_FOLDERS)))
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         group = next((folder for folder in SHARED_FOLDERS if path.startswith(folder)), path)
