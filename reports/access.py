@@ -30,9 +30,8 @@ def report_studies(user) -> QuerySet:
     return _studies_with(user, REPORT_ROLES)
 
 
-def report_study(user, code: str, *, roles: frozenset[str] = REPORT_ROLES) -> Study:
-    """The study `code` if the user holds one of `roles` study-wide; 404 if they cannot see it, else 403.
-    One query (the roles are those the request has read)."""
+def visible_study(user, code: str) -> Study:
+    """The study `code` if the user sees it at all, else 404 (a blinded reader learns nothing). One query."""
     study = (
         Study.objects.select_related("current_version")
         .filter(code=code, pk__in=visible_sites(user).values("study"))
@@ -40,14 +39,26 @@ def report_study(user, code: str, *, roles: frozenset[str] = REPORT_ROLES) -> St
     )
     if study is None:
         raise Http404(_("Unknown study."))
+    return study
+
+
+def holds_study_role(user, study: Study, roles: frozenset[str]) -> bool:
+    """Whether the user holds one of `roles` study-wide in the study. The user's roles as the request has
+    read them (trial.access.user_roles: no query once read)."""
+    return any(role in roles and not site and held == study.pk for role, held, site in user_roles(user))
+
+
+def report_study(user, code: str, *, roles: frozenset[str] = REPORT_ROLES) -> Study:
+    """The study `code` if the user holds one of `roles` study-wide; 404 if they cannot see it, else 403.
+    One query (the roles are those the request has read)."""
+    study = visible_study(user, code)
     require_report_role(user, study, roles=roles)
     return study
 
 
 def require_report_role(user, study: Study, *, roles: frozenset[str] = REPORT_ROLES) -> None:
-    """Refuse (403) unless the user holds one of `roles` study-wide in the study. The user's roles as the
-    request has read them (trial.access.user_roles: no query once read)."""
-    if not any(role in roles and not site and held == study.pk for role, held, site in user_roles(user)):
+    """Refuse (403) unless the user holds one of `roles` study-wide in the study."""
+    if not holds_study_role(user, study, roles):
         if roles == DOWNLOAD_LOG_ROLES:
             message = _("Only the data managers of study %(study)s can read its download log.")
         else:

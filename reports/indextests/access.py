@@ -8,21 +8,17 @@
   Superusers are not exempt: an import is made and read by a named role.
 """
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from trial.access import role_names, user_roles, visible_sites
+from trial.access import role_names
 from trial.errors import Forbidden
 from trial.models import Role, Study
+
+from ..access import holds_study_role, visible_study
 
 READ_ROLES = frozenset({Role.PRINCIPAL_INVESTIGATOR, Role.MONITOR, Role.DATA_MANAGER})
 IMPORT_ROLES = frozenset({Role.DATA_MANAGER})
 LOCK_ROLES = frozenset({Role.DATA_MANAGER, Role.PRINCIPAL_INVESTIGATOR})
-
-
-def holds_study_role(user, study: Study, roles: frozenset[str]) -> bool:
-    """Whether the user holds one of `roles` study-wide in the study (no query once the roles are read)."""
-    return any(role in roles and site is None and held == study.pk for role, held, site in user_roles(user))
 
 
 def require_study_role(user, study: Study, roles: frozenset[str]) -> None:
@@ -37,8 +33,6 @@ def require_study_role(user, study: Study, roles: frozenset[str]) -> None:
 def outputs_study(user, code: str, *, roles: frozenset[str] = READ_ROLES) -> Study:
     """The study `code` for a user who holds one of `roles` study-wide; 404 if they cannot see it, else 403.
     One query (the roles, once read, are kept for the request)."""
-    study = Study.objects.filter(code=code, pk__in=visible_sites(user).values("study")).first()
-    if study is None:
-        raise Http404(_("Unknown study."))
+    study = visible_study(user, code)
     require_study_role(user, study, roles)
     return study

@@ -18,8 +18,9 @@ from trial.models import Study
 from trial.pages import attempt, redraw_status
 from trial.views.common import paginate
 
+from ..access import holds_study_role
 from ..selectors import study_zone
-from .access import IMPORT_ROLES, LOCK_ROLES, READ_ROLES, holds_study_role, outputs_study
+from .access import IMPORT_ROLES, LOCK_ROLES, READ_ROLES, outputs_study
 from .forms import AnalysisLockForm, HeatmapForm, ModelImportForm
 from .models import ModelImport
 from .selectors import analysis_lock_get, model_import_list, model_output_get, model_output_list
