@@ -267,6 +267,7 @@ MATRIX: dict[str, Rule] = {
     "api:study-adjudication-agreement": rule(REPORTERS, scope=Scope.STUDY),
     "api:interim-report-request": rule(REPORTERS, REPORTERS, Scope.STUDY),
     "api:export-request": rule(REPORTERS, REPORTERS, Scope.STUDY),
+    "api:accuracy-report-request": rule(REPORTERS, REPORTERS, Scope.STUDY),
     "api:study-jobs": rule(REPORTERS, scope=Scope.STUDY),
     "api:study-downloads": rule({DATA_MANAGER}, scope=Scope.STUDY),
     "api:job-detail": rule(REPORTERS, scope=Scope.STUDY),

@@ -44,6 +44,13 @@ def _export_run(job, progress):
     return export_run(job, progress)
 
 
+def _accuracy_report_run(job, progress):
+    """The accuracy report's runner (reports/stard/report.py), imported when a job runs."""
+    from .stard.report import accuracy_report_run
+
+    return accuracy_report_run(job, progress)
+
+
 def _bench_jobs(*, study) -> list:
     """The interim report as `manage.py bench` times it (reports/bench.py)."""
     from .bench import bench_jobs
@@ -75,6 +82,8 @@ class ReportsConfig(AppConfig):
         steps.job_steps_register(JobKind.INTERIM_REPORT, steps.interim_steps())
         jobs.job_runner_register(JobKind.EXPORT, _export_run)
         steps.job_steps_register(JobKind.EXPORT, steps.export_steps())
+        jobs.job_runner_register(JobKind.ACCURACY_REPORT, _accuracy_report_run)
+        steps.job_steps_register(JobKind.ACCURACY_REPORT, steps.accuracy_steps())
         if report_ready_plan not in jobs.JOB_FINISHED:
             jobs.JOB_FINISHED.append(report_ready_plan)
         staff_message_kind_register(MessageKind.REPORT_READY, REPORT_READY_MESSAGES)

@@ -134,7 +134,7 @@ def _model(m: Import, scores, reference, cohorts, clusters, *, interval: str, bo
 def _threshold(reference, scores) -> dict:
     """Youden's J on the development centre; None with a reason without both classes there."""
     if not reference.any() or reference.all():
-        reason = "no_development_vertebrae" if not len(reference) else "one_class_only"
+        reason = "no_development_vertebrae" if not len(reference) else "development_one_class"
         return {"value": None, "j": None, "sensitivity": None, "specificity": None, "reason": reason}
     chosen = youden_threshold(reference=reference, scores=scores)
     return {
