@@ -62,7 +62,6 @@ from reports.indextests.services import model_outputs_import
 from tests.conftest import load_study
 from trial.models import Participant, Role, Screening, Site
 
-
 A, B, SEG = "VGG-16", "ViT", "U-Net"
 
 DEVELOPMENT = {
