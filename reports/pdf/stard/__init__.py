@@ -154,7 +154,15 @@ def roc_section(figures: dict, st: Styles) -> list:
         for cohort in COHORTS
     ]
     grid = Table([charts], colWidths=[half, half])
-    grid.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    grid.setStyle(
+        table_style(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return [grid]
 
 

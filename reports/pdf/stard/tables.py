@@ -184,7 +184,15 @@ def matrices_row(figures: dict, cohort: str, st: Styles) -> list:
     rows = [drawn[i : i + 3] for i in range(0, len(drawn), 3)]
     rows[-1] += [""] * (3 - len(rows[-1]))
     grid = Table(rows, colWidths=[WIDTH / 3] * 3)
-    grid.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+    grid.setStyle(
+        table_style(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),  # the empty cells too: else Helvetica is listed
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
     return [grid]
 
 

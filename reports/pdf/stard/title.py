@@ -109,6 +109,7 @@ def _not_locked(st: Styles) -> Table:
     box.setStyle(
         table_style(
             [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
                 ("BOX", (0, 0), (-1, -1), 1, ALERT),
                 ("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL),
                 ("LEFTPADDING", (0, 0), (-1, -1), 6),
