@@ -128,19 +128,21 @@ def estimates_table(figures: dict, cohort: str, st: Styles) -> list:
     return [_grid(st, rows, widths, extra=spans), *(st.p(note, st.note) for note in notes)]
 
 
+def matrix_title(model: dict, st: Styles):
+    """What a 2x2 table is of: the model and its threshold."""
+    threshold = model["threshold"]["value"]
+    return st.cell_p(
+        _("%(model)s, called acute at ≥ %(t)s") % {"model": model["label"], "t": num(threshold, 3)}
+    )
+
+
 def matrix_table(model: dict, cohort: str, st: Styles) -> Table | None:
     """The 2x2 table of one model at one centre: called acute or chronic against the reference."""
     centre = next(c for c in model["centres"] if c["cohort"] == cohort)
     m = centre["matrix"]
     if m is None:
         return None
-    threshold = model["threshold"]["value"]
     rows = [
-        [
-            st.cell_p(
-                _("%(model)s, called acute at ≥ %(t)s") % {"model": model["label"], "t": num(threshold, 3)}
-            )
-        ],
         ["", st.cell_p(_("Reference acute")), st.cell_p(_("Reference chronic")), st.cell_p(_("Total"))],
         [st.cell_p(_("Called acute")), str(m["tp"]), str(m["fp"]), str(m["tp"] + m["fp"])],
         [st.cell_p(_("Called chronic")), str(m["fn"]), str(m["tn"]), str(m["fn"] + m["tn"])],
@@ -151,20 +153,19 @@ def matrix_table(model: dict, cohort: str, st: Styles) -> Table | None:
             str(m["tp"] + m["fn"] + m["fp"] + m["tn"]),
         ],
     ]
-    table = Table(rows, colWidths=[52, 42, 42, 32])
+    table = Table(rows, colWidths=[46, 42, 42, 24], hAlign="LEFT")  # 154 of the 164 a third of the page gives
     table.setStyle(
         table_style(
             [
                 ("FONTNAME", (0, 0), (-1, -1), st.font),
                 ("FONTSIZE", (0, 0), (-1, -1), 8),
-                ("SPAN", (0, 0), (-1, 0)),
-                ("ALIGN", (1, 2), (-1, -1), "CENTER"),
+                ("ALIGN", (1, 1), (-1, -1), "CENTER"),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("GRID", (0, 1), (-1, -1), 0.5, "#1f2933"),
-                ("BACKGROUND", (0, 1), (-1, 1), "#e8edf3"),
-                ("BACKGROUND", (0, 2), (0, -1), "#e8edf3"),
-                ("BACKGROUND", (1, 2), (1, 2), "#d9ead3"),
-                ("BACKGROUND", (2, 3), (2, 3), "#d9ead3"),
+                ("GRID", (0, 0), (-1, -1), 0.5, "#1f2933"),
+                ("BACKGROUND", (0, 0), (-1, 0), "#e8edf3"),
+                ("BACKGROUND", (0, 1), (0, -1), "#e8edf3"),
+                ("BACKGROUND", (1, 1), (1, 1), "#d9ead3"),
+                ("BACKGROUND", (2, 2), (2, 2), "#d9ead3"),
                 ("BACKGROUND", (-1, -1), (-1, -1), "#f3f5f8"),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
@@ -177,19 +178,29 @@ def matrix_table(model: dict, cohort: str, st: Styles) -> Table | None:
 
 
 def matrices_row(figures: dict, cohort: str, st: Styles) -> list:
-    """The 2x2 tables of every model at one centre, three to a row."""
-    drawn = [t for t in (matrix_table(m, cohort, st) for m in figures["models"]) if t is not None]
+    """The 2x2 tables of every model at one centre, three to a row, their titles on a row above them (so
+    that a long model name never pushes its table below the others)."""
+    drawn = [
+        (matrix_title(m, st), table)
+        for m in figures["models"]
+        if (table := matrix_table(m, cohort, st)) is not None
+    ]
     if not drawn:
         return [st.none(_("No 2×2 table: there is no threshold (see the thresholds)."))]
-    rows = [drawn[i : i + 3] for i in range(0, len(drawn), 3)]
-    rows[-1] += [""] * (3 - len(rows[-1]))
+    rows = []
+    for i in range(0, len(drawn), 3):
+        group = drawn[i : i + 3]
+        pad = [""] * (3 - len(group))
+        rows += [[title for title, _table in group] + pad, [table for _title, table in group] + pad]
     grid = Table(rows, colWidths=[WIDTH / 3] * 3)
     grid.setStyle(
         table_style(
             [
                 ("FONTNAME", (0, 0), (-1, -1), st.font),  # the empty cells too: else Helvetica is listed
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                *(("BOTTOMPADDING", (0, r), (-1, r), 10) for r in range(1, len(rows), 2)),
             ]
         )
     )
