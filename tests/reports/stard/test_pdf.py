@@ -65,7 +65,7 @@ def test_the_english_report_prints_every_section_and_the_hand_worked_numbers(wor
             "Analysed: vertebrae with a reference-standard result", "Reference standard: 8 acute, 7 chronic",
             "2000 resamples, seed 2015", report.figures["dataset_sha256"],
             "VGG-16 1.0, called acute at ≥ 0.400", "ViT 1.0, called acute at ≥ 0.550",
-            "Sensitivity", "Specificity", "Accuracy", "PPV", "NPV", "AUC", "Called acute",
+            "Sensitivity", "Specificity", "Accuracy", "PPV", "NPV", "AUC",
             "U-Net 2.1", "0.850", "1 − specificity", "VGG-16 1.0: AUC 0.938",
             "95% CI (Wilson; AUC: DeLong)", "95% CI, patient-clustered",
         ],
