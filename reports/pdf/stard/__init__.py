@@ -151,6 +151,11 @@ def roc_section(figures: dict, st: Styles) -> list:
     half = WIDTH / 2
     charts = [
         roc_chart(figures, cohort, width=half - 6, font=st.font, cjk=st.language.startswith("zh"))
+        if any(c["roc"] for m in figures["models"] for c in m["centres"] if c["cohort"] == cohort)
+        else st.none(
+            _("%(centre)s: no ROC curve, which needs both acute and chronic analysed vertebrae.")
+            % {"centre": cohort_name(cohort)}
+        )
         for cohort in COHORTS
     ]
     grid = Table([charts], colWidths=[half, half])

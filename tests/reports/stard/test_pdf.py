@@ -129,3 +129,38 @@ def test_an_empty_study_prints_its_sections_saying_so(accuracy_study):
             "Cases screened (n = 0)",
         ],
     ) == []  # fmt: skip
+
+
+def test_before_any_final_reading_the_report_builds_and_says_why_numbers_are_missing(accuracy_study, staff):
+    from .conftest import World
+
+    world = World(accuracy_study, staff["coordinator"], staff["data_manager"])
+    cq1, ext = accuracy_study.sites.get(code="CQ1"), accuracy_study.sites.get(code="EXT1")
+    world.case("d1", cq1, "acute", ["L1"])
+    world.case("e1", ext, "chronic", ["L2"])
+    world.import_csv(
+        [("d1", "L1", "VGG-16", "1.0", "test", 0.7), ("e1", "L2", "VGG-16", "1.0", "external", 0.2)]
+    )
+    world.import_csv([("d1", "L1", "ViT", "1.0", "test", 0.6), ("e1", "L2", "ViT", "1.0", "external", 0.3)])
+    for language in ("en", "zh-hans"):
+        report = accuracy_report_build(study=accuracy_study, language=language, generated_by="Test Pi (pi)")
+        assert report.pdf.startswith(b"%PDF-")
+    figures = report.figures
+    assert figures["flow"]["no_reference"] == {"n": 2, "reasons": [{"code": "no_case", "model": "", "n": 2}]}
+    threshold = figures["models"][0]["threshold"]
+    assert (threshold["value"], threshold["reason"]) == (None, "no_development_vertebrae")
+    development = figures["models"][0]["centres"][0]
+    assert development["auc"]["reason"] == "one_class_only" and development["matrix"] is None
+    assert figures["comparisons"][0]["reason"] == "one_class_only"
+    pages = text_of(accuracy_report_build(study=accuracy_study, language="en", generated_by="x").pdf)
+    assert (
+        missing(
+            pages,
+            [
+                "VGG-16 1.0: No analysed vertebra at the development centre.",
+                "No vertebra of this centre is analysed.",
+                "No reference-standard result (n = 2)",
+            ],
+        )
+        == []
+    )
