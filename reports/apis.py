@@ -155,7 +155,8 @@ class InterimReportIn(StrictInput):
 
 class InterimReportRequestView(APIView):
     """Ask for the study's interim report: 202 with the job as it stands (queued, or running when a worker has
-    taken it already) and its URL in Location. The worker builds it; follow GET /jobs/{id}/ until it is done, then download it."""
+    taken it already) and its URL in Location. The worker builds it; follow GET /jobs/{id}/ until it is done,
+    then download it."""
 
     @extend_schema(request=InterimReportIn, responses={202: JobOut})
     def post(self, request, code):

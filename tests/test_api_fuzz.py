@@ -202,9 +202,9 @@ def role(request) -> str:
 
 @pytest.fixture
 def untraced():
-    """Line coverage paused while the fuzz runs (make coverage measures it, pytest-cov): the fuzz checks that the
-    schema is what the server does, case by case; tracing its thousands of requests cost a third
-    of the fuzz's time, for lines the other tests already cover."""
+    """Line coverage paused while the fuzz runs (make coverage measures it, pytest-cov): the fuzz checks
+    that the schema is what the server does, case by case; tracing its thousands of requests cost a third of
+    the fuzz's time, for lines the other tests already cover."""
     import coverage
 
     tracer = coverage.Coverage.current()
