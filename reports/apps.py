@@ -26,8 +26,18 @@ def reports_menu() -> list:
             ("analysis-lock-page", "model-import-page"),
             roles=OUTPUT_READ_ROLES,
             study_wide=True,
+            studies=_studies_with_index_tests,
         ),
     ]
+
+
+def _studies_with_index_tests() -> frozenset[int]:
+    """The studies analysed per vertebra (protocol `design.unit: vertebra`), whose index tests are model
+    outputs: the only ones the model-output pages are for. One query."""
+    from trial.models import Study
+
+    found = Study.objects.filter(current_version__definition__design__unit="vertebra")
+    return frozenset(found.values_list("pk", flat=True))
 
 
 def _interim_report_run(job, progress):
