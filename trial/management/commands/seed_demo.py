@@ -1,6 +1,7 @@
 """Seed a study with a synthetic screening log, enrollment, CRFs and demo logins (idempotent)."""
 
 import time
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,14 +14,19 @@ from trial.models import Outcome, Study
 
 class Command(BaseCommand):
     help = (
-        "Seed synthetic demo data: N enrolled participants with their screening log, their CRFs and "
-        "follow-up, three sites and demo logins. Adds no screening when the study already has screenings, "
-        "no CRF to a participant who already has one, and no follow-up to one who has visits."
+        "Seed synthetic demo data: N enrolled participants (registered cases, where the protocol waives "
+        "consent) with their screening log, their CRFs and follow-up, the protocol's sites (up to three, "
+        "with synthetic ones, unless it tags its centres with cohorts) and demo logins. Adds no screening "
+        "when the study already has screenings, no CRF to a participant who already has one, and no "
+        "follow-up to one who has visits."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--participants", type=int, default=560, help="Enrolled participants (default 560)."
+            "--participants",
+            type=int,
+            default=None,
+            help="Enrolled participants (default: the protocol's target_enrollment).",
         )
         parser.add_argument(
             "--seed", type=int, default=1, help="Random seed; the same seed gives the same data."
@@ -45,11 +51,13 @@ class Command(BaseCommand):
                 f"'{DEMO_PASSWORD}' and e-signatures made without a password: it runs only with DEBUG=1 "
                 "(`make run` sets it) or with --i-know-this-is-not-production."
             )
-        if participants < 1:
+        if participants is not None and participants < 1:
             raise CommandError("--participants must be at least 1")
         found = Study.objects.filter(code=study).select_related("current_version").first()
         if found is None or found.current_version is None:
             raise CommandError(f"Unknown study {study}: run `manage.py load_protocols` first.")
+        if participants is None:
+            participants = found.current_version.target_enrollment
         foreign = demo_foreign_participants(found).count()
         if foreign:
             raise CommandError(
@@ -67,10 +75,14 @@ class Command(BaseCommand):
         else:
             plan = result.plan
             failed = sum(row.outcome == Outcome.INELIGIBLE for row in plan.screenings)
+            groups = Counter(row.group for row in plan.participants if row.group)
+            by_group = f" ({', '.join(f'{code} {n}' for code, n in groups.items())})" if groups else ""
+            exams = sum(len(row.exams) for row in plan.screenings)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"{study}: seeded {result.screenings} screenings ({failed} screen failures, "
-                    f"{100 * failed / result.screenings:.1f}%) and {result.participants} participants "
+                    f"{100 * failed / result.screenings:.1f}%), {exams} imaging exams and "
+                    f"{result.participants} participants{by_group} "
                     f"in {time.perf_counter() - started:.1f} s (seed {seed})."
                 )
             )
