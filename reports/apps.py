@@ -67,6 +67,13 @@ def _bench_endpoints(*, study, site) -> list:
     return bench_endpoints(study=study, site=site)
 
 
+def _demo_stage(*, study, seed):
+    """seed_demo's reports stage (reports/demo/stage.py), imported when it runs."""
+    from .demo import reports_demo_stage
+
+    return reports_demo_stage(study=study, seed=seed)
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
@@ -91,3 +98,5 @@ class ReportsConfig(AppConfig):
         trial_hooks.menu_items.register(reports_menu)
         trial_hooks.bench_jobs.register(_bench_jobs)
         trial_hooks.bench_endpoints.register(_bench_endpoints)
+        # After crf's and followup's: the model outputs of an accuracy study's registered vertebrae.
+        trial_hooks.demo_stages.register(_demo_stage)
