@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from crf.models import FormRecord
 from trial.demo import demo_plan
@@ -208,3 +208,26 @@ def test_registered_cases_get_their_dxa_and_a_second_run_adds_nothing(retrospect
         ImagingExam.objects.count(),
         forms.count(),
     ) == before
+
+
+def test_one_run_seeds_several_studies_and_checks_them_all_first(retrospective_study):
+    protocol_load_file(settings.PROTOCOL_DIR / "NCT06379243.yaml")
+    flag = "--i-know-this-is-not-production"
+    with pytest.raises(CommandError, match="Unknown study NCT00000000"):
+        call_command("seed_demo", "--study", CODE, "--study", "NCT00000000", flag, stdout=io.StringIO())
+    assert not Screening.objects.exists()
+
+    call_command(
+        "seed_demo",
+        "--study",
+        "NCT06379243",
+        "--study",
+        CODE,
+        "--participants",
+        "12",
+        flag,
+        stdout=io.StringIO(),
+    )
+
+    counts = Counter(Participant.objects.values_list("site__study__code", flat=True))
+    assert counts == {"NCT06379243": 12, CODE: 12}
