@@ -281,6 +281,7 @@ MATRIX: dict[str, Rule] = {
     "api:model-imports": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
     "api:model-import-outputs": rule(OUTPUT_READERS, scope=Scope.STUDY),
     "api:analysis-lock": rule(OUTPUT_READERS, ANALYSIS_LOCKERS, Scope.STUDY),
+    "api:model-output-heatmap": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
     "model-imports-page": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
     "analysis-lock-page": rule(OUTPUT_READERS, ANALYSIS_LOCKERS, Scope.STUDY),
     "model-import-page": rule(OUTPUT_READERS, scope=Scope.STUDY),

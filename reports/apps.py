@@ -26,8 +26,18 @@ def reports_menu() -> list:
             ("analysis-lock-page", "model-import-page"),
             roles=OUTPUT_READ_ROLES,
             study_wide=True,
+            studies=_studies_with_index_tests,
         ),
     ]
+
+
+def _studies_with_index_tests() -> frozenset[int]:
+    """The studies analysed per vertebra (protocol `design.unit: vertebra`), whose index tests are model
+    outputs: the only ones the model-output pages are for. One query."""
+    from trial.models import Study
+
+    found = Study.objects.filter(current_version__definition__design__unit="vertebra")
+    return frozenset(found.values_list("pk", flat=True))
 
 
 def _interim_report_run(job, progress):
@@ -64,6 +74,13 @@ def _bench_endpoints(*, study, site) -> list:
     return bench_endpoints(study=study, site=site)
 
 
+def _demo_stage(*, study, seed):
+    """seed_demo's reports stage (reports/demo/stage.py), imported when it runs."""
+    from .demo import reports_demo_stage
+
+    return reports_demo_stage(study=study, seed=seed)
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
@@ -90,3 +107,5 @@ class ReportsConfig(AppConfig):
         trial_hooks.menu_items.register(reports_menu)
         trial_hooks.bench_jobs.register(_bench_jobs)
         trial_hooks.bench_endpoints.register(_bench_endpoints)
+        # After crf's and followup's: the model outputs of an accuracy study's registered vertebrae.
+        trial_hooks.demo_stages.register(_demo_stage)
