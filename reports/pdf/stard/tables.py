@@ -4,13 +4,19 @@
 tables drawn, the DeLong comparisons and the Dice of the segmentation models."""
 
 from django.utils.translation import gettext as _
-from reportlab.platypus import Spacer, Table
+from reportlab.platypus import Paragraph, Spacer, Table
 
-from ..fmt import DASH, cut_time, interval, num, share
+from ..fmt import DASH, cut_time, esc, interval, num, share
 from ..style import WIDTH, Styles, table_style
 from .words import cohort_name, interval_name, measure_name, reason_text
 
 PROPORTIONS = ("sensitivity", "specificity", "accuracy", "ppv", "npv")
+
+
+def _head(st: Styles, head: list[str], *, text: int) -> list:
+    """A table's heading row: its first `text` columns hold text, the others numbers, which are
+    right-aligned, and so are their headings, so that each stands over its column."""
+    return [st.cell_p(h) for h in head[:text]] + [Paragraph(esc(h), st.cell_right) for h in head[text:]]
 
 
 def _grid(st: Styles, rows: list[list], widths: list[float], *, extra: list | None = None) -> Table:
@@ -46,7 +52,7 @@ def thresholds_table(figures: dict, st: Styles) -> list:
     if not figures["models"]:
         return [st.none(_("No classification model imported."))]
     head = [_("Model"), _("Threshold"), _("Youden's J"), _("Sensitivity"), _("Specificity")]
-    rows = [[st.cell_p(h) for h in head]]
+    rows = [_head(st, head, text=1)]
     notes = []
     for model in figures["models"]:
         t = model["threshold"]
@@ -86,7 +92,7 @@ def estimates_table(figures: dict, cohort: str, st: Styles) -> list:
         _("95%% CI (%(method)s; AUC: DeLong)") % {"method": method},
         _("95% CI, patient-clustered"),
     ]
-    rows = [[st.cell_p(h) for h in head]]
+    rows = [_head(st, head, text=2)]
     spans, notes = [], []
     for model in figures["models"]:
         centre = next(c for c in model["centres"] if c["cohort"] == cohort)
@@ -212,7 +218,7 @@ def comparisons_table(figures: dict, st: Styles) -> list:
     if not figures["comparisons"]:
         return [st.none(_("Fewer than two classification models: nothing to compare."))]
     head = [_("Centre"), _("Models (a vs b)"), _("AUC a"), _("AUC b"), _("Difference (95% CI)"), "Z", "p"]
-    rows = [[st.cell_p(h) for h in head]]
+    rows = [_head(st, head, text=2)]
     notes = []
     for c in figures["comparisons"]:
         diff = DASH if c["difference"] is None else num(c["difference"], 3)
@@ -240,7 +246,7 @@ def segmentation_table(figures: dict, st: Styles) -> list:
     if not figures["segmentation"]:
         return [st.none(_("No segmentation model imported."))]
     head = [_("Model"), _("Centre"), _("Vertebrae"), _("Mean Dice"), _("SD")]
-    rows = [[st.cell_p(h) for h in head]]
+    rows = [_head(st, head, text=2)]
     for s in figures["segmentation"]:
         rows.append(
             [
