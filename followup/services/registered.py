@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from trial.access import sites_with_role
+from trial.access import user_roles
 from trial.audit import audit_context
 from trial.errors import Conflict, Forbidden
 from trial.models import Participant, ParticipantStatus, Role, Study
@@ -93,9 +93,9 @@ def registered_cases_open(*, participant: Participant) -> Opened:
     return _open([participant])
 
 
-def _participants(study: Study, sites, after: int):
+def _participants(study: Study, after: int):
     return list(
-        Participant.objects.filter(site__in=sites, status=ParticipantStatus.ENROLLED, pk__gt=after)
+        Participant.objects.filter(site__study=study, status=ParticipantStatus.ENROLLED, pk__gt=after)
         .select_related("screening")
         .order_by("pk")[:BATCH_SIZE]
     )
@@ -104,32 +104,29 @@ def _participants(study: Study, sites, after: int):
 def study_registered_cases_open(*, study: Study, actor=None) -> Opened:
     """Open the cases of the study's registered participants that lack theirs, and give the open cases their
     missing readers: what registration does, for cases registered before (or before an adjudicator was
-    named). `actor`: a data manager, who acts at the sites where they hold the role (403 for anyone else);
-    none for a command, which acts at every site. 409 when the study's protocol does not take its cases from
-    the registered levels. Idempotent: a second run opens and assigns nothing.
+    named). `actor`: a study-wide data manager (403 for anyone else); none for a command. 409 when the
+    study's protocol does not take its cases from the registered levels. Idempotent: a second run opens and
+    assigns nothing.
 
     Atomic per batch of participants (BATCH_SIZE), each case's row locked while its slots are filled; a run
     that stops half-way is finished by the next."""
     study = Study.objects.select_related("current_version").get(pk=study.pk)
+    study_wide = (Role.DATA_MANAGER, study.pk, None)
+    if actor is not None and study_wide not in user_roles(actor):
+        raise Forbidden(
+            _("Only the data managers of study %(study)s can open the cases of its registered vertebrae.")
+            % {"study": study.code}
+        )
     if not study_question(study).per_registered_level:
         raise Conflict(
             _("The cases of study %(study)s do not come from its registered vertebrae.")
             % {"study": study.code},
             code="not_registered_levels",
         )
-    if actor is None:
-        sites = list(study.sites.all())
-    else:
-        sites = list(sites_with_role(actor, study=study, roles={Role.DATA_MANAGER}))
-        if not sites:
-            raise Forbidden(
-                _("Only the data managers of study %(study)s can open the cases of its registered vertebrae.")
-                % {"study": study.code}
-            )
     total, after = Opened(), 0
     while True:
         with transaction.atomic(), audit_context(actor=actor, reason="adjudication: registered vertebrae"):
-            batch = _participants(study, sites, after)
+            batch = _participants(study, after)
             if not batch:
                 return total
             total += _open(batch)
