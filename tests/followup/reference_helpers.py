@@ -29,8 +29,8 @@ def fixture_ref_people(make_user, retro):
     """A coordinator of each centre, three study-wide adjudicators, a data manager and a PI."""
     sites = {site.code: site for site in retro.sites.all()}
     people = {
-        "coord_cq1": make_user("coordcq1", role=Role.COORDINATOR, study=retro, site=sites["CQ1"]),
-        "coord_ext": make_user("coordext1", role=Role.COORDINATOR, study=retro, site=sites["EXT1"]),
+        "coord_cq1": make_user("ref_coord_cq1", role=Role.COORDINATOR, study=retro, site=sites["CQ1"]),
+        "coord_ext": make_user("ref_coord_ext1", role=Role.COORDINATOR, study=retro, site=sites["EXT1"]),
         "dm": make_user("refdm", role=Role.DATA_MANAGER, study=retro),
         "pi": make_user("refpi", role=Role.PRINCIPAL_INVESTIGATOR, study=retro),
     }
