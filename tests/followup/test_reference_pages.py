@@ -142,3 +142,18 @@ def test_a_reader_signs_the_answer_on_the_page(pair, ref_people):
     )
     page = client.get(f"/adjudication/{case.pk}/").content.decode()
     assert re.search(r'data-role="fracture">\s*Chronic\s*<', page)
+
+
+def test_the_board_and_the_case_page_give_the_final_answer_in_the_questions_words(pair, ref_people):
+    case = pair["cases"][0]
+    for reader in CaseAssignment.objects.filter(case=case, active=True).select_related("reader"):
+        answer = client_for(reader.reader).post(
+            f"{QUEUE}{case.pk}/verdict/", {"fracture": True, "confidence": "high", **signed(reader.reader)}
+        )
+        assert answer.status_code == 201, answer.content
+    dm = logged_in(ref_people["dm"], "zh-hans")
+    board = dm.get("/adjudication/cases/", {"status": "final"}).content.decode()
+    assert re.search(r'data-role="result">急性<', board)
+    page = dm.get(f"/adjudication/cases/{case.pk}/").content.decode()
+    assert re.search(r'data-role="result">急性<', page)
+    assert len(re.findall(r'class="result result-yes">急性<', page)) == 2  # both verdicts
