@@ -30,6 +30,7 @@ from .seeder import _loads, _readers
 
 @dataclass
 class ReferenceSeedResult:
+    asked: bool = False  # the protocol asks per-vertebra readings
     vertebrae: int = 0  # cases read in this run
     opened: int = 0  # of which opened here
     cases: Counter = field(default_factory=Counter)  # by status
@@ -191,6 +192,7 @@ def reference_seed(*, study: Study, seed: int, today: datetime.date | None = Non
         )
         if not study_question(study).per_registered_level:
             return result
+        result.asked = True
         vertebrae = _vertebrae(study)
         if not vertebrae:
             return result
@@ -209,6 +211,10 @@ def reference_demo_stage(*, study: Study, seed: int) -> DemoAdded:
     """trial.hooks.demo_stages: the reference readings of a study whose protocol asks per-vertebra readings,
     with a line saying what was added."""
     added = reference_seed(study=study, seed=seed)
+    if not added.asked:
+        return DemoAdded(
+            name="reference_standard", line=f"{study.code} reference standard: no per-vertebra readings asked"
+        )
     if not added.vertebrae:
         return DemoAdded(
             name="reference_standard",

@@ -198,6 +198,6 @@ def test_the_stage_does_nothing_for_a_study_that_asks_no_per_vertebra_readings(s
     make_participant()
     with CaptureQueriesContext(connection) as queries:
         added = reference_demo_stage(study=study, seed=SEED)
-    assert added.counts == {"reference_cases_read": 0} and "nothing to read" in added.line
+    assert added.counts == {} and "no per-vertebra readings asked" in added.line
     assert len(queries) <= 4  # the transaction and the study's protocol: nothing read of its participants
     assert not AdjudicationCase.objects.exists()
