@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 ARGS ?= $(PYTEST_ARGS)
 
-.PHONY: help install system-packages run stop test bench lint clean distclean
+.PHONY: help install system-packages run stop test coverage bench lint clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,8 +36,11 @@ run: install ## Local demo on http://127.0.0.1:8000 (PostgreSQL + Redis in var/,
 stop: ## Stop the PostgreSQL/Redis of `make run` if a killed run left them behind
 	@bash scripts/stop.sh
 
-test: install ## ruff check + pytest with coverage on throwaway PostgreSQL/Redis (ARGS="..." for pytest)
+test: install ## ruff check + pytest on throwaway PostgreSQL/Redis (ARGS="..." for pytest)
 	@bash scripts/test.sh $(ARGS)
+
+coverage: install ## make test under line coverage, with the report per file (slower)
+	@COVERAGE=1 bash scripts/test.sh $(ARGS)
 
 bench: install ## manage.py bench --sizes 560,56000 on a throwaway database
 	@bash scripts/bench.sh

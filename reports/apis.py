@@ -51,6 +51,13 @@ class ExportOptionsOut(serializers.Serializer):
     bom = serializers.BooleanField()
 
 
+class AccuracyOptionsOut(serializers.Serializer):
+    """What an accuracy report job was asked for (its language is the job's `language`)."""
+
+    interval = serializers.ChoiceField(choices=["wilson", "clopper-pearson"])
+    format = serializers.ChoiceField(choices=["pdf", "json"], help_text="The job's file.")
+
+
 class JobOut(serializers.Serializer):
     id = serializers.IntegerField()
     study = serializers.CharField(source="study.code")
@@ -100,6 +107,9 @@ class JobOut(serializers.Serializer):
     file_size = serializers.IntegerField(allow_null=True)
     file_sha256 = serializers.CharField()
     export = serializers.SerializerMethodField(help_text="An export's options; null for other jobs.")
+    accuracy_report = serializers.SerializerMethodField(
+        help_text="An accuracy report's options; null for other jobs."
+    )
     links = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.ChoiceField(choices=JobStatus.choices))
@@ -132,6 +142,12 @@ class JobOut(serializers.Serializer):
             "bom": bool(params.get("bom")),
         }
 
+    @extend_schema_field(AccuracyOptionsOut(allow_null=True))
+    def get_accuracy_report(self, job) -> dict | None:
+        if job.kind != JobKind.ACCURACY_REPORT:
+            return None
+        return {"interval": job.params.get("interval"), "format": job.params.get("format")}
+
     @extend_schema_field(JobLinks)
     def get_links(self, job) -> dict:
         request = self.context["request"]
@@ -155,7 +171,8 @@ class InterimReportIn(StrictInput):
 
 class InterimReportRequestView(APIView):
     """Ask for the study's interim report: 202 with the job as it stands (queued, or running when a worker has
-    taken it already) and its URL in Location. The worker builds it; follow GET /jobs/{id}/ until it is done, then download it."""
+    taken it already) and its URL in Location. The worker builds it; follow GET /jobs/{id}/ until it is done,
+    then download it."""
 
     @extend_schema(request=InterimReportIn, responses={202: JobOut})
     def post(self, request, code):
@@ -302,9 +319,12 @@ class JobDownloadView(APIView):
 
     @extend_schema(
         responses={
-            # An export is a zip, an interim report a PDF.
+            # An export is a zip, an interim report a PDF, an accuracy report a PDF or its JSON.
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="An accuracy report's JSON (reports/README.md)."
+            ),
             409: OpenApiResponse(description="The job is not done."),
         }
     )
@@ -348,3 +368,8 @@ urlpatterns = [
     path("jobs/<int:pk>/download/", JobDownloadView.as_view(), name="job-download"),
 ]
 urlpatterns += index_test_urls  # model outputs and the analysis lock (reports/indextests/apis.py)
+
+# The accuracy report's request (reports/stard/apis.py): imported here, below JobOut, which it answers with.
+from .stard.apis import urlpatterns as accuracy_report_urls  # noqa: E402
+
+urlpatterns += accuracy_report_urls

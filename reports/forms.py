@@ -38,6 +38,21 @@ class InterimReportForm(forms.Form):
     )
 
 
+class AccuracyReportForm(forms.Form):
+    """The accuracy report's language, interval and file (reports.stard.report judges them)."""
+
+    language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
+    interval = forms.ChoiceField(
+        label=_("Interval of the proportions"),
+        choices=[("wilson", _("Wilson")), ("clopper-pearson", _("Clopper-Pearson (exact)"))],
+        help_text=_("Of sensitivity, specificity, accuracy, PPV and NPV; the AUC's is DeLong's."),
+    )
+    format = forms.ChoiceField(
+        label=_("File"),
+        choices=[("pdf", _("PDF")), ("json", _("JSON (every estimate with its interval)"))],
+    )
+
+
 # The datasets' short names (formats.DATASETS says what each holds, as the page's explanations do).
 DATASET_NAMES = {ANALYSIS: _("Analysis dataset"), LONG: _("Long tables")}
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class JobKind(models.TextChoices):
     INTERIM_REPORT = "interim_report", _("interim report")
     EXPORT = "export", _("export")
+    ACCURACY_REPORT = "accuracy_report", _("accuracy report")
 
 
 class JobStatus(models.TextChoices):

@@ -46,3 +46,14 @@ def export_steps() -> dict:
         "write": _("Writing the files"),
         "package": _("Packaging with the manifest"),
     }
+
+
+def accuracy_steps() -> dict:
+    from django.utils.translation import gettext_lazy as _
+
+    # The codes the accuracy report's runner (reports/stard/report.py) passes to progress().
+    return {
+        "read": _("Reading the vertebrae, model outputs and reference standard"),
+        "statistics": _("Computing the statistics"),
+        "render": _("Drawing the PDF"),
+    }

@@ -25,11 +25,12 @@ from trial.views.common import paginate
 
 from .access import DOWNLOAD_LOG_ROLES, can_read_download_log, report_studies, report_study
 from .exports.formats import ANALYSIS, BOM_FORMATS, FORMATS, TABULAR
-from .forms import DATASET_NAMES, ExportForm, InterimReportForm
+from .forms import DATASET_NAMES, AccuracyReportForm, ExportForm, InterimReportForm
 from .jobs import job_state
 from .models import Job, JobKind, JobStatus
 from .selectors import download_list, job_get, job_list, study_zone
 from .services import export_request, interim_report_request, job_download
+from .stard.report import accuracy_offered, accuracy_report_request
 from .steps import step_text
 
 
@@ -75,13 +76,35 @@ def _export_shown(params: dict) -> dict:
 
 @login_required
 def reports_page(request: HttpRequest) -> HttpResponse:
-    """The study's reports: the form that asks for one (PRG to its page), and its jobs, newest first. Five
-    queries whatever the page."""
+    """The study's reports: the forms that ask for one (PRG to its page), the interim report's and, for a
+    study whose protocol analyses vertebrae, the accuracy report's; and its jobs, newest first. Five queries
+    whatever the page."""
     study = _study(request)
     zone = study_zone(study.pk)
-    form = InterimReportForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    accuracy = accuracy_offered(study)
+    asks_accuracy = request.method == "POST" and request.POST.get("report") == "accuracy"
+    form = InterimReportForm(
+        request.POST if request.method == "POST" and not asks_accuracy else None,
+        initial={"language": request.LANGUAGE_CODE},
+    )
+    accuracy_form = AccuracyReportForm(
+        request.POST if asks_accuracy else None,
+        initial={"language": request.LANGUAGE_CODE, "interval": "wilson", "format": "pdf"},
+    )
     done = None
-    if request.method == "POST":
+    if asks_accuracy:
+        if accuracy_form.is_valid():
+            done = attempt(
+                accuracy_report_request,
+                form=accuracy_form,
+                study=study,
+                actor=request.user,
+                **accuracy_form.cleaned_data,
+            )
+            if done:
+                messages.success(request, _("The report is being built. This page shows its progress."))
+                return redirect("report-job", pk=done.value.pk)
+    elif request.method == "POST":
         with timezone.override(zone):  # the cut is typed at the study's wall clock
             valid = form.is_valid()
         if valid:
@@ -101,6 +124,8 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     context = {
         "study": study,
         "form": form,
+        "accuracy": accuracy,
+        "accuracy_form": accuracy_form,
         "zone": str(zone),
         "page": page,
         "rows": [_shown(job) for job in page.object_list],

@@ -121,7 +121,13 @@ log "seed_demo (idempotent)"
 # this demo's own, so it may be told so; a DATABASE_URL from the environment gets no such pass.
 SEED_FLAGS=()
 ((LOCAL_DB == 0)) || SEED_FLAGS+=(--i-know-this-is-not-production)
-"${PY}" manage.py seed_demo --participants 560 --seed 1 "${SEED_FLAGS[@]}"
+# The studies of the demo (DEMO_STUDIES), each with its protocol's target enrollment, in one process: the
+# prospective cohort (NCT06379243: 560 participants, CRFs, follow-up, adjudication) and the retrospective
+# accuracy study (NCT07306858: 276 cases at two centres, imaging exams, model outputs), about 5 s together.
+read -r -a DEMO_STUDIES <<<"${DEMO_STUDIES:-NCT06379243 NCT07306858}"
+STUDY_FLAGS=()
+for study in "${DEMO_STUDIES[@]}"; do STUDY_FLAGS+=(--study "${study}"); done
+"${PY}" manage.py seed_demo "${STUDY_FLAGS[@]}" --seed 1 "${SEED_FLAGS[@]}"
 # Plan today's reminders and digests now rather than at the beat's first 15-minute sweep, so that the worker
 # prints them on the console backends within a minute (outside the site's quiet hours).
 "${PY}" manage.py reminders_sweep

@@ -92,7 +92,7 @@ def test_higher_apps_register_their_hooks():
         "participant_status_changed": {"followup"},
         "protocol_sections": {"crf", "followup"},
         "dashboard_panels": {"followup"},
-        "demo_stages": {"crf", "followup"},
+        "demo_stages": {"crf", "followup", "reports"},
         "bench_endpoints": {"crf", "followup", "reports"},
         "bench_jobs": {"followup", "reports"},
         "page_answers": {"followup"},

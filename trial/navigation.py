@@ -5,6 +5,7 @@ the roles that may use them; the menu shows those the signed-in user holds. The 
 per request (one query) and kept on the user object for the rest of it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -29,14 +30,21 @@ class MenuItem:
     roles: frozenset[str] | None = None  # any one of these opens it; None: every signed-in user
     site_level: bool = False  # the role must be held at a site (screening is done at one's own site)
     study_wide: bool = False  # the role must be study-wide (a report covers every site)
+    # The ids of the studies whose protocol has what the page is for (one query, asked only of a user who
+    # holds one of `roles`); None: every study.
+    studies: Callable[[], frozenset[int]] | None = None
 
     def opens_for(self, roles: frozenset[tuple[str, int, int | None]]) -> bool:
         if self.roles is None:
             return True
-        return any(
-            role in self.roles and (site or not self.site_level) and not (site and self.study_wide)
-            for role, _study, site in roles
-        )
+        held = [
+            study
+            for role, study, site in roles
+            if role in self.roles and (site or not self.site_level) and not (site and self.study_wide)
+        ]
+        if not held or self.studies is None:
+            return bool(held)
+        return not self.studies().isdisjoint(held)
 
 
 def can_screen_in(user, study=None) -> bool:
@@ -57,7 +65,13 @@ def menu_for(user, current: str | None) -> list[dict]:
         {"url_name": item.url_name, "label": item.label, "current": current in (item.url_name, *item.active)}
         for item in items
         # A superuser reads every site (trial.access) but, like anyone, screens only where they hold a role.
-        if item.opens_for(roles) or (user.is_superuser and not item.site_level and not item.study_wide)
+        if item.opens_for(roles)
+        or (
+            user.is_superuser
+            and not item.site_level
+            and not item.study_wide
+            and (item.studies is None or item.studies())
+        )
     ]
 
 

@@ -27,11 +27,13 @@ class Enrolled:
     sex: str
     fracture_levels: tuple[str, ...]
     screening_date: datetime.date
-    consent_date: datetime.date
+    consent_date: datetime.date | None  # None where the protocol waives consent (a retrospective case)
     enrollment_date: datetime.date
     status: str = ParticipantStatus.ENROLLED
     status_date: datetime.date | None = None
     forms: tuple[str, ...] = ()  # the codes its protocol version enables
+    # A retrospective case: the date of its first imaging exam in the records (its data is from then).
+    records_date: datetime.date | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ MANUAL_QUERY_SHARE = 0.005  # a monitor's own question at source data verificati
 
 PROCEDURE_LAG = {0: 30, 1: 40, 2: 20, 3: 10}  # days from enrollment
 PROCEDURE_BEFORE_CONSENT_SHARE = 0.012  # a date keyed wrongly or a deviation: raises PROCEDURE_BEFORE_CONSENT
+# A retrospective case's DXA is the one in its records: most often in the admission of its CT and MRI.
+DXA_FROM_RECORDS_DAYS = (0, 12, -60, 60)  # mean, SD, bounds (days from the first exam)
 STAY = {2: 30, 3: 35, 4: 20, 5: 15}  # days from procedure to discharge
 PKP_SHARE = 0.55
 UNIPEDICULAR_SHARE = 0.60

@@ -8,13 +8,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Min, OuterRef
 
 from trial.audit import audit_context
 from trial.bulk import json_batches
 from trial.clock import site_today
 from trial.demo import DEMO_COMMAND, DEMO_REASON, demo_inserted, demo_staff
-from trial.models import Participant, ProtocolVersion, Study
+from trial.models import ImagingExam, Participant, ProtocolVersion, Study
 
 from ..models import DataQuery, FormRecord, Signature
 from .casebook import crf_plan
@@ -60,6 +60,19 @@ def _chunk(task) -> tuple[CrfSeedResult, list[tuple[type, tuple[str, ...], str]]
     ]
 
 
+def _records_dates(screenings: list[int]) -> dict[int, datetime.date]:
+    """Each retrospective case's first imaging exam (its data in the records date from then); one query."""
+    if not screenings:
+        return {}
+    first = (
+        ImagingExam.objects.filter(screening__in=screenings)
+        .values_list("screening")
+        .annotate(first=Min("study_date"))
+        .order_by()
+    )
+    return dict(first)
+
+
 def _enrolled(participants) -> list[Enrolled]:
     """The plan's view of participants (a queryset), with the forms of their protocol versions."""
     rows = list(
@@ -73,6 +86,7 @@ def _enrolled(participants) -> list[Enrolled]:
             "screening__fracture_levels",
             "screening__screening_date",
             "screening__protocol_version",
+            "screening",
             "consent_date",
             "enrollment_date",
             "status",
@@ -80,10 +94,16 @@ def _enrolled(participants) -> list[Enrolled]:
         ).order_by("pk")
     )
     versions = {row["screening__protocol_version"] for row in rows}
-    forms = {
-        pk: tuple(definition.get("forms", []))
-        for pk, definition in ProtocolVersion.objects.filter(pk__in=versions).values_list("pk", "definition")
+    definitions = dict(ProtocolVersion.objects.filter(pk__in=versions).values_list("pk", "definition"))
+    forms = {pk: tuple(definition.get("forms", [])) for pk, definition in definitions.items()}
+    retrospective = {
+        pk
+        for pk, definition in definitions.items()
+        if (definition.get("design") or {}).get("registration") == "retrospective"
     }
+    records = _records_dates(
+        [row["screening"] for row in rows if row["screening__protocol_version"] in retrospective]
+    )
     return [
         Enrolled(
             key=row["pk"],
@@ -99,6 +119,7 @@ def _enrolled(participants) -> list[Enrolled]:
             status=row["status"],
             status_date=row["status_date"],
             forms=forms[row["screening__protocol_version"]],
+            records_date=records.get(row["screening"]),
         )
         for row in rows
     ]

@@ -14,7 +14,7 @@ from trial.access import visible_sites
 from trial.errors import InvalidInput
 from trial.models import Role, StaffRole
 
-from ..selectors.visits import visit_sites
+from ..selectors.visits import followed_sites
 from .models import MessageState, OutboxMessage, StaffMessageSetting
 
 SENT_RECENTLY = datetime.timedelta(days=7)  # the dashboard's "sent" count: the last week's
@@ -77,8 +77,9 @@ def participant_messages(participant) -> QuerySet:
 
 def messages_panel(*, user) -> dict | None:
     """The dashboard's messages panel: sent in the last 7 days, held, failed and unconfirmed at the user's
-    sites; None for a user who reads no visits (blinded adjudicators included). Two queries."""
-    sites = visit_sites(user=user)
+    sites; None for a user who reads no visits (blinded adjudicators included), or only those of studies
+    without follow-up (no message to send). Two queries."""
+    sites = followed_sites(user=user)
     if not sites:
         return None
     since = timezone.now() - SENT_RECENTLY

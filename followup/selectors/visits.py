@@ -98,6 +98,14 @@ def visit_sites(*, user) -> list:
     return list(visible_sites(user).order_by("code"))
 
 
+def followed_sites(*, user) -> list:
+    """The sites of `visit_sites` whose study follows its participants (a protocol with `visits:`): what
+    the dashboard's follow-up and messages panels count; a retrospective study has no visit to count. One
+    query."""
+    followed = visible_sites(user).filter(study__current_version__definition__has_key="visits")
+    return list(followed.order_by("code"))
+
+
 def visits_for(*, user, status: str | None = None, site: str | None = None) -> QuerySet:
     """Visits at the user's sites (or at the site with code `site`), with `status` as of each site's today,
     most urgent first. A site the user cannot see is a 400, as in the trial API's filters."""
@@ -151,13 +159,13 @@ def with_status(visits: Iterable[Visit]) -> list[Visit]:
 
 def dashboard_panel(*, user) -> dict | None:
     """The dashboard's follow-up panel: visits overdue, and due this week or overdue, at the user's sites by
-    each site's date; None for a user who reads no visits.
+    each site's date; None for a user who reads no visits, or only those of studies without follow-up.
 
     Two queries (the sites; both counts in one pass over the visits due or overdue, of which the overdue
     are those whose window has closed), each an index-only count of the pending visits due by next week:
     a figure that depends on today, so it is counted, never stored.
     """
-    sites = visit_sites(user=user)
+    sites = followed_sites(user=user)
     if not sites:
         return None
     counts = visits_at(sites, status=DUE_OR_OVERDUE).aggregate(

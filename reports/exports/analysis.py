@@ -36,7 +36,7 @@ from followup.selectors.endpoint import (
     study_today,
 )
 from trial.i18n import localized
-from trial.models import Participant, ParticipantStatus, Screening, Site, Study
+from trial.models import Cohort, Participant, ParticipantStatus, Screening, Site, Study
 from trial.models.screening import Sex
 
 from ..derived import number, procedure_summary, qmri_means
@@ -115,10 +115,31 @@ class AnalysisDataset:
 
     # --- columns ------------------------------------------------------------------------------------------
 
+    def _design_columns(self) -> list[tuple[Column, str]]:
+        """The columns the protocol's design and sites add, each with its SQL expression: the centre's cohort
+        (sites tagged development or external validation), the group chosen at registration (design groups)
+        and the consent waiver (retrospective registration)."""
+        design = self.definition.get("design") or {}
+        columns = []
+        if any(site.get("cohort") for site in self.definition.get("sites", [])):
+            column = Column("cohort", both(_("Cohort of the site")), T.CHOICE, choices=text_choices(Cohort))
+            columns.append((column, "NULLIF(s.cohort, '')"))
+        if design.get("groups"):
+            choices = tuple((group["code"], group["label"]) for group in design["groups"])
+            columns.append(
+                (Column("group", both(_("Group")), T.CHOICE, choices=choices), """NULLIF(p."group", '')""")
+            )
+        if design.get("registration") == "retrospective":
+            columns.append(
+                (Column("consent_waived", both(_("Consent waived")), T.BOOLEAN), "p.consent_waived")
+            )
+        return columns
+
     def _participant_columns(self) -> list[Column]:
         return [
             Column("study_id", both(_("Study ID")), T.STRING),
             Column("site", both(_("Site")), T.STRING),
+            *(column for column, _expr in self._design_columns()),
             Column("sex", both(_("Sex")), T.CHOICE, choices=text_choices(Sex)),
             Column("age", both(_("Age at screening")), T.INTEGER, unit="years"),
             Column("enrollment_date", both(_("Enrollment date")), T.DATE),
@@ -298,8 +319,9 @@ class AnalysisDataset:
         for form, group in self.GROUPS:
             selected.append(f"f{codes.index(form)}.data -> %s" if form in codes else "NULL")
             params += [group] if form in codes else []
+        design = "".join(f"{expr}, " for _column, expr in self._design_columns())
         sql = f"""
-            SELECT p.study_id, s.code, sc.sex, sc.age, p.enrollment_date, p.consent_date, p.status,
+            SELECT p.study_id, s.code, {design}sc.sex, sc.age, p.enrollment_date, p.consent_date, p.status,
                 p.status_date, p.status_reason, {", ".join(selected)},
                 (SELECT jsonb_object_agg(q.instrument || ' ' || v.code, round(q.score * 10)::int)
                     FROM {responses} q JOIN {visits} v ON v.id = q.visit_id

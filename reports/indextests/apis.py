@@ -1,25 +1,38 @@
 """Model outputs API: import a CSV of model outputs (JSON body with the CSV text), list a study's imports and
-an import's rows per vertebra, read and set the analysis lock.
+an import's rows per vertebra, attach and read a vertebra's Grad-CAM heatmap, read and set the analysis lock.
 
 Readers: the study's principal investigators, monitors and data managers (study-wide); importers: data
 managers; the lock: data managers and principal investigators. Others who see the study get a 403; those who
 do not (a blinded adjudicator) a 404 (access.py).
 """
 
+from django.http import FileResponse, Http404
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.apis.filtering import list_query
+from trial.apis.imaging import UploadedFile
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import ReasonField, StrictInput
+from trial.errors import InvalidInput
 
 from .access import IMPORT_ROLES, LOCK_ROLES, outputs_study
+from .images import MAX_HEATMAP_BYTES
 from .models import DatasetSplit, OutputKind
-from .selectors import analysis_lock_get, model_import_get, model_import_list, model_output_list
-from .services import MAX_CSV_BYTES, analysis_lock, model_outputs_import
+from .selectors import (
+    analysis_lock_get,
+    model_import_get,
+    model_import_list,
+    model_output_get,
+    model_output_list,
+)
+from .services import MAX_CSV_BYTES, analysis_lock, heatmap_attach, model_outputs_import
 
 
 class ModelImportOut(serializers.Serializer):
@@ -62,7 +75,9 @@ class ModelOutputOut(serializers.Serializer):
     def get_heatmap(self, output) -> str | None:
         if not output.heatmap:
             return None
-        return self.context["request"].build_absolute_uri(reverse("model-output-heatmap", args=[output.pk]))
+        return self.context["request"].build_absolute_uri(
+            reverse("api:model-output-heatmap", args=[output.pk])
+        )
 
 
 class ModelImportIn(StrictInput):
@@ -199,6 +214,64 @@ class AnalysisLockView(APIView):
         return Response(AnalysisLockOut(_lock_body(study)).data, status=status.HTTP_201_CREATED)
 
 
+class HeatmapIn(serializers.Serializer):
+    heatmap = UploadedFile(allow_empty_file=True, help_text="A PNG or JPEG image of at most 5 MB.")
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class HeatmapView(APIView):
+    """A vertebra's Grad-CAM heatmap, shown beside the case. GET: the image (the study's readers; 404 if none
+    is attached). POST (multipart, `heatmap`): attach one, replacing any before (data managers; 409 once
+    the analysis is locked)."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="model_outputs_heatmap_read",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
+            404: OpenApiResponse(description="No such output visible to the user, or no heatmap attached."),
+        },
+    )
+    def get(self, request, pk: int):
+        output = model_output_get(user=request.user, pk=pk)
+        if not output.heatmap:
+            raise Http404(_("No heatmap is attached to this vertebra's output."))
+        response = FileResponse(output.heatmap.open("rb"), content_type=output.heatmap_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(
+        operation_id="model_outputs_heatmap_attach",
+        request={"multipart/form-data": HeatmapIn},
+        responses={
+            200: ModelOutputOut,
+            400: OpenApiResponse(
+                description="Not a PNG or JPEG image, or larger than 5 MB (under `heatmap`)."
+            ),
+            403: OpenApiResponse(description="Not a study-wide data manager of the study."),
+            409: OpenApiResponse(description="The analysis is locked: model outputs are frozen."),
+        },
+    )
+    def post(self, request, pk: int):
+        output = model_output_get(user=request.user, pk=pk)  # a 404 before the body is read
+        data = HeatmapIn(data=request.data)
+        if not data.is_valid():
+            raise InvalidInput(
+                _("Upload a PNG or JPEG image in the field `heatmap`."), field_errors=data.errors
+            )
+        content = data.validated_data["heatmap"].read(MAX_HEATMAP_BYTES + 1)
+        output = heatmap_attach(output=output, actor=request.user, content=content)
+        return Response(ModelOutputOut(output, context={"request": request}).data)
+
+
 STUDY = "studies/<str:code>/"
 urlpatterns = [
     path(f"{STUDY}model-imports/", ModelImportListView.as_view(), name="model-imports"),
@@ -206,4 +279,5 @@ urlpatterns = [
         f"{STUDY}model-imports/<int:pk>/outputs/", ModelOutputListView.as_view(), name="model-import-outputs"
     ),
     path(f"{STUDY}analysis-lock/", AnalysisLockView.as_view(), name="analysis-lock"),
+    path("model-outputs/<int:pk>/heatmap/", HeatmapView.as_view(), name="model-output-heatmap"),
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from trial.levels import is_level
+from trial.models import Cohort
 
 from .models import DatasetSplit, OutputKind
 
@@ -195,9 +196,20 @@ def kind_problems(rows: list[OutputRow]) -> tuple[dict[tuple[str, str], str], li
     return kinds, problems
 
 
-def vertebra_problems(rows: list[OutputRow], levels: dict[str, list[str]]) -> list[str]:
-    """The lines whose vertebra is not the study's: `levels` maps each of its study IDs to the levels its
-    screening registered."""
+# The splits a centre's cases may carry, by the site's protocol `cohort` (a site without one: any split).
+COHORT_SPLITS = {
+    "development": {DatasetSplit.TRAIN, DatasetSplit.VALIDATION, DatasetSplit.TEST},
+    "external_validation": {DatasetSplit.EXTERNAL},
+}
+
+
+def vertebra_problems(
+    rows: list[OutputRow], levels: dict[str, list[str]], cohorts: dict[str, str] | None = None
+) -> list[str]:
+    """The lines whose vertebra is not the study's, or whose split is not its centre's: `levels` maps each
+    of its study IDs to the levels its screening registered, `cohorts` each to its site's cohort ("" for
+    none)."""
+    cohorts = cohorts or {}
     problems = []
     for row in rows:
         if row.study_id not in levels:
@@ -210,5 +222,12 @@ def vertebra_problems(rows: list[OutputRow], levels: dict[str, list[str]]) -> li
                 _("line %(line)d: %(study_id)s has no registered level %(level)s (registered: %(levels)s)")
                 % {"line": row.line, "study_id": row.study_id, "level": row.level,
                    "levels": ", ".join(levels[row.study_id]) or "-"}
+            )  # fmt: skip
+        elif row.split not in COHORT_SPLITS.get(cohorts.get(row.study_id, ""), {row.split}):
+            problems.append(
+                _("line %(line)d: split %(split)s is not one of its centre's (cohort %(cohort)s: %(splits)s)")
+                % {"line": row.line, "split": row.split,
+                   "cohort": Cohort(cohorts[row.study_id]).label,
+                   "splits": ", ".join(sorted(COHORT_SPLITS[cohorts[row.study_id]]))}
             )  # fmt: skip
     return problems

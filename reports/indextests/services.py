@@ -64,11 +64,12 @@ def model_outputs_import(*, study: Study, actor, content: bytes, file_name: str 
     participants = {
         p.study_id: p
         for p in Participant.objects.filter(site__study=study, study_id__in={row.study_id for row in rows})
-        .select_related("screening")
-        .only("pk", "study_id", "screening__fracture_levels")
+        .select_related("screening", "site")
+        .only("pk", "study_id", "screening__fracture_levels", "site__cohort")
     }
     levels = {study_id: list(p.screening.fracture_levels or []) for study_id, p in participants.items()}
-    problems = sorted(problems + mixed + vertebra_problems(rows, levels), key=_line_of)
+    cohorts = {study_id: p.site.cohort for study_id, p in participants.items()}
+    problems = sorted(problems + mixed + vertebra_problems(rows, levels, cohorts), key=_line_of)
     if problems:
         raise _refused(problems)
     sha256 = hashlib.sha256(content).hexdigest()

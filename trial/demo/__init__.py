@@ -8,6 +8,11 @@ eligibility.judge, study IDs from the protocol's study_id_format, SiteSequence.l
 participants per site, consent <= enrollment, and no date after yesterday. Nothing here is real: names come
 from a short list (people.py), phones and record numbers are made up. The demo logins are in logins.py, and
 what tells the demo's own rows from real ones in marks.py.
+
+The plan follows the protocol's design: a retrospective one (consent waived) registers cases with no consent
+date in its groups (design.groups), and where the criteria have an imaging rule every case has its exams
+(exams.py), stored as imaging_exams_register stores them (synthetic UIDs, kept only as keyed hashes). The
+hidden truth of an accuracy study's vertebrae, shared by the demo readers and models, is truth.py.
 """
 
 from .logins import (
@@ -21,7 +26,7 @@ from .logins import (
 )
 from .marks import DEMO_COMMAND, DEMO_EMAIL_DOMAIN, DEMO_REASON, demo_foreign_participants, demo_inserted
 from .plan import demo_plan
-from .rows import DemoPlan, EnrollmentRow, ScreeningRow
+from .rows import DemoPlan, EnrollmentRow, ExamRow, ScreeningRow
 from .seeder import DEMO_SITE_CODES, DEMO_SITE_COUNT, criteria_specs, demo_seed, demo_sites
 from .writer import SeedResult, demo_write
 
@@ -37,6 +42,7 @@ __all__ = [
     "DemoLogin",
     "DemoPlan",
     "EnrollmentRow",
+    "ExamRow",
     "ScreeningRow",
     "SeedResult",
     "criteria_specs",

@@ -1,28 +1,41 @@
 """The patients of the demo screening log, drawn so that the protocol's criteria give the planned outcome."""
 
+import datetime
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from ..eligibility import CriterionSpec, Facts, evaluate_rule, judge
+from ..imaging import imaging_spec
 from ..levels import LEVELS, level_index
 from ..models import Role
+from .exams import breaking_interval, exam_facts, meeting_interval
 from .rates import (
     AGE_MEAN,
     AGE_RANGE,
     AGE_SD,
+    EXAM_DAYS_BEFORE_SCREENING,
     GIVEN_NAMES,
     LEVEL_COUNT_WEIGHTS,
     LEVEL_WEIGHTS,
+    MISSING_EXAM_SHARE,
+    RECORDS_WINDOW_DAYS,
     SECOND_FAILURE_SHARE,
     STOPPED_ASKING_SHARE,
     SURNAMES,
+    YOUNGEST_SCREENED,
 )
 from .rows import Draft
 
+PROBE_DAY = datetime.date(2024, 1, 1)  # any day: whether a rule can fail does not depend on it
+
 
 class People:
-    """Draws realistic patients whose data gives the planned outcome under the protocol's criteria."""
+    """Draws realistic patients whose data gives the planned outcome under the protocol's criteria.
+
+    Where the protocol has an imaging rule, each patient has an exam of each of its modalities (Facts.exams):
+    from the records before `records_before` (a retrospective study), else from the week before screening.
+    """
 
     def __init__(
         self,
@@ -31,10 +44,13 @@ class People:
         criteria: Sequence[CriterionSpec],
         female_share: float,
         failure_weights: Mapping[str, float],
+        records_before: datetime.date | None = None,
     ):
         self.rng, self.criteria, self.female_share = rng, list(criteria), female_share
+        self.records_before = records_before
         self.asked = [c for c in self.criteria if not c.computed]
         self.computed = [c for c in self.criteria if c.computed]
+        self.imaging = imaging_spec(self.computed)
         # A criterion can be a failure reason if an answer can break it, or drawn data can break its rule.
         failable = [c for c in self.criteria if not c.computed or self._can_fail(c)]
         default = sum(failure_weights.values()) / len(failure_weights) if failure_weights else 1.0
@@ -43,7 +59,7 @@ class People:
 
     def fill(self, draft: Draft) -> None:
         rng = self.rng
-        draft.facts = self._passing_facts()
+        draft.facts = self._passing_facts(draft.day)
         draft.answers = {c.code: c.kind == "inclusion" for c in self.asked}
         draft.screener = (Role.COORDINATOR if rng.random() < 0.8 else Role.INVESTIGATOR).value
         if draft.intent == "ineligible":
@@ -57,7 +73,7 @@ class People:
                 reasons.append(rng.choices([c for c, _w in others], weights=[w for _c, w in others])[0])
             for criterion in reasons:
                 if criterion.computed:
-                    draft.facts = self._failing_facts(criterion, draft.facts)
+                    draft.facts = self._failing_facts(criterion, draft.facts, draft.day)
                 else:
                     draft.answers[criterion.code] = criterion.kind != "inclusion"
             if rng.random() < STOPPED_ASKING_SHARE:  # excluded early: the later questions were never asked
@@ -66,7 +82,9 @@ class People:
                     if self.criteria.index(criterion) > first and criterion not in reasons:
                         draft.answers[criterion.code] = None
         elif draft.intent == "incomplete":
-            if self.asked:
+            if self.imaging and rng.random() < MISSING_EXAM_SHARE:  # the last exam is not registered yet
+                draft.facts = replace(draft.facts, exams=draft.facts.exams[:-1])
+            elif self.asked:
                 draft.answers[rng.choice(self.asked).code] = None
             else:  # only computed criteria: an unrecorded fracture level leaves them unknown
                 draft.facts = replace(draft.facts, fracture_levels=None)
@@ -83,16 +101,29 @@ class People:
             pool.remove(level)
         return tuple(sorted(chosen, key=level_index))
 
-    def _random_facts(self) -> Facts:
+    def _random_facts(self, day: datetime.date) -> Facts:
         rng = self.rng
         age = round(min(max(rng.gauss(AGE_MEAN, AGE_SD), AGE_RANGE[0]), AGE_RANGE[1]))
         sex = "female" if rng.random() < self.female_share else "male"
         count = rng.choices(list(LEVEL_COUNT_WEIGHTS), weights=list(LEVEL_COUNT_WEIGHTS.values()))[0]
-        return Facts(age=age, sex=sex, fracture_levels=self._levels(count))
+        levels = self._levels(count)
+        exams = ()
+        if self.imaging:
+            exams = self._exams(self.imaging, levels, day, meeting_interval(rng, self.imaging))
+        return Facts(age=age, sex=sex, fracture_levels=levels, exams=exams)
 
-    def _passing_facts(self) -> Facts:
+    def _exams(self, spec: Mapping, levels: Sequence[str], day: datetime.date, interval: int) -> tuple:
+        """A patient's exams, the last from the records before the study (retrospective), else from the
+        days before screening."""
+        if self.records_before is not None:
+            latest = self.records_before - datetime.timedelta(days=self.rng.randint(*RECORDS_WINDOW_DAYS))
+        else:
+            latest = day - datetime.timedelta(days=self.rng.randint(*EXAM_DAYS_BEFORE_SCREENING))
+        return exam_facts(self.rng, spec, levels=levels, latest=latest, interval=interval)
+
+    def _passing_facts(self, day: datetime.date) -> Facts:
         for _ in range(1000):
-            facts = self._random_facts()
+            facts = self._random_facts(day)
             verdict = judge(self.computed, facts=facts, answers={})
             if not verdict.failed and not verdict.missing:
                 return facts
@@ -103,14 +134,16 @@ class People:
 
     def _can_fail(self, criterion: CriterionSpec) -> bool:
         probe = Facts(age=72, sex="female", fracture_levels=("L1",))
-        return any(self._breaks(criterion, facts) for facts in self._variants(criterion.rule, probe))
+        variants = self._variants(criterion.rule, probe, PROBE_DAY)
+        return any(self._breaks(criterion, facts) for facts in variants)
 
-    def _failing_facts(self, criterion: CriterionSpec, facts: Facts) -> Facts:
-        variants = [v for v in self._variants(criterion.rule, facts) if self._breaks(criterion, v)]
+    def _failing_facts(self, criterion: CriterionSpec, facts: Facts, day: datetime.date) -> Facts:
+        variants = [v for v in self._variants(criterion.rule, facts, day) if self._breaks(criterion, v)]
         return self.rng.choice(variants) if variants else facts
 
-    def _variants(self, rule: Mapping, facts: Facts) -> list[Facts]:
-        """Realistic changes of the data that may break a rule: more levels, a level outside, age, sex."""
+    def _variants(self, rule: Mapping, facts: Facts, day: datetime.date) -> list[Facts]:
+        """Realistic changes of the data that may break a rule: more levels, a level outside, age, sex,
+        exams too far apart."""
         rng, variants = self.rng, []
         count = rule.get("fracture_count", {})
         if "max" in count:
@@ -124,10 +157,13 @@ class People:
             if outside:
                 variants.append(replace(facts, fracture_levels=self._levels(1, outside)))
         age = rule.get("age", {})
-        if "min" in age and age["min"] > AGE_RANGE[0]:
+        if "min" in age and age["min"] > YOUNGEST_SCREENED:
             variants.append(replace(facts, age=age["min"] - rng.randint(1, 5)))
         if "max" in age and age["max"] < AGE_RANGE[1]:
             variants.append(replace(facts, age=age["max"] + rng.randint(1, 5)))
         if "sex" in rule:
             variants += [replace(facts, sex=s) for s in ("female", "male") if s not in rule["sex"]["in"]]
+        if "imaging" in rule and (interval := breaking_interval(rng, rule["imaging"])) is not None:
+            levels = facts.fracture_levels or ("L1",)
+            variants.append(replace(facts, exams=self._exams(rule["imaging"], levels, day, interval)))
         return variants

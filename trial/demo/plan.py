@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 
 from ..eligibility import CriterionSpec, judge
 from ..models import NotEnrolledReason, ParticipantStatus
+from .exams import exam_rows, site_makers
 from .people import People
 from .rates import (
     LOSS_PER_YEAR,
     LOSS_REASONS,
     RAMP_UP_DAYS,
+    RECORDS_FAILURE_RATE,
+    SCREEN_FAILURE_RATE,
     SITE_OPENING_GAP_DAYS,
     SITE_WEIGHTS,
     WEEKEND_ACCEPT,
@@ -46,13 +49,20 @@ def demo_plan(
     study_id_format: str,
     first_numbers: Mapping[str, int] | None = None,
     failure_weights: Mapping[str, float] | None = None,
+    retrospective: bool = False,
+    groups: Mapping[str, int] | None = None,
 ) -> DemoPlan:
     """Draw a screening log in which exactly `participants` screenings are enrolled.
 
     Screen failures are 16-24% of screenings, incomplete screenings 1-2%, and 3-5% of eligible patients
     decline consent (rates drawn from the seed). Every outcome is eligibility.judge's verdict on the drawn
-    data. Study IDs continue per site after first_numbers (default 0) in enrollment order. Dates lie in
-    [start, end].
+    data, imaging exams included where the criteria have an imaging rule. Study IDs continue per site after
+    first_numbers (default 0) in enrollment order. Dates lie in [start, end].
+
+    `retrospective` (the protocol waives consent: cases registered from the records): 25-35% of the records
+    reviewed are excluded, nobody declines, a registration has no consent date and no later status, and
+    the exams come from the records before `start`. `groups` ({code: target}, the protocol's
+    design.groups): each enrollment's group, handed out in proportion to the targets.
     """
     if participants < 1:
         raise ValueError("participants must be at least 1")
@@ -61,9 +71,9 @@ def demo_plan(
     if start > end:
         raise ValueError(f"start {start} is after end {end}")
     rng = random.Random(seed)
-    failure_rate = rng.uniform(0.16, 0.24)
+    failure_rate = rng.uniform(*(RECORDS_FAILURE_RATE if retrospective else SCREEN_FAILURE_RATE))
     incomplete_rate = rng.uniform(0.01, 0.02)
-    decline_rate = rng.uniform(0.03, 0.05)
+    decline_rate = 0.0 if retrospective else rng.uniform(0.03, 0.05)
     female_share = rng.uniform(0.75, 0.80)
 
     eligible = math.ceil(participants / (1 - decline_rate))
@@ -86,13 +96,20 @@ def demo_plan(
         draft.site, draft.day = site, day
 
     people = People(
-        rng=rng, criteria=criteria, female_share=female_share, failure_weights=failure_weights or {}
+        rng=rng,
+        criteria=criteria,
+        female_share=female_share,
+        failure_weights=failure_weights or {},
+        records_before=start if retrospective else None,
     )
     for draft in drafts:
         people.fill(draft)
         if draft.intent == "eligible" and not draft.declined:
             lag = rng.choices((0, 1, 2, 3, 5), weights=(35, 35, 15, 10, 5))[0]
             draft.enrolled = min(draft.day + datetime.timedelta(days=lag), end)
+            if retrospective:  # consent waived; no phone either: nobody is contacted (no follow-up)
+                draft.identity = (people.name(draft.facts.sex), "")
+                continue
             waited = (draft.enrolled - draft.day).days
             draft.consent = draft.day + datetime.timedelta(days=rng.randint(0, waited))
             draft.identity = (people.name(draft.facts.sex), "138" + "".join(rng.choices("0123456789", k=8)))
@@ -104,6 +121,11 @@ def demo_plan(
         site = drafts[i].site
         numbers[site] = numbers.get(site, 0) + 1
         study_ids[i] = (numbers[site], study_id_format.format(site=site, number=numbers[site]))
+    # Streams of their own, so that a protocol without groups or exams draws what it drew before them.
+    group_of = dict(
+        zip(enrolled, _group_codes(random.Random(f"{seed}:groups"), groups, len(enrolled)), strict=True)
+    )
+    exam_rng, makers = random.Random(f"{seed}:exam headers"), site_makers(seed, site_codes)
 
     # A stream of its own, so that adding status changes left every earlier draw of a seed as it was.
     status_rng = random.Random(seed * 1_000_003 + 17)
@@ -115,7 +137,11 @@ def demo_plan(
         enrollment = None
         if i in study_ids:
             sequence, study_id = study_ids[i]
-            status, status_date, status_reason = _draw_status(status_rng, draft.enrolled, end)
+            status, status_date, status_reason = (
+                (ParticipantStatus.ENROLLED, None, "")  # no follow-up, so nobody withdraws or is lost
+                if retrospective
+                else _draw_status(status_rng, draft.enrolled, end)
+            )
             enrollment = EnrollmentRow(
                 sequence=sequence,
                 study_id=study_id,
@@ -127,6 +153,7 @@ def demo_plan(
                 status=status,
                 status_date=status_date,
                 status_reason=status_reason,
+                group=group_of.get(i, ""),
             )
         rows.append(
             ScreeningRow(
@@ -143,6 +170,7 @@ def demo_plan(
                 notes="Eligible; declined consent (synthetic demo)." if draft.declined else "",
                 not_enrolled_reason=NotEnrolledReason.DECLINED_CONSENT if draft.declined else "",
                 enrollment=enrollment,
+                exams=exam_rows(exam_rng, draft.facts.exams, maker=makers[draft.site]),
             )
         )
     return DemoPlan(
@@ -152,6 +180,22 @@ def demo_plan(
         decline_rate=decline_rate,
         female_share=female_share,
     )
+
+
+def _group_codes(rng: random.Random, groups: Mapping[str, int] | None, count: int) -> list[str]:
+    """`count` group codes in proportion to the groups' targets (largest remainders), shuffled; empty
+    strings when there are no groups."""
+    if not groups:
+        return [""] * count
+    weights = dict(groups) if sum(groups.values()) else dict.fromkeys(groups, 1)
+    shares = {code: count * weight / sum(weights.values()) for code, weight in weights.items()}
+    quotas = {code: math.floor(share) for code, share in shares.items()}
+    by_remainder = sorted(groups, key=lambda code: quotas[code] - shares[code])
+    for code in by_remainder[: count - sum(quotas.values())]:
+        quotas[code] += 1
+    codes = [code for code, quota in quotas.items() for _ in range(quota)]
+    rng.shuffle(codes)
+    return codes
 
 
 def _draw_visits(

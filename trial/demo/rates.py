@@ -22,7 +22,23 @@ FAILURE_WEIGHTS: Mapping[str, Mapping[str, float]] = {
         "EXC2": 0.14,  # malignancy or spinal infection
         "EXC3": 0.18,  # cognitive impairment or critical illness
     },
+    # A retrospective review of the records (CT and MRI in the PACS): the exams' dates and the images decide
+    # most exclusions.
+    "NCT07306858": {
+        "INC1": 0.03,  # not an osteoporotic fracture (high-energy trauma)
+        "INC2": 0.30,  # CT and MRI more than 14 days apart (computed from the exams)
+        "INC3": 0.05,  # a series missing from the DICOM export
+        "INC4": 0.08,  # no DXA on record
+        "INC5": 0.07,  # under 50 at the time of imaging (computed)
+        "EXC1": 0.14,  # infection or malignancy (pathological fracture)
+        "EXC2": 0.20,  # bone cement or metal hardware (an earlier vertebroplasty or fixation)
+        "EXC3": 0.13,  # image quality too poor (motion, metal artefacts)
+    },
 }
+# Screen failures among screenings: a prospective screening log, and a retrospective review of the records
+# (more excluded: the records were not chosen with the criteria in mind, e.g. 412 reviewed, 136 excluded).
+SCREEN_FAILURE_RATE = (0.16, 0.24)
+RECORDS_FAILURE_RATE = (0.25, 0.35)
 SECOND_FAILURE_SHARE = 0.10  # failures that break a second criterion too
 STOPPED_ASKING_SHARE = 0.20  # failures whose later questions were left unanswered
 
@@ -32,6 +48,26 @@ LEVEL_WEIGHTS: Mapping[str, float] = dict(
 )  # T1 ... T12, L1 ... L5
 LEVEL_COUNT_WEIGHTS = {1: 0.70, 2: 0.22, 3: 0.08}
 AGE_MEAN, AGE_SD, AGE_RANGE = 72.0, 7.5, (50, 98)
+# The youngest patients with a fragility fracture a screening log holds: a protocol's minimum age above it can
+# be a reason for exclusion (45-49 year-olds under a minimum of 50).
+YOUNGEST_SCREENED = 40
+
+# Imaging exams, where the protocol has an imaging rule. Days between the exams of a case that meets it (CT at
+# presentation, MRI a few days later, most often), and beyond the limit for one that breaks it.
+EXAM_INTERVAL_WEIGHTS = {0: 20, 1: 25, 2: 18, 3: 12, 5: 10, 7: 8, 10: 4, 14: 3}
+EXAM_INTERVAL_BEYOND = {(1, 7): 40, (8, 30): 40, (31, 120): 20}  # days beyond the protocol's limit
+CT_FIRST_SHARE = 0.8
+# A retrospective study's cases come from the records before it opened: the later exam 75 days to three
+# years before (NCT07306858 collects January 2023 to September 2025 and opens in December 2025).
+RECORDS_WINDOW_DAYS = (75, 3 * 365)
+EXAM_DAYS_BEFORE_SCREENING = (0, 7)  # a prospective screening: the diagnostic exams of the last week
+MISSING_EXAM_SHARE = 0.5  # incomplete screenings whose last exam is not registered yet (else a question)
+SCANNER_MAKERS = ("SIEMENS", "GE MEDICAL SYSTEMS", "Philips", "UIH", "Canon Medical Systems")
+SLICE_THICKNESS_MM = {"CT": ("0.625", "1.00", "1.25"), "MR": ("3.00", "3.50", "4.00")}
+SERIES_COUNT = {
+    "CT": (3, 6),
+    "MR": (4, 8),
+}  # CT: bone and soft-tissue kernels, reformats; MR: T1, T2, STIR...
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁郑谢宋唐许韩冯邓曹"
 # Two-character given names common in the patients' generation, run together and cut in pairs.

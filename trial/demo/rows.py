@@ -1,4 +1,5 @@
-"""What a demo plan is made of: screenings, with the enrollment of those enrolled, and drafts being drawn."""
+"""What a demo plan is made of: screenings, with their imaging exams and the enrollment of those enrolled, and
+drafts being drawn."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -9,9 +10,11 @@ from ..models import ParticipantStatus, Role
 
 @dataclass(frozen=True)
 class EnrollmentRow:
+    """An enrollment, or the registration of a case where the protocol waives consent (no consent date)."""
+
     sequence: int
     study_id: str
-    consent_date: datetime.date
+    consent_date: datetime.date | None
     enrollment_date: datetime.date
     full_name: str
     phone: str
@@ -19,6 +22,19 @@ class EnrollmentRow:
     status: str = ParticipantStatus.ENROLLED
     status_date: datetime.date | None = None
     status_reason: str = ""
+    group: str = ""  # the protocol's group (design.groups), when it declares some
+
+
+@dataclass(frozen=True)
+class ExamRow:
+    """An imaging exam as its DICOM header gives it (trial.ImagingExam); the UIDs are made by the writer."""
+
+    modality: str
+    study_date: datetime.date
+    body_parts: tuple[str, ...]
+    slice_thickness: str  # mm, as the header's decimal string
+    manufacturer: str
+    series_count: int
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,7 @@ class ScreeningRow:
     notes: str = ""
     not_enrolled_reason: str = ""
     enrollment: EnrollmentRow | None = None
+    exams: tuple[ExamRow, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.db import transaction
 from ..audit import audit_context
 from ..clock import site_today
 from ..eligibility import CriterionSpec
-from ..models import ProtocolVersion, Site, SiteSequence, Study
+from ..models import Cohort, ProtocolVersion, Site, SiteSequence, Study
 from .logins import demo_staff
 from .marks import DEMO_COMMAND, DEMO_REASON
 from .plan import demo_plan
@@ -23,8 +23,15 @@ def criteria_specs(version: ProtocolVersion) -> list[CriterionSpec]:
 
 
 def demo_sites(study: Study) -> list[Site]:
-    """The study's active sites, with synthetic ones added up to three; the protocol's sites come first."""
+    """The study's active sites, with synthetic ones added up to three; the protocol's sites come first.
+
+    A protocol that tags its centres with a cohort (development, external validation) names every centre
+    of its analysis: no synthetic one is added, and the development centres come first (the largest share).
+    """
     sites = list(study.sites.filter(active=True).order_by("code"))
+    if any(site.cohort for site in sites):
+        order = {cohort: k for k, cohort in enumerate(Cohort.values)}
+        return sorted(sites, key=lambda site: (order.get(site.cohort, len(order)), site.code))
     taken = set(Site.objects.exclude(study=study).values_list("code", flat=True))
     for code in DEMO_SITE_CODES:
         if len(sites) >= DEMO_SITE_COUNT:
@@ -74,5 +81,7 @@ def demo_seed(
             study_id_format=version.study_id_format,
             first_numbers=first_numbers,
             failure_weights=FAILURE_WEIGHTS.get(study.code),
+            retrospective=version.retrospective,
+            groups={group["code"]: group["target"] for group in version.groups},
         )
         return demo_write(study=study, plan=plan, sites=sites, staff=staff)

@@ -7,7 +7,14 @@ from trial.levels import LEVELS, level_index
 
 from ..draws import days, gauss, midnight, site_equipment, weighted
 from ..plan import Enrolled
-from ..rates import CHRONIC_LEVEL_SHARE, PKP_SHARE, PROCEDURE_BEFORE_CONSENT_SHARE, PROCEDURE_LAG, STAY
+from ..rates import (
+    CHRONIC_LEVEL_SHARE,
+    DXA_FROM_RECORDS_DAYS,
+    PKP_SHARE,
+    PROCEDURE_BEFORE_CONSENT_SHARE,
+    PROCEDURE_LAG,
+    STAY,
+)
 
 
 class Story:
@@ -29,13 +36,16 @@ class Story:
         self.mri_day = p.screening_date - days(weighted(rng, {0: 25, 1: 30, 2: 20, 3: 12, 5: 8, 7: 5}))
         self.onset_day = self.mri_day - days(round(gauss(rng, 10, 8, 0, 60)))
         self.procedure_day = p.enrollment_date + days(weighted(rng, PROCEDURE_LAG))
-        if rng.random() < PROCEDURE_BEFORE_CONSENT_SHARE:
+        if rng.random() < PROCEDURE_BEFORE_CONSENT_SHARE and p.consent_date is not None:
             # Dated before consent (a date keyed wrongly, or a deviation); the MRI still came first.
             self.procedure_day = p.consent_date - days(rng.randint(1, 2))
             self.mri_day = min(self.mri_day, self.procedure_day)
             self.onset_day = min(self.onset_day, self.mri_day)
         self.discharge_day = self.procedure_day + days(weighted(rng, STAY))
         self.dxa_day = min(p.enrollment_date + days(rng.randint(-1, 2)), self.procedure_day + days(2))
+        if p.records_date is not None:  # drawn after the rest: a prospective casebook draws as before
+            offset = round(gauss(rng, *DXA_FROM_RECORDS_DAYS))
+            self.dxa_day = min(p.records_date + days(offset), p.enrollment_date)
         self.qmri_day = (
             self.mri_day
             if rng.random() < 0.65

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reports.models import ModelImport, ModelOutput
+from trial.models import Site
 
 from .conftest import HEADER, api_for, csv_of, import_api
 
@@ -193,3 +194,30 @@ def test_the_api_list_runs_a_fixed_number_of_queries(people, study, cases):
     many = count()
     assert (one[1], many[1]) == (1, 4)
     assert one[0] == many[0] == 4, (one, many)  # roles, study, count, page
+
+
+def test_a_split_must_be_its_centres_by_the_sites_cohort(people, study, cases):
+    first, second = cases
+    sites = Site.objects.filter(pk__in=[first.site_id, second.site_id])
+    sites.update(cohort="development")
+    text = (
+        f"{HEADER}\n"
+        f"{first.study_id},T12,VGG-16,1.0,external,0.9\n"  # a development centre's case called external
+        f"{first.study_id},L1,VGG-16,1.0,validation,0.2\n"
+        f"{second.study_id},L2,VGG-16,1.0,test,0.6\n"
+    )
+    answer = import_api(people["data_manager"], study, text)
+    assert answer.status_code == 400
+    assert answer.json()["csv"] == [
+        "line 2: split external is not one of its centre's (cohort development: test, train, validation)"
+    ]
+    assert not ModelImport.objects.exists()
+
+    sites.update(cohort="external_validation")
+    answer = import_api(people["data_manager"], study, text)
+    assert answer.json()["csv"] == [
+        "line 3: split validation is not one of its centre's (cohort external validation: external)",
+        "line 4: split test is not one of its centre's (cohort external validation: external)",
+    ]
+    sites.update(cohort="")  # a centre without a cohort takes any split
+    assert import_api(people["data_manager"], study, text).status_code == 201
