@@ -52,7 +52,10 @@ def pair(register_case, ref_people, retro):
     every model's output imported for both."""
     acute = register_case(levels=("L1",), group="acute", site_code="CQ1")
     chronic = register_case(levels=("L1",), group="chronic", site_code="EXT1")
-    lines = [f"{p.study_id},L1,{MODEL},{VERSION},test,{PROBABILITY}" for p in (acute, chronic)]
+    split = {"CQ1": "test", "EXT1": "external"}  # as the centre's cohort allows
+    lines = [
+        f"{p.study_id},L1,{MODEL},{VERSION},{split[p.site.code]},{PROBABILITY}" for p in (acute, chronic)
+    ]
     content = "study_id,level,model,version,split,probability\n" + "\n".join(lines) + "\n"
     model_outputs_import(study=retro, actor=ref_people["dm"], content=content.encode())
     cases = [AdjudicationCase.objects.get(participant=p) for p in (acute, chronic)]
