@@ -81,10 +81,10 @@ def _open(participants: list[Participant]) -> Opened:
 
 
 def registered_cases_open(*, participant: Participant) -> Opened:
-    """The cases of a participant registered under a protocol whose cases are its registered levels, opened
-    with their readers (followup's participant_status_changed hook, inside trial's enrollment transaction);
-    nothing, with no query, under any other protocol or for a participant no longer enrolled (the screening
-    and its protocol version come loaded from the enrollment service). Idempotent."""
+    """The cases of a participant registered under a protocol version whose cases are its registered levels,
+    opened with their readers (followup's participant_status_changed hook, inside trial's enrollment
+    transaction); nothing under any other protocol, or for a participant no longer enrolled. No query for
+    that judgement at enrollment (the service loads the screening and its protocol version). Idempotent."""
     if participant.status != ParticipantStatus.ENROLLED:
         return Opened()
     question = definition_question(participant.screening.protocol_version.definition)
