@@ -265,6 +265,7 @@ MATRIX: dict[str, Rule] = {
     # --- the study's endpoint, reports and exports: study-wide PIs and data managers ------------------------
     "api:study-endpoint": rule(REPORTERS, scope=Scope.STUDY),
     "api:study-adjudication-agreement": rule(REPORTERS, scope=Scope.STUDY),
+    "api:study-registered-cases-open": rule({DATA_MANAGER}, {DATA_MANAGER}, Scope.STUDY),
     "api:interim-report-request": rule(REPORTERS, REPORTERS, Scope.STUDY),
     "api:export-request": rule(REPORTERS, REPORTERS, Scope.STUDY),
     "api:accuracy-report-request": rule(REPORTERS, REPORTERS, Scope.STUDY),

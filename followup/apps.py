@@ -57,6 +57,8 @@ class FollowupConfig(AppConfig):
         trial_hooks.dashboard_panels.register(adjudication_panel)
         trial_hooks.dashboard_panels.register(messages_panel)
         trial_hooks.demo_stages.register(demo.followup_demo_stage)
+        # The reference readings of a study that asks per-vertebra readings (nothing for the others).
+        trial_hooks.demo_stages.register(demo.reference_demo_stage)
         trial_hooks.bench_endpoints.register(bench.bench_endpoints)
         trial_hooks.bench_jobs.register(bench.bench_jobs)
         crf_hooks.record_written.register(hooks.record_written)

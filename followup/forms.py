@@ -10,6 +10,7 @@ from trial.models import ContactChannel
 
 from .messaging.models import MessageState
 from .models import Confidence, VisitStatus
+from .question import Part, Question, default_question
 
 REASON = {"rows": 2, "maxlength": 500}
 ALL = "all"  # the visits page's filter for every status
@@ -141,15 +142,25 @@ class VerdictForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, ask_user_id: bool = True, **kwargs):
+    def __init__(self, *args, question: Question | None = None, ask_user_id: bool = True, **kwargs):
+        """`question`: the case's (followup/question.py): the answer is asked in its words, and the parts it
+        does not ask are left out of the form; the re-fracture question when none."""
         super().__init__(*args, **kwargs)
+        question = question or default_question()
+        self.parts = [part for part in Part.ALL if question.asked(part)]
+        answer = self.fields["fracture"]
+        answer.label = question.text()
+        answer.choices = [("true", question.answer_text(True)), ("false", question.answer_text(False))]
+        for part in Part.ALL:
+            if part not in self.parts:
+                del self.fields[part]
         if not ask_user_id:
             del self.fields["username"]
 
     def clean(self):
-        """No fracture: the levels, signal, grade and date do not apply (the page may still hold a prefilled
-        date), so they are dropped rather than refused."""
+        """The negative answer: the levels, signal, grade and date do not apply (the page may still hold a
+        prefilled date), so they are dropped rather than refused."""
         cleaned = super().clean()
         if cleaned.get("fracture") is False:
-            cleaned.update(levels=[], acute_signal=None, genant_grade=None, event_date=None)
+            cleaned.update({part: [] if part == Part.LEVELS else None for part in self.parts})
         return cleaned

@@ -6,6 +6,7 @@ adjudication cases change atomically with the record or status that drives them.
 
 from .models import Visit
 from .services.adjudication import adjudication_sync
+from .services.registered import registered_cases_open
 from .services.visits import visits_on_participant_status, visits_on_record
 
 
@@ -16,8 +17,11 @@ def record_written(*, record, form, actor) -> None:
 
 
 def participant_status_changed(*, participant, actor) -> None:
-    """A participant withdrew, died, was lost or was reinstated: their pending visits follow."""
+    """A participant was enrolled (or registered), withdrew, died, was lost or was reinstated: their pending
+    visits follow; a case registered under a protocol whose cases are its registered vertebrae gets them,
+    with their readers."""
     visits_on_participant_status(participant=participant, actor=actor)
+    registered_cases_open(participant=participant)
 
 
 def visit_of(*, participant, code: str) -> Visit | None:

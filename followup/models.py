@@ -274,6 +274,9 @@ class CaseStatus(models.TextChoices):
 class CaseOrigin(models.TextChoices):
     MRI_FORM = "mri_form", _("a follow-up MRI form")
     MANUAL = "manual", _("opened by a data manager")
+    # A vertebra registered as fractured, under a protocol whose cases are its registered levels
+    # (`adjudication.cases: registered_levels`): a reference-standard reading, with no evidence rows.
+    REGISTRATION = "registration", _("a registered fractured vertebra")
 
 
 class Modality(models.TextChoices):
@@ -284,11 +287,15 @@ class Modality(models.TextChoices):
 
 @audited(exclude=("site",))
 class AdjudicationCase(models.Model):
-    """A reported new fracture at a non-operated level of one participant, adjudicated blind (services/).
+    """One participant's level, adjudicated blind (services/): the protocol's question about it
+    (followup/question.py), e.g. a reported new fracture at a non-operated level, or whether a registered
+    fractured vertebra is acute.
 
     One case per participant and level: every imaging report of that level (a follow-up MRI form's row, or the
     findings a data manager enters by hand) is a CaseEvidence row of it, never a second case. `location` and
     `exam_date` are the site's classification and the earliest supporting exam: readers never see the first.
+    A registered vertebra's case (origin `registration`) has neither, and no evidence: the registration is.
+    `final_fracture` is the final answer, True for the question's positive answer.
     """
 
     participant = models.ForeignKey(
@@ -315,7 +322,8 @@ class AdjudicationCase(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     level = models.CharField(_("level"), max_length=4)
-    location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices)
+    # Empty for a registered vertebra's case: no treated level to be adjacent to.
+    location = models.CharField(_("location"), max_length=16, choices=FractureLocation.choices, blank=True)
     exam_date = models.DateField(_("MRI date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     # A reopening (data manager, with a reason) starts a new round of reading; earlier verdicts stay.

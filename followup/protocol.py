@@ -1,6 +1,6 @@
-"""The `visits:` and `endpoint:` sections of a protocol file (trial/protocols/FORMAT.md): declared here, where
-visits and the endpoint are understood, and registered with trial's protocol schema
-(trial.hooks.protocol_sections)."""
+"""The `visits:`, `endpoint:` and `adjudication:` sections of a protocol file (trial/protocols/FORMAT.md):
+declared here, where visits, the endpoint and adjudication are understood, and registered with trial's
+protocol schema (trial.hooks.protocol_sections)."""
 
 import re
 from typing import Annotated, Literal
@@ -13,6 +13,7 @@ from crf.protocol import FormCode, FormCodes
 from trial.schema import StrictModel, Text, code, distinct, fail_if, problem, says, shaped
 
 from .models import Instrument
+from .question import CaseSource, Part
 from .schedule import NUMBER, occurrences  # the one rule that expands repeats
 
 ANCHOR_NAME = r"^[a-z][a-z0-9_]{0,31}$"
@@ -253,6 +254,38 @@ class EndpointSpec(StrictModel):
 EndpointSection = Annotated[EndpointSpec, shaped("a mapping with index, horizon_days and event_date")]
 
 
+class AdjudicationQuestion(StrictModel):
+    """The question the adjudicators answer, and its two answers (`positive` is stored as True)."""
+
+    code: code(r"^[a-z][a-z0-9_]{0,31}$", "acute", rule="must be lower-case letters, digits and _")
+    label: Text
+    positive: Text
+    negative: Text
+
+
+class AdjudicationSpec(StrictModel):
+    """What the adjudicators are asked and where their cases come from (followup/question.py)."""
+
+    question: Annotated[AdjudicationQuestion, shaped("a mapping with code, label, positive and negative")]
+    asks: Annotated[
+        list[Annotated[Literal[Part.ALL], says(f"a part is one of {', '.join(Part.ALL)}")]],
+        distinct,
+        shaped(f"a list of the parts asked beside the answer: {', '.join(Part.ALL)}"),
+    ] = []
+    cases: Annotated[Literal[CaseSource.ALL], says(f"must be one of {', '.join(CaseSource.ALL)}")] = None
+
+    @model_validator(mode="after")
+    def _endpoint_dated(self, info: ValidationInfo):
+        # The endpoint dates each event by the readers' event date (followup/endpoint.py): they must give one.
+        if "endpoint" in _protocol(info) and Part.EVENT_DATE not in self.asks:
+            message = "the protocol's endpoint dates events by the readers: ask event_date"
+            fail_if([problem(("asks",), message)])
+        return self
+
+
+AdjudicationSection = Annotated[AdjudicationSpec, shaped("a mapping with question, asks and cases")]
+
+
 def protocol_sections() -> dict:
     """The protocol-file sections follow-up reads, for trial.hooks.protocol_sections."""
-    return {"visits": VisitsSection, "endpoint": EndpointSection}
+    return {"visits": VisitsSection, "endpoint": EndpointSection, "adjudication": AdjudicationSection}

@@ -121,9 +121,9 @@ def test_every_staff_message_kind_is_sent_by_the_app_that_declared_it():
 
 
 def test_each_app_declares_the_schema_of_its_protocol_section():
-    """trial.hooks.protocol_sections: crf declares `forms`, followup `visits` and `endpoint`, each as a type
-    that pydantic validates; trial joins them to its own keys without knowing them (its schema imports neither
-    app)."""
+    """trial.hooks.protocol_sections: crf declares `forms`, followup `visits`, `endpoint` and `adjudication`,
+    each as a type that pydantic validates; trial joins them to its own keys without knowing them (its schema
+    imports neither app)."""
     sections = {
         key: (function.__module__.split(".")[0], section)
         for function in trial_hooks.protocol_sections
@@ -133,9 +133,15 @@ def test_each_app_declares_the_schema_of_its_protocol_section():
         "forms": "crf",
         "visits": "followup",
         "endpoint": "followup",
+        "adjudication": "followup",
     }
     for _app, section in sections.values():
         TypeAdapter(section)  # a declared type, not a function that checks
     joined = protocol_schema()
-    assert set(joined.model_fields) == set(ProtocolCore.model_fields) | {"forms", "visits", "endpoint"}
+    assert set(joined.model_fields) == set(ProtocolCore.model_fields) | {
+        "forms",
+        "visits",
+        "endpoint",
+        "adjudication",
+    }
     assert protocol_schema() is joined  # built once

@@ -6,7 +6,7 @@ hides). Parse, call one service, answer.
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,8 +19,29 @@ from trial.apis.serializers import StrictInput
 from trial.levels import LEVELS
 
 from ..models import Confidence, ReaderSlot
+from ..question import Part, case_question
 from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
 from ..services import verdicts
+
+
+def _texts(help_text: str = "") -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.CharField(), help_text=f'{{"en": ..., "zh-hans": ...}}{help_text}'
+    )
+
+
+class QuestionOut(serializers.Serializer):
+    """The protocol's question (its `adjudication:` section, trial/protocols/FORMAT.md), in both languages."""
+
+    code = serializers.CharField()
+    label = _texts()
+    positive = _texts(": the answer given as `fracture: true`.")
+    negative = _texts(": the answer given as `fracture: false`.")
+    asks = serializers.ListField(
+        child=serializers.ChoiceField(choices=Part.ALL),
+        help_text="The parts asked beside the answer (with the positive answer); the others stay empty.",
+    )
+    cases = serializers.CharField(help_text="follow_up_mri or registered_levels.")
 
 
 class AdjudicationVerdictOut(serializers.Serializer):
@@ -54,7 +75,10 @@ class VerdictIn(StrictInput):
     password = serializers.CharField(
         max_length=256, trim_whitespace=False, help_text="Your password again: the e-signature."
     )
-    fracture = serializers.BooleanField(help_text="A new non-operative vertebral fracture.")
+    fracture = serializers.BooleanField(
+        help_text="The answer to the case's question: true for its positive answer (a new non-operative "
+        "vertebral fracture; an acute vertebra), false for its negative one."
+    )
     levels = serializers.ListField(
         child=serializers.ChoiceField(choices=LEVELS), required=False, default=list
     )
@@ -78,6 +102,11 @@ class QueueCaseOut(serializers.Serializer):
     slot = serializers.ChoiceField(choices=ReaderSlot.choices, source="my_slot")
     bucket = serializers.ChoiceField(choices=Bucket.ALL)
     assigned_since = serializers.DateTimeField(source="created_at")
+    question = serializers.SerializerMethodField()
+
+    @extend_schema_field(QuestionOut)
+    def get_question(self, case) -> dict:
+        return QuestionOut(case_question(case).as_data()).data
 
 
 class QueueCountsOut(serializers.Serializer):
@@ -119,8 +148,19 @@ class PacketCaseOut(serializers.Serializer):
     mine_given = serializers.BooleanField()
 
 
+class ImagingExamOut(serializers.Serializer):
+    modality = serializers.CharField(help_text="The DICOM modality: CT, MR...")
+    study_date = serializers.DateField()
+    body_parts = serializers.ListField(child=serializers.CharField())
+    series_count = serializers.IntegerField()
+
+
 class PacketOut(serializers.Serializer):
     case = PacketCaseOut()
+    question = QuestionOut()
+    imaging_exams = ImagingExamOut(
+        many=True, help_text="The exams registered from DICOM headers (no UID, no identity)."
+    )
     treated_levels = serializers.ListField(child=serializers.CharField())
     procedure_date = serializers.CharField(allow_null=True)
     event_date_rule = serializers.CharField(

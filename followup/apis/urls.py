@@ -16,3 +16,7 @@ urlpatterns += messages.urlpatterns
 from . import endpoint  # noqa: E402 -- the study's endpoint and readers' agreement (appended)
 
 urlpatterns += endpoint.urlpatterns
+
+from . import registered  # noqa: E402 -- the registered vertebrae's cases (appended)
+
+urlpatterns += registered.urlpatterns

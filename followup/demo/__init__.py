@@ -20,11 +20,18 @@ Rates (rates.py; shared/domain.md where it gives them, else demo realism, said s
 - Visits: most done in their window, some missed with a reason, some still overdue (demo realism).
 - Reading (demo realism): kappa on the main question about 0.7, mild (Genant 1) cases split most often,
   about 13% of the read cases sent to the third reader, the newest still awaiting their readers.
+
+A study whose protocol asks per-vertebra readings (`adjudication.cases: registered_levels`, the reference
+standard of a diagnostic-accuracy study) gets its readings instead from `reference_seed` (reference_seed.py;
+the plan in reference.py): every registered vertebra of its demo participants read blind by two demo
+adjudicators against the demo's hidden truth (trial.demo.truth), a third on each disagreement.
 """
 
 from .course import followup_plan
 from .plan import Exam, Followed, Plan, Reported
 from .reading import Reader, Reading, reading_plan
+from .reference import Vertebra, VertebraReading, reference_reading_plan
+from .reference_seed import ReferenceSeedResult, reference_demo_stage, reference_seed
 from .seeder import FollowupSeedResult, followup_seed
 from .stage import followup_demo_stage
 from .writer import adjudication_write, followup_write
@@ -36,11 +43,17 @@ __all__ = [
     "Plan",
     "Reader",
     "Reading",
+    "ReferenceSeedResult",
     "Reported",
+    "Vertebra",
+    "VertebraReading",
     "adjudication_write",
     "followup_demo_stage",
     "followup_plan",
     "followup_seed",
     "followup_write",
     "reading_plan",
+    "reference_demo_stage",
+    "reference_reading_plan",
+    "reference_seed",
 ]

@@ -19,6 +19,7 @@ from trial.models import Role
 from trial.models.site import SITE_STAFF_ROLES
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, Verdict
+from ..question import CASE_SECTION
 from ..services.assignment import eligible_readers
 from .packet import reader_counts
 
@@ -67,10 +68,10 @@ def case_view(views: tuple[dict, dict], case: AdjudicationCase, *, superuser: bo
 
 
 def adjudication_case_list(*, user, manage: bool = False) -> QuerySet:
-    """Cases on the user's sites, newest first, with participant, site and visit joined, and the counts of
-    the board (readers assigned, verdicts in this round). `manage`: with the assignments (and readers),
-    evidence and verdicts prefetched, for a data manager's page (three queries more). One query a page
-    otherwise."""
+    """Cases on the user's sites, newest first, with participant, site and visit joined, the counts of the
+    board (readers assigned, verdicts in this round) and their study's `adjudication_section`. `manage`:
+    with the assignments (and readers), evidence and verdicts prefetched, for a data manager's page (three
+    queries more). One query a page otherwise."""
     assigned = (
         CaseAssignment.objects.filter(case=OuterRef("pk"), active=True)
         .order_by()
@@ -90,7 +91,9 @@ def adjudication_case_list(*, user, manage: bool = False) -> QuerySet:
         AdjudicationCase.objects.filter(site__in=visible_sites(user))
         .select_related("participant__site", "visit")
         .annotate(
-            readers_assigned=Coalesce(Subquery(assigned), 0), verdicts_in=Coalesce(Subquery(verdicts), 0)
+            readers_assigned=Coalesce(Subquery(assigned), 0),
+            verdicts_in=Coalesce(Subquery(verdicts), 0),
+            adjudication_section=CASE_SECTION,  # the question asked (followup/question.py), in the same query
         )
         .order_by("-created_at", "-id")
     )

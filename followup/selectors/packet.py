@@ -1,11 +1,14 @@
 """What a blinded adjudicator reads: their queue and a case's packet.
 
-Blinding (FDA 2018 imaging-endpoint process; TRIPOD): a reader sees the case by its number and level, never
-the participant's study ID (it names the site), the site, its staff or the site's own classification and grade
-of the fracture; of the participant's forms, only the fields each form's `packet` declares
-(crf/forms/FORMAT.md): the imaging findings of every MRI, the exam dates, the treated levels and the
-procedure date. Never the baseline PDFF, R2* or clinical risk factors. A reader sees the other reader's
-verdict only once both are in; the third reader sees both.
+Blinding (FDA 2018 imaging-endpoint process; TRIPOD; STARD 2015 item 13b): a reader sees the case by its
+number and level, never the participant's study ID (it names the site), the site, its staff or the site's own
+classification and grade of the fracture; of the participant's forms, only the fields each form's `packet`
+declares (crf/forms/FORMAT.md): the imaging findings of every MRI, the exam dates, the treated levels and the
+procedure date; of the imaging exams registered from DICOM headers (trial.ImagingExam), the modality, date,
+body part and number of series, never a UID. Never the baseline PDFF, R2* or clinical risk factors, the
+case's registration group (the clinical diagnosis a reference standard is read blind to) or any index test's
+output (followup never reads reports). The question asked is the protocol's (followup/question.py). A reader
+sees the other reader's verdict only once both are in; the third reader sees both.
 """
 
 import datetime
@@ -21,9 +24,10 @@ from crf.engine.validate import relation_to
 from crf.models import FormRecord, FormStatus
 from trial.i18n import localized
 from trial.levels import is_level
-from trial.models import Participant
+from trial.models import ImagingExam, Participant
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict, Visit
+from ..question import CASE_SECTION, case_question
 
 
 class Bucket:
@@ -38,7 +42,8 @@ class Bucket:
 
 def reader_cases(*, user) -> QuerySet:
     """The cases assigned to the reader (an active assignment; cancelled cases leave the queue), each with
-    `my_slot` and `bucket`, oldest first. No participant, site or location is read."""
+    `my_slot`, `bucket` and its study's `adjudication_section` (followup/question.py), oldest first. No
+    participant, site or location is read."""
     mine = CaseAssignment.objects.filter(case=OuterRef("pk"), reader=user, active=True)
     read = Verdict.objects.filter(case=OuterRef("pk"), reader=user, round=OuterRef("round"))
     independent = list(map(str, (ReaderSlot.FIRST, ReaderSlot.SECOND)))
@@ -54,7 +59,8 @@ def reader_cases(*, user) -> QuerySet:
                     status=CaseStatus.DISPUTED, my_slot__in=independent, then=Value(Bucket.AWAITING_TIEBREAK)
                 ),
                 default=Value(Bucket.AWAITING_ME),
-            )
+            ),
+            adjudication_section=CASE_SECTION,
         )
         .only("id", "participant_id", "level", "round", "status", "exam_date", "created_at", "updated_at")
         .order_by("created_at", "id")
@@ -65,7 +71,8 @@ INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
 
 
 def reader_bucket(*, user, bucket: str) -> QuerySet:
-    """The reader's cases in one bucket (the queue's tab), oldest first, each with `my_slot` and `bucket`.
+    """The reader's cases in one bucket (the queue's tab), oldest first, each with `my_slot`, `bucket` and its
+    study's `adjudication_section`.
 
     Each tab is a filter on the case's status and the reader's own assignment row, joined once: a reader's
     finished cases (most of them, in a long study) cost no per-row subquery. Only the open cases' verdicts of
@@ -88,7 +95,7 @@ def reader_bucket(*, user, bucket: str) -> QuerySet:
     return (
         # One filter() call: the assignment join is the same one for the reader, the slot and my_slot.
         AdjudicationCase.objects.filter(mine & condition)
-        .annotate(my_slot=F("assignments__slot"), bucket=Value(bucket))
+        .annotate(my_slot=F("assignments__slot"), bucket=Value(bucket), adjudication_section=CASE_SECTION)
         .only("id", "participant_id", "level", "round", "status", "exam_date", "created_at", "updated_at")
         .order_by("created_at", "id")
     )
@@ -268,10 +275,21 @@ def event_date_suggestion(
     return rule, case.exam_date
 
 
+def imaging_exams(participant_id: int) -> list[dict]:
+    """The participant's imaging exams registered from DICOM headers, by date: modality, date, body parts and
+    number of series (never a UID, the manufacturer or the slice thickness). One query."""
+    return list(
+        ImagingExam.objects.filter(screening__participant=participant_id)
+        .order_by("study_date", "modality", "id")
+        .values("modality", "study_date", "body_parts", "series_count")
+    )
+
+
 def case_packet(*, case: AdjudicationCase, user) -> dict:
-    """The packet of a case assigned to the reader (the caller found it in `reader_cases`): the imaging and
-    the treatment as the forms' packets declare them, the findings entered by hand, and the verdicts the
-    reader may see. Six queries."""
+    """The packet of a case assigned to the reader (the caller found it in `reader_cases`): the protocol's
+    question, the imaging and the treatment as the forms' packets declare them, the imaging exams registered,
+    the findings entered by hand, and the verdicts the reader may see. Seven queries."""
+    question = case_question(case)
     items, forms_data = _items(case.participant_id)
     treated, procedure_date = _treatment(forms_data)
     evidence = list(CaseEvidence.objects.filter(case=case, active=True).order_by("exam_date", "id"))
@@ -300,6 +318,8 @@ def case_packet(*, case: AdjudicationCase, user) -> dict:
             "slot": getattr(case, "my_slot", ""),
             "mine_given": any(v.reader_id == user.pk for v in verdicts),
         },
+        "question": question.as_data(),
+        "imaging_exams": imaging_exams(case.participant_id),
         "treated_levels": treated,
         "procedure_date": procedure_date,
         "event_date_rule": rule,

@@ -26,7 +26,15 @@ from trial.audit import audit_context, reason_required
 from trial.errors import Conflict, InvalidInput
 from trial.models import Role, StaffRole
 
-from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict
+from ..models import (
+    AdjudicationCase,
+    CaseAssignment,
+    CaseEvidence,
+    CaseOrigin,
+    CaseStatus,
+    ReaderSlot,
+    Verdict,
+)
 
 INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
 
@@ -61,7 +69,10 @@ def case_locked(case: AdjudicationCase) -> AdjudicationCase:
 
 def case_has_complete_evidence(case: AdjudicationCase) -> bool:
     """True when findings entered by hand, or a form record that is no longer a draft, support the case: only
-    then does it go to review. One query."""
+    then does it go to review. One query; none for a registered vertebra's case (its registration is its
+    evidence, complete)."""
+    if case.origin == CaseOrigin.REGISTRATION:
+        return True
     return (
         CaseEvidence.objects.filter(case=case, active=True).exclude(record__status=FormStatus.DRAFT).exists()
     )

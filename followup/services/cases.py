@@ -36,6 +36,7 @@ from ..models import (
     Modality,
     Verdict,
 )
+from ..question import participant_question
 from ..selectors.packet import treated_in, treated_source
 from .assignment import INDEPENDENT, case_locked, readers_fill
 
@@ -181,6 +182,14 @@ def case_open_manual(
     Atomic: the participant's case at the level is locked (or created) before the evidence is added."""
     require_role_at(actor, participant.site, {Role.DATA_MANAGER}, gettext_lazy("open an adjudication case"))
     reason = reason_required(reason)
+    if participant_question(participant.pk).per_registered_level:
+        raise Conflict(
+            _(
+                "This study's cases are its registered fractured vertebrae: they open when a case is "
+                "registered, not by hand."
+            ),
+            code="cases_from_registration",
+        )
     location, findings = _manual_checked(
         participant=participant,
         level=level,

@@ -4,10 +4,14 @@ manager's reopening.
 - **Reading.** Each assigned reader gives one verdict a round, e-signed with the user ID (the first signing
   of a session) and the password again (meaning "adjudication"). The first and second read while the case
   is open, the third only once it is disputed.
-- **Agreement** of the first two on the main question (a new non-operative vertebral fracture, yes or no)
-  makes the case final. The adjudicated result is then the fracture answer, the union of their levels and
-  the earlier of their event dates (when both found one). **Disagreement** makes it disputed and assigns the
-  third reader (services/assignment.py), whose verdict is final as given.
+- **The question** is the protocol's (followup/question.py): a new non-operative vertebral fracture, yes or
+  no, with its levels, acute signal, Genant grade and event date, unless the protocol asks another (acute or
+  chronic, per registered vertebra, the answer alone). The answer is stored as `fracture`, True for the
+  question's positive answer.
+- **Agreement** of the first two on the main question makes the case final. The adjudicated result is then
+  the answer, the union of their levels and the earlier of their event dates (when both found one).
+  **Disagreement** makes it disputed and assigns the third reader (services/assignment.py), whose verdict
+  is final as given.
 - **Reopening** a final case is a data manager's, with a reason: a new round, read again by the same first
   and second readers; the earlier verdicts and the former result stay in the audit trail.
 
@@ -31,40 +35,65 @@ from trial.errors import Conflict, Forbidden, InvalidInput
 from trial.models import Role
 
 from ..models import AdjudicationCase, CaseAssignment, CaseStatus, Confidence, ReaderSlot, Verdict
+from ..question import Part, Question, case_question
 from .assignment import INDEPENDENT, case_locked, readers_fill
 
 LEVEL = re.compile(r"^(T([1-9]|1[0-2])|L[1-5])$")  # the thoracic and lumbar vertebrae
 MEANING = "adjudication"
 
 
-def _checked(*, fracture, levels, acute_signal, genant_grade, event_date, confidence, comment) -> dict:
-    """The verdict's fields, or a 400 naming each field that is wrong (nothing is saved)."""
+def _not_asked(question: Question, values: dict, errors: dict[str, list[str]]) -> None:
+    """A part the question does not ask is left empty: given, it is refused, by field."""
+    for part, value in values.items():
+        if not question.asked(part) and value not in (None, [], 0):
+            errors[part] = [_("This question does not ask for it: leave it empty.")]
+
+
+def _checked(
+    *, question: Question, fracture, levels, acute_signal, genant_grade, event_date, confidence, comment
+) -> dict:
+    """The verdict's fields, or a 400 naming each field that is wrong (nothing is saved). The parts the
+    question asks (followup/question.py) are required with the positive answer, empty with the negative;
+    the parts it does not ask are empty."""
     errors: dict[str, list[str]] = {}
     levels = list(levels or [])
     if not isinstance(fracture, bool):
-        errors["fracture"] = [_("Answer yes or no.")]
+        errors["fracture"] = [
+            _("Answer %(positive)s or %(negative)s.")
+            % {"positive": question.answer_text(True), "negative": question.answer_text(False)}
+        ]
     if confidence not in Confidence.values:
         errors["confidence"] = [_("Choose low, moderate or high.")]
     if any(not isinstance(level, str) or not LEVEL.match(level) for level in levels):
         errors["levels"] = [_("Levels are vertebrae from T1 to L5, e.g. L2.")]
+    parts = {
+        Part.LEVELS: levels,
+        Part.ACUTE_SIGNAL: acute_signal,
+        Part.GENANT_GRADE: genant_grade,
+        Part.EVENT_DATE: event_date,
+    }
+    _not_asked(question, parts, errors)
     if fracture is True:
-        if not levels:
+        if question.asked(Part.LEVELS) and not levels:
             errors.setdefault("levels", [_("Name the fractured level(s).")])
-        if genant_grade not in (1, 2, 3):
+        if question.asked(Part.GENANT_GRADE) and genant_grade not in (1, 2, 3):
             errors["genant_grade"] = [_("Grade the fracture: Genant 1, 2 or 3.")]
-        if not isinstance(event_date, datetime.date):
+        dated = question.asked(Part.EVENT_DATE)
+        if dated and not isinstance(event_date, datetime.date):
             errors["event_date"] = [_("Give the event date.")]
-        elif event_date > timezone.localdate():
+        elif dated and event_date > timezone.localdate():
             errors["event_date"] = [_("The date cannot be in the future.")]
     elif fracture is False and (levels or genant_grade not in (None, 0) or event_date is not None):
-        errors["fracture"] = [_("No fracture: leave the levels, the grade and the date empty.")]
+        errors.setdefault("fracture", [_("No fracture: leave the levels, the grade and the date empty.")])
     if errors:
         raise InvalidInput(_("The verdict is not complete."), field_errors=errors)
+    graded = question.asked(Part.GENANT_GRADE)
     return {
         "fracture": fracture,
         "levels": sorted(set(levels)),
-        "acute_signal": acute_signal if fracture else None,
-        "genant_grade": genant_grade if fracture else 0,
+        "acute_signal": acute_signal if fracture and question.asked(Part.ACUTE_SIGNAL) else None,
+        # A "no" to the re-fracture question is grade 0; a question that grades nothing stores no grade.
+        "genant_grade": (genant_grade if fracture else 0) if graded else None,
         "event_date": event_date if fracture else None,
         "confidence": confidence,
         "comment": (comment or "").strip(),
@@ -95,6 +124,7 @@ def verdict_submit(
 
     Atomic: the case's row is locked while the verdict is counted and the case settled."""
     values = _checked(
+        question=case_question(case),
         fracture=fracture,
         levels=levels,
         acute_signal=acute_signal,
@@ -160,7 +190,8 @@ def _finalize(case: AdjudicationCase, verdicts: list[Verdict]) -> None:
     fracture = verdicts[0].fracture
     case.status, case.final_fracture, case.finalized_at = CaseStatus.FINAL, fracture, timezone.now()
     case.final_levels = sorted({level for v in verdicts for level in v.levels}) if fracture else []
-    case.final_event_date = min(v.event_date for v in verdicts) if fracture else None
+    dates = [v.event_date for v in verdicts if v.event_date is not None]  # none when the question asks none
+    case.final_event_date = min(dates) if fracture and dates else None
     case.save(
         update_fields=[
             "status",

@@ -28,6 +28,7 @@ from trial.views.common import PAGE_SIZE, page_query_errors
 
 from ..board_forms import BoardFilterForm, ManualCaseForm, ReasonForm, ReassignForm
 from ..models import CaseStatus, FractureLocation, ReaderSlot
+from ..question import case_question
 from ..selectors.adjudication import CaseView, case_view, case_views, reader_choices
 from ..selectors.board import (
     IN_REVIEW,
@@ -121,7 +122,21 @@ def board_page(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/adjudication_board.html", context, status=status)
 
 
+def _answered(case, verdicts=()) -> None:
+    """The case's final answer in the words of a question asked alone (acute or chronic: `answer_label`),
+    and its verdicts' (`answer_label` each); none for a question with parts (a new fracture, its levels and
+    date), which the pages draw as before."""
+    question = case_question(case)
+    alone = not question.asks
+    final = case.final_fracture
+    case.answer_label = question.answer_text(final) if alone and final is not None else ""
+    case.answer_alone = alone
+    for verdict in verdicts:
+        verdict.answer_label = question.answer_text(verdict.fracture) if alone else ""
+
+
 def _board_row(board, case) -> dict:
+    _answered(case)
     view = board.row_view(case)
     return {
         "case": case,
@@ -156,6 +171,8 @@ def _render_case(
     step_errors = (
         [error.message] if error else list(forms[failed].non_field_errors()) if failed in forms else []
     )
+    verdict_rows = list(case.verdicts.all()) if view == CaseView.MANAGE else []
+    _answered(case, verdict_rows)
     context = {
         "case": case,
         "view": view,
@@ -176,7 +193,7 @@ def _render_case(
         context |= {
             "evidence": evidence,
             "assignments": case_assignment_rows(case),
-            "verdicts": list(case.verdicts.all()),
+            "verdicts": verdict_rows,
             "lacks_readers": case_lacks_readers(case),
             "reassign_form": forms.get("reassign")
             or ReassignForm(prefix="reassign", slots=slots, readers=readers),

@@ -16,6 +16,7 @@ from trial.views.common import PAGE_SIZE, page_query_errors
 
 from ..forms import VerdictForm
 from ..models import Confidence, ReaderSlot
+from ..question import case_question
 from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
 from ..services.verdicts import verdict_submit
 
@@ -50,6 +51,7 @@ def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
     slots = dict(ReaderSlot.choices)
     for case in page:
         case.slot_label = slots.get(case.my_slot, "")
+        case.question = case_question(case)
     tabs = [
         {"code": code, "label": label, "count": counts[code], "current": code == bucket}
         for code, label in labels.items()
@@ -69,13 +71,16 @@ def _render_review(
 ) -> HttpResponse:
     """The page; a fresh form (None) starts with the event date the protocol's rule gives."""
     packet = case_packet(case=case, user=request.user)
+    question = case_question(case)
     if form is None:
         form = VerdictForm(
             initial={"event_date": packet["event_date_suggested"]},
+            question=question,
             ask_user_id=not signing_session(request).has_signed(request.user),
         )
     slots = dict(ReaderSlot.choices)
     for verdict in packet["verdicts"]:
+        verdict["answer_label"] = question.answer_text(verdict["fracture"])
         verdict["slot_label"] = slots.get(verdict["slot"], verdict["slot"])
         verdict["mine"] = verdict["slot"] == packet["case"]["slot"]
         verdict["location_list"] = sorted(verdict["locations"].items())
@@ -86,6 +91,8 @@ def _render_review(
     context = {
         "case": case,
         "packet": packet,
+        "question": question,
+        "asks": set(question.asks),
         "form": form,
         "may_read": may_read,
         "slot_label": slots.get(packet["case"]["slot"], ""),
@@ -101,7 +108,9 @@ def adjudication_review_page(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _render_review(request, case, None)
     session = signing_session(request)
-    form = VerdictForm(request.POST, ask_user_id=not session.has_signed(request.user))
+    form = VerdictForm(
+        request.POST, question=case_question(case), ask_user_id=not session.has_signed(request.user)
+    )
     done = None
     if form.is_valid():
         done = attempt(
