@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crf.engine.definitions import form_definition
+from crf.engine.definitions import form_definition, form_definitions
 from crf.protocol import FormCode, FormCodes
 from trial.schema import StrictModel, Text, code, distinct, fail_if, problem, says, shaped
 
@@ -280,6 +280,23 @@ class AdjudicationSpec(StrictModel):
         if "endpoint" in _protocol(info) and Part.EVENT_DATE not in self.asks:
             message = "the protocol's endpoint dates events by the readers: ask event_date"
             fail_if([problem(("asks",), message)])
+        return self
+
+    @model_validator(mode="after")
+    def _one_source_of_cases(self, info: ValidationInfo):
+        # Registered vertebrae are the cases (a reference standard): a form whose findings open cases would
+        # put another question's answers on the same (participant, level) rows.
+        if self.cases != CaseSource.REGISTERED_LEVELS:
+            return self
+        protocol = _protocol(info)
+        visits = protocol.get("visits") or {}
+        codes = {*protocol.get("forms", []), *(visits.get("unscheduled") or {}).get("forms", [])}
+        codes |= {code for visit in visits.get("schedule") or [] for code in visit.get("forms", [])}
+        definitions = form_definitions()
+        opening = sorted(code for code in codes if code in definitions and definitions[code].adjudication)
+        if opening:
+            message = f"cases are the registered levels, but form {opening[0]} opens cases from its findings"
+            fail_if([problem(("cases",), message)])
         return self
 
 

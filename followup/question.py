@@ -147,6 +147,19 @@ def case_question(case) -> Question:
     return question_from(section)
 
 
+def answered(case, verdicts=()) -> None:
+    """Set the case's final answer in the words of a question asked alone (acute or chronic:
+    `answer_label`), and its verdicts' (`answer_label` each); none for a question with parts (a new fracture,
+    its levels and date), which the pages draw as before. No query when the case carries its section."""
+    question = case_question(case)
+    alone = not question.asks
+    final = case.final_fracture
+    case.answer_label = question.answer_text(final) if alone and final is not None else ""
+    case.answer_alone = alone
+    for verdict in verdicts:
+        verdict.answer_label = question.answer_text(verdict.fracture) if alone else ""
+
+
 def participant_question(participant_id: int) -> Question:
     """The question of a participant's study (its current protocol version). One query."""
     section = (

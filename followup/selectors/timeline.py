@@ -9,6 +9,7 @@ from trial.i18n import localized
 from trial.models import Participant
 
 from ..models import AdjudicationCase, Instrument, QuestionnaireResponse, Visit, VisitStatus
+from ..question import CASE_SECTION
 from ..schedule import participant_followed, visit_status
 
 
@@ -91,7 +92,9 @@ def participant_timeline(participant: Participant, *, today: datetime.date) -> l
 
 
 def participant_cases(participant: Participant):
-    return AdjudicationCase.objects.filter(participant=participant).select_related("visit").order_by("id")
+    """The participant's cases, each with its study's question section (question.answered: no query more)."""
+    cases = AdjudicationCase.objects.filter(participant=participant).select_related("visit")
+    return cases.annotate(adjudication_section=CASE_SECTION).order_by("id")
 
 
 def _status_label(status: str) -> str:

@@ -28,7 +28,7 @@ from trial.views.common import PAGE_SIZE, page_query_errors
 
 from ..board_forms import BoardFilterForm, ManualCaseForm, ReasonForm, ReassignForm
 from ..models import CaseStatus, FractureLocation, ReaderSlot
-from ..question import case_question
+from ..question import answered
 from ..selectors.adjudication import CaseView, case_view, case_views, reader_choices
 from ..selectors.board import (
     IN_REVIEW,
@@ -122,21 +122,8 @@ def board_page(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/adjudication_board.html", context, status=status)
 
 
-def _answered(case, verdicts=()) -> None:
-    """The case's final answer in the words of a question asked alone (acute or chronic: `answer_label`),
-    and its verdicts' (`answer_label` each); none for a question with parts (a new fracture, its levels and
-    date), which the pages draw as before."""
-    question = case_question(case)
-    alone = not question.asks
-    final = case.final_fracture
-    case.answer_label = question.answer_text(final) if alone and final is not None else ""
-    case.answer_alone = alone
-    for verdict in verdicts:
-        verdict.answer_label = question.answer_text(verdict.fracture) if alone else ""
-
-
 def _board_row(board, case) -> dict:
-    _answered(case)
+    answered(case)
     view = board.row_view(case)
     return {
         "case": case,
@@ -172,7 +159,7 @@ def _render_case(
         [error.message] if error else list(forms[failed].non_field_errors()) if failed in forms else []
     )
     verdict_rows = list(case.verdicts.all()) if view == CaseView.MANAGE else []
-    _answered(case, verdict_rows)
+    answered(case, verdict_rows)
     context = {
         "case": case,
         "view": view,

@@ -21,6 +21,7 @@ from ..instruments import INSTRUMENTS
 from ..messaging import services as message_services
 from ..messaging.selectors import participant_messages
 from ..models import Instrument, Visit, VisitStatus
+from ..question import answered
 from ..schedule import participant_followed, visit_status
 from ..selectors.questionnaires import questionnaire_changes
 from ..selectors.timeline import participant_cases, participant_timeline
@@ -45,10 +46,12 @@ def _changes(participant) -> list[dict]:
 
 
 def _cases(participant) -> list:
-    """The participant's adjudication cases, each with its visit named in the page's language."""
+    """The participant's adjudication cases, each with its visit named in the page's language and its final
+    answer in the words of its study's question (acute or chronic) when that is asked alone."""
     cases = list(participant_cases(participant))
     for case in cases:
         case.visit_label = localized(case.visit.label) if case.visit else ""
+        answered(case)
     return cases
 
 

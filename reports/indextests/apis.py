@@ -243,7 +243,11 @@ class HeatmapView(APIView):
         output = model_output_get(user=request.user, pk=pk)
         if not output.heatmap:
             raise Http404(_("No heatmap is attached to this vertebra's output."))
-        response = FileResponse(output.heatmap.open("rb"), content_type=output.heatmap_type)
+        try:
+            image = output.heatmap.open("rb")
+        except FileNotFoundError:  # the row names a file that is gone from storage: none to show
+            raise Http404("No heatmap.") from None
+        response = FileResponse(image, content_type=output.heatmap_type)
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -156,7 +156,11 @@ def heatmap_page(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if not output.heatmap:
         raise Http404("No heatmap.")
-    response = FileResponse(output.heatmap.open("rb"), content_type=output.heatmap_type)
+    try:
+        image = output.heatmap.open("rb")
+    except FileNotFoundError:  # the row names a file that is gone from storage: none to show
+        raise Http404("No heatmap.") from None
+    response = FileResponse(image, content_type=output.heatmap_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -16,7 +16,7 @@ No name, no identifying data: the study IDs are read only for the dataset's hash
 import datetime
 from dataclasses import dataclass, field
 
-from followup.models import AdjudicationCase
+from followup.models import AdjudicationCase, CaseOrigin
 from trial.models import Participant, Screening, Study
 
 from ..indextests.models import AnalysisLock, ModelImport, ModelOutput
@@ -134,8 +134,10 @@ def _read(study: Study) -> AccuracyData:
         outputs.setdefault((participant, level), {})[import_id] = Output(split, probability, dice)
     readings = {
         (participant, level): Reading(status, acute)
+        # The reference standard's readings only: cases opened for registered vertebrae, never a case of
+        # another question (a follow-up MRI's new fracture) that a protocol could also hold.
         for participant, level, status, acute in AdjudicationCase.objects.filter(
-            site__study=study
+            site__study=study, origin=CaseOrigin.REGISTRATION
         ).values_list("participant_id", "level", "status", "final_fracture")
     }
     return AccuracyData(

@@ -65,7 +65,7 @@ def accuracy_figures(
     models = classifiers(data)
     reference = np.array([data.readings[(v.participant, v.level)].acute for v in analysed], dtype=bool)
     cohorts = np.array([v.cohort for v in analysed])
-    clusters = np.array([v.participant for v in analysed])
+    clusters = np.array([v.study_id for v in analysed])  # by study ID, not key: the same data, the same draws
     scores = {
         m.id: np.array(
             [data.outputs[(v.participant, v.level)][m.id].probability for v in analysed], dtype=float

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followup.question import question_from
 from trial.errors import Conflict, InvalidInput
 from trial.i18n import LANGUAGES
 from trial.models import Study
@@ -29,10 +30,13 @@ STEPS = ("read", "statistics", "render")  # what the job's progress counts throu
 
 
 def accuracy_offered(study: Study) -> bool:
-    """Whether the study's protocol analyses vertebrae with model outputs (`design.unit: vertebra`): the
-    studies the accuracy report is for."""
+    """Whether the study's protocol analyses vertebrae with model outputs (`design.unit: vertebra`) against a
+    reference standard read per registered vertebra (`adjudication.cases: registered_levels`): the studies
+    the accuracy report is for."""
     version = study.current_version
-    return version is not None and (version.definition.get("design") or {}).get("unit") == "vertebra"
+    if version is None or (version.definition.get("design") or {}).get("unit") != "vertebra":
+        return False
+    return question_from(version.definition.get("adjudication")).per_registered_level
 
 
 def accuracy_params(*, language: str, interval: str, format: str) -> dict:

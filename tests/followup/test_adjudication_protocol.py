@@ -109,3 +109,10 @@ def test_a_protocol_whose_endpoint_dates_events_by_the_readers_asks_them_the_dat
     data = yaml.safe_load((PROTOCOLS / "NCT06379243.yaml").read_text(encoding="utf-8"))
     data["adjudication"] = {**SECTION, "asks": list(Part.ALL), "cases": "follow_up_mri"}
     assert definition_question(protocol_parse(yaml.safe_dump(data, allow_unicode=True))).asks == Part.ALL
+
+
+def test_registered_levels_cannot_share_their_cases_with_a_form_that_opens_cases():
+    # NCT06379243's follow-up MRI form opens cases from its findings (crf/forms/followup_mri.yaml).
+    problems = problems_of("NCT06379243", {**SECTION, "asks": list(Part.ALL)})
+    expected = "cases are the registered levels, but form followup_mri opens cases from its findings"
+    assert f"adjudication.cases: {expected}" in problems

@@ -160,3 +160,26 @@ def test_the_board_and_the_case_page_give_the_final_answer_in_the_questions_word
     page = dm.get(f"/adjudication/cases/{case.pk}/").content.decode()
     assert re.search(r'data-role="result">急性<', page)
     assert len(re.findall(r'class="result result-yes">急性<', page)) == 2  # both verdicts
+
+
+@pytest.mark.parametrize(
+    ("language", "acute", "chronic"), [("en", "Acute", "Chronic"), ("zh-hans", "急性", "慢性")]
+)
+def test_the_timeline_states_each_vertebras_final_reading_in_the_questions_words(
+    register_case, ref_people, language, acute, chronic
+):
+    participant = register_case(levels=("T12", "L1"), group="acute")
+    cases = AdjudicationCase.objects.filter(participant=participant)
+    cases.filter(level="T12").update(status="final", final_fracture=True)
+    cases.filter(level="L1").update(status="final", final_fracture=False)
+    page = logged_in(ref_people["coord_cq1"], language).get(f"/participants/{participant.study_id}/timeline/")
+    assert page.status_code == 200
+    rows = dict(
+        re.findall(
+            r'<span class="code">(T12|L1)</span>.*?data-role="result"><strong>([^<]+)</strong>',
+            page.content.decode(),
+            re.S,
+        )
+    )
+    assert rows == {"T12": acute, "L1": chronic}
+    assert "New fracture confirmed" not in page.content.decode()

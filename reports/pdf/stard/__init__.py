@@ -73,6 +73,11 @@ def methods_section(figures: dict, st: Styles) -> list:
             "the external validation centre."
         ),
         _(
+            "The development centre's estimates are measured on the vertebrae its threshold was chosen on, "
+            "so they are optimistic; the external validation centre's, at a threshold chosen elsewhere, are "
+            "the unbiased ones."
+        ),
+        _(
             "Every model is analysed on the same vertebrae: those with an output of every classification "
             "model outside its training split and a final reference-standard reading. The flow diagram "
             "counts the others, by reason."

@@ -4,6 +4,7 @@ lock, and to everyone else."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from reports.models import ModelImport
 
@@ -80,3 +81,13 @@ def test_after_the_lock_a_heatmap_is_a_409(people, study, output):
 def test_who_reads_and_who_attaches(people, output, who, reads, attaches):
     assert api_for(people[who]).get(_url(output)).status_code == reads
     assert _upload(people[who], output, png()).status_code == attaches
+
+
+def test_a_heatmap_gone_from_storage_is_a_404_not_a_500(people, output):
+    assert _upload(people["data_manager"], output, png()).status_code == 200
+    output.refresh_from_db()
+    output.heatmap.storage.delete(output.heatmap.name)
+    assert api_for(people["monitor"]).get(_url(output)).status_code == 404
+    page = Client()
+    page.force_login(people["monitor"])
+    assert page.get(f"/reports/model-outputs/vertebrae/{output.pk}/heatmap/").status_code == 404

@@ -57,7 +57,7 @@ import datetime
 
 import pytest
 
-from followup.models import AdjudicationCase, CaseStatus
+from followup.models import AdjudicationCase, CaseOrigin, CaseStatus
 from reports.indextests.services import model_outputs_import
 from tests.conftest import load_study
 from trial.models import Participant, Role, Screening, Site
@@ -84,12 +84,16 @@ EXTERNAL = {
 def reference_case(participant, level: str, *, acute: bool | None, status: str = CaseStatus.FINAL):
     """A reference-standard reading as the adjudication contract gives it: one case per (participant,
     level), final with `final_fracture` True for acute (made directly: followup builds them by reading)."""
-    return AdjudicationCase.objects.create(
+    case, _created = AdjudicationCase.objects.update_or_create(  # registration may have opened it already
         participant=participant,
         level=level,
-        status=status,
-        final_fracture=acute if status == "final" else None,
+        defaults={
+            "origin": CaseOrigin.REGISTRATION,
+            "status": status,
+            "final_fracture": acute if status == "final" else None,
+        },
     )
+    return case
 
 
 class World:

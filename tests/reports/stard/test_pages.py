@@ -25,6 +25,17 @@ def test_the_page_offers_the_accuracy_report_to_an_accuracy_study_only(staff, pe
     assert "Generate an interim report" in other and "accuracy report" not in other
 
 
+def test_asking_for_it_where_it_is_not_offered_says_why(people):
+    answer = page(people["pi"]).post(
+        "/reports/?study=NCT06379243",
+        {"report": "accuracy", "language": "en", "interval": "wilson", "format": "pdf"},
+    )
+    assert answer.status_code == 409 and not Job.objects.exists()
+    assert (
+        "does not analyse vertebrae with model outputs: it has no accuracy report" in answer.content.decode()
+    )
+
+
 def test_a_pi_asks_for_it_on_the_page_and_follows_it(world, staff):
     client = page(staff["pi"])
     answer = client.post(
