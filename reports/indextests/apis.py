@@ -6,7 +6,6 @@ managers; the lock: data managers and principal investigators. Others who see th
 do not (a blinded adjudicator) a 404 (access.py).
 """
 
-from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +22,7 @@ from trial.apis.serializers import ReasonField, StrictInput
 from trial.errors import InvalidInput
 
 from .access import IMPORT_ROLES, LOCK_ROLES, outputs_study
-from .images import MAX_HEATMAP_BYTES
+from .images import MAX_HEATMAP_BYTES, heatmap_response
 from .models import DatasetSplit, OutputKind
 from .selectors import (
     analysis_lock_get,
@@ -241,16 +240,7 @@ class HeatmapView(APIView):
     )
     def get(self, request, pk: int):
         output = model_output_get(user=request.user, pk=pk)
-        if not output.heatmap:
-            raise Http404(_("No heatmap is attached to this vertebra's output."))
-        try:
-            image = output.heatmap.open("rb")
-        except FileNotFoundError:  # the row names a file that is gone from storage: none to show
-            raise Http404("No heatmap.") from None
-        response = FileResponse(image, content_type=output.heatmap_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return heatmap_response(output)
 
     @extend_schema(
         operation_id="model_outputs_heatmap_attach",

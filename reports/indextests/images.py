@@ -5,6 +5,9 @@ picture, never HTML or a script in disguise."""
 
 import struct
 
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+
 MAX_HEATMAP_BYTES = 5 * 1024 * 1024  # a Grad-CAM overlay of one CT slice is tens of kilobytes
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # JPEG start-of-frame markers (SOF0-SOF15 but DHT C4, JPG C8 and DAC CC).
@@ -35,3 +38,18 @@ def _jpeg_has_frame(data: bytes) -> bool:
         (length,) = struct.unpack(">H", data[at + 2 : at + 4])
         at += 2 + length
     return False
+
+
+def heatmap_response(output) -> FileResponse:
+    """The vertebra's heatmap as stored, served as the type its bytes were judged to be, never sniffed nor
+    cached; 404 when none is attached or its file is gone from storage."""
+    if not output.heatmap:
+        raise Http404(_("No heatmap is attached to this vertebra's output."))
+    try:
+        image = output.heatmap.open("rb")
+    except FileNotFoundError:  # the row names a file that is gone from storage: none to show
+        raise Http404(_("No heatmap is attached to this vertebra's output.")) from None
+    response = FileResponse(image, content_type=output.heatmap_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,7 +7,7 @@ of it (a blinded adjudicator).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from ..access import holds_study_role
 from ..selectors import study_zone
 from .access import IMPORT_ROLES, LOCK_ROLES, READ_ROLES, outputs_study
 from .forms import AnalysisLockForm, HeatmapForm, ModelImportForm
+from .images import heatmap_response
 from .models import ModelImport
 from .selectors import analysis_lock_get, model_import_list, model_output_get, model_output_list
 from .services import MAX_CSV_BYTES, analysis_lock, heatmap_attach, model_outputs_import
@@ -154,16 +155,7 @@ def heatmap_page(request: HttpRequest, pk: int) -> HttpResponse:
             {"study": output.model_import.study, "back": back, "form": form},
             status=redraw_status(done),
         )
-    if not output.heatmap:
-        raise Http404("No heatmap.")
-    try:
-        image = output.heatmap.open("rb")
-    except FileNotFoundError:  # the row names a file that is gone from storage: none to show
-        raise Http404("No heatmap.") from None
-    response = FileResponse(image, content_type=output.heatmap_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return heatmap_response(output)
 
 
 urlpatterns = [

@@ -96,7 +96,14 @@ def flow_diagram(flow: dict, *, width: float, font: str, language: str) -> Drawi
         ],
         [box(_("Not analysed: adjudication pending"), flow["not_analysed"], main=False)],
     ]
-    # Top-down layout: each gap between two stages is as tall as the boxes beside it.
+    return flow_draw(main, sides, width=width, side_x=side_x, main_w=main_w, font=font)
+
+
+def flow_draw(
+    main: list[Box], sides: list[list[Box]], *, width: float, side_x: float, main_w: float, font: str
+) -> Drawing:
+    """The diagram of `main` stages top-down, `sides[i]` the boxes that leave between stage i and i + 1:
+    each gap as tall as the boxes beside it, an arrow down the spine and one out to each side box."""
     top = 4.0
     for i, stage in enumerate(main):
         stage.x, stage.top = 1, top

@@ -5,7 +5,7 @@ boxes and arrows (reports/pdf/flow.py)."""
 from django.utils.translation import gettext as _
 from reportlab.graphics.shapes import Drawing
 
-from ..flow import LEADING, PAD, SIZE, Box, _arrow, _box_draw, text_wrap
+from ..flow import LEADING, PAD, SIZE, Box, flow_draw, text_wrap
 from ..fmt import label
 from .words import cohort_name, flow_reason
 
@@ -127,28 +127,4 @@ def stard_flow_diagram(figures: dict, *, width: float, font: str, language: str)
             )
         ],
     ]
-    # Top-down: each gap between two stages is as tall as the boxes beside it (as the interim report's).
-    top = 4.0
-    for i, stage in enumerate(main):
-        stage.x, stage.top = 1, top
-        top += stage.height
-        if i < len(sides):
-            stack = sum(b.height for b in sides[i]) + 8 * (len(sides[i]) - 1)
-            gap = max(26, stack + 16)
-            y = top + (gap - stack) / 2
-            for side in sides[i]:
-                side.x, side.top = side_x, y
-                y += side.height + 8
-            top += gap
-    height = top + 4
-    drawing = Drawing(width, height, initialFontName=font)
-    spine = 1 + main_w / 2
-    for i, stage in enumerate(main):
-        _box_draw(drawing, stage, height=height, font=font)
-        if i + 1 < len(main):
-            _arrow(drawing, spine, height - stage.top - stage.height, spine, height - main[i + 1].top)
-            for side in sides[i]:
-                y = height - side.top - side.height / 2
-                _arrow(drawing, spine, y, side.x, y)
-                _box_draw(drawing, side, height=height, font=font)
-    return drawing
+    return flow_draw(main, sides, width=width, side_x=side_x, main_w=main_w, font=font)
