@@ -20,7 +20,7 @@ urlpatterns = [
     path(
         "participants/<slug:study_id>/exams/",
         imaging.ParticipantExams.as_view(),
-        name="participant-exams-api",
+        name="participant-exams",
     ),
     path("", include(router.urls)),
 ]
