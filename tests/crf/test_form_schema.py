@@ -279,7 +279,8 @@ CASES = [
     (G(LEVEL, EXAM), "groups[0] (g) fields[1] (e) type: an exam field is a top-level field, not a row's"),
     (
         F(EXAM) + C("A", "e", "{exam_linked: always}"),
-        "checks[0] (A) rule.exam_linked: must be one of scheduled, any: the visits that need the exam (got 'always')",
+        "checks[0] (A) rule.exam_linked: must be one of scheduled, any: the visits that need the exam"
+        " (got 'always')",
     ),
     (
         F(EXAM, DATE) + C("A", "d", "{exam_linked: any}"),
@@ -287,7 +288,8 @@ CASES = [
     ),
     (
         F(EXAM) + C("A", "e", "{exam_in_window: {unscheduled_days: -1}}"),
-        "checks[0] (A) rule.exam_in_window.unscheduled_days: must be a whole number of days, 0 to 365 (got -1)",
+        "checks[0] (A) rule.exam_in_window.unscheduled_days: must be a whole number of days, 0 to 365"
+        " (got -1)",
     ),
     (
         F(EXAM, DATE) + C("A", "d", "{exam_in_window: {}}"),
