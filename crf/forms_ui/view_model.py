@@ -120,7 +120,7 @@ class FieldView:
 
     @property
     def exam_options(self) -> list[Option]:
-        """The participant's exams to pick from, the linked one checked."""
+        """The participant's exams of the field's modalities to pick from, the linked one checked."""
         return [
             Option(
                 value=str(e.pk),
@@ -129,6 +129,7 @@ class FieldView:
                 id=f"{self.id}_{e.pk}",
             )
             for e in self.exams
+            if e.modality in self.spec.modalities
         ]
 
     @property

@@ -117,3 +117,11 @@ def test_the_page_runs_a_fixed_number_of_queries(staff, clients, participant, m1
     for n in range(2, 7):
         mri_exam(participant, staff["coordinator"], tmp_path / str(n), day=datetime.date(2026, 6, n))
     assert count() == few
+
+
+def test_only_the_fields_modalities_are_offered(staff, participant, m12, treated, tmp_path):
+    mr = mri_exam(participant, staff["coordinator"], tmp_path / "mr")
+    ct = mri_exam(participant, staff["coordinator"], tmp_path / "ct", modality="CT")
+    html = logged_in(staff["coordinator"]).get(page_url(participant)).content.decode()
+    assert f'<option value="{mr.pk}">MR of 2026-06-01' in html
+    assert f'<option value="{ct.pk}"' not in html
