@@ -169,6 +169,7 @@ MATRIX: dict[str, Rule] = {
     "api:screening-history": rule(READERS, scope=SITE),
     # Imaging exams: registered by the site's staff and by data managers (trial.services.imaging).
     "api:screening-exams": rule(READERS, SITE_STAFF | {DATA_MANAGER}, SITE),
+    "api:participant-exams": rule(READERS, SITE_STAFF | {DATA_MANAGER}, SITE),
     "api:participant-list": rule(READERS),
     "api:participant-detail": rule(READERS, scope=SITE),
     "api:participant-history": rule(READERS, scope=SITE),
@@ -188,6 +189,7 @@ MATRIX: dict[str, Rule] = {
     "participant-list": rule(READERS),
     "participant-detail": rule(READERS, scope=SITE),
     "participant-status": rule(READERS, SITE_STAFF, SITE),
+    "participant-exams": rule(READERS, SITE_STAFF | {DATA_MANAGER}, SITE),  # follow-up imaging exams
     # --- forms and data queries (crf) ---------------------------------------------------------------------
     "api:form-grid": rule(READERS, scope=SITE),
     "api:form": rule(READERS, SITE_STAFF, SITE),

@@ -18,6 +18,7 @@ REDCAP_TYPES = {
     "choice": "radio",
     "multichoice": "checkbox",
     "text": "text",
+    "exam": "text",  # the id of a registered imaging exam (trial.ImagingExam); never its StudyInstanceUID
 }
 REDCAP_COLUMNS = (
     "Variable / Field Name",
@@ -39,7 +40,7 @@ REDCAP_COLUMNS = (
     "Matrix Ranking?",
     "Field Annotation",
 )
-REDCAP_VALIDATION = {"integer": "integer", "decimal": "number", "date": "date_ymd"}
+REDCAP_VALIDATION = {"integer": "integer", "decimal": "number", "date": "date_ymd", "exam": "integer"}
 
 
 def _fields(form: FormDef):
@@ -99,6 +100,13 @@ def dictionary_rows() -> list[dict]:
                 }
             )
     return rows
+
+
+def _note(spec: FieldDef) -> str:
+    """The unit, or for an exam field what its value is."""
+    if spec.type == "exam":
+        return f"id of a registered imaging exam ({', '.join(spec.modalities)})"
+    return spec.unit
 
 
 def _redcap_row(**values) -> dict:
@@ -186,7 +194,7 @@ def _variable_row(variable: RedcapVariable) -> dict:
             "Field Type": variable.field_type,
             "Field Label": spec.label["en"],
             "Choices, Calculations, OR Slider Labels": calculation or _choices(spec, "en"),
-            "Field Note": spec.unit,
+            "Field Note": _note(spec),
             "Text Validation Type OR Show Slider Number": ""
             if spec.derived
             else REDCAP_VALIDATION.get(spec.type, ""),

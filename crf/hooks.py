@@ -1,9 +1,10 @@
 """Extension points where follow-up (which builds on crf) acts inside crf's work; see trial/hooks.py.
 
-Visits belong to follow-up. crf knows a visit only as something with a `code`, a `label` and the `forms` it
-collects (followup.models.Visit is one), found through `visit_of`.
+Visits belong to follow-up. crf knows a visit only as something with a `code`, a `label`, the `forms` it
+collects, its kind and its window (followup.models.Visit is one), found through `visit_of`.
 """
 
+import datetime
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,6 +19,9 @@ class VisitLike(Protocol):
     code: str
     label: dict
     forms: list[str]
+    kind: str  # "scheduled" or "unscheduled" (the exam checks: crf/engine/exams.py)
+    window_open: datetime.date
+    window_close: datetime.date
 
 
 record_written: Hook[Callable[..., None]] = Hook(

@@ -108,7 +108,7 @@ def build_world() -> dict:
             language="en",
             expected_version=None,
         )
-        query = DataQuery.objects.get()  # the procedure form's automatic query (its operative time)
+        query = DataQuery.objects.get(record__form_code="procedure")  # its automatic query (operative time)
         visit_query = query_raise(
             actor=users["monitor"],
             record=FormRecord.objects.get(participant=participant, form_code="followup_mri"),

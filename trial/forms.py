@@ -258,3 +258,31 @@ class ParticipantStatusForm(forms.Form):
         self.fields["status"].choices = [
             (status, ParticipantStatus(status).label) for status in STATUS_TRANSITIONS[current]
         ]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ExamFilesField(forms.FileField):
+    """Several files in one input: the files of an exam (a series is one file per slice)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(allow_empty_file=True, **kwargs)  # an empty file is "not DICOM", said by the service
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(ExamFilesField, self).clean(one, initial) for one in files]
+
+
+class ExamUploadForm(forms.Form):
+    """A participant's follow-up exams from DICOM files (trial.services.participant_exams_register)."""
+
+    files = ExamFilesField(
+        label=_("DICOM files"),
+        help_text=_(
+            "The files of one or more exams (a folder's files may be chosen together). Only the headers are "
+            "read: no patient name, ID or birth date is kept, and the UIDs only as keyed hashes."
+        ),
+    )

@@ -252,8 +252,16 @@ def participant_flow(*, study: Study, user) -> dict:
 
 
 def imaging_exams(*, screening: Screening) -> QuerySet:
-    """A screening's imaging exams, oldest first: one query."""
-    return ImagingExam.objects.filter(screening=screening).order_by("study_date", "modality", "id")
+    """A screening's own imaging exams (those its eligibility judges; never its participant's follow-up
+    exams), oldest first: one query."""
+    return ImagingExam.objects.filter(screening=screening, participant__isnull=True).order_by(
+        "study_date", "modality", "id"
+    )
+
+
+def participant_exams(*, participant: Participant) -> QuerySet:
+    """A participant's follow-up imaging exams (the ones a visit form may link), oldest first: one query."""
+    return ImagingExam.objects.filter(participant=participant).order_by("study_date", "modality", "id")
 
 
 def imaging_exam_facts(exams: Iterable[ImagingExam]) -> tuple[ExamFact, ...]:

@@ -24,6 +24,9 @@ urlpatterns = [
     path("participants/", participants.participant_list, name="participant-list"),
     path("participants/<slug:study_id>/", participants.participant_detail, name="participant-detail"),
     path("participants/<slug:study_id>/status/", participants.participant_status, name="participant-status"),
+    path(
+        "participants/<slug:study_id>/exams/", participants.participant_exams_upload, name="participant-exams"
+    ),
     path("identity-log/", identity_log.identity_log, name="identity-log"),
     *twofactor.urlpatterns,
 ]

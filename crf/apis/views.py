@@ -104,6 +104,7 @@ class FormGridView(APIView):
 
 class FormView(APIView):
     """One form of a participant; under .../visits/<visit_code>/forms/... the form collected at that visit."""
+
     # The answers carry the record's version in ETag (trial/apis/schema.py documents it).
     etag_methods = frozenset({"GET", "PUT"})
 
@@ -116,7 +117,8 @@ class FormView(APIView):
         ).first()
         findings = None
         if record:
-            findings = evaluate(form, record.data, services.check_context(participant, exclude=form.code))
+            context = services.check_context(participant, exclude=form.code, visit=visit, data=record.data)
+            findings = evaluate(form, record.data, context)
         return form_answer(record, form.code, findings, visit=visit)
 
     @extend_schema(request=s.FormDataIn, responses=s.FormOut, parameters=[IF_MATCH, REASON])

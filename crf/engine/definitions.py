@@ -62,6 +62,7 @@ class FieldDef:
     required_if: Condition | None = None
     show_if: Condition | None = None
     derived: dict | None = None
+    modalities: tuple[str, ...] = ()  # an exam field's: the DICOM modalities it may link
 
     @property
     def choice_codes(self) -> tuple[str, ...]:
@@ -154,6 +155,11 @@ class FormDef:
     def group(self, code: str) -> GroupDef | None:
         return next((g for g in self.groups if g.code == code), None)
 
+    @property
+    def exam_fields(self) -> tuple[FieldDef, ...]:
+        """The top-level fields that link an imaging exam (type `exam`); groups have none."""
+        return tuple(f for f in self.fields if f.type == "exam")
+
     def resolve(self, path: str) -> tuple[GroupDef | None, FieldDef | None]:
         """The group (None for top level) and field named by "code" or "group.code"."""
         if "." in path:
@@ -184,6 +190,7 @@ def _field(spec: schema.FormField) -> FieldDef:
         required_if=_condition(spec.required_if),
         show_if=_condition(spec.show_if),
         derived=spec.derived.model_dump(exclude_none=True) if spec.derived else None,
+        modalities=tuple(spec.modalities or ()),
     )
 
 

@@ -26,7 +26,9 @@ from trial.schema import (
     unique,
 )
 
-TYPES = ("integer", "decimal", "date", "boolean", "choice", "multichoice", "text")
+from .exam_schema import ExamLinkedAt, ExamWindowArg, Modalities, exam_problems
+
+TYPES = ("integer", "decimal", "date", "boolean", "choice", "multichoice", "text", "exam")
 CHOICE_TYPES = ("choice", "multichoice")
 NUMBER_TYPES = ("integer", "decimal")
 RELATIONS = ("treated", "adjacent", "remote")  # level_relation's values, in this order
@@ -184,6 +186,9 @@ class Rule(StrictModel):
     requires: Requires = None
     matches_rows: MatchesRows = None
     not_together: NotTogether = None
+    exam_linked: ExamLinkedAt = None  # the exam rules: crf/engine/exam_schema.py
+    exam_in_window: ExamWindowArg = None
+    exam_date_of: Code = None
 
     @property
     def name(self) -> str:
@@ -209,6 +214,7 @@ class FormField(StrictModel):
     required_if: Condition = None
     show_if: Condition = None
     derived: DerivedBy = None
+    modalities: Modalities = None
 
     @property
     def derivation(self) -> tuple[str, BaseModel] | None:
@@ -233,6 +239,8 @@ class FormField(StrictModel):
             problems.append(problem((), "bounds must satisfy min <= soft_min <= soft_max <= max"))
         if self.decimals is not None and self.type != "decimal":
             problems.append(problem(("decimals",), "decimals is for decimal fields"))
+        if (self.modalities is not None) != (self.type == "exam"):
+            problems.append(problem((), "an exam field, and only an exam field, gives its modalities"))
         name = self.derivation[0] if self.derived else None
         if name == "bmi" and self.type != "decimal":
             problems.append(problem(("derived",), "bmi is a decimal field"))
@@ -329,7 +337,7 @@ class Form(StrictModel):
 
     @model_validator(mode="after")
     def _references(self):
-        fail_if(reference_problems(self))
+        fail_if(reference_problems(self) + exam_problems(self))
         return self
 
 

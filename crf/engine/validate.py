@@ -23,6 +23,7 @@ from trial.levels import is_level, level_index
 
 from . import messages
 from .definitions import TEXT_MAX_LENGTH, CheckDef, FieldDef, FormDef, GroupDef
+from .exams import EXAM_RULES, clean_exam, exam_rule_fails
 
 EMPTY = (None, "", [])
 TRUE_WORDS = {"true", "yes", "1", "on"}
@@ -50,6 +51,10 @@ class CheckContext:
     consent_date: datetime.date | None = None
     enrollment_date: datetime.date | None = None
     other_forms: Mapping[str, Mapping] = field(default_factory=dict)
+    # The visit that collects the form (None for a participant-level form) and the exams its data links.
+    visit_kind: str | None = None
+    visit_window: tuple[datetime.date, datetime.date] | None = None
+    exams: Mapping[int, object] = field(default_factory=dict)  # id -> trial.eligibility.ExamFact
 
 
 @dataclass
@@ -110,6 +115,8 @@ def clean_value(spec: FieldDef, value):
                 % {"min": spec.min, "max": spec.max, "unit": spec.unit}
             )
         return number
+    if spec.type == "exam":
+        return clean_exam(value)
     if spec.type == "date":
         if isinstance(value, datetime.date):
             return value.isoformat()
@@ -381,6 +388,8 @@ def genant_grade_fits(grade: int, height_loss: float) -> bool:
 def _rule_fails(check: CheckDef, value, row: Mapping, data: Mapping, context: CheckContext) -> bool | None:
     """True when the rule is broken, False when it holds, None when its inputs are missing."""
     name, arg = check.rule_name, check.rule[check.rule_name]
+    if name in EXAM_RULES:
+        return exam_rule_fails(name, arg, value, data, context)
     if name in ("not_before", "not_after"):
         ref = _reference_date(str(arg), data, context)
         if ref is None or value is None:

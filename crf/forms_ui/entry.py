@@ -41,9 +41,12 @@ class _Notes:
         self.history = history or {}
         self.used: set[str] = set()
 
-    def field(self, spec: FieldDef, *, name: str, path: str, value, show_if, shown: bool, saved: bool):
+    def field(
+        self, spec: FieldDef, *, name: str, path: str, value, show_if, shown: bool, saved: bool, exams=()
+    ):
         self.used.add(path)
         return FieldView(
+            exams=tuple(exams) if spec.type == "exam" else (),
             spec=spec,
             name=name,
             path=path,
@@ -98,11 +101,13 @@ def entry_view(
     history: Mapping[str, list] | None = None,
     saved: bool = False,
     blank_rows: bool = True,
+    exams: Iterable = (),
 ) -> EntryView:
     """Every input of the form with its value, messages, queries and history.
 
     `values` are raw (parse_entry's or values_from_data's shape); `saved` says they are the record's own, so
-    that queries may be raised on them. Blank rows are added for browsers without JavaScript.
+    that queries may be raised on them. Blank rows are added for browsers without JavaScript. `exams`: the
+    participant's registered exams, which an exam field offers and describes.
     """
     notes = _Notes(errors or {}, findings, queries, history or {})
     top_fields = []
@@ -119,6 +124,7 @@ def entry_view(
                 show_if=show_if,
                 shown=shown,
                 saved=saved,
+                exams=exams,
             )
         )
     groups = []
@@ -159,7 +165,7 @@ def entry_view(
     return EntryView(fields=top_fields, groups=groups, other_errors=other_errors, other_queries=other_queries)
 
 
-def changes_by_path(form: FormDef, events: Iterable[Mapping]) -> dict[str, list[dict]]:
+def changes_by_path(form: FormDef, events: Iterable[Mapping], exams: Iterable = ()) -> dict[str, list[dict]]:
     """form_history's events regrouped per value: {path: [{time, user, reason, old, new}, ...]}.
 
     The same rows form_history(record, field=path) gives for one value, for every value from one read.
@@ -172,20 +178,22 @@ def changes_by_path(form: FormDef, events: Iterable[Mapping]) -> dict[str, list[
                     "time": event["time"],
                     "user": event["user"],
                     "reason": event["reason"],
-                    "old": value_text(form, change["field"], change["old"]),
-                    "new": value_text(form, change["field"], change["new"]),
+                    "old": value_text(form, change["field"], change["old"], exams),
+                    "new": value_text(form, change["field"], change["new"], exams),
                 }
             )
     return by_path
 
 
-def value_text(form: FormDef, path: str, value) -> str:
-    """A stored value as text for the audit trail: choice labels, yes / no, the unit; ∅ for none."""
+def value_text(form: FormDef, path: str, value, exams: Iterable = ()) -> str:
+    """A stored value as text for the audit trail: choice labels, yes / no, the unit, an exam's description
+    (one of `exams`); ∅ for none."""
     if is_empty(value):
         return "∅"
     spec = spec_of(form, path)
     if spec is not None:
-        return FieldView(spec=spec, name="", path=path, value=raw_value(spec, value)).display or "∅"
+        view = FieldView(spec=spec, name="", path=path, value=raw_value(spec, value), exams=tuple(exams))
+        return view.display or "∅"
     if isinstance(value, list):
         return ", ".join(as_text(v) for v in value)
     return as_text(value)

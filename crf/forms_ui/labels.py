@@ -79,3 +79,13 @@ def path_label(form: FormDef | None, path: str) -> str:
         return path
     spec = group.field(code)
     return f"{row_label(group, row)}{SEPARATOR}{localized(spec.label) if spec else code}"
+
+
+def exam_label(exam) -> str:
+    """An imaging exam as a person picks it: modality, study date, body parts, series (trial.ImagingExam)."""
+    return gettext("%(modality)s of %(date)s, %(parts)s, %(count)s series") % {
+        "modality": exam.modality,
+        "date": exam.study_date.isoformat(),
+        "parts": ", ".join(exam.body_parts) or "—",
+        "count": exam.series_count,
+    }

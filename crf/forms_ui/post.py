@@ -8,11 +8,16 @@ from ..engine.definitions import FieldDef, FormDef
 from .labels import row_prefix
 
 MAX_ROW_INDEX_DIGITS = 3  # row indexes 0..999: a forged POST cannot make the parser loop for long
+UID_SUFFIX = "--uid"  # an exam field's pasted StudyInstanceUID: "<code>--uid" (no field code has "--")
 
 
 def _posted(spec: FieldDef, post: Mapping, name: str):
     if spec.type == "multichoice":
         return [value for value in post.getlist(name) if value != ""]
+    if spec.type == "exam":  # a pasted UID is sent for the service to match (crf/services/exams.py)
+        uid = post.get(name + UID_SUFFIX, "").strip()
+        picked = post.get(name, "")
+        return ({"study_uid": uid} | ({"id": picked} if picked else {})) if uid else picked
     return post.get(name, "")
 
 

@@ -10,7 +10,7 @@ from trial.i18n import localized
 
 from ..engine.definitions import FieldDef, GroupDef
 from ..models import QueryStatus
-from .labels import anchor_of
+from .labels import anchor_of, exam_label
 from .post import as_text
 
 TEMPLATE_INDEX = "__prefix__"  # the row <template>'s index, replaced by the script when it clones a row
@@ -41,6 +41,7 @@ class FieldView:
     show_if: tuple[str, str] | None = None  # (controlling input name, value that shows this field)
     shown: bool = True
     saved: bool = False  # the path names a value of the saved record: queries can be raised on it
+    exams: tuple = ()  # an exam field's choices: the participant's registered exams (trial.ImagingExam)
 
     @property
     def id(self) -> str:
@@ -65,6 +66,8 @@ class FieldView:
         spec = self.spec
         if spec.derived:
             return "derived"
+        if spec.type == "exam":
+            return "exam"
         if spec.type in ("integer", "decimal"):
             return "number"
         if spec.type == "boolean":
@@ -116,10 +119,33 @@ class FieldView:
         ]
 
     @property
+    def exam_options(self) -> list[Option]:
+        """The participant's exams of the field's modalities to pick from, the linked one checked."""
+        return [
+            Option(
+                value=str(e.pk),
+                label=exam_label(e),
+                checked=str(e.pk) == str(self.value),
+                id=f"{self.id}_{e.pk}",
+            )
+            for e in self.exams
+            if e.modality in self.spec.modalities
+        ]
+
+    @property
+    def linked_exam(self):
+        """The exam the value links (an exam field's), when it is one of the exams given."""
+        return next((e for e in self.exams if str(e.pk) == str(self.value)), None)
+
+    @property
     def display(self) -> str:
-        """The value as read (choice labels, yes / no, the unit); empty when there is none."""
+        """The value as read (choice labels, yes / no, the unit, an exam's description); empty when there is
+        none."""
         if self.value in ("", [], None):
             return ""
+        if self.spec.type == "exam":
+            linked = self.linked_exam
+            return exam_label(linked) if linked else _("exam %(id)s") % {"id": self.value}
         if self.spec.type in ("boolean", "choice", "multichoice"):
             return ", ".join(o.label for o in self.options if o.checked) or ", ".join(
                 self.value if isinstance(self.value, list) else [str(self.value)]

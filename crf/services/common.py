@@ -15,6 +15,7 @@ from ..engine.definitions import FormDef, form_definition
 from ..engine.validate import CheckContext, Findings
 from ..hooks import visit_key
 from ..models import FormRecord, FormStatus
+from .exams import linked_exam_facts
 
 # Who does each step. Coordinators and investigators count only at their own site (trial.access.roles_at);
 # monitors, data managers and the principal investigator act study-wide or at their site.
@@ -84,16 +85,33 @@ def participant_forms_data(participant: Participant) -> dict:
     )
 
 
-def check_context(participant: Participant, *, exclude: str, forms: dict | None = None) -> CheckContext:
+def check_context(
+    participant: Participant,
+    *,
+    exclude: str,
+    forms: dict | None = None,
+    visit=None,
+    data: dict | None = None,
+    exams: dict | None = None,
+) -> CheckContext:
     """Participant dates and the data of the participant's other participant-level forms (one query unless
-    `forms` is given): the checks and derived values of any form, visit forms too, read those."""
+    `forms` is given): the checks and derived values of any form, visit forms too, read those.
+
+    For the checks of an `exam` field (crf/engine/exams.py): `visit`, the visit that collects form `exclude`
+    (its kind and window), and the facts of the exams that `data` (the form's own) links, one more query
+    when it links any, unless `exams` gives them."""
     if forms is None:
         forms = participant_forms_data(participant)
+    if exams is None:
+        exams = linked_exam_facts(participant, exclude, data)
     return CheckContext(
         today=site_today(participant.site),
         consent_date=participant.consent_date,
         enrollment_date=participant.enrollment_date,
         other_forms={code: data for code, data in forms.items() if code != exclude},
+        visit_kind=visit.kind if visit is not None else None,
+        visit_window=(visit.window_open, visit.window_close) if visit is not None else None,
+        exams=exams,
     )
 
 

@@ -74,7 +74,8 @@ def crf_complete(
             doing=gettext_lazy("mark this form complete"),
             allowed_from=(FormStatus.DRAFT,),
         )
-        findings = evaluate(form, record.data, check_context(participant, exclude=form_code))
+        context = check_context(participant, exclude=form_code, visit=visit, data=record.data)
+        findings = evaluate(form, record.data, context)
         if findings.incomplete:
             raise InvalidInput(_("The form cannot be completed yet."), field_errors=findings.incomplete)
         record.status, record.completed_at, record.version = (

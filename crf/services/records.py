@@ -14,7 +14,7 @@ from trial.models import Participant, ParticipantStatus
 from ..engine.definitions import form_definition
 from ..engine.paths import form_dependents
 from ..engine.validate import Findings, clean_data, derive, evaluate
-from ..hooks import visit_key
+from ..hooks import visit_key, visit_of
 from ..models import FormRecord, FormStatus
 from .common import (
     EDITED_AFTER_COMPLETION,
@@ -27,6 +27,7 @@ from .common import (
     reopen,
     require_version,
 )
+from .exams import exam_links_resolve
 from .queries import sync_auto_queries
 
 
@@ -50,7 +51,12 @@ def _recheck_dependents(participant: Participant, form_code: str, forms: dict, a
         .order_by("pk")
     ):
         reader = form_definition(record.form_code)
-        context = check_context(participant, exclude=record.form_code, forms=forms)
+        # A visit record's exam checks judge against its visit: one query more for each that links exams.
+        linking = reader.exam_fields and record.visit_code
+        visit = visit_of(participant=participant, code=record.visit_code) if linking else None
+        context = check_context(
+            participant, exclude=record.form_code, forms=forms, visit=visit, data=record.data
+        )
         data = derive(reader, record.data, context)
         findings = evaluate(reader, data, context)
         changed = data != record.data
@@ -103,7 +109,10 @@ def crf_save(
     """
     form = form_for(participant, form_code, visit)
     require_site_staff(actor, participant.site, gettext_lazy("enter data in this form"))
+    data, link_errors = exam_links_resolve(form, participant, data)
     clean, findings = clean_data(form, data)
+    for path, messages in link_errors.items():
+        findings.errors.setdefault(path, []).extend(messages)
     if findings.errors:
         raise invalid(findings, _("Some values cannot be saved."))
     with transaction.atomic(durable=True), audit_context(actor=actor, reason=(reason or "").strip()):
@@ -119,7 +128,7 @@ def crf_save(
         if record and record.status == FormStatus.LOCKED:
             raise Conflict(_("The form is locked; a data manager must unlock it first."), code="locked")
         forms = participant_forms_data(participant)
-        context = check_context(participant, exclude=form_code, forms=forms)
+        context = check_context(participant, exclude=form_code, forms=forms, visit=visit, data=clean)
         clean = derive(form, clean, context)
         findings = evaluate(form, clean, context)
         if record is not None and record.data == clean:

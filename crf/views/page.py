@@ -2,7 +2,8 @@
 
 Drawn by the GET of the page and again by every POST that fails, with what the user typed. It reads a fixed
 number of rows whatever the size of the form: the record, its signatures, its queries with their messages,
-the participant's other forms (for the checks), the record's audit events and the user's roles.
+the participant's other forms (for the checks), the record's audit events and the user's roles, and for a form
+that links an imaging exam the participant's exams.
 """
 
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from trial.errors import DomainError, PreconditionRequired
 from trial.i18n import localized
 from trial.models import Participant, ParticipantStatus
 from trial.models.site import Role
+from trial.selectors import participant_exams
 from trial.views.common import HISTORY_LABELS
 
 from .. import selectors, services
@@ -39,6 +41,7 @@ from ..forms_ui import (
 )
 from ..hooks import visit_key
 from ..models import FormRecord, FormStatus, QueryAction, QueryStatus
+from ..services.exams import exam_facts
 from ..services.signing_session import signing_session
 from .common import form_urls, query_step_url
 
@@ -92,7 +95,7 @@ def _query_actions(query, can: dict) -> list[tuple[str, str]]:
     return actions
 
 
-def _history(form: FormDef, events: list[dict]) -> list[dict]:
+def _history(form: FormDef, events: list[dict], exams: list) -> list[dict]:
     rows = []
     for event in events:
         changes = []
@@ -102,8 +105,8 @@ def _history(form: FormDef, events: list[dict]) -> list[dict]:
                 label = _("status")
             else:
                 old, new = (
-                    value_text(form, change["field"], change["old"]),
-                    value_text(form, change["field"], change["new"]),
+                    value_text(form, change["field"], change["old"], exams),
+                    value_text(form, change["field"], change["new"], exams),
                 )
                 label = (
                     _("form version")
@@ -146,9 +149,14 @@ def render_form_page(
     )
     state = record.status if record else NOT_STARTED
     can = _abilities(request.user, state, record, participant)
+    # A form that links an imaging exam offers the participant's exams and describes the linked one.
+    exams = list(participant_exams(participant=participant)) if form.exam_fields else []
     findings, queries, events, signatures = None, [], [], []
     if record:
-        findings = evaluate(form, record.data, services.check_context(participant, exclude=form.code))
+        context = services.check_context(
+            participant, exclude=form.code, visit=visit, data=record.data, exams=exam_facts(exams)
+        )
+        findings = evaluate(form, record.data, context)
         queries = list(
             selectors.query_list(user=request.user).filter(record=record).order_by("created_at", "id")
         )
@@ -168,9 +176,10 @@ def render_form_page(
         errors=field_errors,
         findings=None if typed else findings,
         queries=queries,
-        history=changes_by_path(form, events),
+        history=changes_by_path(form, events, exams),
         saved=not typed and record is not None,
         blank_rows=can["edit"],
+        exams=exams,
     )
     conflict = error is not None and (
         error.code == "stale_version" or isinstance(error, PreconditionRequired)
@@ -222,7 +231,7 @@ def render_form_page(
         "queries": queries,
         "live_query_count": sum(1 for q in queries if q.status != QueryStatus.CLOSED),
         "signatures": signatures,
-        "history": _history(form, events),
+        "history": _history(form, events, exams),
         "time_zone": participant.site.time_zone,
     }
     return render(request, "crf/form.html", context, status=status)

@@ -6,6 +6,7 @@ import pytest
 
 from crf.engine.definitions import form_definitions
 from crf.engine.validate import CheckContext, clean_data, derive, evaluate
+from trial.eligibility import ExamFact
 
 from .conftest import FRACTURES, PROCEDURE
 
@@ -55,8 +56,10 @@ DISCHARGE = {
     "medication": ["bisphosphonate"],
     "destination": "home",
 }
-# Collected at a visit; the procedure treated L1 and T12, so L3 is remote.
+# Collected at a visit; the procedure treated L1 and T12, so L3 is remote. It links exam 1, an MR of its date
+# within the visit's window (EXAMS, VISIT_WINDOW).
 FOLLOWUP_MRI = {
+    "exam": 1,
     "exam_date": "2026-05-20",
     "field_strength": "3.0",
     "sequences": ["t1", "t2", "stir"],
@@ -74,6 +77,11 @@ FORMS = {
 }
 VISIT_FORMS = {"followup_mri"}  # never read by other forms' checks
 TODAY = datetime.date(2026, 6, 1)
+VISIT_WINDOW = (datetime.date(2026, 5, 1), datetime.date(2026, 6, 15))  # the scheduled visit collecting it
+EXAMS = {
+    1: ExamFact("MR", datetime.date(2026, 5, 20), ("LSPINE",)),
+    2: ExamFact("MR", datetime.date(2026, 4, 30)),
+}
 
 
 def findings_for(form_code: str, data: dict):
@@ -90,6 +98,11 @@ def findings_for(form_code: str, data: dict):
         consent_date=datetime.date(2026, 1, 6),
         enrollment_date=datetime.date(2026, 1, 7),
         other_forms=others,
+        **(
+            {"visit_kind": "scheduled", "visit_window": VISIT_WINDOW, "exams": EXAMS}
+            if form_code in VISIT_FORMS
+            else {}
+        ),
     )
     return evaluate(form, derive(form, clean, context), context)
 
@@ -125,6 +138,13 @@ CASES = [
     ("followup_mri", "FOLLOWUP_MRI_BEFORE_PROCEDURE", FOLLOWUP_MRI | {"exam_date": "2026-01-07"}),
     ("followup_mri", "NEW_FRACTURE_ROWS", FOLLOWUP_MRI | {"any_new_fracture": False}),
     ("followup_mri", "NEW_FRACTURE_AT_TREATED_LEVEL", rows(FOLLOWUP_MRI, "levels", level="L1")),
+    ("followup_mri", "FOLLOWUP_MRI_SCAN_MISSING", {k: v for k, v in FOLLOWUP_MRI.items() if k != "exam"}),
+    (
+        "followup_mri",
+        "FOLLOWUP_MRI_EXAM_OUTSIDE_WINDOW",
+        FOLLOWUP_MRI | {"exam": 2, "exam_date": "2026-04-30"},
+    ),
+    ("followup_mri", "FOLLOWUP_MRI_DATE_NOT_EXAM", FOLLOWUP_MRI | {"exam_date": "2026-05-21"}),
 ]
 
 

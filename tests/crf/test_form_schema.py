@@ -65,12 +65,13 @@ DATE = "code: d, type: date, label: L"
 STRENGTH = "code: s, type: choice, label: L, choices: [{code: '1.5', label: L}]"
 DECIMAL = "code: a, type: decimal, label: L"
 WHOLE = "must be a whole number"
-TYPES = "must be one of integer, decimal, date, boolean, choice, multichoice, text"
+TYPES = "must be one of integer, decimal, date, boolean, choice, multichoice, text, exam"
 BOTH = "give the text in en and zh-hans (each not blank, no other language)"
 RULES = (
     "give one of not_before, not_after, in_values, genant_consistent, soft_range_by, requires, matches_rows,"
-    " not_together, with its arguments (FORMAT.md, Check rules)"
+    " not_together, exam_linked, exam_in_window, exam_date_of, with its arguments (FORMAT.md, Check rules)"
 )
+EXAM = "code: e, type: exam, label: L, modalities: [MR]"
 CASES = [
     # Codes are quoted strings: unquoted YAML reads 1.10 as 1.1 and 0 as a number.
     ("code: x\nversion: 1.10\n", "version: write it as a quoted string, e.g. '1.0' (got 1.1)"),
@@ -258,6 +259,50 @@ CASES = [
         F(DATE) + G(LEVEL) + "packet: {date: d, group: g, rows: [a, z]}\n",
         "packet.rows: field 'z' is not in group g",
     ),
+    # An imaging exam field (FORMAT.md, "Imaging exams") and the rules of its checks.
+    (
+        F("code: e, type: exam, label: L"),
+        "fields[0] (e): an exam field, and only an exam field, gives its modalities",
+    ),
+    (
+        F(f"{TEXT}, modalities: [MR]"),
+        "fields[0] (a): an exam field, and only an exam field, gives its modalities",
+    ),
+    (
+        F("code: e, type: exam, label: L, modalities: [mr]"),
+        "fields[0] (e) modalities[0]: 'mr' is not a DICOM modality in capitals, e.g. MR",
+    ),
+    (
+        F(EXAM, "code: e2, type: exam, label: L, modalities: []"),
+        "fields[1] (e2) modalities: a list, e.g. [MR]",
+    ),
+    (G(LEVEL, EXAM), "groups[0] (g) fields[1] (e) type: an exam field is a top-level field, not a row's"),
+    (
+        F(EXAM) + C("A", "e", "{exam_linked: always}"),
+        "checks[0] (A) rule.exam_linked: must be one of scheduled, any: the visits that need the exam"
+        " (got 'always')",
+    ),
+    (
+        F(EXAM, DATE) + C("A", "d", "{exam_linked: any}"),
+        "checks[0] (A) rule.exam_linked: exam_linked is a check of a top-level exam field",
+    ),
+    (
+        F(EXAM) + C("A", "e", "{exam_in_window: {unscheduled_days: -1}}"),
+        "checks[0] (A) rule.exam_in_window.unscheduled_days: must be a whole number of days, 0 to 365"
+        " (got -1)",
+    ),
+    (
+        F(EXAM, DATE) + C("A", "d", "{exam_in_window: {}}"),
+        "checks[0] (A) rule.exam_in_window: exam_in_window is a check of a top-level exam field",
+    ),
+    (
+        F(EXAM, DATE) + C("A", "e", "{exam_date_of: e}"),
+        "checks[0] (A) rule.exam_date_of: exam_date_of compares dates: e is not a top-level one",
+    ),
+    (
+        F(EXAM, DATE) + C("A", "d", "{exam_date_of: d}"),
+        "checks[0] (A) rule.exam_date_of: d is not a top-level exam field",
+    ),
     # The file itself.
     ("- code: x\n", "a form definition is a mapping"),
     ("fields: {a: 1}\n", "fields: must be a list of fields"),
@@ -287,8 +332,7 @@ def test_every_problem_of_the_shapes_is_listed_at_once():
         "x.yaml: fields[1] (a) code: duplicate code 'a' (first at [0])",
         "x.yaml: checks[0] (x) code: 'x' is not UPPER_SNAKE ([A-Z][A-Z0-9_]*)",
         "x.yaml: checks[0] (x) severity: must be 'soft' or 'hard' (got 'loud')",
-        "x.yaml: checks[0] (x) rule: give one of not_before, not_after, in_values, genant_consistent,"
-        " soft_range_by, requires, matches_rows, not_together, with its arguments (FORMAT.md, Check rules)",
+        f"x.yaml: checks[0] (x) rule: {RULES}",
     ]
 
 

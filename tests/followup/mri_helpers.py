@@ -27,8 +27,9 @@ MRI = {
 }
 
 
-def make_visit(participant, code="M12", sequence=5, forms=("followup_mri",)) -> Visit:
-    target = datetime.date(2027, 1, 8)
+def make_visit(
+    participant, code="M12", sequence=5, forms=("followup_mri",), target=datetime.date(2027, 1, 8)
+) -> Visit:
     return Visit.objects.create(
         participant=participant,
         code=code,
@@ -102,3 +103,14 @@ def logged_in(user, language: str | None = None) -> Client:
     if language:
         client.cookies["django_language"] = language
     return client
+
+
+def mri_exam(participant, actor, folder, day=datetime.date(2026, 6, 1), modality="MR", **dicom):
+    """A follow-up exam of the participant registered from a DICOM file (pydicom's MR sample, edited: see
+    tests/trial/imaging_data.py), dated the MRI's `day` by default; returns the trial.ImagingExam."""
+    from trial.services import participant_exams_register
+
+    from ..trial.imaging_data import dicom_file
+
+    path = dicom_file(folder, f"{modality}-{day}.dcm", modality=modality, day=day, **dicom)
+    return participant_exams_register(actor=actor, participant=participant, paths=[path]).exams[0]

@@ -75,7 +75,8 @@ def test_the_hand_worked_example(coordinator_api, participant, m12, treated):
         "T10": ("remote", "open"),  # two levels from T12
         "T11": ("adjacent", "open"),  # next to T12
     }  # L1 was treated: a same-level recollapse, a warning and no case
-    assert [w["check"] for w in response.json()["warnings"]] == ["NEW_FRACTURE_AT_TREATED_LEVEL"]
+    warnings = [w["check"] for w in response.json()["warnings"]]
+    assert warnings == ["FOLLOWUP_MRI_SCAN_MISSING", "NEW_FRACTURE_AT_TREATED_LEVEL"]  # no exam linked at M12
     record = FormRecord.objects.get(form_code="followup_mri")
     case = AdjudicationCase.objects.get(level="L2")
     assert (case.record, case.visit, case.participant, str(case.exam_date)) == (

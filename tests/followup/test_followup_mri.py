@@ -2,6 +2,8 @@
 adjacent / remote relation is derived from the procedure form, never typed; its checks and life cycle at a
 visit."""
 
+import datetime
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -20,6 +22,7 @@ from .mri_helpers import (  # noqa: F401 -- fixtures
     fixture_treated,
     logged_in,
     make_visit,
+    mri_exam,
     mri_record,
     mri_url,
     put_mri,
@@ -126,11 +129,13 @@ def test_treated_and_relation_are_derived_from_the_procedure(clients, participan
         "T11": (False, "adjacent"),  # next to T12
         "L1": (True, "treated"),
     }
-    # A new fracture at a treated level: a soft warning and its automatic query, on the MRI's own record.
+    # A new fracture at a treated level: a soft warning and its automatic query, on the MRI's own record
+    # (beside the "scan missing" of an M12 MRI with no exam linked).
     assert [(w["check"], w["field"]) for w in response.json()["warnings"]] == [
-        ("NEW_FRACTURE_AT_TREATED_LEVEL", "levels[L1].new_fracture")
+        ("FOLLOWUP_MRI_SCAN_MISSING", "exam"),
+        ("NEW_FRACTURE_AT_TREATED_LEVEL", "levels[L1].new_fracture"),
     ]
-    query = DataQuery.objects.get()
+    query = DataQuery.objects.get(check_code="NEW_FRACTURE_AT_TREATED_LEVEL")
     assert (query.record.visit_code, query.check_code) == (m12.code, "NEW_FRACTURE_AT_TREATED_LEVEL")
 
 
@@ -233,15 +238,19 @@ def test_the_mri_cannot_be_before_the_procedure_nor_a_genant_grade_missing(
     assert "levels[L2].acute_signal" in put_mri(clients["coordinator"], participant, hidden, version=1).json()
 
 
-def test_the_whole_life_cycle_at_a_visit(clients, staff, participant, m12, treated):
-    assert put_mri(clients["coordinator"], participant, MRI).status_code == 200
+def test_the_whole_life_cycle_at_a_visit(clients, staff, participant, treated, tmp_path):
+    # An M12 whose window holds the MRI (2026-06-01), and the MRI's exam linked: no query stops the lock.
+    make_visit(participant, target=datetime.date(2026, 6, 10))
+    exam = mri_exam(participant, staff["coordinator"], tmp_path)
+    assert put_mri(clients["coordinator"], participant, MRI | {"exam": exam.pk}).status_code == 200
+    assert not DataQuery.objects.exists()
     assert act_mri(clients["coordinator"], participant, "complete").json()["status"] == "complete"
     assert act_mri(clients["monitor"], participant, "verify").json()["status"] == "verified"
     signature = {"username": "inv07", "password": PASSWORD, "meaning": "approval"}
     signed = act_mri(clients["investigator"], participant, "sign", signature)
     assert signed.status_code == 201
     assert act_mri(clients["data_manager"], participant, "lock").json()["status"] == "locked"
-    assert put_mri(clients["coordinator"], participant, MRI, version=5).status_code == 409
+    assert put_mri(clients["coordinator"], participant, MRI | {"exam": exam.pk}, version=5).status_code == 409
     unlocked = act_mri(clients["data_manager"], participant, "unlock", HTTP_X_CHANGE_REASON="correction")
     assert unlocked.json()["status"] == "signed" and unlocked.json()["visit"] == "M12"
     # The procedure, participant-level, was never touched by the MRI's steps.

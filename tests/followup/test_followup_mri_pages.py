@@ -43,7 +43,11 @@ def test_queries_on_a_visit_form_name_the_visit(clients, participant, m12, treat
     raised = clients["monitor"].post("/api/v1/queries/", body | {"visit": "M12"}, format="json")
     assert raised.status_code == 201 and raised.json()["visit"] == "M12"
     listed = clients["monitor"].get("/api/v1/queries/", {"visit": "M12"}).json()
-    assert [q["visit"] for q in listed["results"]] == ["M12"]
+    # The monitor's, and the automatic "scan missing" of an M12 MRI saved with no exam linked.
+    assert [(q["visit"], q["check_code"]) for q in listed["results"]] == [
+        ("M12", ""),
+        ("M12", "FOLLOWUP_MRI_SCAN_MISSING"),
+    ]
 
 
 def test_the_query_list_shows_visit_codes_in_a_fixed_number_of_queries(
@@ -71,7 +75,8 @@ def test_the_query_list_shows_visit_codes_in_a_fixed_number_of_queries(
             other,
             MRI | {"levels": [MRI["levels"][0], {"level": "L1", "new_fracture": True}]},
         )
-    assert DataQuery.objects.exclude(record__visit_code="").count() == 3
+    # Each MRI: a new fracture at a treated level, and no exam linked (scan missing).
+    assert DataQuery.objects.exclude(record__visit_code="").count() == 6
     assert count() == few
     html = logged_in(staff["monitor"]).get("/queries/").content.decode()
     assert 'data-role="visit"' in html and "/visits/M12/forms/followup_mri/#q-" in html
@@ -168,7 +173,7 @@ def test_raising_and_answering_a_query_on_the_mri_page(staff, clients, participa
     put_mri(clients["coordinator"], participant, MRI)
     url = f"/participants/{participant.study_id}/visits/M12/forms/followup_mri/"
     raised = logged_in(staff["monitor"]).post(url + "queries/", {"field_path": "exam_date", "text": "Date?"})
-    query = DataQuery.objects.get()
+    query = DataQuery.objects.get(auto=False)  # beside the automatic "scan missing"
     assert raised.status_code == 302 and raised["Location"] == f"{url}#q-{query.pk}"
     page = logged_in(staff["coordinator"]).get(url).content.decode()
     assert f'action="{url}queries/{query.pk}/"' in page

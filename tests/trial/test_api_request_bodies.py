@@ -9,7 +9,8 @@ import pytest
 from ..conftest import client_for
 
 SCREENINGS = "/api/v1/screenings/"
-EXAM_UPLOAD = "/api/v1/screenings/{id}/exams/"
+# DICOM files uploaded as files (trial/apis/imaging.py): a screening's exams, a participant's follow-up exams.
+EXAM_UPLOADS = {"/api/v1/screenings/{id}/exams/", "/api/v1/participants/{study_id}/exams/"}
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_a_body_is_json_only(api, openapi):
         for method, operation in operations.items():
             if "requestBody" in operation:
                 # The one exception: DICOM files uploaded as files (trial/apis/imaging.py), never form values.
-                media = {"multipart/form-data"} if path == EXAM_UPLOAD else {"application/json"}
+                media = {"multipart/form-data"} if path in EXAM_UPLOADS else {"application/json"}
                 assert set(operation["requestBody"]["content"]) == media, (method, path)
 
 

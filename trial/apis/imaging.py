@@ -1,4 +1,5 @@
-"""A screening's imaging exams: read them with their checks, register more from uploaded DICOM files.
+"""Imaging exams: a screening's (read with their checks) and a participant's follow-up exams (which a visit
+form links), each read and registered from uploaded DICOM files.
 
 The one API view that reads a multipart body (the API is JSON-only, settings: "Request bodies as strict as
 the schema"): DICOM files are binary, and a JSON body would carry them base64-encoded, a third larger, in
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..errors import InvalidInput
-from ..services import imaging_exams_register
+from ..services import imaging_exams_register, participant_exams_register
 
 # A CT or MR series is one file per slice: upload a few hundred at most per request; a whole folder of
 # exams is registered with the command (register_exams), which walks it on the server.
@@ -129,3 +130,59 @@ class ScreeningExams(APIView):
         answer = _answer(result.screening, registered=[exam.pk for exam in result.exams])
         answer["problems"] = [{"file": p.file, "message": p.message} for p in result.problems]
         return Response(RegisteredOut(answer).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantExamsOut(serializers.Serializer):
+    """The participant's follow-up exams, oldest first (a visit form links one of them by its id)."""
+
+    exams = ImagingExamOut(many=True)
+
+
+class ParticipantRegisteredOut(ParticipantExamsOut):
+    registered = serializers.ListField(child=serializers.IntegerField(), help_text="The new exams' ids.")
+    problems = FileProblemOut(many=True, help_text="Files that made no exam (not DICOM, unreadable).")
+
+
+def _participant_answer(participant, **extra) -> dict:
+    exams = selectors.participant_exams(participant=participant).select_related("registered_by")
+    return {"exams": list(exams), **extra}
+
+
+class ParticipantExams(APIView):
+    """GET: a participant's follow-up imaging exams. POST (multipart, `files`): register exams."""
+
+    parser_classes = [MultiPartParser]
+
+    def _participant(self, request, study_id: str):
+        return get_object_or_404(selectors.participant_list(user=request.user), study_id=study_id)
+
+    @extend_schema(operation_id="participants_exams_list", responses=ParticipantExamsOut)
+    def get(self, request, study_id: str):
+        return Response(ParticipantExamsOut(_participant_answer(self._participant(request, study_id))).data)
+
+    @extend_schema(
+        operation_id="participants_exams_register",
+        request={"multipart/form-data": ExamUploadIn},
+        responses={
+            201: ParticipantRegisteredOut,
+            400: OpenApiResponse(
+                description="No file makes an exam (each file's message under `files`), a study is already "
+                "registered in the study, or an exam is dated in the future or after the participant's "
+                "withdrawal or death."
+            ),
+        },
+        description="Register a participant's follow-up exams from DICOM files (the 12-month MRI...), as "
+        "a screening's: one per StudyInstanceUID, headers only, no patient name, ID or birth date kept, the "
+        "UIDs only as keyed hashes. A visit form (e.g. the follow-up MRI) then links one by its id or its "
+        "StudyInstanceUID. Site staff of the participant's site and data managers.",
+    )
+    def post(self, request, study_id: str):
+        participant = self._participant(request, study_id)  # a 404 before the body is read
+        data = ExamUploadIn(data=request.data)
+        if not data.is_valid():
+            raise InvalidInput(_("Upload DICOM files in the field `files`."), field_errors=data.errors)
+        uploads = [(upload.name, upload) for upload in data.validated_data["files"]]
+        result = participant_exams_register(actor=request.user, participant=participant, files=uploads)
+        answer = _participant_answer(result.participant, registered=[exam.pk for exam in result.exams])
+        answer["problems"] = [{"file": p.file, "message": p.message} for p in result.problems]
+        return Response(ParticipantRegisteredOut(answer).data, status=status.HTTP_201_CREATED)

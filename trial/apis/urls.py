@@ -17,5 +17,10 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     path("auth/logout-all/", views.LogoutAllView.as_view(), name="api-logout-all"),
     path("screenings/<int:pk>/exams/", imaging.ScreeningExams.as_view(), name="screening-exams"),
+    path(
+        "participants/<slug:study_id>/exams/",
+        imaging.ParticipantExams.as_view(),
+        name="participant-exams",
+    ),
     path("", include(router.urls)),
 ]

@@ -1,4 +1,9 @@
-"""Imaging exams of a screening (a case), registered from DICOM headers (trial/dicom.py).
+"""Imaging exams of a screening (a case) or of a participant's follow-up, registered from DICOM headers
+(trial/dicom.py).
+
+A screening's exams (participant empty) are what its eligibility judges. A follow-up exam (a participant's,
+e.g. the 12-month MRI) has the participant and, for the one rule of a study's exams, the participant's
+screening too: it never counts in the screening's eligibility, and a visit form links it (crf, type `exam`).
 
 No patient identity: no name, ID or birth date is read or kept; the UIDs are kept only as keyed hashes
 (trial/imaging.py, `uid_hash`), enough to refuse a study registered twice, useless for finding the images.
@@ -17,6 +22,15 @@ HASH_LENGTH = 64  # HMAC-SHA256, hex
 @audited()
 class ImagingExam(models.Model):
     screening = models.ForeignKey("trial.Screening", on_delete=models.PROTECT, related_name="imaging_exams")
+    # Set for a follow-up exam (registered for the enrolled participant), empty for a screening's own exams.
+    participant = models.ForeignKey(
+        "trial.Participant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="imaging_exams",
+        verbose_name=_("participant"),
+    )
     # The screening's study, copied: a study (DICOM) is registered once per study (trial), whichever case.
     study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="+")
     study_uid_hash = models.CharField(max_length=HASH_LENGTH)

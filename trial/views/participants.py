@@ -5,20 +5,21 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
-from ..access import can_read_identity, can_write_at, identity_sites
+from ..access import can_read_identity, can_write_at, identity_sites, roles_at
 from ..clock import site_today
 from ..filters import ParticipantFilter
-from ..forms import (
-    ParticipantStatusForm,
-)
+from ..forms import ExamUploadForm, ParticipantStatusForm
 from ..i18n import localized
 from ..models import IdentityChannel, IdentityShown, Participant, ParticipantIdentity
 from ..pages import attempt, redraw_status
 from ..services.enrollment import STATUS_TRANSITIONS
+from ..services.imaging import REGISTERING_ROLES
 from .common import filter_sites, history_rows, list_page
 
 # --- participants --------------------------------------------------------------------------------------
@@ -82,8 +83,24 @@ def _participant_for(request: HttpRequest, study_id: str) -> Participant:
     return get_object_or_404(selectors.participant_list(user=request.user), study_id=study_id)
 
 
+def _imaging_context(request: HttpRequest, participant: Participant, exam_form) -> dict:
+    """The participant's follow-up imaging exams, and the upload for those who register them. Shown when the
+    protocol follows participants up (a retrospective study's exams are its cases' screening exams) or when
+    exams are there. Two queries: the exams, the protocol version."""
+    exams = list(selectors.participant_exams(participant=participant))
+    may_register = bool(roles_at(request.user, participant.site) & REGISTERING_ROLES)
+    follows_up = participant.screening.protocol_version.follow_up_days is not None
+    if may_register and exam_form is None:
+        exam_form = ExamUploadForm()
+    return {
+        "shows_exams": bool(exams) or follows_up,
+        "exams": exams,
+        "exam_form": exam_form if may_register and follows_up else None,
+    }
+
+
 def _render_participant_detail(
-    request: HttpRequest, participant: Participant, *, status_form=None, status: int = 200
+    request: HttpRequest, participant: Participant, *, status_form=None, exam_form=None, status: int = 200
 ) -> HttpResponse:
     identity, opt_outs = None, []
     if can_read_identity(request.user, participant.site):
@@ -114,6 +131,7 @@ def _render_participant_detail(
         "history": history_rows(participant),
         "may_change": may_change,
         "status_form": status_form if may_change or (status_form and status_form.errors) else None,
+        **_imaging_context(request, participant, exam_form),
     }
     return render(request, "trial/participant_detail.html", context, status=status)
 
@@ -151,3 +169,47 @@ def participant_status(request: HttpRequest, study_id: str) -> HttpResponse:
         )
         return redirect("participant-detail", study_id=participant.study_id)
     return _render_participant_detail(request, participant, status_form=form, status=redraw_status(changed))
+
+
+@login_required
+@require_POST
+def participant_exams_upload(request: HttpRequest, study_id: str) -> HttpResponse:
+    """Register follow-up imaging exams from uploaded DICOM files; the page again, with what was done.
+
+    The flash message counts the files that made no exam but names none: a file's name may be a patient's,
+    and messages are kept in the session. Refused uploads are named on the page redrawn, never stored.
+    """
+    participant = _participant_for(request, study_id)
+    form = ExamUploadForm(request.POST, request.FILES)
+    done = (
+        attempt(
+            services.participant_exams_register,
+            form=form,
+            actor=request.user,
+            participant=participant,
+            files=[(upload.name, upload) for upload in form.cleaned_data["files"]],
+        )
+        if form.is_valid()
+        else None
+    )
+    if done:
+        result = done.value
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s imaging exam registered.", "%(count)s imaging exams registered.", len(result.exams)
+            )
+            % {"count": len(result.exams)},
+        )
+        if result.problems:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)s file made no exam (not DICOM, or unreadable).",
+                    "%(count)s files made no exam (not DICOM, or unreadable).",
+                    len(result.problems),
+                )
+                % {"count": len(result.problems)},
+            )
+        return redirect(reverse("participant-detail", kwargs={"study_id": participant.study_id}) + "#imaging")
+    return _render_participant_detail(request, participant, exam_form=form, status=redraw_status(done))
