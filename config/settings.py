@@ -481,6 +481,8 @@ REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
 # set gets its own name beside DatasetEnum (named too: two sets for one field name were a warning).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DatasetEnum"] = ["analysis", "long"]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DefaultDatasetEnum"] = ["analysis"]
+# A report job's file (the accuracy report: reports/stard/apis.py) beside an export's formats, both `format`.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ReportFormatEnum"] = ["pdf", "json"]
 # --- API answers (issue 16, fuzz): OpenAPI links of the main flow in the schema (trial/apis/schema.py) ------
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's default, kept

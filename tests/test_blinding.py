@@ -99,7 +99,7 @@ def world(study, site, coordinator, make_participant, make_user):
     return {
         "participant": participant,
         "screening": participant.screening,
-        "query": DataQuery.objects.get(),
+        "query": DataQuery.objects.get(record__form_code="procedure"),  # not the M12 MRI's scan-missing one
         "case": AdjudicationCase.objects.filter(participant=participant).first(),
         "link": link,
         "message": message,

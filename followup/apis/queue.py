@@ -148,7 +148,7 @@ class PacketCaseOut(serializers.Serializer):
     mine_given = serializers.BooleanField()
 
 
-class ImagingExamOut(serializers.Serializer):
+class PacketExamOut(serializers.Serializer):
     modality = serializers.CharField(help_text="The DICOM modality: CT, MR...")
     study_date = serializers.DateField()
     body_parts = serializers.ListField(child=serializers.CharField())
@@ -158,7 +158,7 @@ class ImagingExamOut(serializers.Serializer):
 class PacketOut(serializers.Serializer):
     case = PacketCaseOut()
     question = QuestionOut()
-    imaging_exams = ImagingExamOut(
+    imaging_exams = PacketExamOut(
         many=True, help_text="The exams registered from DICOM headers (no UID, no identity)."
     )
     treated_levels = serializers.ListField(child=serializers.CharField())

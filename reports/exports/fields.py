@@ -15,6 +15,7 @@ FIELD_TYPES = {
     "boolean": T.BOOLEAN,
     "choice": T.CHOICE,
     "text": T.STRING,
+    "exam": T.INTEGER,  # the linked trial.ImagingExam's id (never its StudyInstanceUID)
 }
 
 
@@ -45,6 +46,7 @@ CASTS = {
     "boolean": ("CASE jsonb_typeof({src} -> %s) WHEN 'boolean' THEN ({src} ->> %s)::boolean END", 2),
     "choice": ("{src} ->> %s", 1),
     "text": ("{src} ->> %s", 1),
+    "exam": ("CASE jsonb_typeof({src} -> %s) WHEN 'number' THEN ({src} ->> %s)::int8 END", 2),
 }
 # A multiple choice: ticked or not, NULL when the question was not answered (no list).
 TICKED = "CASE jsonb_typeof({src} -> %s) WHEN 'array' THEN ({src} -> %s) ? %s END"

@@ -167,7 +167,7 @@ def _value(spec, value, *, shift: Callable, deid: bool) -> str:
         return ""
     if spec.type == "boolean":
         return "1" if value else "0"
-    if spec.type == "integer":
+    if spec.type in ("integer", "exam"):  # an exam: the linked trial.ImagingExam's id
         return str(int(value))
     if spec.type == "decimal":
         return _decimal(value)

@@ -10,7 +10,12 @@ from ..conftest import client_for
 
 SCREENINGS = "/api/v1/screenings/"
 # DICOM files uploaded as files (trial/apis/imaging.py): a screening's exams, a participant's follow-up exams.
-EXAM_UPLOADS = {"/api/v1/screenings/{id}/exams/", "/api/v1/participants/{study_id}/exams/"}
+# The file uploads: DICOM exams, a vertebra's heatmap image.
+EXAM_UPLOADS = {
+    "/api/v1/screenings/{id}/exams/",
+    "/api/v1/participants/{study_id}/exams/",
+    "/api/v1/model-outputs/{id}/heatmap/",
+}
 
 
 @pytest.fixture
@@ -51,7 +56,7 @@ def test_a_body_is_json_only(api, openapi):
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
             if "requestBody" in operation:
-                # The one exception: DICOM files uploaded as files (trial/apis/imaging.py), never form values.
+                # The exceptions: files uploaded as files (DICOM exams, heatmap images), never form values.
                 media = {"multipart/form-data"} if path in EXAM_UPLOADS else {"application/json"}
                 assert set(operation["requestBody"]["content"]) == media, (method, path)
 

@@ -53,7 +53,7 @@ def test_files_are_documented_with_their_content_types(openapi):
     endpoint = responses(openapi, "get", "/api/v1/studies/{code}/endpoint/")["200"]["content"]
     assert set(endpoint) == {"application/json", "text/csv"}
     download = responses(openapi, "get", "/api/v1/jobs/{id}/download/")["200"]["content"]
-    assert set(download) == {"application/zip", "application/pdf"}
+    assert set(download) == {"application/zip", "application/pdf", "application/json"}  # exports, reports
 
 
 def test_the_case_list_is_a_page_of_cases_each_of_exactly_one_shape(openapi):

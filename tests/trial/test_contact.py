@@ -172,8 +172,9 @@ def test_the_participant_page_shows_the_opt_outs_and_who_recorded_them(
     english.get(url)
     # Seven reads and one INSERT: the identity shown is logged (trial.models.IdentityRead). The user's roles
     # are read once (trial.access.user_roles) for the matrix, the menu and the roles at the site (roles_at),
-    # which were two queries of their own.
-    with django_assert_num_queries(8):
+    # which were two queries of their own. Three more for the follow-up imaging exams
+    # (trial/views/participants.py, _imaging_context: the exams, the screening, its protocol version).
+    with django_assert_num_queries(11):
         section = opt_outs_section(english.get(url).content.decode())
     assert section.count("<tr data-channel=") == 2
     assert re.search(r'data-source="patient">\s*<td>SMS</td>\s*<td[^>]*>2026-10-01</td>', section)
@@ -185,7 +186,7 @@ def test_the_participant_page_shows_the_opt_outs_and_who_recorded_them(
     for _ in range(3):
         opt_out_end(actor=coordinator, participant=participant, channel="sms", reason="asked again")
         opt_out_by_patient(participant=participant, channel="sms")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(11):
         assert opt_outs_section(english.get(url).content.decode()).count("<tr data-channel=") == 5
     # Contact data, as the identity: not for a monitor.
     assert opt_outs_section(page(monitor, "en").get(url).content.decode()) == ""

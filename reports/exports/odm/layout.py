@@ -36,6 +36,7 @@ DATA_TYPES = {
     "boolean": "boolean",
     "text": "text",
     "multichoice": "boolean",
+    "exam": "integer",  # the linked trial.ImagingExam's id, never its StudyInstanceUID
 }
 
 
@@ -251,7 +252,12 @@ def item_value(item: Item, raw, shift: Callable[[datetime.date], datetime.date] 
     kind = item.field.type
     if kind == "boolean" and isinstance(raw, bool):
         return "1" if raw else "0"
-    if kind == "integer" and isinstance(raw, int | float) and not isinstance(raw, bool) and raw == int(raw):
+    if (
+        kind in ("integer", "exam")
+        and isinstance(raw, int | float)
+        and not isinstance(raw, bool)
+        and raw == int(raw)
+    ):
         return str(int(raw))
     if kind == "decimal" and isinstance(raw, int | float) and not isinstance(raw, bool):
         return decimal_text(raw)
