@@ -186,9 +186,11 @@ def test_a_restored_backup_gives_the_same_analysis_export_and_audit_trail(
     ]
     after, restored_manifest = _analysis_sha256(database=fresh_database, directory=tmp_path / "after")
     assert after == before
-    # The whole data cut is the same but for its instant (the clock ticks on in each export, so the two cuts
-    # fall a few seconds apart; the instant is part of a cut's SHA-256).
-    assert restored_manifest["data_cut"] >= manifest["data_cut"]
+    # The whole data cut is the same but for its instant: each export process starts its clock at EXPORT_AT
+    # and lets it tick, so each cut falls a few seconds after it, by how long that process took to get there
+    # (the instant is part of a cut's SHA-256).
+    assert EXPORT_AT <= manifest["data_cut"] < "2026-12-01T04:01:00+00:00"
+    assert EXPORT_AT <= restored_manifest["data_cut"] < "2026-12-01T04:01:00+00:00"
     assert _cut_without_instant(fresh_database) == _cut_without_instant(source)
 
 

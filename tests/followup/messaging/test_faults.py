@@ -12,6 +12,7 @@ of time would.
 
 import collections
 import datetime
+import time
 import zoneinfo
 
 import kombu.exceptions
@@ -144,14 +145,19 @@ def test_redis_stopped_for_a_while_and_restarted_loses_nothing(
         participants(1)  # work that arrives during the outage lives in the database, not in the broker
         settle(2)
         own_redis.start()  # empty: anything queued before is gone with it
-        if worker.process.poll() is not None:
-            # Celery/kombu 5.7 give up on a lost Redis ("Unrecoverable error") and exit with a failure, which
-            # systemd's Restart=on-failure (deploy/systemd/spinetrial-worker@.service) answers with a new
-            # worker, as the test does here.
-            assert worker.process.returncode != 0
-            cluster.worker()
         producer = cluster.new_producer()
-        assert cluster.send("spinetrial.ping", producer=producer).get(timeout=40) == "pong"
+        pong = cluster.send("spinetrial.ping", producer=producer)
+        deadline = time.monotonic() + 60
+        while not pong.ready():
+            if worker.process.poll() is not None:
+                # Celery/kombu 5.7 give up on a lost Redis ("Unrecoverable error") and exit with a failure,
+                # which systemd's Restart=on-failure (deploy/systemd/spinetrial-worker@.service) answers with
+                # a new worker, as the test does here: whenever it happens, before or after Redis is back.
+                assert worker.process.returncode != 0
+                worker = cluster.worker()
+            assert time.monotonic() < deadline, "no worker answered after Redis came back"
+            time.sleep(0.5)
+        assert pong.get(timeout=5) == "pong"
         assert (
             cluster.send("followup.reminders_sweep", producer=producer).get(timeout=30)["reminders"][
                 "planned"
