@@ -46,6 +46,10 @@ def stard_flow_diagram(figures: dict, *, width: float, font: str, language: str)
     def exits(part: dict) -> list[str]:
         return [f"{flow_reason(r['code'], r.get('model', ''))}: {r['n']}" for r in part["reasons"]]
 
+    def exit_box(title: str, part: dict) -> Box:
+        """A side box: the vertebrae or cases that left there, with each reason's count."""
+        return box(n % {"title": title, "n": part["n"]}, exits(part), main=False, bullets=True)
+
     # No break inside "(n = 12)": text_wrap breaks at plain spaces only.
     n = _("%(title)s (n = %(n)s)").replace("n = ", "n\u00a0=\u00a0")
     analysed = flow["analysed"]
@@ -96,35 +100,11 @@ def stard_flow_diagram(figures: dict, *, width: float, font: str, language: str)
             ),
             box(n % {"title": _("Screening not finished"), "n": flow["incomplete"]}, main=False),
         ],
+        [exit_box(_("Eligible, not registered"), flow["not_registered"])],
         [
-            box(
-                n % {"title": _("Eligible, not registered"), "n": flow["not_registered"]["n"]},
-                exits(flow["not_registered"]),
-                main=False,
-                bullets=True,
-            )
+            exit_box(_("Vertebrae excluded"), flow["excluded"]),
+            exit_box(_("No index test result"), flow["no_index_test"]),
         ],
-        [
-            box(
-                n % {"title": _("Vertebrae excluded"), "n": flow["excluded"]["n"]},
-                exits(flow["excluded"]),
-                main=False,
-                bullets=True,
-            ),
-            box(
-                n % {"title": _("No index test result"), "n": flow["no_index_test"]["n"]},
-                exits(flow["no_index_test"]),
-                main=False,
-                bullets=True,
-            ),
-        ],
-        [
-            box(
-                n % {"title": _("No reference-standard result"), "n": flow["no_reference"]["n"]},
-                exits(flow["no_reference"]),
-                main=False,
-                bullets=True,
-            )
-        ],
+        [exit_box(_("No reference-standard result"), flow["no_reference"])],
     ]
     return flow_draw(main, sides, width=width, side_x=side_x, main_w=main_w, font=font)
