@@ -1,0 +1,1 @@
+"""The risk-model workbench (README.md)."""
