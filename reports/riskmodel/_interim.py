@@ -55,8 +55,8 @@ except ImportError:  # stand-in: statsmodels' MICEData (predictive mean matching
 
     def impute(frame, columns, *, outcome, m, iterations, seed) -> list[pd.DataFrame]:
         used = [*columns, *outcome]
-        np.random.seed(seed % 2**32)  # MICEData draws from numpy's global generator
-        mice = MICEData(frame[used].reset_index(drop=True).copy())
+        rng = np.random.default_rng(seed)
+        mice = MICEData(frame[used].reset_index(drop=True).copy(), rng=rng)
         copies = []
         for _ in range(m):
             mice.update_all(iterations)
