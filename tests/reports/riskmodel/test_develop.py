@@ -33,7 +33,8 @@ def spec_of(codes, *, binary=(), type="logistic", shrinkage="none", rcs=()):
         kind = "binary" if code in binary else "continuous"
         spline = ", transform: rcs, knots: 3" if code in rcs else ""
         lines.append(
-            f"  - {{code: {code}, label: {{en: {code}, zh-hans: {code}}}, type: {kind}, from: {code}{spline}}}"
+            f"  - {{code: {code}, label: {{en: {code}, zh-hans: {code}}}, type: {kind}, "
+            f"from: {code}{spline}}}"
         )
     return spec_load(HEAD % {"type": type, "shrinkage": shrinkage} + "\n".join(lines) + "\n")
 
