@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_lazy
 
-from ._interim import nomogram, optimism, points_table
+from ._interim import nomogram, points_table
 from .data import ModelData
 from .procedure import METRICS, Fitted, Settings, mean_risk, performance, procedure, shrink
 from .results import (
@@ -32,6 +32,7 @@ from .results import (
     tripod_items,
 )
 from .spec import ModelSpec
+from .stats.bootstrap import optimism
 from .stats.decision import decision_curve
 from .stats.missing import missingness
 from .stats.performance import calibration_curve

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._interim import breslow_survival, fit_cox, fit_logistic, impute, rubin
 from .stats.design import Design
+from .stats.fit import breslow_survival, fit_cox, fit_logistic
+from .stats.impute import impute, rubin
 from .stats.performance import brier, c_statistic, calibration, harrell_c
 
 METRICS = ("c", "brier", "slope", "citl")
@@ -112,10 +113,9 @@ def procedure(frame: pd.DataFrame, settings: Settings, *, seed: int) -> Fitted:
     fits = [_fit_one(data, design, settings, seed) for data in imputed]
     logistic = settings.kind == "logistic"
     estimates = [np.concatenate([[f.intercept], f.coef]) if logistic else f.coef for f in fits]
-    if any(f.covariance is None for f in fits):  # penalised: no sampling covariance to pool
-        estimate, covariance = np.mean(estimates, axis=0), None
-    else:
-        estimate, covariance = rubin(estimates, [f.covariance for f in fits])
+    penalised = any(f.covariance is None for f in fits)  # no sampling covariance to pool
+    pooled = rubin(estimates, None if penalised else [f.covariance for f in fits])
+    estimate, covariance = pooled.estimate, pooled.covariance
     baseline = lp_mean = None
     if not logistic:
         baseline = float(np.mean([f.baseline_survival for f in fits]))

@@ -239,9 +239,7 @@ def reproducibility(*, seed: int, bootstrap: int, imputations: int) -> dict:
 
 
 def tripod_items(kind: str) -> list:
-    """The TRIPOD+AI checklist (tripod.py, built on another branch); empty until it is merged."""
-    try:
-        from . import tripod
-    except ImportError:
-        return []
-    return tripod.checklist(kind)
+    """The TRIPOD+AI checklist of a result of `kind` ([{item, answer}], tripod.py)."""
+    from .tripod import tripod_answers
+
+    return tripod_answers(kind)

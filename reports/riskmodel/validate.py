@@ -21,12 +21,12 @@ import statsmodels.api as sm
 
 from trial.errors import InvalidInput
 
-from ._interim import impute
 from .data import ModelData
 from .procedure import Fitted
 from .results import jsonable, reproducibility, tripod_items
 from .stats.decision import decision_curve
 from .stats.design import Design
+from .stats.impute import impute
 from .stats.missing import missingness
 from .stats.performance import (
     brier,
