@@ -15,7 +15,7 @@ treating an event that a clinician who would treat at pt implies. Thresholds lie
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reports.riskmodel.stats.performance import _outcomes_and_risks
+from reports.riskmodel.stats.performance import outcomes_and_risks
 
 
 def thresholds(start: float, stop: float, step: float) -> list[float]:
@@ -35,7 +35,7 @@ def _checked_thresholds(values: ArrayLike) -> np.ndarray:
 
 def net_benefit(y: ArrayLike, p: ArrayLike, thresholds: ArrayLike) -> list[float]:
     """The model's net benefit at each threshold: TP/n - FP/n · pt/(1 - pt), treating when p >= pt."""
-    y, p = _outcomes_and_risks(y, p)
+    y, p = outcomes_and_risks(y, p)
     cut = _checked_thresholds(thresholds)
     n = len(y)
     treated = p[None, :] >= cut[:, None]
@@ -46,7 +46,7 @@ def net_benefit(y: ArrayLike, p: ArrayLike, thresholds: ArrayLike) -> list[float
 
 def treat_all(y: ArrayLike, thresholds: ArrayLike) -> list[float]:
     """The net benefit of treating everyone: E/n - (n - E)/n · pt/(1 - pt)."""
-    y, _ = _outcomes_and_risks(y, np.zeros(len(np.asarray(y))))
+    y, _ = outcomes_and_risks(y, np.zeros(len(np.asarray(y))))
     cut = _checked_thresholds(thresholds)
     prevalence = float(y.mean())
     return [float(v) for v in prevalence - (1 - prevalence) * cut / (1 - cut)]

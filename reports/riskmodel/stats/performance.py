@@ -74,7 +74,7 @@ def _z(confidence: float) -> float:
     return float(norm.ppf(1 - (1 - confidence) / 2))
 
 
-def _outcomes_and_risks(y: ArrayLike, p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def outcomes_and_risks(y: ArrayLike, p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """y as 0/1 floats and p as floats in [0, 1], checked: same length, not empty, finite."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -102,7 +102,7 @@ def logit(p: ArrayLike) -> np.ndarray:
 
 def c_statistic(y: ArrayLike, p: ArrayLike, *, confidence: float = 0.95) -> Interval:
     """The C-statistic (AUC) with DeLong's interval; the bounds are None with fewer than 2 of a class."""
-    y, p = _outcomes_and_risks(y, p)
+    y, p = outcomes_and_risks(y, p)
     _both_classes(y)
     auc = auc_delong(reference=y.astype(bool), scores=p, confidence=confidence)
     return Interval(auc.auc, auc.lo, auc.hi)
@@ -151,7 +151,7 @@ def harrell_c(time: ArrayLike, status: ArrayLike, risk: ArrayLike, horizon: floa
 
 def brier(y: ArrayLike, p: ArrayLike, *, confidence: float = 0.95) -> Interval:
     """The Brier score, mean (p - y)^2, with the normal interval (None with one participant)."""
-    y, p = _outcomes_and_risks(y, p)
+    y, p = outcomes_and_risks(y, p)
     z = _z(confidence)
     squared = (p - y) ** 2
     estimate = float(squared.mean())
@@ -183,10 +183,12 @@ def _logistic(y: np.ndarray, design: np.ndarray, offset: np.ndarray) -> tuple[np
 
 def calibration(y: ArrayLike, p: ArrayLike, *, confidence: float = 0.95) -> Calibration:
     """The calibration slope (y on logit p) and calibration-in-the-large (logit p as offset), Wald CIs."""
-    y, p = _outcomes_and_risks(y, p)
+    y, p = outcomes_and_risks(y, p)
     _both_classes(y)
     z = _z(confidence)
     lp = logit(p)
+    if np.ptp(lp) == 0:
+        raise ValueError("The calibration slope needs risks that differ between participants.")
     ones = np.ones((len(y), 1))
     beta, cov = _logistic(y, np.column_stack([ones, lp]), np.zeros(len(y)))
     slope_se = math.sqrt(cov[1, 1])
@@ -203,7 +205,7 @@ def calibration_curve(y: ArrayLike, p: ArrayLike, groups: int = 10, *, confidenc
     {"groups": [{"predicted", "observed", "n", "low", "high"}], "smooth": {"predicted": [...],
     "observed": [...]}}: the development result's "calibration".
     """
-    y, p = _outcomes_and_risks(y, p)
+    y, p = outcomes_and_risks(y, p)
     if groups < 1:
         raise ValueError("groups must be at least 1.")
     _z(confidence)
@@ -245,7 +247,7 @@ def observed_expected(y: ArrayLike, p: ArrayLike, *, confidence: float = 0.95) -
 
     The ratio is None when E is 0; its bounds are None when O is 0.
     """
-    y, p = _outcomes_and_risks(y, p)
+    y, p = outcomes_and_risks(y, p)
     z = _z(confidence)
     observed, expected = float(y.sum()), float(p.sum())
     if expected == 0:

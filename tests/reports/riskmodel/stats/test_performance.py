@@ -130,9 +130,11 @@ def test_perfect_calibration_gives_slope_1_and_citl_0():
     assert calibration(y, p / 2).citl.estimate > 0.5
 
 
-def test_calibration_refuses_a_separated_outcome():
+def test_calibration_refuses_a_separated_outcome_and_equal_risks():
     with pytest.raises(ValueError, match="converge"):
         calibration([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])
+    with pytest.raises(ValueError, match="differ"):
+        calibration([0, 1, 0, 1], [0.3] * 4)
 
 
 def test_calibration_curve_groups_by_hand():
