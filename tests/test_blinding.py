@@ -139,6 +139,7 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         "id": "1",
         "channel": "sms",
         "evidence_id": world["case"].evidence.first().pk,
+        "reading_code": "ZZZZZZZ",  # a well-formed code that no assignment holds
     }
     missing = names - set(values)
     assert not missing, f"{route}: give the test a value for {sorted(missing)}"

@@ -72,7 +72,7 @@ def test_two_readers_know_a_case_by_two_codes_and_never_by_its_number_or_opening
         review_page = web(people[name]).get(f"{PAGE}{code}/").content.decode()
         chinese = web(people[name], "zh-hans").get(f"{PAGE}{code}/").content.decode()
         assert f">Case {code}</a>" in queue_page and f"<h1>Case {code}: level T6</h1>" in review_page
-        assert f"{code}" in chinese  # "病例 {code}" once po27/b2.json is merged
+        assert f"病例 {code}" in chinese  # with po27/b2.json merged
         for text in (json.dumps(listed), json.dumps(packet), queue_page, review_page, chinese):
             assert str(NUMBER) not in text, name
             assert not [date for date in OPENED_TEXTS if date in text], name

@@ -78,7 +78,10 @@ def test_the_readers_api_answers_show_no_group_centre_or_model_output(pair, ref_
         "queue": reader.get(QUEUE),
         "tab": reader.get(QUEUE, {"bucket": "awaiting_me"}),
         "counts": reader.get(f"{QUEUE}counts/"),
-        **{f"packet {c.pk}": reader.get(f"{QUEUE}{c.pk}/") for c in pair["cases"]},
+        **{
+            f"packet {c.pk}": reader.get(f"{QUEUE}{reading_code(c, ref_people['ref_adj_a'])}/")
+            for c in pair["cases"]
+        },
     }
     for name, answer in answers.items():
         assert answer.status_code == 200, name
@@ -86,10 +89,10 @@ def test_the_readers_api_answers_show_no_group_centre_or_model_output(pair, ref_
         assert leaks(text, people) == [], name
         assert '"group"' not in text and '"site"' not in text, name
     packets = [answers[f"packet {c.pk}"].json() for c in pair["cases"]]
-    # Alike but for the group and centre: the two packets are the same but for the case's number and the
-    # reader's slot.
+    # Alike but for the group and centre: the two packets are the same but for the reader's code for the case
+    # and their slot.
     for packet in packets:
-        packet["case"].pop("id"), packet["case"].pop("slot")
+        packet["case"].pop("code"), packet["case"].pop("slot")
     assert packets[0] == packets[1]
     packet = packets[0]
     assert packet["question"]["label"] == QUESTION
