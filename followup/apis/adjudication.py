@@ -5,8 +5,9 @@ answer.
 - `/adjudication-cases/`: what each user sees of a case depends on their role where it is
   (selectors/adjudication.py): `view` says which (site, oversight, manage). Data managers open cases by hand
   (POST), assign, reassign, reopen and withdraw findings entered by hand.
-- `/adjudication/queue/`: an adjudicator's own cases, blind (selectors/packet.py): the case number and level,
-  never the study ID, site or location; the packet; the e-signed verdict.
+- `/adjudication/queue/`: an adjudicator's own cases, blind (selectors/packet.py): the reader's own reading
+  code and the level, never the case number, its opening date, the study ID, site or location; the packet;
+  the e-signed verdict. A data manager sees each assignment's reading code, to find a case a reader names.
 """
 
 from typing import Literal
@@ -94,6 +95,9 @@ class AssignmentOut(serializers.Serializer):
     slot = serializers.ChoiceField(choices=ReaderSlot.choices)
     reader_id = serializers.IntegerField()
     reader = serializers.CharField(source="reader.get_full_name")
+    reading_code = serializers.CharField(
+        help_text="The code this reader knows the case by (in their queue, instead of its number)."
+    )
     active = serializers.BooleanField()
     assigned_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField(allow_null=True)
