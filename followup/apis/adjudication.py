@@ -26,6 +26,7 @@ from crf.selectors import crf_participants
 from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import StrictInput
+from trial.filters import refuse_query
 from trial.levels import LEVELS
 
 from ..models import CaseEvidence, CaseStatus, Confidence, FractureLocation, Modality, ReaderSlot
@@ -174,7 +175,7 @@ class CaseListQuery(serializers.Serializer):
         choices=[*CaseStatus.values, IN_REVIEW],
         required=False,
         help_text="in_review: open or disputed. Open and disputed alone only for the cases the user oversees "
-        "study-wide (principal investigator, monitor, data manager): 400 for site staff.",
+        "study-wide (principal investigator, monitor, data manager): 403 naming `status` for site staff.",
     )
     location = serializers.ChoiceField(choices=FractureLocation.choices, required=False)
     site = SiteCodeField(required=False)
@@ -240,7 +241,7 @@ class CaseListView(generics.GenericAPIView):
             # Open or disputed tells how far a review is: only of the cases the user oversees study-wide.
             if not views[0]:
                 message = _("Site staff see whether a case is in review, not how far: ask for in_review.")
-                raise serializers.ValidationError({"status": [message]})
+                refuse_query({"status": [message]}, hidden={"status"})  # well-formed, not theirs: a 403
             found = found.filter(status=status, site__study_id__in=list(views[0]))
         elif status:
             found = found.filter(status=status)

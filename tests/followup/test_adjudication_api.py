@@ -330,8 +330,8 @@ def test_site_staff_cannot_tell_a_dispute_by_filtering(case, people):
         )
     coordinator = client_for(people["coordinator"])
     refused = coordinator.get(CASES, {"status": "disputed"})
-    assert refused.status_code == 400 and "in_review" in refused.json()["status"][0]
-    assert coordinator.get(CASES, {"status": "open"}).status_code == 400
+    assert refused.status_code == 403 and "in_review" in refused.json()["status"][0]
+    assert coordinator.get(CASES, {"status": "open"}).status_code == 403
     in_review = coordinator.get(CASES, {"status": "in_review"}).json()
     assert case.pk in [row["id"] for row in in_review["results"]]
     assert {row["status"] for row in in_review["results"]} == {"in_review"}
