@@ -12,14 +12,18 @@ disagreement), which needs the run's cases together. `followup_write` (writer.py
 participants that have no visit yet, and `followup_demo_stage` (stage.py) is seed_demo's follow-up stage.
 
 Rates (rates.py; shared/domain.md where it gives them, else demo realism, said so beside them):
-- New fracture within one year about 15% (domain.md: 12-20%), more likely with the risk factors domain.md
-  lists (female, older, cement leakage, prior fracture, glucocorticoids, diabetes, smoking; anti-osteoporosis
-  treatment protective), and more often adjacent to a treated level than remote.
+- New fracture within one year about 15% (domain.md: 12-20%), drawn from the demo's TRUE model
+  (rates.REFRACTURE_TRUTH: a logistic model on the risk-model workbench's predictors, coded as the analysis
+  dataset's columns and computed from the stored forms, predictors.py), more often adjacent to a treated
+  level than remote. The drawn fracture is what the endpoint measures: it happens early enough for an MRI
+  within the horizon to find it, and the adjudication's final verdict is the truth (below).
 - Pain: VAS about 80 mm before the procedure and 20-30 mm after (domain.md: 87 -> 25 at 6 weeks); a new
   fracture brings the pain back.
 - Visits: most done in their window, some missed with a reason, some still overdue (demo realism).
 - Reading (demo realism): kappa on the main question about 0.7, mild (Genant 1) cases split most often,
-  about 13% of the read cases sent to the third reader, the newest still awaiting their readers.
+  about 13% of the read cases sent to the third reader, the newest still awaiting their readers. The pairs
+  that agree and the third reader find the truth; the cases both readers call "no" are new fractures a
+  site's MRI report claimed where the generator drew none (rates.FALSE_REPORT_SHARE).
 
 A study whose protocol asks per-vertebra readings (`adjudication.cases: registered_levels`, the reference
 standard of a diagnostic-accuracy study) gets its readings instead from `reference_seed` (reference_seed.py;

@@ -21,7 +21,8 @@ class Followed:
     visits: Mapping  # the protocol version's `visits:` section
     procedure_date: datetime.date | None
     treated: tuple[str, ...]
-    risk: Mapping  # factor name -> 0/1 (or years for age)
+    predictors: Mapping  # the true re-fracture model's predictors (predictors.py), None where not stored
+    horizon_days: int | None = None  # the protocol's endpoint horizon: the true model's event is within it
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class Reported:
     grade: int  # the site's Genant grade on the MRI that opened the case
     acute: bool  # the site's acute signal on that MRI
     exams: tuple[Exam, ...]  # every MRI reporting the level, in the order they were entered
+    # The truth the readers' final verdict finds (the demo's true model drew a new fracture at this level, or
+    # the site reported one where there is none), and the last day a reader may date it by (the endpoint's
+    # horizon: the true model's event is dated within it).
+    fracture: bool = True
+    date_until: datetime.date | None = None
 
     @property
     def review_from(self) -> datetime.datetime | None:

@@ -10,8 +10,11 @@ for every case, and stamp today's time):
   their answer, the union of their levels and the earlier event date; otherwise it is disputed until the
   third reader's verdict, which is final as given.
 
-Which read pairs disagree and which both find no fracture are drawn as quotas of each grade (rates.py), from
-a stream of the run; the rest (delays, grades, dates, confidence, comments) from a stream of each case. Every
+Which read pairs disagree is drawn as a quota of each grade (rates.py), from a stream of the run; the pairs
+that agree find the truth (Reported.fracture: the demo's true model drew a new fracture there, or the site
+reported one where there is none, which both readers then call "no"), and so does the third reader, so that
+the final verdict is the truth and the endpoint the true model's event. The rest (delays, grades, dates,
+confidence, comments) from a stream of each case. Every
 verdict is signed after its case went to review and before today (site time); the ones that would fall later
 are not in yet, and the newest cases are held back where needed so that every state of the workflow shows.
 """
@@ -28,7 +31,6 @@ from .plan import Reported
 from .rates import (
     ACUTE_AGREES,
     AWAITING_MIN,
-    BOTH_NO_SHARE,
     COMMENT_SHARE,
     COMMENTS,
     CONFIDENCE,
@@ -37,9 +39,7 @@ from .rates import (
     LATER_EXAM_SHARE,
     READ_DAYS,
     READ_HOURS,
-    SINGLE_YES_SHARE,
     THIRD_READ_DAYS,
-    THIRD_YES_SHARE,
 )
 
 INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
@@ -118,7 +118,9 @@ class _Case:
             # The MRIs in the packet when the reader signed: dated by the first, or by a later one when the
             # first looked equivocal to them.
             seen = sorted({exam.exam_date for exam in case.exams if exam.entered_at < signed})
-            event_date = seen[1] if len(seen) > 1 and rng.random() < LATER_EXAM_SHARE else seen[0]
+            later = [day for day in seen[1:2] if case.date_until is None or day <= case.date_until]
+            # (never past the horizon: the demo's true event is dated within it, see Reported.date_until)
+            event_date = later[0] if later and rng.random() < LATER_EXAM_SHARE else seen[0]
             acute = case.acute if rng.random() < ACUTE_AGREES else not case.acute
             found = {
                 "fracture": True,
@@ -166,8 +168,10 @@ def _hold_back(live: list[_Case]) -> None:
 
 
 def _answer(live: list[_Case], run: random.Random) -> list[_Case]:
-    """Each verdict's answer on the main question: the read pairs by the quotas of their grade, a lone verdict
-    by its grade's share. The disputed cases."""
+    """Each verdict's answer on the main question; the disputed cases. The read pairs disagree by the quota
+    of their grade (the reader in error drawn at random), else both find the truth; a lone verdict errs at
+    half its grade's dispute share (one reader's share of a pair's disagreements); the third reader, who
+    settles a dispute, finds the truth: the final verdict is the demo's truth (case.fracture)."""
     pairs = [c for c in live if c.pair]
     for grade in sorted({c.case.grade for c in pairs}):
         group = [c for c in pairs if c.case.grade == grade]
@@ -176,20 +180,18 @@ def _answer(live: list[_Case], run: random.Random) -> list[_Case]:
             c.index
             for c in run.sample(disputable, min(len(disputable), _share(DISPUTE_SHARE[grade], len(group))))
         }
-        rest = [c for c in group if c.index not in disputed]
-        both_no = {
-            c.index for c in run.sample(rest, min(len(rest), _share(BOTH_NO_SHARE[grade], len(group))))
-        }
         for c in group:
+            truth = c.case.fracture
             if c.index in disputed:
                 first = c.rng.random() < 0.5
                 c.answers = {ReaderSlot.FIRST: first, ReaderSlot.SECOND: not first}
             else:
-                c.answers = dict.fromkeys(INDEPENDENT, c.index not in both_no)
+                c.answers = dict.fromkeys(INDEPENDENT, truth)
     for c in live:
         if sum(c.read.values()) == 1:
             slot = next(slot for slot, read in c.read.items() if read)
-            c.answers[slot] = c.rng.random() < SINGLE_YES_SHARE[c.case.grade]
+            errs = c.rng.random() < DISPUTE_SHARE[c.case.grade] / 2
+            c.answers[slot] = c.case.fracture != errs
     disputes = [c for c in pairs if c.answers[ReaderSlot.FIRST] != c.answers[ReaderSlot.SECOND]]
     for c in disputes:
         c.signed[ReaderSlot.THIRD] = c.after(c.disputed_at, THIRD_READ_DAYS)
@@ -205,7 +207,7 @@ def _answer(live: list[_Case], run: random.Random) -> list[_Case]:
             waiting += 1
     for c in disputes:
         if c.read[ReaderSlot.THIRD]:
-            c.answers[ReaderSlot.THIRD] = c.rng.random() < THIRD_YES_SHARE[c.case.grade]
+            c.answers[ReaderSlot.THIRD] = c.case.fracture
     return disputes
 
 

@@ -18,10 +18,11 @@ from trial.models import Participant, Role, StaffRole, Study
 from ..models import CaseAssignment, Visit
 from .course import followup_plan
 from .plan import Followed, Plan
-from .rates import ANTI_OSTEOPOROSIS
+from .predictors import refracture_predictors
 from .reading import Reader, Reading, reading_plan
 from .writer import adjudication_write, followup_write
 
+PREDICTOR_FORMS = ("baseline", "dxa", "fracture_levels", "qmri", "procedure")
 CHUNK_SIZE = 2000  # participants per round: their forms (about 2 kB each) and plans stay a few MB in memory
 
 
@@ -44,21 +45,6 @@ class FollowupSeedResult:
         self.verdicts += sum(len(reading.verdicts) for reading in readings)
 
 
-def _risk(person_row: dict, baseline: dict, procedure: dict) -> dict:
-    treatment = set(baseline.get("current_treatment") or ()) | set(baseline.get("prior_treatment") or ())
-    return {
-        "female": int(person_row["screening__sex"] == "F"),
-        "per_year_over_70": max(0, (person_row["screening__age"] or 70) - 70),
-        "leakage": int(any(level.get("leakage") for level in procedure.get("levels") or ())),
-        "prior_fracture": int(bool(baseline.get("prior_fracture"))),
-        "glucocorticoids": int(bool(baseline.get("glucocorticoids"))),
-        "diabetes": int(bool(baseline.get("diabetes"))),
-        "smoking": int(baseline.get("smoking") == "current"),
-        "anti_osteoporosis": int(bool(treatment & ANTI_OSTEOPOROSIS)),
-        "extra_level": max(0, len(procedure.get("levels") or ()) - 1),
-    }
-
-
 def _followed(participants) -> list[Followed]:
     rows = list(
         participants.values(
@@ -74,18 +60,20 @@ def _followed(participants) -> list[Followed]:
             "status_date",
         ).order_by("pk")
     )
+    # The forms the true re-fracture model's predictors come from (predictors.py), as the database holds
+    # them: the fracture draw uses what the analysis dataset will read.
     forms: dict[tuple[int, str], tuple[str, dict]] = {
         (pk, code): (status, data)
         for pk, code, status, data in FormRecord.objects.filter(
             participant__in=[row["pk"] for row in rows],
             visit_code="",
-            form_code__in=("baseline", "procedure"),
+            form_code__in=PREDICTOR_FORMS,
         ).values_list("participant_id", "form_code", "status", "data")
     }
     followed = []
     for row in rows:
         status, procedure = forms.get((row["pk"], "procedure"), ("", {}))
-        baseline = forms.get((row["pk"], "baseline"), ("", {}))[1]
+        definition = row["screening__protocol_version__definition"]
         procedure_date = None
         if status and status != FormStatus.DRAFT and procedure.get("procedure_date"):
             procedure_date = datetime.date.fromisoformat(procedure["procedure_date"])
@@ -100,12 +88,17 @@ def _followed(participants) -> list[Followed]:
                 enrollment_date=row["enrollment_date"],
                 status=row["status"],
                 status_date=row["status_date"],
-                visits=row["screening__protocol_version__definition"].get("visits") or {},
+                visits=definition.get("visits") or {},
+                horizon_days=(definition.get("endpoint") or {}).get("horizon_days"),
                 procedure_date=procedure_date,
                 treated=tuple(
                     level["level"] for level in procedure.get("levels") or () if level.get("level")
                 ),
-                risk=_risk(row, baseline, procedure),
+                predictors=refracture_predictors(
+                    age=row["screening__age"],
+                    sex=row["screening__sex"],
+                    forms={code: forms.get((row["pk"], code), (None, None))[1] for code in PREDICTOR_FORMS},
+                ),
             )
         )
     return followed

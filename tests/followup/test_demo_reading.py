@@ -1,5 +1,6 @@
 """followup.demo.reading: the demo's reading of its cases follows the assignment rules (pure, no database)."""
 
+import dataclasses
 import datetime
 from collections import Counter
 
@@ -89,3 +90,48 @@ def test_verdicts_are_signed_after_review_began_and_before_today():
             assert verdict["printed_name"] == next(
                 r.printed_name for r in READERS if r.user == verdict["reader"]
             )
+
+
+def test_the_final_verdict_is_the_truth_and_the_readers_disagree_on_the_way():
+    """The demo's true model decides the endpoint: every final case finds what the generator drew (a new
+    fracture, or none where the site reported one), dated by the horizon; the read pairs still disagree."""
+    cases = []
+    for n, case in enumerate(reported()):
+        later = Exam(
+            exam_date=case.exams[0].exam_date + datetime.timedelta(days=20),
+            entered_at=case.exams[0].entered_at + datetime.timedelta(days=20),
+            completed_at=case.exams[0].entered_at + datetime.timedelta(days=20),
+        )
+        until = case.exams[0].exam_date + datetime.timedelta(days=10)  # the later MRI is past the horizon
+        cases.append(
+            dataclasses.replace(
+                case,
+                study_id=f"07-{n:04d}",
+                fracture=n % 4 != 0,
+                exams=(*case.exams, later),
+                date_until=until,
+            )
+        )
+    answers = Counter()
+    for seed in range(5):
+        readings = reading_plan(cases, readers=READERS, loads={}, seed=seed, today=TODAY)
+        final = [r for r in readings if r.status == CaseStatus.FINAL]
+        assert len(final) > 30
+        for reading in final:
+            assert reading.final_fracture == reading.case.fracture
+            if reading.final_fracture:
+                assert reading.final_event_date <= reading.case.date_until
+        pairs = [r for r in readings if ReaderSlot.FIRST in r.verdicts and ReaderSlot.SECOND in r.verdicts]
+        answers.update(
+            (r.verdicts["first"]["fracture"], r.verdicts["second"]["fracture"], r.case.fracture)
+            for r in pairs
+        )
+    assert (
+        answers[(True, False, True)] + answers[(False, True, True)] > 0
+    )  # a true fracture one reader missed
+    assert (
+        answers[(True, False, False)] + answers[(False, True, False)] > 0
+    )  # a false report one reader called
+    assert (
+        answers[(False, False, True)] == 0 and answers[(True, True, False)] == 0
+    )  # agreeing pairs: the truth

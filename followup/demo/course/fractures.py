@@ -1,21 +1,19 @@
-"""New fractures after the procedure: how likely from a participant's risk factors, and at which level."""
+"""New fractures after the procedure: how likely (the demo's true model, rates.REFRACTURE_TRUTH), and at
+which level."""
 
-import math
 import random
 from collections.abc import Sequence
 
 from trial.levels import LEVELS, level_index
 
 from ..plan import Followed
-from ..rates import ADJACENT_SHARE, FRACTURE_INTERCEPT, FRACTURE_LOG_ODDS
+from ..predictors import refracture_probability
+from ..rates import ADJACENT_SHARE
 
 
 def fracture_probability(person: Followed) -> float:
-    risk = person.risk
-    logit = FRACTURE_INTERCEPT + sum(
-        FRACTURE_LOG_ODDS[name] * risk.get(name, 0) for name in FRACTURE_LOG_ODDS
-    )
-    return 1 / (1 + math.exp(-logit))
+    """The true model's risk of an adjudicated new fracture within the horizon, from the stored predictors."""
+    return refracture_probability(person.predictors)
 
 
 def new_level(rng: random.Random, treated: Sequence[str]) -> tuple[str, str]:

@@ -8,9 +8,15 @@ from crf.models import FormStatus
 
 from ...models import Modality
 from ..plan import Exam, Reported
-from ..rates import ACUTE_WITHIN_DAYS, MRI_STATUS, THREE_TESLA_SHARE
+from ..rates import (
+    ACUTE_WITHIN_DAYS,
+    FALSE_REPORT_GRADES,
+    FALSE_REPORT_SHARE,
+    MRI_STATUS,
+    THREE_TESLA_SHARE,
+)
 from .draws import at, weighted
-from .fractures import level_relation
+from .fractures import level_relation, new_level
 from .story import Story
 
 
@@ -35,6 +41,8 @@ class MriDraws(Story):
                     "relation": relation,
                 }
             )
+        elif self.fracture_day is None and rng.random() < FALSE_REPORT_SHARE:
+            levels.append(self._false_report())
         data = {
             "exam_date": exam.isoformat(),
             "field_strength": "3.0" if rng.random() < THREE_TESLA_SHARE else "1.5",
@@ -80,6 +88,22 @@ class MriDraws(Story):
                     }
                 )
 
+    def _false_report(self) -> dict:
+        """A new fracture the site's radiologist reports where there is none (an old deformity, a Schmorl
+        node, a developmental variant): the same level at every MRI of the participant, mostly mild."""
+        rng, person = self.rng, self.person
+        if self.false_level is None:
+            self.false_level = new_level(rng, person.treated)[0]
+        treated, relation = level_relation(self.false_level, person.treated)
+        return {
+            "level": self.false_level,
+            "new_fracture": True,
+            "acute_signal": rng.random() < 0.2,
+            "genant_grade": weighted(rng, FALSE_REPORT_GRADES),
+            "treated": treated,
+            "relation": relation,
+        }
+
     def _cases(self) -> None:
         """One case per level (services/adjudication.py): opened by the first MRI entered that reports it,
         dated by the earliest exam, with every MRI reporting the level as its evidence."""
@@ -124,5 +148,7 @@ class MriDraws(Story):
                     grade=first["grade"],
                     acute=first["acute"],
                     exams=tuple(r["exam"] for r in reports),
+                    fracture=level == self.fracture_level,
+                    date_until=self._horizon_end(),
                 )
             )

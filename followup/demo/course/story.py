@@ -6,6 +6,7 @@ import random
 from trial.models import ParticipantStatus
 
 from ..plan import Followed, Plan
+from ..rates import FOUND_BEFORE_HORIZON_DAYS
 from .fractures import fracture_probability, new_level
 
 
@@ -25,9 +26,14 @@ class Story:
         rng = self.rng
         self.fracture_day = None  # days after the procedure
         self.fracture_level = self.fracture_location = None
+        # The true model's event: a new fracture the adjudication dates within the horizon. It happens early
+        # enough for the last visit's MRI within the horizon to find it (visits.py brings the patient to it).
         if person.procedure_date and person.treated and rng.random() < fracture_probability(person):
-            self.fracture_day = max(7, int(365 * rng.betavariate(1.3, 2.0)))
+            last = (person.horizon_days or 365) - FOUND_BEFORE_HORIZON_DAYS
+            self.fracture_day = max(7, int(last * rng.betavariate(1.3, 2.0)))
             self.fracture_level, self.fracture_location = new_level(rng, person.treated)
+        self.fracture_presented = False  # it brought the patient back before the last visit (visits.py)
+        self.false_level: str | None = None  # a level a site's MRI report calls newly fractured, wrongly
 
     def _end(self) -> datetime.date:
         """The last day the participant could be seen (today, or their withdrawal or loss)."""
@@ -41,6 +47,12 @@ class Story:
         if self.person.procedure_date is None or day <= self.person.procedure_date:
             return -1
         return (day - self.person.procedure_date).days
+
+    def _horizon_end(self) -> datetime.date | None:
+        """The last day of the endpoint's horizon (None without a procedure or an endpoint)."""
+        if self.person.procedure_date is None or self.person.horizon_days is None:
+            return None
+        return self.person.procedure_date + datetime.timedelta(days=self.person.horizon_days)
 
     def _hurts(self, day: datetime.date) -> bool:
         post = self._post_day(day)

@@ -35,9 +35,12 @@ class VisitDraws(Story):
         last = max((v.window_open for v in planned if v.anchor not in at_start), default=None)
         visits = []
         if self.fracture_day is not None and rng.random() < PRESENTED_SHARE:
-            day = person.procedure_date + datetime.timedelta(days=self.fracture_day + rng.randint(3, 21))
+            # A week or more of pain before coming back: the visit's MRI (taken up to 5 days before the visit)
+            # is after the fracture, and shows it.
+            day = person.procedure_date + datetime.timedelta(days=self.fracture_day + rng.randint(8, 21))
             if (last is None or day < last) and day <= self._end():
                 visits.append((day, True))
+                self.fracture_presented = True
         if not visits and rng.random() < BACK_PAIN_SHARE:
             day = person.procedure_date + datetime.timedelta(days=rng.randint(20, 330))
             if day <= self._end():
@@ -81,6 +84,14 @@ class VisitDraws(Story):
         if visit.window_open >= today:
             return  # upcoming
         done_by = min(visit.window_close, self._end())
+        if self._must_find(visit):
+            # The true model's event is found within the horizon: a patient with a new fracture comes to the
+            # visit that looks for one, by the horizon's end (else the endpoint would count it event-free).
+            done_by = min(done_by, self._horizon_end())
+            if done_by >= visit.window_open:
+                span = (done_by - visit.window_open).days
+                self._done(row, visit, clamp(rng.gauss(span / 2, max(1, span / 4)), 0, span))
+                return
         if visit.window_close >= today:  # open today
             if done_by >= visit.window_open and rng.random() < OPEN_DONE_SHARE:
                 self._done(row, visit, rng.randint(0, (done_by - visit.window_open).days))
@@ -100,6 +111,16 @@ class VisitDraws(Story):
             span = (done_by - visit.window_open).days
             center = min(span, (visit.target_date - visit.window_open).days)
             self._done(row, visit, clamp(rng.gauss(center, max(1, span / 4)), 0, span))
+
+    def _must_find(self, visit) -> bool:
+        """Whether this visit's MRI is how the true new fracture is found within the horizon: it collects the
+        MRI, opens after the fracture, by the horizon's end, and no unscheduled visit found it earlier."""
+        end = self._horizon_end()
+        if self.fracture_day is None or self.fracture_presented or end is None:
+            return False
+        # The visit's MRI may be taken up to 5 days before it (mri.py): still after the fracture.
+        fractured = self.person.procedure_date + datetime.timedelta(days=self.fracture_day + 5)
+        return "followup_mri" in visit.forms and fractured < visit.window_open <= end
 
     def _decide(self, row: dict, state: str, visit_date, reason: str, day: datetime.date) -> None:
         row.update(state=state, visit_date=visit_date, reason=reason)
