@@ -7,6 +7,7 @@ def reports_menu() -> list:
 
     from .access import REPORT_ROLES
     from .indextests.access import READ_ROLES as OUTPUT_READ_ROLES
+    from .riskmodel.access import READ_ROLES as RISK_READ_ROLES
 
     # Study-wide roles only: a PI or data manager of one site would be refused (a report covers every site).
     # The exports are a tab of the same pages (the same people), not a menu entry of their own.
@@ -28,7 +29,25 @@ def reports_menu() -> list:
             study_wide=True,
             studies=_studies_with_index_tests,
         ),
+        # Investigators read them at their site too: a model is an aggregate, with no participant in it.
+        MenuItem(
+            "risk-models-page",
+            _("Risk models"),
+            74,
+            ("risk-model-page", "risk-model-calculator", "risk-model-job"),
+            roles=RISK_READ_ROLES,
+            studies=_studies_with_an_endpoint,
+        ),
     ]
+
+
+def _studies_with_an_endpoint() -> frozenset[int]:
+    """The studies whose protocol declares a primary endpoint (`endpoint`): those a risk model predicts.
+    One query."""
+    from trial.models import Study
+
+    found = Study.objects.filter(current_version__definition__has_key="endpoint")
+    return frozenset(found.values_list("pk", flat=True))
 
 
 def _studies_with_index_tests() -> frozenset[int]:
@@ -59,6 +78,34 @@ def _accuracy_report_run(job, progress):
     from .stard.report import accuracy_report_run
 
     return accuracy_report_run(job, progress)
+
+
+def _risk_model_run(kind: str):
+    """The risk-model workbench's runners (reports/riskmodel/services.py), imported when a job runs."""
+
+    def run(job, progress):
+        from .riskmodel import services
+
+        return getattr(services, f"model_{kind}_run")(job, progress)
+
+    run.__name__ = f"_risk_model_{kind}_run"
+    return run
+
+
+def _risk_model_steps() -> dict:
+    # The codes the risk-model jobs pass to progress(): develop()'s and validate()'s stages, and the PDF.
+    return {
+        "data": _("Reading the data cut"),
+        "impute": _("Imputing missing values"),
+        "fit": _("Fitting the model"),
+        "bootstrap": _("Internal validation (bootstrap)"),
+        "validate": _("Validating on the cohort"),
+        "figures": _("Computing the figures"),
+        "render": _("Drawing the PDF"),
+    }
+
+
+RISK_MODEL_RUNNERS = {kind: _risk_model_run(kind) for kind in ("develop", "validate", "report")}
 
 
 def _bench_jobs(*, study) -> list:
@@ -101,6 +148,9 @@ class ReportsConfig(AppConfig):
         steps.job_steps_register(JobKind.EXPORT, steps.export_steps())
         jobs.job_runner_register(JobKind.ACCURACY_REPORT, _accuracy_report_run)
         steps.job_steps_register(JobKind.ACCURACY_REPORT, steps.accuracy_steps())
+        for kind, runner in RISK_MODEL_RUNNERS.items():
+            jobs.job_runner_register(f"risk_model_{kind}", runner)
+            steps.job_steps_register(f"risk_model_{kind}", _risk_model_steps())
         if report_ready_plan not in jobs.JOB_FINISHED:
             jobs.JOB_FINISHED.append(report_ready_plan)
         staff_message_kind_register(MessageKind.REPORT_READY, REPORT_READY_MESSAGES)
