@@ -2,17 +2,94 @@
 calculator (a frozen model's risk for one person's values: a read, judged here)."""
 
 import math
+from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from trial.errors import Conflict, InvalidInput
+from trial.i18n import localized
+from trial.models import Study
 
 from ..access import study_visible
 from ..models import Job, JobKind, JobStatus
 from .access import require_read
 from .models import RiskModel, RiskModelState, RiskValidation
+
+# --- the specification files --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    """A shipped specification file of the study: its name, the loaded spec and its text."""
+
+    file: str
+    spec: object
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return self.spec.sha256
+
+    @property
+    def label(self) -> str:
+        title = getattr(self.spec, "title", None) or getattr(self.spec, "name", None) or self.code
+        return localized(title) if isinstance(title, dict) else str(title)
+
+    @property
+    def code(self) -> str:
+        return str(getattr(self.spec, "code", None) or Path(self.file).stem)
+
+    @property
+    def version(self) -> str:
+        return str(getattr(self.spec, "version", "") or "")
+
+    def default(self, name: str, fallback: int) -> int:
+        """The spec's default bootstrap / imputations / seed (its `validation`/`missing` sections), else
+        `fallback`."""
+        for owner in (
+            self.spec,
+            getattr(self.spec, "defaults", None),
+            getattr(self.spec, "validation", None),
+        ):
+            value = getattr(owner, name, None) if owner is not None else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        return fallback
+
+
+def spec_dir() -> Path:
+    return Path(settings.PROTOCOL_DIR) / "models"
+
+
+def spec_files(study: Study) -> list[SpecFile]:
+    """The specification files shipped for the study (trial/protocols/models/*.yaml naming it), by name."""
+    from .spec import spec_load
+
+    found = []
+    for path in sorted(spec_dir().glob("*.yaml")):
+        spec = spec_load(path)
+        if str(getattr(spec, "study", "")) == study.code:
+            found.append(SpecFile(file=path.name, spec=spec, text=path.read_text(encoding="utf-8")))
+    return found
+
+
+def spec_file(study: Study, name: str) -> SpecFile:
+    """One of the study's specification files by its file name; a 400 under `spec` otherwise."""
+    for shipped in spec_files(study):
+        if shipped.file == name:
+            return shipped
+    raise InvalidInput(
+        _("The request is not valid."),
+        field_errors={"spec": [_("Choose one of the study's model specifications.")]},
+    )
+
+
+# --- models, validations, jobs -----------------------------------------------------------------------------
+
 
 # The JSON columns a list never shows: read only by a model's own page, its downloads and the calculator.
 HEAVY = ("model", "result", "spec_text")

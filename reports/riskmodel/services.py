@@ -11,8 +11,6 @@ import datetime
 import hashlib
 import json
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -23,14 +21,15 @@ from django.utils.translation import gettext as _
 
 from trial.audit import audit_context, reason_required
 from trial.errors import Conflict, DomainError, InvalidInput
-from trial.i18n import LANGUAGES, localized
+from trial.i18n import LANGUAGES
 from trial.models import Study
 
 from ..access import visible_study
-from ..jobs import JobOutput, job_request
-from ..models import Job, JobKind, JobTrigger
-from .access import require_work
+from ..jobs import JobOutput, job_request, job_state
+from ..models import Download, Job, JobKind, JobStatus, JobTrigger
+from .access import require_read, require_work
 from .models import CohortSource, RiskModel, RiskModelState, RiskValidation
+from .selectors import spec_dir, spec_file
 
 # Internal validation by bootstrap: at least 200 resamples (the issue; Harrell), at most 2,000 (the time
 # limit of a job at the demo's size). Tests lower the floor with the setting RISK_MODEL_MIN_BOOTSTRAP.
@@ -46,76 +45,20 @@ def bootstrap_min() -> int:
     return int(getattr(settings, "RISK_MODEL_MIN_BOOTSTRAP", 200))
 
 
-# --- the specification files --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SpecFile:
-    """A shipped specification file of the study: its name, the loaded spec and its text."""
-
-    file: str
-    spec: object
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return self.spec.sha256
-
-    @property
-    def label(self) -> str:
-        title = getattr(self.spec, "title", None) or getattr(self.spec, "name", None) or self.code
-        return localized(title) if isinstance(title, dict) else str(title)
-
-    @property
-    def code(self) -> str:
-        return str(getattr(self.spec, "code", None) or Path(self.file).stem)
-
-    @property
-    def version(self) -> str:
-        return str(getattr(self.spec, "version", "") or "")
-
-    def default(self, name: str, fallback: int) -> int:
-        """The spec's default bootstrap / imputations / seed (its `validation`/`missing` sections), else
-        `fallback`."""
-        for owner in (
-            self.spec,
-            getattr(self.spec, "defaults", None),
-            getattr(self.spec, "validation", None),
-        ):
-            value = getattr(owner, name, None) if owner is not None else None
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-        return fallback
-
-
-def spec_dir() -> Path:
-    return Path(settings.PROTOCOL_DIR) / "models"
-
-
-def spec_files(study: Study) -> list[SpecFile]:
-    """The specification files shipped for the study (trial/protocols/models/*.yaml naming it), by name."""
-    from .spec import spec_load
-
-    found = []
-    for path in sorted(spec_dir().glob("*.yaml")):
-        spec = spec_load(path)
-        if str(getattr(spec, "study", "")) == study.code:
-            found.append(SpecFile(file=path.name, spec=spec, text=path.read_text(encoding="utf-8")))
-    return found
-
-
-def spec_file(study: Study, name: str) -> SpecFile:
-    """One of the study's specification files by its file name; a 400 under `spec` otherwise."""
-    for shipped in spec_files(study):
-        if shipped.file == name:
-            return shipped
-    raise InvalidInput(
-        _("The request is not valid."),
-        field_errors={"spec": [_("Choose one of the study's model specifications.")]},
-    )
-
-
 # --- development --------------------------------------------------------------------------------------------
+
+
+def risk_job_download(*, job: Job, user, via: str):
+    """A workbench job's PDF, opened, after logging who downloaded it and how (`via`: "api" or "page"): the
+    models' readers (403), a job done (409)."""
+    require_read(user, job.study)
+    if job_state(job).status != JobStatus.DONE or not job.file:
+        raise Conflict(
+            _("The job has no file yet: it is %(status)s.") % {"status": job_state(job).status_text}
+        )
+    opened = job.file.open("rb")  # opened first: a missing file logs no download
+    Download.objects.create(job=job, user=user, via=via)
+    return opened
 
 
 def _bounded(errors: dict, name: str, value, low: int, high: int) -> None:
