@@ -24,7 +24,7 @@ from trial.errors import InvalidInput
 from trial.i18n import LANGUAGES
 
 from ..apis import ApiError, JobOut
-from .access import risk_study
+from .access import require_work, risk_study
 from .models import CohortSource, RiskModelState
 from .selectors import (
     risk_calculate,
@@ -229,6 +229,7 @@ class FreezeView(APIView):
     )
     def post(self, request, pk: int):
         risk_model = risk_model_get(user=request.user, pk=pk, heavy=False)
+        require_work(request.user, risk_model.study)  # the role before the body
         data = FreezeIn(data=request.data)
         data.is_valid(raise_exception=True)
         model_freeze(
@@ -285,6 +286,7 @@ class ValidationListView(generics.ListAPIView):
     )
     def post(self, request, pk: int):
         risk_model = risk_model_get(user=request.user, pk=pk)
+        require_work(request.user, risk_model.study)  # the role before the body
         data = ValidateIn(data=request.data)
         data.is_valid(raise_exception=True)
         options = data.validated_data
@@ -353,6 +355,7 @@ class ReportView(APIView):
     )
     def post(self, request, pk: int):
         risk_model = risk_model_get(user=request.user, pk=pk, heavy=False)
+        require_work(request.user, risk_model.study)  # the role before the body
         data = ReportIn(data=request.data)
         data.is_valid(raise_exception=True)
         validation = None

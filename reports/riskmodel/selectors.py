@@ -186,15 +186,15 @@ def job_model_id(job: Job) -> int | None:
 def risk_calculate(*, risk_model: RiskModel, user, values: dict) -> dict:
     """The predicted risk at the horizon for one set of predictor values, with its 95 % interval and the
     nomogram's points: a frozen model only (409). Every missing or out-of-range value is a 400 naming it."""
-    from .stats.nomogram import points
-    from .stats.predict import risk_interval
-
     require_read(user, risk_model.study)
     if risk_model.state != RiskModelState.FROZEN:
         raise Conflict(
             _("Only a frozen model can be used to calculate a risk; freeze it first."), code="not_frozen"
         )
     checked = calculator_values(risk_model.model, values)
+    from .stats.nomogram import points
+    from .stats.predict import risk_interval
+
     found = risk_interval(risk_model.model, checked)
     risk, low, high = _interval(found)
     scored = points(risk_model.model, checked)

@@ -1,0 +1,162 @@
+"""The workbench's API: the lists in a fixed number of queries, who may do what, the development's bounds,
+freezing as an e-signature, validation and the calculator refused for a model not frozen, an imported cohort
+refused whole with its problems, and a real development, freeze, validation and calculation end to end
+(small: 10 resamples, 2 imputations)."""
+
+import math
+
+import pytest
+from django.core.files.storage import default_storage
+
+from reports.models import Job, JobKind, RiskModel, RiskValidation
+from tests.factories import PASSWORD
+
+from .workbench import SMALL_MODEL, api_for, stored_model
+
+pytestmark = pytest.mark.django_db
+CLINICAL = "NCT06379243-refracture-1y-clinical.yaml"
+
+
+def models_url(study) -> str:
+    return f"/api/v1/studies/{study.code}/risk-models/"
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_list_runs_a_fixed_number_of_queries(study, people, count, django_assert_num_queries):
+    for i in range(count):
+        stored_model(study, people["pi"], name=f"model {i}", frozen=i % 2 == 0)
+    client = api_for(people["monitor"])
+    with django_assert_num_queries(4):
+        answer = client.get(models_url(study))
+    assert answer.status_code == 200, answer.content
+    rows = answer.json()["results"]
+    assert [row["name"] for row in rows] == [f"model {i}" for i in reversed(range(count))]
+    assert rows[-1]["state"] == "frozen" and rows[-1]["c_corrected"] == 0.68
+    assert "model" not in rows[0] and "result" not in rows[0]  # the JSON has its own downloads
+
+
+def test_validations_list_runs_a_fixed_number_of_queries(study, people, django_assert_num_queries):
+    made = stored_model(study, people["pi"], frozen=True)
+    for i in range(3):
+        RiskValidation.objects.create(
+            risk_model=made, source="import", cut_sha256=f"{i}" * 64, file_name=f"c{i}.csv", result={},
+            c=0.7, job=stored_model(study, people["pi"], name=f"v{i}").job, created_at=made.developed_at,
+            created_by=people["data_manager"],
+        )  # fmt: skip
+    with django_assert_num_queries(5):
+        answer = api_for(people["monitor"]).get(f"/api/v1/risk-models/{made.pk}/validations/")
+    assert answer.status_code == 200
+    assert [row["file_name"] for row in answer.json()["results"]] == ["c2.csv", "c1.csv", "c0.csv"]
+
+
+@pytest.mark.parametrize(
+    ("who", "read", "write"),
+    [
+        ("pi", 200, 400),
+        ("data_manager", 200, 400),
+        ("monitor", 200, 403),
+        ("investigator", 200, 403),
+        ("site_pi", 200, 403),
+        ("coordinator", 403, 403),
+        ("adjudicator", 404, 404),
+    ],
+)
+def test_who_reads_and_who_develops(study, people, investigator, who, read, write):
+    people = {**people, "investigator": investigator}
+    made = stored_model(study, people["pi"])
+    client = api_for(people[who])
+    assert client.get(models_url(study)).status_code == read
+    assert client.get(f"/api/v1/risk-models/{made.pk}/").status_code == read
+    assert client.get(f"/api/v1/risk-models/{made.pk}/model/").status_code == read
+    # An empty body: a 400 for those who may develop, the refusal for the others (never a 500).
+    assert client.post(models_url(study), {}, format="json").status_code == write
+    assert client.post(f"/api/v1/risk-models/{made.pk}/freeze/", {}, format="json").status_code == write
+
+
+def test_the_model_json_is_the_stored_one(study, people):
+    made = stored_model(study, people["pi"])
+    answer = api_for(people["monitor"]).get(f"/api/v1/risk-models/{made.pk}/model/")
+    assert answer.status_code == 200 and answer.json() == SMALL_MODEL
+    assert answer["Content-Disposition"] == f'attachment; filename="risk-model-{made.pk}-model.json"'
+
+
+def freeze(client, made, **body):
+    return client.post(
+        f"/api/v1/risk-models/{made.pk}/freeze/",
+        {"password": PASSWORD, "username": "dm", "reason": "final", **body},
+        format="json",
+    )
+
+
+def test_freezing_is_signed_with_the_password_and_a_reason(study, people):
+    made = stored_model(study, people["pi"])
+    client = api_for(people["data_manager"])
+    wrong = freeze(client, made, password="not-it")
+    assert wrong.status_code == 403 and wrong.json()["code"] == "bad_password" and "password" in wrong.json()
+    assert freeze(client, made, reason=" ").json()["code"] == "reason_required"
+    assert RiskModel.objects.get(pk=made.pk).state == "developed"
+    done = freeze(client, made, reason="Locked for the external validation")
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert body["state"] == "frozen" and body["frozen_by"] == "dm" and body["frozen_by_name"] == "Test Dm"
+    assert body["reason"] == "Locked for the external validation"
+    again = freeze(client, made)
+    assert again.status_code == 409 and again.json()["code"] == "already_frozen"
+
+
+def test_a_model_not_frozen_is_neither_validated_nor_used(study, people):
+    made = stored_model(study, people["pi"])
+    client = api_for(people["pi"])
+    answer = client.post(
+        f"/api/v1/risk-models/{made.pk}/validations/", {"source": "later_cut"}, format="json"
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "not_frozen"
+    answer = client.post(
+        f"/api/v1/risk-models/{made.pk}/calculate/", {"values": {"age": 70, "female": 1}}, format="json"
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "not_frozen"
+    assert not Job.objects.filter(kind=JobKind.RISK_MODEL_VALIDATE).exists()
+
+
+def test_the_calculator_names_each_value_missing_or_out_of_range(study, people):
+    made = stored_model(study, people["pi"], frozen=True)
+    answer = api_for(people["monitor"]).post(
+        f"/api/v1/risk-models/{made.pk}/calculate/", {"values": {"age": 120, "bmi": 20}}, format="json"
+    )
+    assert answer.status_code == 400, answer.content
+    values = answer.json()["values"]
+    assert set(values) == {"age", "female", "bmi"}
+    assert "50" in values["age"][0] and "95" in values["age"][0]
+
+
+def test_the_calculator_gives_the_models_own_formula(study, people):
+    """The stored coefficients put in the logistic formula by hand: 1 / (1 + exp(-(b0 + x.b))); the interval
+    by the delta method on the logit scale, from the stored covariance."""
+    made = stored_model(study, people["pi"], frozen=True)
+    answer = api_for(people["monitor"]).post(
+        f"/api/v1/risk-models/{made.pk}/calculate/", {"values": {"age": 80, "female": 1}}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    lp = -6.0 + 0.05 * 80 + 0.4 * 1  # -1.6
+    assert body["risk"] == pytest.approx(1 / (1 + math.exp(-lp)), rel=1e-9)  # 0.16798...
+    x = (1, 80, 1)
+    cov = SMALL_MODEL["covariance"]
+    se = math.sqrt(sum(x[i] * cov[i][j] * x[j] for i in range(3) for j in range(3)))
+    assert body["low"] == pytest.approx(1 / (1 + math.exp(-(lp - 1.959963984540054 * se))), rel=1e-6)
+    assert body["high"] == pytest.approx(1 / (1 + math.exp(-(lp + 1.959963984540054 * se))), rel=1e-6)
+    assert body["note"] == "For research use only; not for clinical decisions."
+
+
+def test_a_bad_imported_cohort_is_refused_whole_and_nothing_is_kept(study, people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    made = stored_model(study, people["pi"], frozen=True)
+    answer = api_for(people["pi"]).post(
+        f"/api/v1/risk-models/{made.pk}/validations/",
+        {"source": "import", "csv": "age,sex\n70,female\n", "file_name": "cohort.csv"},
+        format="json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["file"]
+    assert not Job.objects.filter(kind=JobKind.RISK_MODEL_VALIDATE).exists()
+    assert not default_storage.exists("riskmodel-imports")
