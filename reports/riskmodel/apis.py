@@ -385,10 +385,12 @@ class CalculateIn(StrictInput):
 
 class CalculateOut(serializers.Serializer):
     risk = serializers.FloatField(help_text="The predicted risk at the horizon, 0-1.")
-    low = serializers.FloatField(help_text="Its 95 % interval's lower end (delta method).")
-    high = serializers.FloatField()
+    low = serializers.FloatField(
+        allow_null=True, help_text="Its 95 % interval's lower end (delta method); null for a penalised model."
+    )
+    high = serializers.FloatField(allow_null=True)
     horizon_days = serializers.IntegerField(allow_null=True)
-    points = serializers.JSONField(help_text="The nomogram's points: per predictor and the total.")
+    points = serializers.FloatField(help_text="The nomogram's total points for these values.")
     values = serializers.DictField(child=serializers.FloatField())
     note = serializers.CharField(help_text="For research use only; not for clinical decisions.")
 

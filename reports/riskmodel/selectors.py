@@ -208,11 +208,10 @@ def risk_calculate(*, risk_model: RiskModel, user, values: dict) -> dict:
     }
 
 
-def _interval(found) -> tuple[float, float, float]:
-    if isinstance(found, dict):
-        return float(found["risk"]), float(found["low"]), float(found["high"])
+def _interval(found) -> tuple[float, float | None, float | None]:
+    """(risk, low, high) of stats.predict.risk_interval: a penalised model has no interval (None)."""
     risk, low, high = found
-    return float(risk), float(low), float(high)
+    return float(risk), None if low is None else float(low), None if high is None else float(high)
 
 
 def calculator_values(model: dict, values: dict) -> dict:

@@ -9,7 +9,7 @@ validations are made by their jobs only.
 
 import datetime
 import hashlib
-import json
+import inspect
 import math
 
 from django.conf import settings
@@ -137,6 +137,7 @@ def model_develop_run(job: Job, progress) -> JobOutput:
             % {"file": params["spec"]},
             code="spec_changed",
         )
+    progress("data", 0, 1)
     data = model_data(job.study, timezone.now(), spec, CohortSource.STUDY)
     developed = develop(
         spec,
@@ -145,8 +146,10 @@ def model_develop_run(job: Job, progress) -> JobOutput:
         imputations=params["imputations"],
         seed=params["seed"],
         progress=progress,
+        study={"code": job.study.code, "title": job.study.title},
     )
     result = developed.result
+    progress("render", 0, 1)
     content = render_development(result, params["language"])
     cut = data.cut
     with transaction.atomic(), audit_context(actor=job.requested_by, reason="risk model developed"):
@@ -285,8 +288,14 @@ def _cohort_study(risk_model: RiskModel, actor, code: str, errors: dict) -> str:
     if code == risk_model.study.code:
         errors["study"] = [_("This is the model's own study: validate it on a later data cut instead.")]
         return ""
+    from .spec import spec_check_columns, spec_load
+
     cohort = visible_study(actor, code)  # 404 for a study the actor cannot see
     require_work(actor, cohort)  # its data are read: only those who read them whole
+    try:  # the cohort's analysis dataset must have every column the model's predictors are read from
+        spec_check_columns(spec_load(risk_model.spec_text), cohort)
+    except DomainError as lacking:
+        errors["study"] = list(lacking.field_errors.get("spec") or [lacking.message])
     return cohort.code
 
 
@@ -352,9 +361,12 @@ def _validation_data(risk_model: RiskModel, spec, params: dict):
     if params["source"] == CohortSource.STUDY:
         cohort = Study.objects.get(code=params["study"])
         return model_data(cohort, timezone.now(), spec, CohortSource.STUDY)
-    # Temporal: the participants enrolled after the development's cut, at the later cut.
+    # Temporal: the study at the later cut, limited to the participants enrolled after the development's cut
+    # where model_data can (its `enrolled_after`, asked of the engine; the whole study at the cut until then).
     cut = datetime.datetime.fromisoformat(params["cut"])
-    return model_data(risk_model.study, cut, spec, CohortSource.LATER_CUT, after=risk_model.cut_at)
+    limited = "enrolled_after" in inspect.signature(model_data).parameters
+    extra = {"enrolled_after": risk_model.cut_at} if limited else {}
+    return model_data(risk_model.study, cut, spec, CohortSource.LATER_CUT, **extra)
 
 
 def model_validate_run(job: Job, progress) -> JobOutput:
@@ -365,9 +377,18 @@ def model_validate_run(job: Job, progress) -> JobOutput:
 
     params = job.params
     risk_model = RiskModel.objects.select_related("study").get(pk=params["risk_model"])
-    data = _validation_data(risk_model, spec_load(risk_model.spec_text), params)
-    result = validate(risk_model.model, data, seed=risk_model.seed, progress=progress)
-    result["model"] = {"id": risk_model.pk, "name": risk_model.name, "sha256": model_sha256(risk_model)}
+    spec = spec_load(risk_model.spec_text)
+    progress("data", 0, 1)
+    data = _validation_data(risk_model, spec, params)
+    result = validate(
+        risk_model.model,
+        data,
+        seed=risk_model.seed,
+        progress=progress,
+        about={"id": risk_model.pk, "name": risk_model.name},
+        thresholds=spec.validation.thresholds.values(),
+    )
+    progress("render", 0, 1)
     content = render_validation(result, params["language"])
     cohort = Study.objects.filter(code=params.get("study")).first() if params.get("study") else None
     cut = data.cut or {}
@@ -388,12 +409,6 @@ def model_validate_run(job: Job, progress) -> JobOutput:
             created_by=job.requested_by,
         )
     return JobOutput(content, f"risk-validation-{made.pk}-{params['language']}.pdf", "application/pdf")
-
-
-def model_sha256(risk_model: RiskModel) -> str:
-    """The SHA-256 of the model JSON as stored (canonical: sorted keys, no spaces): what a frozen model is."""
-    canonical = json.dumps(risk_model.model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- a report again, in another language --------------------------------------------------------------------

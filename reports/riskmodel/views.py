@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 from crf.services.signing_session import signing_session
 from trial.access import user_roles, visible_sites
 from trial.errors import Forbidden
-from trial.i18n import localized
 from trial.models import StaffRole, Study
 from trial.pages import attempt, redraw_status
 from trial.views.common import paginate
@@ -259,26 +258,10 @@ def risk_model_calculator(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/riskmodel/calculator.html", context, status=status)
 
 
-def _calculated(found: dict, predictors: list) -> dict:
-    """The calculator's answer as the page shows it: percents, and the points per predictor and in total."""
-    labels = {p["code"]: localized(p.get("label")) or p["code"] for p in predictors}
-    points = found.get("points") or {}
-    per = points.get("predictors", points.get("points", {})) if isinstance(points, dict) else points
-    if isinstance(per, dict):
-        rows = [{"label": labels.get(code, code), "points": value} for code, value in per.items()]
-    else:
-        rows = [
-            {"label": labels.get(r.get("code"), r.get("code")), "points": r.get("points")} for r in per or []
-        ]
-    total = points.get("total") if isinstance(points, dict) else None
-    return {
-        **found,
-        "risk_percent": 100 * found["risk"],
-        "low_percent": 100 * found["low"],
-        "high_percent": 100 * found["high"],
-        "points_rows": rows,
-        "points_total": total if total is not None else sum(r["points"] or 0 for r in rows),
-    }
+def _calculated(found: dict) -> dict:
+    """The calculator's answer as the page shows it: percents (no interval for a penalised model)."""
+    percent = {key: None if found[key] is None else 100 * found[key] for key in ("risk", "low", "high")}
+    return {**found, **{f"{key}_percent": value for key, value in percent.items()}}
 
 
 @require_GET

@@ -28,7 +28,7 @@ def test_the_list_runs_a_fixed_number_of_queries(study, people, count, django_as
     for i in range(count):
         stored_model(study, people["pi"], name=f"model {i}", frozen=i == 0)
     client = page_for(people["pi"])
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         answer = client.get(LIST, {"study": study.code})
     assert answer.status_code == 200
     text = answer.content.decode()
@@ -61,7 +61,7 @@ def test_readers_see_no_forms(study, people):
 def test_the_model_page_shows_its_figures(study, people, django_assert_num_queries):
     made = stored_model(study, people["pi"])
     client = page_for(people["pi"])
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         answer = client.get(f"/reports/risk-models/{made.pk}/")
     text = answer.content.decode()
     assert answer.status_code == 200
