@@ -65,7 +65,7 @@ def test_the_model_page_shows_its_figures(study, people, django_assert_num_queri
         answer = client.get(f"/reports/risk-models/{made.pk}/")
     text = answer.content.decode()
     assert answer.status_code == 200
-    assert "1.05 (1.02\u20131.08)" in text  # the odds ratio of age with its interval (an en dash)
+    assert "1.05 (1.03\u20131.08)" in text  # the odds ratio of age with its interval (an en dash)
     assert "-6.0000" in text  # the intercept
     assert 'id="freeze-form"' in text and "Risk calculator" not in text
 
