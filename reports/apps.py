@@ -93,14 +93,14 @@ def _risk_model_run(kind: str):
 
 
 def _risk_model_steps() -> dict:
-    # The codes the risk-model jobs pass to progress(): develop()'s and validate()'s stages, and the PDF.
+    # The codes the risk-model jobs pass to progress(): the data, develop()'s and validate()'s stages
+    # (reports/riskmodel/develop.py STEPS), and the PDF.
     return {
         "data": _("Reading the data cut"),
-        "impute": _("Imputing missing values"),
-        "fit": _("Fitting the model"),
-        "bootstrap": _("Internal validation (bootstrap)"),
-        "validate": _("Validating on the cohort"),
-        "figures": _("Computing the figures"),
+        "fit": _("Imputing and fitting the model"),
+        "bootstrap": _("Internal validation: bootstrap resamples"),
+        "report": _("Calibration, decision curve and nomogram"),
+        "validate": _("Validating the model on the cohort"),
         "render": _("Drawing the PDF"),
     }
 

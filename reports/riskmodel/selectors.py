@@ -62,7 +62,8 @@ class SpecFile:
 
 
 def spec_dir() -> Path:
-    return Path(settings.PROTOCOL_DIR) / "models"
+    """Where the specification files are: beside the protocols (RISK_MODEL_SPEC_DIR, for the tests' own)."""
+    return Path(getattr(settings, "RISK_MODEL_SPEC_DIR", None) or Path(settings.PROTOCOL_DIR) / "models")
 
 
 def spec_files(study: Study) -> list[SpecFile]:

@@ -3,10 +3,13 @@ freezing as an e-signature, validation and the calculator refused for a model no
 refused whole with its problems, and a real development, freeze, validation and calculation end to end
 (small: 10 resamples, 2 imputations)."""
 
+import hashlib
+import io
 import math
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from reports.models import Job, JobKind, RiskModel, RiskValidation
 from tests.factories import PASSWORD
@@ -160,3 +163,101 @@ def test_a_bad_imported_cohort_is_refused_whole_and_nothing_is_kept(study, peopl
     assert answer.json()["file"]
     assert not Job.objects.filter(kind=JobKind.RISK_MODEL_VALIDATE).exists()
     assert not default_storage.exists("riskmodel-imports")
+
+
+def by_hand(model: dict, values: dict) -> tuple[float, float, float]:
+    """The model's own formula, written here: Harrell's spline of age (normalised by (t3 - t1)^2, as rms), the
+    logistic risk 1 / (1 + exp(-(b0 + x.b))), and its 95 % interval on the logit scale from the stored
+    covariance of (b0, b)."""
+    x = []
+    for predictor in model["design"]["predictors"]:
+        v = values[predictor["code"]]
+        x.append(v)
+        if predictor["transform"] == "rcs":
+            t1, t2, t3 = predictor["knots"]
+
+            def cube(u):
+                return max(u, 0.0) ** 3
+
+            term = cube(v - t1) - cube(v - t2) * (t3 - t1) / (t3 - t2) + cube(v - t3) * (t2 - t1) / (t3 - t2)
+            x.append(term / (t3 - t1) ** 2)
+    lp = model["intercept"] + sum(b * xi for b, xi in zip(model["coefficients"], x, strict=True))
+    g = [1.0, *x]
+    cov = model["covariance"]
+    se = math.sqrt(sum(g[i] * cov[i][j] * g[j] for i in range(len(g)) for j in range(len(g))))
+
+    def expit(z):
+        return 1 / (1 + math.exp(-z))
+
+    return expit(lp), expit(lp - 1.959963984540054 * se), expit(lp + 1.959963984540054 * se)
+
+
+def test_develop_freeze_validate_report_and_calculate(people, seeded, small_specs):
+    """A principal investigator develops (10 resamples, 2 imputations), freezes, validates on an imported
+    cohort (the study's analysis export), asks for the report in Chinese and uses the calculator."""
+    from reports.exports.analysis import AnalysisDataset
+    from reports.exports.writers import csv_write
+    from reports.jobs import job_execute
+
+    client = api_for(people["pi"])
+    answer = client.post(
+        models_url(seeded),
+        {"spec": "small.yaml", "bootstrap": 10, "imputations": 2, "seed": 3},
+        format="json",
+    )
+    assert answer.status_code == 202, answer.content
+    assert answer.json()["kind"] == "risk_model_develop" and answer["Location"].endswith(
+        f"/jobs/{answer.json()['id']}/"
+    )
+    assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
+    made = RiskModel.objects.get(job_id=answer.json()["id"])
+    job = made.job
+    assert job.file.read(5) == b"%PDF-" and job.file_name == f"risk-model-{made.pk}-en.pdf"
+    assert made.state == "developed" and made.resamples == 10 and made.imputations == 2 and made.seed == 3
+    assert made.c_corrected == made.result["internal"]["corrected"]["c"]
+    assert made.cut_sha256 == made.result["cut"]["sha256"] == made.model["cut_sha256"]
+    assert made.spec_sha256 == made.model["spec_sha256"]
+    assert made.analysed == made.result["flow"]["analysed"] > 0
+
+    detail = client.get(f"/api/v1/risk-models/{made.pk}/").json()
+    assert detail["c_corrected"] == made.c_corrected and detail["events"] == made.outcome_events
+
+    answer = client.post(
+        f"/api/v1/risk-models/{made.pk}/freeze/",
+        {"password": PASSWORD, "username": "pi", "reason": "For the external validation"},
+        format="json",
+    )
+    assert answer.status_code == 200 and answer.json()["state"] == "frozen"
+
+    out = io.BytesIO()
+    csv_write(AnalysisDataset(seeded).table(cut_at=timezone.now()), out, bom=True)
+    answer = client.post(
+        f"/api/v1/risk-models/{made.pk}/validations/",
+        {"source": "import", "csv": out.getvalue().decode("utf-8-sig"), "file_name": "cohort.csv"},
+        format="json",
+    )
+    assert answer.status_code == 202, answer.content
+    assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
+    validation = RiskValidation.objects.get(job_id=answer.json()["id"])
+    assert (
+        validation.result["model"]["id"] == made.pk
+        and validation.c == validation.result["performance"]["c"][0]
+    )
+    assert validation.cut_sha256 == hashlib.sha256(out.getvalue().decode("utf-8-sig").encode()).hexdigest()
+    rows = client.get(f"/api/v1/risk-models/{made.pk}/validations/").json()["results"]
+    assert [row["id"] for row in rows] == [validation.pk] and rows[0]["file_name"] == "cohort.csv"
+
+    answer = client.post(f"/api/v1/risk-models/{made.pk}/reports/", {"language": "zh-hans"}, format="json")
+    assert answer.status_code == 202 and job_execute(answer.json()["id"]) == "done"
+    again = Job.objects.get(pk=answer.json()["id"])
+    assert again.file_name == f"risk-model-{made.pk}-zh-hans.pdf" and again.file.read(5) == b"%PDF-"
+    assert RiskModel.objects.count() == 1  # drawn again from the stored result: no refit
+
+    values = {"age": 78, "t_score": -3.1, "female": 1}
+    answer = client.post(f"/api/v1/risk-models/{made.pk}/calculate/", {"values": values}, format="json")
+    assert answer.status_code == 200, answer.content
+    risk, low, high = by_hand(made.model, values)
+    body = answer.json()
+    assert body["risk"] == pytest.approx(risk, rel=1e-9)
+    assert body["low"] == pytest.approx(low, rel=1e-6) and body["high"] == pytest.approx(high, rel=1e-6)
+    assert body["points"] >= 0

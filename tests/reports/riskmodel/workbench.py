@@ -85,3 +85,47 @@ def page_for(user, language: str = "en") -> Client:
     client.force_login(user)
     client.cookies["django_language"] = language
     return client
+
+
+# A small specification of the study (three predictors, age as a spline of 3 knots) with small settings,
+# shipped for the tests in a directory of their own (RISK_MODEL_SPEC_DIR): a real development in seconds.
+SMALL_SPEC = """\
+code: NCT06379243-small
+version: "1"
+title: {en: A small model, zh-hans: 小模型}
+study: NCT06379243
+outcome: {horizon_days: 365}
+model: {type: logistic}
+missing: {strategy: mice, imputations: 2, iterations: 3}
+validation: {bootstrap: 10, seed: 3, thresholds: {from: 0.05, to: 0.4, step: 0.05}}
+predictors:
+  - {code: age, label: {en: Age, zh-hans: 年龄}, unit: years, type: continuous, from: age,
+     transform: rcs, knots: 3}
+  - {code: t_score, label: {en: Lowest T-score, zh-hans: 最低T值}, unit: SD, type: continuous,
+     from: t_score_min}
+  - {code: female, label: {en: Female, zh-hans: 女性}, type: binary, from: sex, positive: [female]}
+"""
+
+
+@pytest.fixture
+def small_specs(settings, tmp_path):
+    """The small spec as the study's only one; 10 resamples allowed; files under a fresh MEDIA_ROOT."""
+    directory = tmp_path / "models"
+    directory.mkdir()
+    (directory / "small.yaml").write_text(SMALL_SPEC, encoding="utf-8")
+    settings.RISK_MODEL_SPEC_DIR = directory
+    settings.RISK_MODEL_MIN_BOOTSTRAP = 10
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return directory
+
+
+@pytest.fixture
+def seeded(study):
+    """The study with 150 participants and their outcomes (the demo's generator, as the engine's tests)."""
+    from ...conftest import frozen_clock
+    from ..test_dataset import seed
+
+    with frozen_clock("2026-11-21 09:00"):
+        seed(study, 150)
+    study.refresh_from_db()
+    return study
