@@ -253,7 +253,7 @@ def risk_model_calculator(request: HttpRequest, pk: int) -> HttpResponse:
         done = attempt(
             risk_calculate, form=form, risk_model=risk_model, user=request.user, values=form.cleaned_data
         )
-        context["found"] = done.value if done else None
+        context["found"] = _calculated(done.value) if done else None
     status = redraw_status(done) if request.method == "POST" else 200
     return render(request, "reports/riskmodel/calculator.html", context, status=status)
 
