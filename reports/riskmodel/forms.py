@@ -78,9 +78,7 @@ class ValidateForm(forms.Form):
         required=False,
         widget=DateTimeLocalInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        help_text=_(
-            "After the model's data cut; empty for now. The participants enrolled after the model's cut."
-        ),
+        help_text=_("After the model's data cut; empty for now."),
     )
     file = forms.FileField(
         label=_("CSV file of the cohort"),

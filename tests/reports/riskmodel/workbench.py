@@ -49,6 +49,8 @@ SMALL_RESULT = {
     "internal": {"resamples": 10, "corrected": {"c": 0.68, "brier": 0.085, "slope": 0.9, "citl": 0.0},
                  "optimism": {"c": 0.03, "brier": -0.005, "slope": 0.1, "citl": 0.0}, "shrinkage": 0.9},
     "coefficients": [
+        {"term": "(intercept)", "predictor": None, "estimate": -6.0, "se": 1.0, "low": -7.96, "high": -4.04,
+         "ratio": None, "ratio_low": None, "ratio_high": None, "p": None},
         {"term": "age", "predictor": "age", "estimate": 0.05, "se": 0.0126, "low": 0.025, "high": 0.075,
          "ratio": 1.051, "ratio_low": 1.025, "ratio_high": 1.078, "p": 0.0001},
         {"term": "female", "predictor": "female", "estimate": 0.4, "se": 0.3, "low": -0.19, "high": 0.99,
