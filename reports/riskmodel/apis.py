@@ -94,7 +94,7 @@ class RiskModelOut(serializers.Serializer):
 class ValidationOut(serializers.Serializer):
     id = serializers.IntegerField()
     risk_model = serializers.IntegerField(source="risk_model_id")
-    source = serializers.ChoiceField(choices=CohortSource.choices)
+    cohort = serializers.ChoiceField(source="source", choices=CohortSource.choices)
     study = serializers.CharField(source="cohort_study.code", default=None, allow_null=True)
     cut_sha256 = serializers.CharField(help_text="The data cut's SHA-256, or the imported file's.")
     cut_at = serializers.DateTimeField(allow_null=True)
@@ -240,20 +240,24 @@ class FreezeView(APIView):
 
 
 class ValidateIn(StrictInput):
-    source = serializers.ChoiceField(choices=CohortSource.choices)
+    cohort = serializers.ChoiceField(
+        choices=CohortSource.choices,
+        help_text="study: another study of this installation; later_cut: this study at a later data cut "
+        "(temporal); import: a CSV in the analysis export's format.",
+    )
     study = serializers.CharField(
-        required=False, allow_blank=True, max_length=64, help_text="source study: the other study's code."
+        required=False, allow_blank=True, max_length=64, help_text="cohort study: the other study's code."
     )
     cut = serializers.DateTimeField(
         required=False,
         allow_null=True,
-        help_text="source later_cut: the data cut, after the model's, with a time zone (default: now).",
+        help_text="cohort later_cut: the data cut, after the model's, with a time zone (default: now).",
     )
     csv = serializers.CharField(
         required=False,
         trim_whitespace=False,
         max_length=MAX_IMPORT_BYTES,
-        help_text="source import: the text of a CSV in the analysis export's format, at most 5 MB. Every "
+        help_text="cohort import: the text of a CSV in the analysis export's format, at most 5 MB. Every "
         "problem is a 400 under `file` and nothing is stored.",
     )
     file_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
@@ -294,7 +298,7 @@ class ValidationListView(generics.ListAPIView):
         job = model_validate_request(
             risk_model=risk_model,
             actor=request.user,
-            source=options["source"],
+            source=options["cohort"],
             language=options.get("language") or request.LANGUAGE_CODE,
             study=options.get("study", ""),
             cut=options.get("cut"),

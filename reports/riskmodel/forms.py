@@ -71,6 +71,8 @@ class FreezeForm(forms.Form):
 class ValidateForm(forms.Form):
     """The cohort: another study, a later data cut, or an imported CSV."""
 
+    service_fields = {"cohort": "source"}  # the service's name of the choice
+
     source = forms.ChoiceField(label=_("Cohort"), choices=CohortSource.choices, widget=forms.RadioSelect)
     study = forms.ChoiceField(label=_("Other study"), required=False)
     cut = forms.DateTimeField(

@@ -266,7 +266,7 @@ def model_validate_request(
     elif source == CohortSource.IMPORT:
         params.update(_imported(risk_model, content, file_name, errors))
     else:
-        errors["source"] = [_("Choose another study, a later data cut or an imported file.")]
+        errors["cohort"] = [_("Choose another study, a later data cut or an imported file.")]
     if errors:
         raise InvalidInput(_("The request is not valid."), field_errors=errors)
     if source == CohortSource.IMPORT:

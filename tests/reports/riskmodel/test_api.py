@@ -111,7 +111,7 @@ def test_a_model_not_frozen_is_neither_validated_nor_used(study, people):
     made = stored_model(study, people["pi"])
     client = api_for(people["pi"])
     answer = client.post(
-        f"/api/v1/risk-models/{made.pk}/validations/", {"source": "later_cut"}, format="json"
+        f"/api/v1/risk-models/{made.pk}/validations/", {"cohort": "later_cut"}, format="json"
     )
     assert answer.status_code == 409 and answer.json()["code"] == "not_frozen"
     answer = client.post(
@@ -156,7 +156,7 @@ def test_a_bad_imported_cohort_is_refused_whole_and_nothing_is_kept(study, peopl
     made = stored_model(study, people["pi"], frozen=True)
     answer = api_for(people["pi"]).post(
         f"/api/v1/risk-models/{made.pk}/validations/",
-        {"source": "import", "csv": "age,sex\n70,female\n", "file_name": "cohort.csv"},
+        {"cohort": "import", "csv": "age,sex\n70,female\n", "file_name": "cohort.csv"},
         format="json",
     )
     assert answer.status_code == 400, answer.content
@@ -233,7 +233,7 @@ def test_develop_freeze_validate_report_and_calculate(people, seeded, small_spec
     csv_write(AnalysisDataset(seeded).table(cut_at=timezone.now()), out, bom=True)
     answer = client.post(
         f"/api/v1/risk-models/{made.pk}/validations/",
-        {"source": "import", "csv": out.getvalue().decode("utf-8-sig"), "file_name": "cohort.csv"},
+        {"cohort": "import", "csv": out.getvalue().decode("utf-8-sig"), "file_name": "cohort.csv"},
         format="json",
     )
     assert answer.status_code == 202, answer.content
