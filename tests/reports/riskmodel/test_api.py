@@ -14,6 +14,7 @@ from django.utils import timezone
 from reports.models import Job, JobKind, RiskModel, RiskValidation
 from tests.factories import PASSWORD
 
+from ...conftest import frozen_clock
 from .workbench import SMALL_MODEL, api_for, stored_model
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +262,43 @@ def test_develop_freeze_validate_report_and_calculate(people, seeded, small_spec
     assert body["risk"] == pytest.approx(risk, rel=1e-9)
     assert body["low"] == pytest.approx(low, rel=1e-6) and body["high"] == pytest.approx(high, rel=1e-6)
     assert body["points"] >= 0
+
+
+def test_validation_on_the_sister_study_and_on_a_later_cut(people, seeded, study2, small_specs, make_user):
+    """The frozen model validated on NCT06172179 (which has the small model's predictors) by a PI of both
+    studies (the demo's "pi"), and on a later cut of its own study; a PI of one study only cannot read the
+    other's data."""
+    from reports.jobs import job_execute
+
+    from ..test_dataset import seed
+
+    with frozen_clock("2026-11-21 09:00"):
+        seed(study2, 120)
+    client = api_for(people["pi"])
+    answer = client.post(
+        models_url(seeded), {"spec": "small.yaml", "bootstrap": 10, "imputations": 2}, format="json"
+    )
+    assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
+    made = RiskModel.objects.get()
+    freeze(api_for(people["data_manager"]), made)
+    url = f"/api/v1/risk-models/{made.pk}/validations/"
+
+    only_here = api_for(make_user("pi-one", role="principal_investigator", study=seeded))
+    refused = only_here.post(url, {"cohort": "study", "study": study2.code}, format="json")
+    assert refused.status_code == 404  # a PI of NCT06379243 alone does not see NCT06172179
+    own = client.post(url, {"cohort": "study", "study": seeded.code}, format="json")
+    assert own.status_code == 400 and "later data cut" in own.json()["study"][0]
+    answer = client.post(url, {"cohort": "study", "study": study2.code}, format="json")
+    assert answer.status_code == 202, answer.content
+    assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
+    sister = RiskValidation.objects.get(job_id=answer.json()["id"])
+    assert sister.cohort_study == study2 and sister.result["cohort"]["study"] == study2.code
+    assert sister.analysed == sister.result["flow"]["analysed"] > 0
+
+    early = client.post(url, {"cohort": "later_cut", "cut": "2026-01-01T00:00:00+08:00"}, format="json")
+    assert early.status_code == 400 and "after the model's development cut" in early.json()["cut"][0]
+    answer = client.post(url, {"cohort": "later_cut"}, format="json")
+    assert answer.status_code == 202, answer.content
+    assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
+    later = RiskValidation.objects.get(job_id=answer.json()["id"])
+    assert later.source == "later_cut" and later.cut_at > made.cut_at
