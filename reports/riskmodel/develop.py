@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_lazy
 
-from ._interim import nomogram, points_table
 from .data import ModelData
 from .procedure import METRICS, Fitted, Settings, mean_risk, performance, procedure, shrink
 from .results import (
@@ -35,6 +34,7 @@ from .spec import ModelSpec
 from .stats.bootstrap import optimism
 from .stats.decision import decision_curve
 from .stats.missing import missingness
+from .stats.nomogram import nomogram, points_table
 from .stats.performance import calibration_curve
 
 Progress = Callable[[str, int, int], None]

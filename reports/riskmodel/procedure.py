@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from .stats.design import Design
 from .stats.fit import breslow_survival, fit_cox, fit_logistic
@@ -76,7 +77,7 @@ class Fitted:
         """The risk by the horizon (README.md's formulas)."""
         lp = self.lp(X)
         if self.intercept is not None:
-            return 1 / (1 + np.exp(-lp))
+            return expit(lp)
         return 1 - self.baseline_survival ** np.exp(lp)
 
 

@@ -55,12 +55,18 @@ def model_json(fitted: Fitted, spec, data, settings: Settings, *, factor: float,
             "covariance": fitted.covariance,
             "baseline_survival": fitted.baseline_survival,
             "lp_mean": fitted.lp_mean,
+            # stats/predict.py's addition: the Cox model's mean design row, the centre of risk_interval.
+            "term_means": None if settings.kind == "logistic" else _term_means(fitted),
             "shrinkage": factor,
             "penalty": {"kind": settings.penalty, "lambda": fitted.lam},
             "imputations": len(fitted.imputed),
             "seed": seed,
         }
     )
+
+
+def _term_means(fitted: Fitted) -> np.ndarray:
+    return fitted.design.matrix(pd.concat(fitted.imputed, ignore_index=True)).mean(axis=0)
 
 
 def _ratio_row(term, predictor, estimate, se, ratio: bool) -> dict:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from django.utils.translation import gettext as _
 
 from trial.errors import InvalidInput
 
@@ -79,7 +80,9 @@ def validate(
     codes = [p["code"] for p in model["design"]["predictors"]]
     absent = [code for code in codes if code not in frame.columns]
     if absent:
-        message = "The cohort has no column for the model's predictor(s): " + ", ".join(absent)
+        message = _("The cohort has no column for the model's predictor(s): %(names)s") % {
+            "names": ", ".join(absent)
+        }
         raise InvalidInput(message, field_errors={"cohort": [message]})
     kind = model["type"]
     outcome = ["y"] if kind == "logistic" else ["time", "status"]
@@ -96,7 +99,7 @@ def validate(
     known = frame["y"].notna().to_numpy()
     y = frame["y"].to_numpy()[known]
     if y.size == 0 or y.min() == y.max():
-        message = "The cohort needs participants with and without the event by the horizon."
+        message = _("The cohort needs participants with and without the event by the horizon.")
         raise InvalidInput(message, field_errors={"cohort": [message]})
     risks = [fitted.risk(fitted.design.matrix(copy))[known] for copy in imputed]
     performance = _performance(y, risks, imputed, fitted, model["horizon_days"], known)

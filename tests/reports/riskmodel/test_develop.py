@@ -140,6 +140,7 @@ def test_the_result_holds_every_part_of_the_contract():
     assert [effect["predictor"] for effect in result["effects"]] == ["x1", "x3"]
     assert result["decision"]["thresholds"] == [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]
     assert result["sample_size"]["r2_cs_source"] == "apparent"
+    assert result["nomogram"] and result["points_table"] and result["tripod"]
     assert result["spec"]["sha256"] == result["model"]["spec_sha256"]
 
 
