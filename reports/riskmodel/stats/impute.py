@@ -6,7 +6,10 @@ and the outcome columns, the regression's parameters are drawn from their approx
 missing value is replaced by the observed value of a donor among the k = 20 nearest predicted means
 (predictive mean matching, MICEData's default). Donors are observed values, so a binary column stays 0/1 and a
 count stays a whole number. The outcome is included in every imputation model, as it must be (Moons et al.,
-J Clin Epidemiol 2006;59:1092), and is never imputed itself: a row with no outcome is not analysed. For a Cox
+J Clin Epidemiol 2006;59:1092), and is never imputed in what is returned: where it is missing (a row kept for
+another model, e.g. the Cox model's censored rows in a logistic analysis), the chain fills it with a working
+value so that the row's predictors can still be imputed, and the completed frames give it back missing, to be
+left out of the fit ("multiple imputation, then deletion": von Hippel, Sociol Methodol 2007;37:83). For a Cox
 model, pass the event indicator and the Nelson-Aalen cumulative hazard at each row's time as the outcome
 columns (White & Royston, Stat Med 2009;28:1982). The chain runs `iterations` cycles before the first
 completed data set and as many again between the next ones (statsmodels MICE's burn-in and skip).
@@ -46,8 +49,8 @@ def impute(
         raise ValueError(f"no column {', '.join(absent)} in the data")
     if set(columns) & set(outcome):
         raise ValueError("an outcome column cannot be imputed")
-    if frame[outcome].isna().any().any():
-        raise ValueError("the outcome is missing in some rows: impute the analysed rows only")
+    if frame[columns + outcome].isna().all(axis=1).any():
+        raise ValueError("a row has neither predictors nor outcome: leave it out before imputing")
     empty = [c for c in columns if frame[c].isna().all()]
     if empty:
         raise ValueError(f"no observed value of {', '.join(empty)}: it cannot be imputed")

@@ -85,7 +85,8 @@ def checked_values(model: Mapping, values: Mapping) -> dict[str, float]:
 def risk_interval(model: Mapping, values: Mapping) -> tuple[float, float | None, float | None]:
     """(risk, low, high) for one patient's raw values: 95 % interval by the delta method (module docstring).
 
-    A penalised model stores no covariance: low and high are then None.
+    A penalised model stores no covariance, and a Cox model without "term_means" no centre for the delta
+    method: low and high are then None.
     """
     row = pd.DataFrame([checked_values(model, values)])
     x = design_of(model).matrix(row)[0]
@@ -98,8 +99,8 @@ def risk_interval(model: Mapping, values: Mapping) -> tuple[float, float | None,
         g = np.r_[1.0, x]
         centre = lp
     else:
-        if model.get("term_means") is None:
-            raise ValueError("the Cox model stores no term_means: its risk interval cannot be computed")
+        if model.get("term_means") is None:  # written without it: no centre, so no honest interval
+            return estimate, None, None
         g = x - np.asarray(model["term_means"], dtype=float)
         centre = math.log(-math.log(float(model["baseline_survival"]))) + lp
     se = math.sqrt(float(g @ V @ g))

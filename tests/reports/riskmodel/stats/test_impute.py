@@ -109,9 +109,20 @@ def test_a_seed_repeats_and_complete_data_come_back_unchanged(incomplete):
         pd.testing.assert_frame_equal(frame, complete)
 
 
+def test_a_missing_outcome_helps_the_chain_and_comes_back_missing(incomplete):
+    """Rows without an outcome (kept for a Cox model, say) get their predictors imputed; y stays missing."""
+    frame = incomplete.copy()
+    frame.loc[frame.index[::10], "y"] = np.nan
+    for completed in impute(frame, COLUMNS, outcome=["y"], m=2, iterations=3, seed=5):
+        assert not completed[COLUMNS].isna().any().any()
+        pd.testing.assert_series_equal(completed["y"], frame["y"])
+
+
 def test_refusals(incomplete):
-    with pytest.raises(ValueError, match="outcome is missing"):
-        impute(incomplete.assign(y=np.nan), COLUMNS, outcome=["y"], m=2, iterations=2, seed=1)
+    empty = incomplete.copy()
+    empty.loc[empty.index[0], [*COLUMNS, "y"]] = np.nan
+    with pytest.raises(ValueError, match="neither predictors nor outcome"):
+        impute(empty, COLUMNS, outcome=["y"], m=2, iterations=2, seed=1)
     with pytest.raises(ValueError, match="no observed value of r2star_mean"):
         impute(
             incomplete.assign(r2star_mean=np.nan),

@@ -105,11 +105,18 @@ def test_cox_risk_matches_phreg_and_its_interval_its_standard_errors(cohort):
         )
 
 
-def test_a_penalised_model_has_no_interval(cohort):
+def test_no_interval_without_a_covariance_or_the_cox_centre(cohort):
     design = Design.fit(cohort, PREDICTORS)
     fit = Fit(kind="logistic", intercept=-1.0, coef=np.zeros(4), covariance=None, penalty="ridge", lam=0.1)
     estimate, low, high = risk_interval(_json(model_json(design, fit)), PATIENTS[0])
     assert estimate == pytest.approx(1 / (1 + np.exp(1.0))) and low is None and high is None
+    cox = Fit(
+        kind="cox", intercept=None, coef=np.zeros(4), covariance=np.eye(4), baseline_survival=0.8, lp_mean=0.0
+    )
+    model = _json(model_json(design, cox))
+    del model["term_means"]  # a model JSON written without it (README.md's shape before this addition)
+    estimate, low, high = risk_interval(model, PATIENTS[0])
+    assert estimate == pytest.approx(0.2) and low is None and high is None
 
 
 @pytest.mark.parametrize(
