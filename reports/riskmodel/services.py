@@ -364,9 +364,15 @@ def _validation_data(risk_model: RiskModel, spec, params: dict):
     # Temporal: the study at the later cut, limited to the participants enrolled after the development's cut
     # where model_data can (its `enrolled_after`, asked of the engine; the whole study at the cut until then).
     cut = datetime.datetime.fromisoformat(params["cut"])
-    limited = "enrolled_after" in inspect.signature(model_data).parameters
-    extra = {"enrolled_after": risk_model.cut_at} if limited else {}
+    extra = {"enrolled_after": risk_model.cut_at} if temporal_limited() else {}
     return model_data(risk_model.study, cut, spec, CohortSource.LATER_CUT, **extra)
+
+
+def temporal_limited() -> bool:
+    """Whether a later cut's cohort is limited to the participants enrolled after the model's cut."""
+    from .data import model_data
+
+    return "enrolled_after" in inspect.signature(model_data).parameters
 
 
 def model_validate_run(job: Job, progress) -> JobOutput:
@@ -388,6 +394,9 @@ def model_validate_run(job: Job, progress) -> JobOutput:
         about={"id": risk_model.pk, "name": risk_model.name},
         thresholds=spec.validation.thresholds.values(),
     )
+    if params["source"] == CohortSource.LATER_CUT:  # said in the result: the whole study, or the newcomers
+        after = risk_model.cut_at.isoformat() if temporal_limited() and risk_model.cut_at else None
+        result["cohort"] = {**result.get("cohort", {}), "enrolled_after": after}
     progress("render", 0, 1)
     content = render_validation(result, params["language"])
     cohort = Study.objects.filter(code=params.get("study")).first() if params.get("study") else None

@@ -110,3 +110,15 @@ def test_the_calculators_field_messages(study, people, language):
     text = answer.content.decode()
     assert text.count('class="errorlist') == 2
     assert {"en": "Enter a value.", "zh-hans": "请输入"}[language] in text
+
+
+def test_the_menu_offers_risk_models_where_a_study_has_an_endpoint(study, people, make_user):
+    from ...conftest import load_study
+
+    accuracy = load_study("NCT07306858")  # analyses vertebrae: no endpoint to predict
+    there = page_for(people["monitor"]).get(LIST, {"study": study.code}).content.decode()
+    assert 'href="/reports/risk-models/"' in there
+    monitor = make_user("monitor-acc", role="monitor", study=accuracy)
+    home = page_for(monitor).get("/", follow=True).content.decode()
+    assert "mainnav" in home and 'href="/reports/' in home  # the menu is drawn, with the reports' own
+    assert 'href="/reports/risk-models/"' not in home
