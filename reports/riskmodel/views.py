@@ -125,6 +125,7 @@ def _model_render(request, risk_model, *, freeze_form=None, validate_form=None, 
     pdfs = [
         job for job in jobs if job.state.status == JobStatus.DONE and job.kind != JobKind.RISK_MODEL_VALIDATE
     ]
+    validation_pdfs = [job for job in pdfs if job.params.get("validation")]  # drawn again in a language
     pdfs = [job for job in pdfs if not job.params.get("validation")]
     ask_user_id = not signing_session(request).has_signed(request.user)
     result = risk_model.result or {}
@@ -138,6 +139,7 @@ def _model_render(request, risk_model, *, freeze_form=None, validate_form=None, 
         "running": running,
         "status_url": reverse("api:job-detail", args=[running.pk]) if running and works else "",
         "pdfs": pdfs,
+        "validation_pdfs": validation_pdfs,
         "languages_missing": sorted({"en", "zh-hans"} - {job.params.get("language") for job in pdfs}),
         "validations": validation_list(risk_model=risk_model),
         "works": works,

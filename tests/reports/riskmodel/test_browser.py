@@ -1,10 +1,11 @@
-"""A principal investigator develops a model from the workbench (small: 10 resamples, 2 imputations), watches
-the job's page turn done, opens the model, freezes it with their password and uses the calculator, in English
-and Chinese, in Debian's chromium. The job is run by this process (job_execute, as the worker would): the
-tests' small specification and bounds are settings a worker process would not share.
+"""A principal investigator develops a model from the workbench (small: 10 resamples, 2 imputations),
+watches the job's page turn done, opens the model, freezes it with their password, validates it on a later
+cut and uses the calculator, in English and Chinese, in Debian's chromium. The jobs are run by this process
+(job_execute, as the worker would): the tests' small specification and bounds are settings a worker process
+would not share.
 
-Screenshots to look at, in /work/shots27/f/: {list,job,model,frozen,calculator,calculator_refused}_{en,zh}
-(.png).
+Screenshots to look at, in /work/shots27/f/: {list,job,model,frozen,validated,calculator,
+calculator_refused}_{en,zh}.png.
 """
 
 import re
@@ -74,6 +75,19 @@ def test_a_pi_develops_freezes_and_uses_the_calculator(
     made.refresh_from_db()
     assert made.state == "frozen" and made.frozen_by == people["pi"]
     page.screenshot(path=str(SHOTS / f"frozen_{short}.png"), full_page=True)
+
+    # Validated on a later cut of the study: the job's page, then the model's with the validation's figures.
+    validate = page.locator("#validate-form")
+    validate.locator("input[name=validate-source][value=later_cut]").check()
+    validate.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/reports/risk-models/jobs/\d+/$"))
+    job = Job.objects.get(kind="risk_model_validate")
+    assert job_execute(job.pk) == "done", Job.objects.get(pk=job.pk).error_params
+    page.locator("#job [data-role=status].job-state-done").wait_for(timeout=15_000)
+    page.locator("#job [data-role=download] a.btn-primary").click()
+    page.wait_for_url(re.compile(rf".*/reports/risk-models/{made.pk}/$"))
+    assert page.locator("#validations tbody tr").count() == 1
+    page.screenshot(path=str(SHOTS / f"validated_{short}.png"), full_page=True)
 
     page.locator(f"a[href$='/reports/risk-models/{made.pk}/calculator/']").click()
     calculator = page.locator("#calculator-form")
