@@ -98,6 +98,11 @@ class ValidationOut(serializers.Serializer):
     study = serializers.CharField(source="cohort_study.code", default=None, allow_null=True)
     cut_sha256 = serializers.CharField(help_text="The data cut's SHA-256, or the imported file's.")
     cut_at = serializers.DateTimeField(allow_null=True)
+    enrolled_after = serializers.DateTimeField(
+        allow_null=True,
+        help_text="A later cut: only the participants enrolled after this time (the model's cut); null: the "
+        "whole study at the cut.",
+    )
     file_name = serializers.CharField()
     c = serializers.FloatField(allow_null=True, help_text="The C-statistic on the cohort.")
     slope = serializers.FloatField(allow_null=True, help_text="The calibration slope on the cohort.")

@@ -125,6 +125,8 @@ class RiskValidation(models.Model):
     )
     cut_sha256 = models.CharField(_("data SHA-256"), max_length=64)  # the cut's, or the imported file's
     cut_at = models.DateTimeField(_("data cut"), null=True, blank=True)
+    # A later cut: the participants enrolled after this time (the model's cut) only; None: the whole study.
+    enrolled_after = models.DateTimeField(_("enrolled after"), null=True, blank=True)
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     result = models.JSONField(_("validation result"))
     c = models.FloatField(_("C-statistic"), null=True, blank=True)  # copied from the result for the lists

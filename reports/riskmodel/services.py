@@ -394,9 +394,9 @@ def model_validate_run(job: Job, progress) -> JobOutput:
         about={"id": risk_model.pk, "name": risk_model.name},
         thresholds=spec.validation.thresholds.values(),
     )
+    after = risk_model.cut_at if params["source"] == CohortSource.LATER_CUT and temporal_limited() else None
     if params["source"] == CohortSource.LATER_CUT:  # said in the result: the whole study, or the newcomers
-        after = risk_model.cut_at.isoformat() if temporal_limited() and risk_model.cut_at else None
-        result["cohort"] = {**result.get("cohort", {}), "enrolled_after": after}
+        result["cohort"] = {**result.get("cohort", {}), "enrolled_after": after and after.isoformat()}
     progress("render", 0, 1)
     content = render_validation(result, params["language"])
     cohort = Study.objects.filter(code=params.get("study")).first() if params.get("study") else None
@@ -408,6 +408,7 @@ def model_validate_run(job: Job, progress) -> JobOutput:
             cohort_study=cohort,
             cut_sha256=params.get("file_sha256") or cut.get("sha256", ""),
             cut_at=_when(cut.get("at")) if params["source"] != CohortSource.IMPORT else None,
+            enrolled_after=after,
             file_name=params.get("file_name", ""),
             result=result,
             c=_figure(result, "performance", "c"),
