@@ -82,7 +82,9 @@ def risk_models_page(request: HttpRequest) -> HttpResponse:
     """The study's models (state, corrected C-statistic, who and when), the developments under way and the
     development form (PIs and data managers; PRG to the job's page). Six queries whatever the models."""
     study = _study(request, work=request.method == "POST")
-    works = can_work(request.user, study)
+    version = study.current_version
+    has_endpoint = bool(version and (version.definition or {}).get("endpoint"))
+    works = can_work(request.user, study) and has_endpoint
     specs = spec_files(study) if works else []
     form = DevelopForm(request.POST or None, specs=specs, initial={"language": request.LANGUAGE_CODE})
     done = None
@@ -98,6 +100,7 @@ def risk_models_page(request: HttpRequest) -> HttpResponse:
         "pending": [_shown(job) for job in developments_pending(study=study)] if works else [],
         "form": form,
         "works": works and bool(specs),
+        "has_endpoint": has_endpoint,
         "zone": str(study_zone(study.pk)),
     }
     return render(

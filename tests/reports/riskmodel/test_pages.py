@@ -28,7 +28,7 @@ def test_the_list_runs_a_fixed_number_of_queries(study, people, count, django_as
     for i in range(count):
         stored_model(study, people["pi"], name=f"model {i}", frozen=i == 0)
     client = page_for(people["pi"])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         answer = client.get(LIST, {"study": study.code})
     assert answer.status_code == 200
     text = answer.content.decode()
@@ -61,7 +61,7 @@ def test_readers_see_no_forms(study, people):
 def test_the_model_page_shows_its_figures(study, people, django_assert_num_queries):
     made = stored_model(study, people["pi"])
     client = page_for(people["pi"])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         answer = client.get(f"/reports/risk-models/{made.pk}/")
     text = answer.content.decode()
     assert answer.status_code == 200
@@ -122,3 +122,12 @@ def test_the_menu_offers_risk_models_where_a_study_has_an_endpoint(study, people
     home = page_for(monitor).get("/", follow=True).content.decode()
     assert "mainnav" in home and 'href="/reports/' in home  # the menu is drawn, with the reports' own
     assert 'href="/reports/risk-models/"' not in home
+    # An investigator has it at their site without the menu asking (no query more on their pages); the page
+    # of a study without an endpoint says so and offers nothing to develop.
+    investigator = make_user("inv-acc", role="investigator", site=accuracy.sites.order_by("code").first())
+    assert 'href="/reports/risk-models/"' in page_for(investigator).get("/", follow=True).content.decode()
+    text = page_for(people["data_manager"]).get(LIST, {"study": study.code}).content.decode()
+    assert 'id="no-endpoint"' not in text and 'id="develop-form"' in text
+    dm = make_user("dm-acc", role="data_manager", study=accuracy)
+    text = page_for(dm).get(LIST, {"study": accuracy.code}).content.decode()
+    assert 'id="no-endpoint"' in text and 'id="develop-form"' not in text
