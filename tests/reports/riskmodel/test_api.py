@@ -302,3 +302,23 @@ def test_validation_on_the_sister_study_and_on_a_later_cut(people, seeded, study
     assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
     later = RiskValidation.objects.get(job_id=answer.json()["id"])
     assert later.source == "later_cut" and later.cut_at > made.cut_at
+
+
+def test_the_developments_options_are_bounded_and_named(study, people):
+    """The shipped specifications of the study, their defaults, and each option out of bounds named."""
+    client = api_for(people["data_manager"])
+    specs = client.get(f"/api/v1/studies/{study.code}/risk-model-specs/").json()
+    files = {row["file"]: row for row in specs}
+    clinical = files[CLINICAL]
+    assert clinical["bootstrap"] == 200 and clinical["imputations"] == 5 and clinical["seed"] == 20240501
+    answer = client.post(
+        models_url(study), {"spec": CLINICAL, "bootstrap": 10, "imputations": 51, "seed": -1}, format="json"
+    )
+    assert answer.status_code == 400
+    assert set(answer.json()) >= {"bootstrap", "imputations", "seed"}
+    assert "200" in answer.json()["bootstrap"][0] and "2000" in answer.json()["bootstrap"][0]
+    answer = client.post(models_url(study), {"spec": "other.yaml"}, format="json")
+    assert answer.status_code == 400 and "spec" in answer.json()
+    answer = client.post(models_url(study), {"spec": CLINICAL, "stepwise": True}, format="json")
+    assert answer.status_code == 400 and "stepwise" in answer.json()
+    assert not Job.objects.filter(kind=JobKind.RISK_MODEL_DEVELOP).exists()
