@@ -17,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 from trial.audit import audited
 from trial.models import Participant
 
+from .reading_codes import new_reading_code
+
 
 def site_of_participant() -> models.ForeignKey:
     """The participant's site, copied onto the row so that lists by site need no join to the participants.
@@ -408,17 +410,19 @@ class ReaderSlot(models.TextChoices):
     THIRD = "third", _("third reader (tie-breaker)")
 
 
-@audited()
+@audited(exclude=("reading_code",))  # set once with the row, never changed: nothing to trail
 class CaseAssignment(models.Model):
     """An adjudicator assigned to read a case, in a slot: the two independent readers, and a third when they
     disagree. A reassignment ends the row (`active` off, `ended_at`) and adds another: the trail shows who was
-    assigned when. At most one active reader per slot, and a reader in one slot only, per case."""
+    assigned when. At most one active reader per slot, and a reader in one slot only, per case. The reader
+    knows the case by the row's `reading_code` (reading_codes.py), never by its number."""
 
     case = models.ForeignKey(AdjudicationCase, on_delete=models.PROTECT, related_name="assignments")
     reader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjudication_assignments"
     )
     slot = models.CharField(_("slot"), max_length=8, choices=ReaderSlot.choices)
+    reading_code = models.CharField(_("reading code"), max_length=8, unique=True, default=new_reading_code)
     active = models.BooleanField(default=True)
     assigned_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)

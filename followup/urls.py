@@ -4,6 +4,7 @@ pages."""
 
 from .views import board, messages, patient, review, visits
 
+# The board before the review pages: /adjudication/<reading_code>/ would otherwise take /adjudication/cases/.
 urlpatterns = (
     visits.urlpatterns + patient.urlpatterns + messages.urlpatterns + board.urlpatterns + review.urlpatterns
 )

@@ -102,8 +102,8 @@ def check_versions(
     versions = Counter(ack["version"] for ack in acks)
     problems += [f"{label} v{v}: acknowledged {n} times (overwritten)" for v, n in versions.items() if n > 1]
     events = defaultdict(list)
-    for version, data in _events(type(record)).objects.filter(pgh_obj_id=record.pk).values_list(
-        "version", value_of.field
+    for version, data in (
+        _events(type(record)).objects.filter(pgh_obj_id=record.pk).values_list("version", value_of.field)
     ):
         events[version].append(value_of(data))
     for ack in acks:

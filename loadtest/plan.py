@@ -132,4 +132,3 @@ def _links(study: Study, by_site: dict, patients: int) -> list[dict]:
             continue
         links.append({"link": link.pk, "token": token, "address": patient_address(len(links))})
     return links
-

@@ -100,9 +100,7 @@ def run(
     from .check import check
     from .plan import plan_build
 
-    plan = plan_build(
-        study_code=study, users=users, patients=patients, demo_participants=demo_participants
-    )
+    plan = plan_build(study_code=study, users=users, patients=patients, demo_participants=demo_participants)
     with tempfile.TemporaryDirectory(prefix="spinetrial-load-") as tmp:
         work = Path(tmp)
         plan_path, out_path, log_path = work / "plan.json", work / "writes.jsonl", work / "gunicorn.log"

@@ -136,8 +136,9 @@ log "starting Celery worker (log: var/log/celery-worker.log) and beat (log: var/
 # (setsid execs in place here, as a background job is never a group leader, so $! is the server's pid.)
 # One worker consumes every queue here (config/celery.py); production runs one per queue
 # (deploy/systemd/spinetrial-worker@.service), so that an export never holds up a reminder.
+# One BLAS thread per worker process, as in production (the risk-model jobs' small fits).
 start_worker() {
-    setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 --queues=messaging,reports,celery \
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 --queues=messaging,reports,celery \
         >>"${VAR}/log/celery-worker.log" 2>&1 &
     WORKER_PID=$!
 }

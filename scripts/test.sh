@@ -33,6 +33,9 @@ export SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_SSL_REDIRECT=0
 # Collected static files go to the throwaway directory, not to the var/static of `make run`.
 export STATIC_ROOT="${THROWAWAY_DIR}/static"
 export MEDIA_ROOT="${THROWAWAY_DIR}/media"
+# One BLAS thread per process: the two pytest workers already use both cores, and the risk-model tests' many
+# small fits (statsmodels, numpy) run about ten times slower when OpenBLAS threads fight over them.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 compile_messages
 log "collectstatic"

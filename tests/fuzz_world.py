@@ -18,7 +18,7 @@ from werkzeug.test import Client as WsgiClient
 from config.wsgi import application
 from crf.models import DataQuery, FormRecord, FormStatus
 from followup.messaging.models import OutboxMessage
-from followup.models import AdjudicationCase, CaseEvidence, PatientLink, Visit
+from followup.models import AdjudicationCase, CaseAssignment, CaseEvidence, PatientLink, Visit
 from followup.services.links import patient_link_issue
 from reports.models import Job
 from trial.demo.logins import DEMO_PASSWORD
@@ -86,9 +86,7 @@ def token_for(username: str) -> str:
     client = WsgiClient(application)
     # Off as for the whole suite (tests/conftest.py), whose fixture is not yet on for a module's fixtures.
     with connections_kept(), override_settings(TWO_FACTOR_REQUIRED=False):
-        answer = client.post(
-            "/api/v1/auth/token/", json={"username": username, "password": DEMO_PASSWORD}
-        )
+        answer = client.post("/api/v1/auth/token/", json={"username": username, "password": DEMO_PASSWORD})
     assert answer.status_code == 200, answer.text
     return answer.json["token"]
 
@@ -122,7 +120,10 @@ def path_values(study, token: str) -> dict[tuple[str, str], list]:
         ("queries", "id"): _ids(DataQuery.objects),
         ("adjudication-cases", "id"): _ids(AdjudicationCase.objects),
         ("adjudication-cases", "evidence_id"): _ids(CaseEvidence.objects),
-        ("adjudication", "id"): _ids(AdjudicationCase.objects),
+        # A reader's URLs name the case by their reading code (followup/reading_codes.py), never its number.
+        ("adjudication", "reading_code"): list(
+            CaseAssignment.objects.order_by("pk").values_list("reading_code", flat=True)[:3]
+        ),
         ("jobs", "id"): _ids(Job.objects),
         ("messages", "id"): _ids(OutboxMessage.objects),
         ("patient", "token"): [token],
@@ -207,4 +208,3 @@ def real_values_hook(values: dict[tuple[str, str], list], bodies: dict):
         return case
 
     return before_generate_path_parameters, before_generate_body, map_case
-

@@ -17,7 +17,7 @@ from django.utils import timezone
 from crf.models import DataQuery, FormRecord
 from crf.services import query_raise
 from followup.messaging.models import OutboxMessage
-from followup.models import AdjudicationCase, Visit
+from followup.models import AdjudicationCase, CaseAssignment, Visit
 from followup.services import links
 from followup.services.questionnaires import questionnaire_save
 from reports.indextests.services import heatmap_attach, model_outputs_import
@@ -207,6 +207,10 @@ def kwargs_for(route: Route, world: dict) -> dict:
         "evidence_id": world["case"].evidence.first().pk,
         "what": "model",  # a risk model's JSON download
     }
+    if "reading_code" in route.params:
+        # The adjudicator's own code for the case (the walk assigns them to it); another code names nothing.
+        assigned = CaseAssignment.objects.filter(case=world["case"], active=True)
+        values["reading_code"] = assigned.values_list("reading_code", flat=True).first() or "ZZZZZZZ"
     missing = route.params - set(values)
     assert not missing, f"{text}: give the walk a value for {sorted(missing)}"
     return {name: values[name] for name in route.params}

@@ -139,6 +139,7 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         "id": "1",
         "channel": "sms",
         "evidence_id": world["case"].evidence.first().pk,
+        "reading_code": "ZZZZZZZ",  # a well-formed code that no assignment holds
     }
     missing = names - set(values)
     assert not missing, f"{route}: give the test a value for {sorted(missing)}"
@@ -198,14 +199,17 @@ def test_adjudicators_open_nothing_but_their_case_packets(world):
             )
     assert walked > 400
     assert problems == [], "\n".join(problems)
-    # The board is not theirs; their queue names the case by number and level only, and the packet shows
+    # The board is not theirs; their queue names the case by their reading code and level only (never its
+    # number, which a reader's URL does not take either), and the packet shows
     # the MRI's findings but nothing the forms keep from readers.
     board = client.get("/api/v1/adjudication-cases/")  # the permission matrix's 403, not an empty list
     assert board.status_code == 403 and board.json()["code"] == "forbidden"
-    CaseAssignment.objects.create(case=world["case"], reader=world["adjudicator"], slot="first")
+    mine = CaseAssignment.objects.create(case=world["case"], reader=world["adjudicator"], slot="first")
     queue = client.get("/api/v1/adjudication/queue/")
     assert queue.json()["count"] == 1 and world["participant"].study_id not in queue.content.decode()
-    packet = client.get(f"/api/v1/adjudication/queue/{world['case'].pk}/")
+    assert [row["code"] for row in queue.json()["results"]] == [mine.reading_code]
+    assert client.get(f"/api/v1/adjudication/queue/{world['case'].pk}/").status_code == 404
+    packet = client.get(f"/api/v1/adjudication/queue/{mine.reading_code}/")
     assert packet.status_code == 200 and not leaks(packet, world)
 
 

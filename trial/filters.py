@@ -9,19 +9,25 @@ Every list reads its query the same way (trial.apis.filtering for the API, trial
 - on a page, a blank field means "all" (the filter form sends its empty fields) and a parameter the page does
   not take is ignored (links from elsewhere may carry one).
 
-The site filter takes a site code (`?site=07`) and offers only the sites the requesting user can see, so
-naming another site's code is a 400 in the API and a page that shows the message and lists nothing.
+The site filter takes a site code (`?site=07`) and offers only the sites the requesting user can see (the
+study filter likewise its studies). A code that is not one (`?site=a b`) is a value it cannot read: a 400. A
+code that is one, but not of a site the user can see (another site's, or of no site: the answer does not
+tell them apart), is refused for who asks: a 403 naming the parameter in the API (NOT_VISIBLE, below), and a
+page that shows the message and lists nothing.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import protocol_schema
 from .access import visible_sites
-from .errors import InvalidInput
+from .errors import Forbidden, InvalidInput
 from .forms import DateInput, StudySiteChoiceField
 from .models import Outcome, Participant, ParticipantStatus, Screening, Site, Study
 
@@ -33,6 +39,15 @@ UNKNOWN_STUDY = _(
     "No study “%(value)s” among the studies you can see (the protocol's code, e.g. NCT06379243)."
 )
 UNKNOWN_SITE = _("No site “%(value)s” among the sites you can see (site codes are the protocol's, e.g. 07).")
+NOT_A_SITE_CODE = _("A site code is 1 to 8 letters or digits, e.g. 07.")
+NOT_A_STUDY_CODE = _("A study code is 1 to 32 letters, digits, - or _, e.g. NCT06379243.")
+# The shapes of the codes, as a protocol file must give them: what the schema's enum says of the shipped
+# protocols' codes, the server says of any.
+SITE_CODE = re.compile(protocol_schema.SITE_CODE)
+STUDY_CODE = re.compile(protocol_schema.STUDY_CODE)
+# The code of an error that refuses a well-formed value for who asks (a site or study the user cannot see,
+# a case status their role may not filter by): a 403 in the API, not a 400 (refuse_query).
+NOT_VISIBLE = "not_visible"
 
 
 def query_errors(
@@ -60,15 +75,33 @@ def form_errors(form: forms.Form) -> dict[str, list[str]]:
     return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
 
 
-def refuse_query(errors: dict[str, list[str]]) -> None:
-    """Raise the 400 naming every parameter that is wrong, when any is (the domain's field-error shape)."""
-    if errors:
-        names = ", ".join(sorted(errors))
-        raise InvalidInput(
-            gettext("The query is not valid: %(names)s.") % {"names": names},
+def not_visible(errors: Mapping[str, list]) -> set[str]:
+    """The parameters whose every error refuses the value for who asks (code NOT_VISIBLE): `errors` maps
+    each to its errors as raised (a form's `errors.as_data()`, a serializer's `errors`)."""
+    return {
+        name
+        for name, found in errors.items()
+        if found and all(getattr(error, "code", None) == NOT_VISIBLE for error in found)
+    }
+
+
+def refuse_query(errors: dict[str, list[str]], *, hidden: Iterable[str] = ()) -> None:
+    """Raise the 400 naming every parameter that is wrong, when any is (the domain's field-error shape); a
+    403 when every one is `hidden` (well-formed, but not for this user to ask: NOT_VISIBLE)."""
+    if not errors:
+        return
+    names = ", ".join(sorted(errors))
+    if set(errors) <= set(hidden):
+        raise Forbidden(
+            gettext("The query asks for what you cannot see: %(names)s.") % {"names": names},
             field_errors=errors,
-            code="invalid_query",
+            code=NOT_VISIBLE,
         )
+    raise InvalidInput(
+        gettext("The query is not valid: %(names)s.") % {"names": names},
+        field_errors=errors,
+        code="invalid_query",
+    )
 
 
 class StrictBooleanField(forms.TypedChoiceField):
@@ -102,10 +135,36 @@ def _sites_of(request):
     return visible_sites(request.user).select_related("study").order_by("study__code", "code")
 
 
+class VisibleCodeMixin:
+    """A ModelChoiceField of codes: a value not shaped as one is `invalid` (a 400), a code that names no
+    choice (none the user can see) NOT_VISIBLE (a 403 in the API)."""
+
+    shape: re.Pattern
+    shape_message: str
+
+    def to_python(self, value):
+        if value in self.empty_values or isinstance(value, self.queryset.model):
+            return super().to_python(value)
+        if not self.shape.fullmatch(str(value)):
+            raise ValidationError(self.shape_message, code="invalid")
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            raise ValidationError(error.message, code=NOT_VISIBLE, params=error.params) from None
+
+
+class VisibleSiteField(VisibleCodeMixin, StudySiteChoiceField):
+    shape, shape_message = SITE_CODE, NOT_A_SITE_CODE
+
+
+class VisibleStudyField(VisibleCodeMixin, forms.ModelChoiceField):
+    shape, shape_message = STUDY_CODE, NOT_A_STUDY_CODE
+
+
 class SiteFilter(django_filters.ModelChoiceFilter):
     """A site code among the sites the user can see; another site's code (or one of no site) is refused."""
 
-    field_class = StudySiteChoiceField
+    field_class = VisibleSiteField
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", _sites_of)
@@ -123,6 +182,8 @@ def _studies_of(request):
 
 class StudyFilter(django_filters.ModelChoiceFilter):
     """A study code among the studies the user can see; any other is refused."""
+
+    field_class = VisibleStudyField
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", _studies_of)

@@ -5,8 +5,9 @@ answer.
 - `/adjudication-cases/`: what each user sees of a case depends on their role where it is
   (selectors/adjudication.py): `view` says which (site, oversight, manage). Data managers open cases by hand
   (POST), assign, reassign, reopen and withdraw findings entered by hand.
-- `/adjudication/queue/`: an adjudicator's own cases, blind (selectors/packet.py): the case number and level,
-  never the study ID, site or location; the packet; the e-signed verdict.
+- `/adjudication/queue/`: an adjudicator's own cases, blind (selectors/packet.py): the reader's own reading
+  code and the level, never the case number, its opening date, the study ID, site or location; the packet;
+  the e-signed verdict. A data manager sees each assignment's reading code, to find a case a reader names.
 """
 
 from typing import Literal
@@ -25,6 +26,7 @@ from crf.selectors import crf_participants
 from trial.apis.filtering import SiteCodeField, list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import StrictInput
+from trial.filters import refuse_query
 from trial.levels import LEVELS
 
 from ..models import CaseEvidence, CaseStatus, Confidence, FractureLocation, Modality, ReaderSlot
@@ -94,6 +96,9 @@ class AssignmentOut(serializers.Serializer):
     slot = serializers.ChoiceField(choices=ReaderSlot.choices)
     reader_id = serializers.IntegerField()
     reader = serializers.CharField(source="reader.get_full_name")
+    reading_code = serializers.CharField(
+        help_text="The code this reader knows the case by (in their queue, instead of its number)."
+    )
     active = serializers.BooleanField()
     assigned_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField(allow_null=True)
@@ -170,7 +175,7 @@ class CaseListQuery(serializers.Serializer):
         choices=[*CaseStatus.values, IN_REVIEW],
         required=False,
         help_text="in_review: open or disputed. Open and disputed alone only for the cases the user oversees "
-        "study-wide (principal investigator, monitor, data manager): 400 for site staff.",
+        "study-wide (principal investigator, monitor, data manager): 403 naming `status` for site staff.",
     )
     location = serializers.ChoiceField(choices=FractureLocation.choices, required=False)
     site = SiteCodeField(required=False)
@@ -236,7 +241,7 @@ class CaseListView(generics.GenericAPIView):
             # Open or disputed tells how far a review is: only of the cases the user oversees study-wide.
             if not views[0]:
                 message = _("Site staff see whether a case is in review, not how far: ask for in_review.")
-                raise serializers.ValidationError({"status": [message]})
+                refuse_query({"status": [message]}, hidden={"status"})  # well-formed, not theirs: a 403
             found = found.filter(status=status, site__study_id__in=list(views[0]))
         elif status:
             found = found.filter(status=status)

@@ -1,7 +1,8 @@
 """The blinded reader's API: their queue (tabs and counts), a case's packet, and the e-signed verdict.
 
-A reader sees the case by its number and level only (selectors/packet.py says what the packet shows and
-hides). Parse, call one service, answer.
+A reader sees the case by their own reading code and its level only, never by its number or the date it was
+opened; the URLs name it by the code too (selectors/packet.py says what the packet shows and hides). Parse,
+call one service, answer.
 """
 
 from django.shortcuts import get_object_or_404
@@ -20,7 +21,7 @@ from trial.levels import LEVELS
 
 from ..models import Confidence, ReaderSlot
 from ..question import Part, case_question
-from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
+from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_case, reader_cases, reader_counts
 from ..services import verdicts
 
 
@@ -95,13 +96,18 @@ class QueueQuery(serializers.Serializer):
     bucket = serializers.ChoiceField(choices=Bucket.ALL, required=False)
 
 
+READING_CODE_HELP = (
+    "Your reading code for the case: random, yours alone (the other reader knows the case by another). "
+    "The case's number and opening date are not shown to readers."
+)
+
+
 class QueueCaseOut(serializers.Serializer):
-    id = serializers.IntegerField()
+    code = serializers.CharField(source="reading_code", help_text=READING_CODE_HELP)
     level = serializers.CharField()
     round = serializers.IntegerField()
     slot = serializers.ChoiceField(choices=ReaderSlot.choices, source="my_slot")
     bucket = serializers.ChoiceField(choices=Bucket.ALL)
-    assigned_since = serializers.DateTimeField(source="created_at")
     question = serializers.SerializerMethodField()
 
     @extend_schema_field(QuestionOut)
@@ -140,7 +146,7 @@ class FindingsOut(serializers.Serializer):
 
 
 class PacketCaseOut(serializers.Serializer):
-    id = serializers.IntegerField()
+    code = serializers.CharField(help_text=READING_CODE_HELP)
     level = serializers.CharField()
     round = serializers.IntegerField()
     bucket = serializers.ChoiceField(choices=Bucket.ALL)
@@ -174,12 +180,13 @@ class PacketOut(serializers.Serializer):
     )
 
 
-def _reader_case(request, pk: int):
-    return get_object_or_404(reader_cases(user=request.user), pk=pk)
+def _reader_case(request, reading_code: str):
+    return get_object_or_404(reader_case(user=request.user, code=reading_code))
 
 
 class QueueView(generics.GenericAPIView):
-    """Your adjudication cases (adjudicators), oldest first, blind: number, level, slot and standing."""
+    """Your adjudication cases (adjudicators), blind: your reading code, level, slot and standing, in the
+    order of your codes (random)."""
 
     pagination_class = Pagination
     query_class = QueueQuery
@@ -203,8 +210,8 @@ class QueueCountsView(APIView):
 
 class PacketView(APIView):
     @extend_schema(summary="A case's packet, blind", responses=PacketOut)
-    def get(self, request, pk):
-        case = _reader_case(request, pk)
+    def get(self, request, reading_code):
+        case = _reader_case(request, reading_code)
         return Response(PacketOut(case_packet(case=case, user=request.user)).data)
 
 
@@ -215,14 +222,14 @@ class VerdictView(APIView):
         request=VerdictIn,
         responses={201: PacketOut, 403: SigningRefused},
     )
-    def post(self, request, pk):
-        case = _reader_case(request, pk)
+    def post(self, request, reading_code):
+        case = _reader_case(request, reading_code)
         body = VerdictIn(data=request.data)
         body.is_valid(raise_exception=True)
         verdicts.verdict_submit(
             actor=request.user, case=case, session=signing_session(request), **body.validated_data
         )
-        case = _reader_case(request, pk)
+        case = _reader_case(request, reading_code)
         return Response(
             PacketOut(case_packet(case=case, user=request.user)).data, status=status.HTTP_201_CREATED
         )
@@ -231,6 +238,8 @@ class VerdictView(APIView):
 urlpatterns = [
     path("adjudication/queue/", QueueView.as_view(), name="adjudication-queue"),
     path("adjudication/queue/counts/", QueueCountsView.as_view(), name="adjudication-queue-counts"),
-    path("adjudication/queue/<int:pk>/", PacketView.as_view(), name="adjudication-packet"),
-    path("adjudication/queue/<int:pk>/verdict/", VerdictView.as_view(), name="adjudication-verdict"),
+    path("adjudication/queue/<str:reading_code>/", PacketView.as_view(), name="adjudication-packet"),
+    path(
+        "adjudication/queue/<str:reading_code>/verdict/", VerdictView.as_view(), name="adjudication-verdict"
+    ),
 ]

@@ -26,6 +26,7 @@ from ..models import AdjudicationCase, CaseAssignment, CaseOrigin, CaseStatus, V
 from ..question import study_question
 from .reference import Vertebra, VertebraReading, reference_reading_plan
 from .seeder import _loads, _readers
+from .writer import with_reading_codes
 
 
 @dataclass
@@ -155,7 +156,7 @@ def _write(readings: list[VertebraReading]) -> int:
         for r in readings
         for slot, (reader, at) in r.assigned.items()
     ]
-    bulk_insert(CaseAssignment, assignments)
+    bulk_insert(CaseAssignment, with_reading_codes(assignments))
     slots = {
         (case_id, slot): pk
         for pk, case_id, slot in CaseAssignment.objects.filter(

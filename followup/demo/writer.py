@@ -9,8 +9,17 @@ from trial.bulk import bulk_insert
 from trial.models import Role
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, QuestionnaireResponse, Verdict, Visit
+from ..reading_codes import new_reading_codes
 from .plan import Plan
 from .reading import Reading
+
+
+def with_reading_codes(assignments: list[dict]) -> list[dict]:
+    """The assignment rows, each with a reading code of its own (followup/reading_codes.py), none already in
+    use: rows inserted in bulk take no model default. One query (the codes in use)."""
+    taken = set(CaseAssignment.objects.values_list("reading_code", flat=True))
+    codes = new_reading_codes(len(assignments), taken=taken)
+    return [{**row, "reading_code": code} for row, code in zip(assignments, codes, strict=True)]
 
 
 def _stamp(value: datetime.date | None) -> str | None:
@@ -108,7 +117,7 @@ def adjudication_write(cases: Sequence[dict], evidence: Sequence[dict], readings
     assigned = {
         (case_id, slot): assignment_id
         for assignment_id, case_id, slot in bulk_insert(
-            CaseAssignment, assignments, returning=("id", "case_id", "slot")
+            CaseAssignment, with_reading_codes(assignments), returning=("id", "case_id", "slot")
         )
     }
     verdicts = []

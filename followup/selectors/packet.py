@@ -1,7 +1,9 @@
 """What a blinded adjudicator reads: their queue and a case's packet.
 
-Blinding (FDA 2018 imaging-endpoint process; TRIPOD; STARD 2015 item 13b): a reader sees the case by its
-number and level, never the participant's study ID (it names the site), the site, its staff or the site's own
+Blinding (FDA 2018 imaging-endpoint process; TRIPOD; STARD 2015 items 13a and 13b): a reader sees the case by
+their own reading code (followup/reading_codes.py) and its level, in the order of their codes, never by its
+number or the date it was opened (both follow the order of registration, which can be the reference group's);
+never the participant's study ID (it names the site), the site, its staff or the site's own
 classification and grade of the fracture; of the participant's forms, only the fields each form's `packet`
 declares (crf/forms/FORMAT.md): the imaging findings of every MRI, the exam dates, the treated levels and the
 procedure date; of the imaging exams registered from DICOM headers (trial.ImagingExam), the modality, date,
@@ -28,6 +30,7 @@ from trial.models import ImagingExam, Participant
 
 from ..models import AdjudicationCase, CaseAssignment, CaseEvidence, CaseStatus, ReaderSlot, Verdict, Visit
 from ..question import CASE_SECTION, case_question
+from ..reading_codes import reading_code_parsed
 
 
 class Bucket:
@@ -42,15 +45,20 @@ class Bucket:
 
 def reader_cases(*, user) -> QuerySet:
     """The cases assigned to the reader (an active assignment; cancelled cases leave the queue), each with
-    `my_slot`, `bucket` and its study's `adjudication_section` (followup/question.py), oldest first. No
-    participant, site or location is read."""
+    `my_slot`, `reading_code`, `bucket` and its study's `adjudication_section` (followup/question.py), in the
+    order of the reader's codes (random: it says nothing of when or why a case was opened). No participant,
+    site or location is read."""
     mine = CaseAssignment.objects.filter(case=OuterRef("pk"), reader=user, active=True)
     read = Verdict.objects.filter(case=OuterRef("pk"), reader=user, round=OuterRef("round"))
     independent = list(map(str, (ReaderSlot.FIRST, ReaderSlot.SECOND)))
     return (
         AdjudicationCase.objects.filter(Exists(mine))
         .exclude(status=CaseStatus.CANCELLED)
-        .annotate(my_slot=Subquery(mine.values("slot")[:1]), my_read=Exists(read))
+        .annotate(
+            my_slot=Subquery(mine.values("slot")[:1]),
+            reading_code=Subquery(mine.values("reading_code")[:1]),
+            my_read=Exists(read),
+        )
         .annotate(
             bucket=Case(
                 When(status=CaseStatus.FINAL, then=Value(Bucket.FINAL)),
@@ -62,17 +70,25 @@ def reader_cases(*, user) -> QuerySet:
             ),
             adjudication_section=CASE_SECTION,
         )
-        .only("id", "participant_id", "level", "round", "status", "exam_date", "created_at", "updated_at")
-        .order_by("created_at", "id")
+        .only("id", "participant_id", "level", "round", "status", "exam_date", "updated_at")
+        .order_by("reading_code")
     )
+
+
+def reader_case(*, user, code: str) -> QuerySet:
+    """The reader's case that their reading code names (`reader_cases`, filtered): empty for a code that is
+    not theirs, or not one. The code of an ended assignment names nothing."""
+    code = reading_code_parsed(code) or ""
+    mine = CaseAssignment.objects.filter(case=OuterRef("pk"), reader=user, active=True, reading_code=code)
+    return reader_cases(user=user).filter(Exists(mine))
 
 
 INDEPENDENT = (ReaderSlot.FIRST, ReaderSlot.SECOND)
 
 
 def reader_bucket(*, user, bucket: str) -> QuerySet:
-    """The reader's cases in one bucket (the queue's tab), oldest first, each with `my_slot`, `bucket` and its
-    study's `adjudication_section`.
+    """The reader's cases in one bucket (the queue's tab), in the order of the reader's codes, each with
+    `my_slot`, `reading_code`, `bucket` and its study's `adjudication_section`.
 
     Each tab is a filter on the case's status and the reader's own assignment row, joined once: a reader's
     finished cases (most of them, in a long study) cost no per-row subquery. Only the open cases' verdicts of
@@ -93,11 +109,16 @@ def reader_bucket(*, user, bucket: str) -> QuerySet:
         ),
     }[bucket]
     return (
-        # One filter() call: the assignment join is the same one for the reader, the slot and my_slot.
+        # One filter() call: one assignment join for the reader, the slot, my_slot and the code.
         AdjudicationCase.objects.filter(mine & condition)
-        .annotate(my_slot=F("assignments__slot"), bucket=Value(bucket), adjudication_section=CASE_SECTION)
-        .only("id", "participant_id", "level", "round", "status", "exam_date", "created_at", "updated_at")
-        .order_by("created_at", "id")
+        .annotate(
+            my_slot=F("assignments__slot"),
+            reading_code=F("assignments__reading_code"),
+            bucket=Value(bucket),
+            adjudication_section=CASE_SECTION,
+        )
+        .only("id", "participant_id", "level", "round", "status", "exam_date", "updated_at")
+        .order_by("reading_code")
     )
 
 
@@ -286,9 +307,10 @@ def imaging_exams(participant_id: int) -> list[dict]:
 
 
 def case_packet(*, case: AdjudicationCase, user) -> dict:
-    """The packet of a case assigned to the reader (the caller found it in `reader_cases`): the protocol's
-    question, the imaging and the treatment as the forms' packets declare them, the imaging exams registered,
-    the findings entered by hand, and the verdicts the reader may see. Seven queries."""
+    """The packet of a case assigned to the reader (the caller found it in `reader_cases`), named by the
+    reader's code, never by its number or opening date: the protocol's question, the imaging and the
+    treatment as the forms' packets declare them, the imaging exams registered, the findings entered by hand,
+    and the verdicts the reader may see. Seven queries."""
     question = case_question(case)
     items, forms_data = _items(case.participant_id)
     treated, procedure_date = _treatment(forms_data)
@@ -311,7 +333,7 @@ def case_packet(*, case: AdjudicationCase, user) -> dict:
     visible = [v for v in verdicts if v.reader_id == user.pk or both_in]
     return {
         "case": {
-            "id": case.pk,
+            "code": case.reading_code,
             "level": case.level,
             "round": case.round,
             "bucket": getattr(case, "bucket", ""),

@@ -14,7 +14,7 @@ constraints on active rows are the database's own guard.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,6 +78,24 @@ def case_has_complete_evidence(case: AdjudicationCase) -> bool:
     )
 
 
+CODE_DRAWS = 5  # a repeat is rare (reading_codes.py): five in a row would mean a broken generator
+
+
+def assignment_create(*, case: AdjudicationCase, reader, slot: str) -> CaseAssignment:
+    """A new active assignment with a fresh reading code (the model's default), inside the caller's
+    transaction. A code already in use is drawn again: each try in a savepoint, so that the unique
+    constraint's refusal leaves the caller's transaction usable; any other refusal is raised."""
+    draws = 0
+    while True:
+        draws += 1
+        try:
+            with transaction.atomic():
+                return CaseAssignment.objects.create(case=case, reader=reader, slot=slot)
+        except IntegrityError as error:
+            if "reading_code" not in str(error) or draws == CODE_DRAWS:
+                raise
+
+
 def readers_fill(case: AdjudicationCase, slots, *, strict: bool = True) -> list[CaseAssignment]:
     """Give each empty slot among `slots` the least loaded eligible reader not already on the case; the new
     assignments. Inside the caller's transaction, with the case's row locked by it. When none is left: a 409
@@ -96,7 +114,7 @@ def readers_fill(case: AdjudicationCase, slots, *, strict: bool = True) -> list[
                 _("No eligible adjudicator is left for this case: add an adjudicator from another site."),
                 code="no_eligible_reader",
             )
-        added.append(CaseAssignment.objects.create(case=case, reader=reader, slot=slot))
+        added.append(assignment_create(case=case, reader=reader, slot=slot))
         taken.add(reader.pk)
     return added
 
@@ -160,4 +178,4 @@ def case_reader_reassign(*, actor, case: AdjudicationCase, slot: str, reader, re
         CaseAssignment.objects.filter(case=case, slot=slot, active=True).update(
             active=False, ended_at=timezone.now()
         )
-        return CaseAssignment.objects.create(case=case, reader=reader, slot=slot)
+        return assignment_create(case=case, reader=reader, slot=slot)

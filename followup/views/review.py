@@ -1,6 +1,6 @@
 """The adjudicator's pages: the queue of their cases with counts, and the review page (the blind packet and
-the e-signed verdict form). Nothing here names the participant, the site or its staff
-(selectors/packet.py)."""
+the e-signed verdict form). Nothing here names the participant, the site or its staff, nor the case's number
+or opening date: a reader knows a case by their own reading code, in the URL too (selectors/packet.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +17,7 @@ from trial.views.common import PAGE_SIZE, page_query_errors
 from ..forms import VerdictForm
 from ..models import Confidence, ReaderSlot
 from ..question import case_question
-from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_cases, reader_counts
+from ..selectors.packet import Bucket, case_packet, reader_bucket, reader_case, reader_counts
 from ..services.verdicts import verdict_submit
 
 
@@ -32,7 +32,8 @@ def bucket_labels() -> dict[str, str]:
 
 @login_required
 def adjudication_queue_page(request: HttpRequest) -> HttpResponse:
-    """The reader's cases, oldest first, by where they stand; the counts of each tab. Three queries."""
+    """The reader's cases by where they stand, in the order of their reading codes; the counts of each tab.
+    Three queries."""
     labels = bucket_labels()
     bucket = request.GET.get("bucket", "").strip() or Bucket.AWAITING_ME
     query_errors = page_query_errors(request)
@@ -102,9 +103,10 @@ def _render_review(
 
 
 @login_required
-def adjudication_review_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """A case of the reader's: its blind packet and, while it awaits them, the verdict form."""
-    case = get_object_or_404(reader_cases(user=request.user), pk=pk)
+def adjudication_review_page(request: HttpRequest, reading_code: str) -> HttpResponse:
+    """A case of the reader's, by their reading code: its blind packet and, while it awaits them, the verdict
+    form."""
+    case = get_object_or_404(reader_case(user=request.user, code=reading_code))
     if request.method != "POST":
         return _render_review(request, case, None)
     session = signing_session(request)
@@ -118,11 +120,11 @@ def adjudication_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if done:
             messages.success(request, _("Your verdict is signed and recorded."))
-            return redirect(reverse("adjudication-review", kwargs={"pk": case.pk}))
+            return redirect(reverse("adjudication-review", kwargs={"reading_code": case.reading_code}))
     return _render_review(request, case, form, status=redraw_status(done))
 
 
 urlpatterns = [
     path("adjudication/", adjudication_queue_page, name="adjudication-queue-page"),
-    path("adjudication/<int:pk>/", adjudication_review_page, name="adjudication-review"),
+    path("adjudication/<str:reading_code>/", adjudication_review_page, name="adjudication-review"),
 ]

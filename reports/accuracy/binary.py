@@ -137,7 +137,11 @@ def diagnostic_accuracy(
 
     def est(name: str, num: int, den: int, reason: str) -> Estimate:
         return proportion(
-            name=name, numerator=num, denominator=den, method=method, confidence=confidence,
+            name=name,
+            numerator=num,
+            denominator=den,
+            method=method,
+            confidence=confidence,
             reason_if_empty=reason,
         )
 
@@ -189,4 +193,3 @@ def youden_threshold(*, reference: ArrayLike, scores: ArrayLike) -> YoudenThresh
         sensitivity=sensitivity,
         specificity=specificity,
     )
-

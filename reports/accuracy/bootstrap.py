@@ -136,15 +136,19 @@ def cluster_bootstrap(
     draws = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
     # weights[b, g]: how many times patient g was drawn in resample b.
     offsets = (np.arange(n_resamples) * n_clusters)[:, None]
-    weights = np.bincount((draws + offsets).ravel(), minlength=n_resamples * n_clusters).reshape(
-        n_resamples, n_clusters
-    ).astype(float)
+    weights = (
+        np.bincount((draws + offsets).ravel(), minlength=n_resamples * n_clusters)
+        .reshape(n_resamples, n_clusters)
+        .astype(float)
+    )
 
     called = values >= threshold
-    per_cluster = np.column_stack([
-        np.bincount(codes, weights=cell, minlength=n_clusters)
-        for cell in (ref & called, ref & ~called, ~ref & called, ~ref & ~called)
-    ])
+    per_cluster = np.column_stack(
+        [
+            np.bincount(codes, weights=cell, minlength=n_clusters)
+            for cell in (ref & called, ref & ~called, ~ref & called, ~ref & ~called)
+        ]
+    )
     tp, fn, fp, tn = (weights @ per_cluster).T
     auc = _weighted_auc(ref, values, weights[:, codes])
 

@@ -23,9 +23,7 @@ REASONS: dict[str, str] = {
         "The DeLong variance needs at least two acute and two chronic vertebrae."
     ),
     "zero_variance_difference": gettext_noop("The two AUCs differ but the difference has variance 0."),
-    "undefined_in_every_resample": gettext_noop(
-        "The statistic was undefined in every bootstrap resample."
-    ),
+    "undefined_in_every_resample": gettext_noop("The statistic was undefined in every bootstrap resample."),
     "no_values": gettext_noop("There is no value."),
     "one_value": gettext_noop("The SD needs at least two values."),
 }

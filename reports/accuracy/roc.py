@@ -187,7 +187,17 @@ def delong_test(
         if difference == 0:
             return AucComparison(auc_a, auc_b, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, m, n, confidence)
         return AucComparison(
-            auc_a, auc_b, difference, 0.0, None, None, None, None, m, n, confidence,
+            auc_a,
+            auc_b,
+            difference,
+            0.0,
+            None,
+            None,
+            None,
+            None,
+            m,
+            n,
+            confidence,
             "zero_variance_difference",
         )
     se = math.sqrt(variance)

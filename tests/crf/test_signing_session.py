@@ -211,5 +211,5 @@ def test_the_schema_documents_the_user_id_and_the_refusals(clients):
     reference = sign["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
     assert "username" in body["properties"] and "username" not in body.get("required", [])
-    verdict = schema["paths"]["/api/v1/adjudication/queue/{id}/verdict/"]["post"]
+    verdict = schema["paths"]["/api/v1/adjudication/queue/{reading_code}/verdict/"]["post"]
     assert "user_id_required" in verdict["description"] and "403" in verdict["responses"]

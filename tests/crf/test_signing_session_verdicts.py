@@ -14,6 +14,7 @@ from ..factories import PASSWORD
 from ..followup.conftest import cases as cases  # the followup fixtures, for this module
 from ..followup.conftest import draft_cases as draft_cases
 from ..followup.conftest import readers as readers
+from ..followup.reading_helpers import reading_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
@@ -40,7 +41,9 @@ def test_a_token_signs_its_second_verdict_with_the_password_alone(two_cases):
     api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
 
     def verdict(case, **signature):
-        return api.post(f"/api/v1/adjudication/queue/{case.pk}/verdict/", NO | signature, format="json")
+        return api.post(
+            f"/api/v1/adjudication/queue/{reading_code(case, reader)}/verdict/", NO | signature, format="json"
+        )
 
     missing = verdict(first, password=PASSWORD)
     assert missing.status_code == 403 and missing.json()["code"] == "user_id_required"
@@ -55,12 +58,11 @@ def test_the_review_page_asks_the_user_id_on_the_first_verdict_only(two_cases):
     client = Client()
     client.force_login(reader)
     form = {"fracture": "false", "confidence": "moderate", "event_date": "", "comment": ""}
-    assert 'name="username"' in client.get(f"/adjudication/{first.pk}/").content.decode()
-    assert client.post(f"/adjudication/{first.pk}/", form | {"password": PASSWORD}).status_code == 400
-    signed = client.post(
-        f"/adjudication/{first.pk}/", form | {"username": reader.username, "password": PASSWORD}
-    )
+    first_page, second_page = (f"/adjudication/{reading_code(case, reader)}/" for case in (first, second))
+    assert 'name="username"' in client.get(first_page).content.decode()
+    assert client.post(first_page, form | {"password": PASSWORD}).status_code == 400
+    signed = client.post(first_page, form | {"username": reader.username, "password": PASSWORD})
     assert signed.status_code == 302
-    assert 'name="username"' not in client.get(f"/adjudication/{second.pk}/").content.decode()
-    assert client.post(f"/adjudication/{second.pk}/", form | {"password": PASSWORD}).status_code == 302
+    assert 'name="username"' not in client.get(second_page).content.decode()
+    assert client.post(second_page, form | {"password": PASSWORD}).status_code == 302
     assert Verdict.objects.filter(reader=reader).count() == 2

@@ -18,6 +18,7 @@ from trial.models import Role
 
 from ..conftest import client_for
 from ..factories import PASSWORD
+from .reading_helpers import reading_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen]
 
@@ -35,6 +36,11 @@ YES = {
 NO = {"fracture": False, "confidence": "moderate", "comment": ""}
 PDFF = 47.913  # planted in the pre-operative quantitative MRI: never in a packet
 RISK = "prednisone 7.5 mg daily"  # planted in the baseline form
+
+
+def at(case, reader) -> str:
+    """The reader's packet URL: by their reading code, never the case's number."""
+    return f"{QUEUE}{reading_code(case, reader)}/"
 
 
 @pytest.fixture
@@ -101,8 +107,9 @@ def test_a_reader_sees_their_queue_and_a_blind_packet(case, people):
     reader = client_for(people["adj_a"])
     queue = reader.get(QUEUE)
     assert queue.status_code == 200
-    assert [(row["id"], row["level"], row["slot"], row["bucket"]) for row in queue.json()["results"]] == [
-        (case.pk, "L3", "first", "awaiting_me")
+    code = reading_code(case, people["adj_a"])
+    assert [(row["code"], row["level"], row["slot"], row["bucket"]) for row in queue.json()["results"]] == [
+        (code, "L3", "first", "awaiting_me")
     ]
     assert reader.get(f"{QUEUE}counts/").json() == {
         "awaiting_me": 1,
@@ -110,9 +117,10 @@ def test_a_reader_sees_their_queue_and_a_blind_packet(case, people):
         "awaiting_tiebreak": 0,
         "final": 0,
     }
-    packet = reader.get(f"{QUEUE}{case.pk}/")
+    packet = reader.get(f"{QUEUE}{code}/")
     assert packet.status_code == 200
     body = packet.json()
+    assert body["case"]["code"] == code and "id" not in body["case"]
     assert body["treated_levels"] == ["L1", "T12"] and body["procedure_date"] == "2026-01-08"
     assert [exam["form"] for exam in body["exams"]] == ["procedure", "followup_mri"]
     mri = body["exams"][1]
@@ -121,30 +129,38 @@ def test_a_reader_sees_their_queue_and_a_blind_packet(case, people):
     assert body["verdicts"] == []
     for answer in (queue, packet):
         assert_blind(json.dumps(answer.json(), ensure_ascii=False), case)
-    # Not the reader's case: a 404, as for a case that does not exist.
-    assert client_for(people["adj_c"]).get(f"{QUEUE}{case.pk}/").status_code == 404
-    assert reader.get(f"{QUEUE}{case.pk + 999}/").status_code == 404
+    # Another reader's code, or the case's number: a 404, as for a case that does not exist.
+    assert client_for(people["adj_c"]).get(f"{QUEUE}{code}/").status_code == 404
+    assert reader.get(f"{QUEUE}{reading_code(case, people['adj_b'])}/").status_code == 404
+    assert reader.get(f"{QUEUE}{case.pk}/").status_code == 404
+    assert reader.get(f"{QUEUE}{code.lower()}/").status_code == 200  # typed in lower case
 
 
 def test_readers_see_the_other_verdict_only_once_both_are_in_and_the_third_sees_both(case, people):
     first, second, third = (client_for(people[name]) for name in ("adj_a", "adj_b", "adj_c"))
-    answer = first.post(f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a")}, format="json")
+    answer = first.post(
+        f"{at(case, people['adj_a'])}verdict/", {**YES, **signed(people, "adj_a")}, format="json"
+    )
     assert answer.status_code == 201, answer.json()
     assert [v["slot"] for v in answer.json()["verdicts"]] == ["first"]
     assert answer.json()["verdicts"][0]["locations"] == {"L3": "remote"}  # the derived check, after signing
-    assert second.get(f"{QUEUE}{case.pk}/").json()["verdicts"] == []  # blind to the first
+    assert second.get(at(case, people["adj_b"])).json()["verdicts"] == []  # blind to the first
     assert first.get(f"{QUEUE}counts/").json()["awaiting_other"] == 1
-    answer = second.post(f"{QUEUE}{case.pk}/verdict/", {**NO, **signed(people, "adj_b")}, format="json")
+    answer = second.post(
+        f"{at(case, people['adj_b'])}verdict/", {**NO, **signed(people, "adj_b")}, format="json"
+    )
     assert answer.status_code == 201
     assert sorted(v["slot"] for v in answer.json()["verdicts"]) == ["first", "second"]
     case.refresh_from_db()
     assert case.status == CaseStatus.DISPUTED
     assert first.get(f"{QUEUE}counts/").json()["awaiting_tiebreak"] == 1
-    packet = third.get(f"{QUEUE}{case.pk}/").json()
+    packet = third.get(at(case, people["adj_c"])).json()
     assert packet["case"]["slot"] == "third" and len(packet["verdicts"]) == 2
     assert all("reader" not in v for v in packet["verdicts"])  # by slot, never by name
     assert_blind(json.dumps(packet, ensure_ascii=False).replace('"remote"', ""), case)
-    answer = third.post(f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_c")}, format="json")
+    answer = third.post(
+        f"{at(case, people['adj_c'])}verdict/", {**YES, **signed(people, "adj_c")}, format="json"
+    )
     assert answer.status_code == 201
     case.refresh_from_db()
     assert (case.status, case.final_fracture, case.final_levels) == (CaseStatus.FINAL, True, ["L3"])
@@ -167,7 +183,7 @@ def test_readers_see_the_other_verdict_only_once_both_are_in_and_the_third_sees_
 )
 def test_a_bad_verdict_is_refused_naming_the_field_and_saves_nothing(case, people, change, field):
     answer = client_for(people["adj_a"]).post(
-        f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a"), **change}, format="json"
+        f"{at(case, people['adj_a'])}verdict/", {**YES, **signed(people, "adj_a"), **change}, format="json"
     )
     if field is None:
         assert answer.status_code == 403
@@ -178,7 +194,7 @@ def test_a_bad_verdict_is_refused_naming_the_field_and_saves_nothing(case, peopl
 
 def test_what_each_role_sees_of_the_board(case, people):
     client_for(people["adj_a"]).post(
-        f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a")}, format="json"
+        f"{at(case, people['adj_a'])}verdict/", {**YES, **signed(people, "adj_a")}, format="json"
     )
     seen = {}
     for role in ("coordinator", "pi", "monitor", "dm", "adj_a"):
@@ -200,10 +216,10 @@ def test_what_each_role_sees_of_the_board(case, people):
         assert "Adj_A" not in text and "Adj_B" not in text and "assignments" not in board
     managed = seen["dm"].json()
     assert managed["view"] == "manage"
-    assert [(a["slot"], a["reader"]) for a in managed["assignments"]] == [
-        ("first", "Test Adj_A"),
-        ("second", "Test Adj_B"),
-    ]
+    assert [(a["slot"], a["reader"], a["reading_code"]) for a in managed["assignments"]] == [
+        ("first", "Test Adj_A", reading_code(case, people["adj_a"])),
+        ("second", "Test Adj_B", reading_code(case, people["adj_b"])),
+    ]  # a data manager finds the case a reader names by their code
     assert [v["reader"] for v in managed["verdicts"]] == ["Test Adj_A"]
 
 
@@ -255,7 +271,7 @@ def test_a_data_manager_opens_reassigns_and_reopens(case, people):
     assert dm.post(f"{CASES}{case.pk}/reopen/", {"reason": "recheck"}).status_code == 409  # not final
     for name in ("adj_a", "adj_c"):
         client_for(people[name]).post(
-            f"{QUEUE}{case.pk}/verdict/", {**NO, **signed(people, name)}, format="json"
+            f"{at(case, people[name])}verdict/", {**NO, **signed(people, name)}, format="json"
         )
     reopened = dm.post(f"{CASES}{case.pk}/reopen/", {"reason": "New CT shows L3 wedge"}, format="json")
     assert reopened.status_code == 200 and (reopened.json()["status"], reopened.json()["round"]) == (
@@ -310,12 +326,12 @@ def test_site_staff_cannot_tell_a_dispute_by_filtering(case, people):
     for name in ("adj_a", "adj_b"):
         answer = YES if name == "adj_a" else NO
         client_for(people[name]).post(
-            f"{QUEUE}{case.pk}/verdict/", {**answer, **signed(people, name)}, format="json"
+            f"{at(case, people[name])}verdict/", {**answer, **signed(people, name)}, format="json"
         )
     coordinator = client_for(people["coordinator"])
     refused = coordinator.get(CASES, {"status": "disputed"})
-    assert refused.status_code == 400 and "in_review" in refused.json()["status"][0]
-    assert coordinator.get(CASES, {"status": "open"}).status_code == 400
+    assert refused.status_code == 403 and "in_review" in refused.json()["status"][0]
+    assert coordinator.get(CASES, {"status": "open"}).status_code == 403
     in_review = coordinator.get(CASES, {"status": "in_review"}).json()
     assert case.pk in [row["id"] for row in in_review["results"]]
     assert {row["status"] for row in in_review["results"]} == {"in_review"}
@@ -329,13 +345,15 @@ def test_the_queue_tabs_and_their_counts_agree_with_where_each_case_stands(case,
     for other in cases[1:]:
         case_readers_assign(case=other)
     post = {name: client_for(people[name]) for name in ("adj_a", "adj_b", "adj_c")}
-    post["adj_a"].post(f"{QUEUE}{case.pk}/verdict/", {**YES, **signed(people, "adj_a")}, format="json")
+    post["adj_a"].post(
+        f"{at(case, people['adj_a'])}verdict/", {**YES, **signed(people, "adj_a")}, format="json"
+    )
     post["adj_b"].post(
-        f"{QUEUE}{case.pk}/verdict/", {**NO, **signed(people, "adj_b")}, format="json"
+        f"{at(case, people['adj_b'])}verdict/", {**NO, **signed(people, "adj_b")}, format="json"
     )  # disputed
     t10 = cases[1]
     first = CaseAssignment.objects.get(case=t10, slot="first").reader.username
-    post[first].post(f"{QUEUE}{t10.pk}/verdict/", {**NO, **signed(people, first)}, format="json")
+    post[first].post(f"{at(t10, people[first])}verdict/", {**NO, **signed(people, first)}, format="json")
     for name in ("adj_a", "adj_b", "adj_c"):
         reader = people[name]
         by_case = Counter(reader_cases(user=reader).values_list("bucket", flat=True))

@@ -16,6 +16,7 @@ from trial.levels import LEVELS
 from ..browser import BROWSER_MARKS, SHOTS, choose
 from ..crf.test_browser import log_in, log_out
 from ..factories import PASSWORD
+from .reading_helpers import reading_code
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.frozen]
 
@@ -40,21 +41,23 @@ def test_two_readers_disagree_the_third_decides_and_the_timeline_shows_it_in_chi
 
     case = cases[0]  # L3 of a participant of site 07 (treated L1, T12)
     case_readers_assign(case=case)
-    review = f"/adjudication/{case.pk}/"
+    code = {name: reading_code(case, readers[name]) for name in ("adj_a", "adj_b")}
 
     log_in(page, live_server, readers["adj_a"], "/adjudication/")
     expect(page.locator("[data-bucket=awaiting_me] .count")).to_have_text("1")
     page.screenshot(path=str(SHOTS / "adjudication_queue_en.png"), full_page=True)
-    page.get_by_role("link", name=f"Case {case.pk}").click()
-    expect(page.locator("h1")).to_have_text(f"Case {case.pk}: level L3")
+    page.get_by_role("link", name=f"Case {code['adj_a']}").click()
+    expect(page.locator("h1")).to_have_text(f"Case {code['adj_a']}: level L3")
     expect(page.locator("body")).not_to_contain_text(case.participant.study_id)
+    assert page.url.endswith(f"/adjudication/{code['adj_a']}/")  # by the reader's code, never the number
     page.screenshot(path=str(SHOTS / "adjudication_review_en.png"), full_page=True)
     read(page, readers["adj_a"], fracture=True)
     expect(page.locator(".verdict-mine [data-role=fracture]")).to_have_text("Yes")
     expect(page.locator(".verdict-mine")).to_contain_text("L3 (remote)")
     log_out(page)
 
-    log_in(page, live_server, readers["adj_b"], review)
+    log_in(page, live_server, readers["adj_b"], f"/adjudication/{code['adj_b']}/")
+    expect(page.locator("h1")).to_have_text(f"Case {code['adj_b']}: level L3")  # their own code
     expect(page.locator(".verdict")).to_have_count(0)  # blind to the first verdict
     read(page, readers["adj_b"], fracture=False)
     expect(page.locator(".verdict")).to_have_count(2)  # both in: each sees the other
@@ -63,7 +66,7 @@ def test_two_readers_disagree_the_third_decides_and_the_timeline_shows_it_in_chi
     assert case.status == CaseStatus.DISPUTED
 
     log_in(page, live_server, readers["adj_c"], "/adjudication/")
-    page.get_by_role("link", name=f"Case {case.pk}").click()
+    page.get_by_role("link", name=f"Case {reading_code(case, readers['adj_c'])}").click()
     expect(page.locator(".verdict")).to_have_count(2)  # the third reader sees both
     page.screenshot(path=str(SHOTS / "adjudication_third_en.png"), full_page=True)
     read(page, readers["adj_c"], fracture=True)

@@ -33,14 +33,15 @@ def test_a_reader_reads_a_registered_vertebra_blind_in_both_languages(
 
     participant = register_case(levels=("T12", "L1"), group="chronic")
     case = AdjudicationCase.objects.get(participant=participant, level="L1")
-    reader = CaseAssignment.objects.get(case=case, slot="first").reader
-    review = f"/adjudication/{case.pk}/"
+    assignment = CaseAssignment.objects.get(case=case, slot="first")
+    reader, code = assignment.reader, assignment.reading_code
+    review = f"/adjudication/{code}/"
 
     log_in(page, live_server, reader, "/adjudication/")
-    expect(page.locator(f"#case-{case.pk} [data-role=question]")).to_contain_text("Acute fracture?")
+    expect(page.locator(f"#reading-{code} [data-role=question]")).to_contain_text("Acute fracture?")
     page.screenshot(path=str(OUT / "reference_queue_en.png"), full_page=True)
-    page.get_by_role("link", name=f"Case {case.pk}").click()
-    expect(page.locator("h1")).to_have_text(f"Case {case.pk}: level L1")
+    page.get_by_role("link", name=f"Case {code}").click()
+    expect(page.locator("h1")).to_have_text(f"Case {code}: level L1")
     expect(page.locator("[data-role=question]")).to_contain_text(
         "Acute fracture? (marrow oedema: low T1, high STIR/T2 signal)"
     )

@@ -16,6 +16,7 @@ from reports.indextests.services import model_outputs_import
 from tests.conftest import client_for
 
 from .adjudication_page_helpers import logged_in
+from .reading_helpers import reading_code
 from .reference_helpers import (  # noqa: F401 -- fixtures
     QUEUE,
     fixture_ref_people,
@@ -77,7 +78,10 @@ def test_the_readers_api_answers_show_no_group_centre_or_model_output(pair, ref_
         "queue": reader.get(QUEUE),
         "tab": reader.get(QUEUE, {"bucket": "awaiting_me"}),
         "counts": reader.get(f"{QUEUE}counts/"),
-        **{f"packet {c.pk}": reader.get(f"{QUEUE}{c.pk}/") for c in pair["cases"]},
+        **{
+            f"packet {c.pk}": reader.get(f"{QUEUE}{reading_code(c, ref_people['ref_adj_a'])}/")
+            for c in pair["cases"]
+        },
     }
     for name, answer in answers.items():
         assert answer.status_code == 200, name
@@ -85,10 +89,10 @@ def test_the_readers_api_answers_show_no_group_centre_or_model_output(pair, ref_
         assert leaks(text, people) == [], name
         assert '"group"' not in text and '"site"' not in text, name
     packets = [answers[f"packet {c.pk}"].json() for c in pair["cases"]]
-    # Alike but for the group and centre: the two packets are the same but for the case's number and the
-    # reader's slot.
+    # Alike but for the group and centre: the two packets are the same but for the reader's code for the case
+    # and their slot.
     for packet in packets:
-        packet["case"].pop("id"), packet["case"].pop("slot")
+        packet["case"].pop("code"), packet["case"].pop("slot")
     assert packets[0] == packets[1]
     packet = packets[0]
     assert packet["question"]["label"] == QUESTION
@@ -118,7 +122,7 @@ def test_the_queue_and_reading_pages_ask_the_protocols_question(pair, ref_people
     assert question in queue and all(answer in queue for answer in answers)
     assert leaks(queue, people) == []
     case = pair["cases"][1]
-    html = client.get(f"/adjudication/{case.pk}/").content.decode()
+    html = client.get(f"/adjudication/{reading_code(case, ref_people['ref_adj_a'])}/").content.decode()
     assert leaks(html, people) == []
     assert question in html
     for answer in answers:
@@ -132,9 +136,8 @@ def test_a_reader_signs_the_answer_on_the_page(pair, ref_people):
     case = pair["cases"][0]
     reader = ref_people["ref_adj_a"]
     client = logged_in(reader, "en")
-    answer = client.post(
-        f"/adjudication/{case.pk}/", {"fracture": "false", "confidence": "high", **signed(reader)}
-    )
+    review = f"/adjudication/{reading_code(case, reader)}/"
+    answer = client.post(review, {"fracture": "false", "confidence": "high", **signed(reader)})
     assert answer.status_code == 302, answer.content.decode()[:3000]
     verdict = Verdict.objects.get(case=case)
     assert (verdict.fracture, verdict.levels, verdict.genant_grade, verdict.event_date) == (
@@ -143,7 +146,7 @@ def test_a_reader_signs_the_answer_on_the_page(pair, ref_people):
         None,
         None,
     )
-    page = client.get(f"/adjudication/{case.pk}/").content.decode()
+    page = client.get(review).content.decode()
     assert re.search(r'data-role="fracture">\s*Chronic\s*<', page)
 
 
@@ -151,7 +154,8 @@ def test_the_board_and_the_case_page_give_the_final_answer_in_the_questions_word
     case = pair["cases"][0]
     for reader in CaseAssignment.objects.filter(case=case, active=True).select_related("reader"):
         answer = client_for(reader.reader).post(
-            f"{QUEUE}{case.pk}/verdict/", {"fracture": True, "confidence": "high", **signed(reader.reader)}
+            f"{QUEUE}{reader.reading_code}/verdict/",
+            {"fracture": True, "confidence": "high", **signed(reader.reader)},
         )
         assert answer.status_code == 201, answer.content
     dm = logged_in(ref_people["dm"], "zh-hans")

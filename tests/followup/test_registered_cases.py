@@ -13,6 +13,7 @@ from tests.conftest import client_for
 from trial import hooks
 from trial.models import Role, StaffRole
 
+from .reading_helpers import reading_code
 from .reference_helpers import (  # noqa: F401 -- fixtures
     ACUTE,
     CHRONIC,
@@ -36,7 +37,9 @@ def readers_of(case) -> dict[str, str]:
 
 
 def verdict(user, case, body):
-    return client_for(user).post(f"{QUEUE}{case.pk}/verdict/", {**body, **signed(user)}, format="json")
+    return client_for(user).post(
+        f"{QUEUE}{reading_code(case, user)}/verdict/", {**body, **signed(user)}, format="json"
+    )
 
 
 def test_registration_opens_a_case_per_fractured_vertebra_with_two_readers(register_case, ref_people):

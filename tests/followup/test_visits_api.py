@@ -264,7 +264,7 @@ def test_other_sites_and_roles(followed, other_coordinator, monitor, make_user, 
         assert outsider.get(url(followed, "M1")).status_code == 404
         assert outsider.post(url(followed, "M1", "complete"), {"visit_date": "2026-02-14"}).status_code == 404
         assert outsider.post(url(followed), {"visit_date": "2026-02-14", "reason": "pain"}).status_code == 404
-        assert outsider.get("/api/v1/visits/", {"site": "07"}).status_code == 400  # a site they cannot see
+        assert outsider.get("/api/v1/visits/", {"site": "07"}).status_code == 403  # a site they cannot see
         assert outsider.get("/api/v1/visits/").json()["count"] == 0
         # A monitor reads every site but records nothing: 403.
         reader = client_for(monitor)

@@ -118,7 +118,11 @@ def test_a_client_generated_from_the_served_schema_screens_enrolls_and_completes
         v1_screenings_create,
         v1_screenings_enroll_create,
     )
-    from spinetrial_client.models import V1ParticipantsFormsCreateStep, V1ParticipantsListStatus
+    from spinetrial_client.models import (
+        V1ParticipantsFormsCreateStep,
+        V1ParticipantsListSite,
+        V1ParticipantsListStatus,
+    )
 
     # The token endpoint reads no credentials: its generated function takes a client without a token.
     assert package.Client in typing.get_args(
@@ -196,10 +200,10 @@ def test_a_client_generated_from_the_served_schema_screens_enrolls_and_completes
 
     with signed_in("dm") as data_manager:
         enrolled = v1_participants_list.sync(
-            client=data_manager, site="07", status=V1ParticipantsListStatus.ENROLLED
+            client=data_manager, site=V1ParticipantsListSite("07"), status=V1ParticipantsListStatus.ENROLLED
         )
         withdrawn = v1_participants_list.sync(
-            client=data_manager, site="07", status=V1ParticipantsListStatus.WITHDRAWN
+            client=data_manager, site=V1ParticipantsListSite("07"), status=V1ParticipantsListStatus.WITHDRAWN
         )
     assert isinstance(enrolled, models.PaginatedParticipantOutList), enrolled
     assert [row.study_id for row in enrolled.results] == [study_id] and enrolled.count == 1

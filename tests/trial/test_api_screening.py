@@ -281,6 +281,6 @@ def test_site_filter_offers_only_visible_sites(api, make_screening, other_coordi
     make_screening()
     make_screening(actor=other_coordinator, on_site=other_site)
     assert api.get(URL, {"site": "07"}).json()["count"] == 1
-    refused = api.get(URL, {"site": "91"})  # exists, but not this coordinator's
-    assert refused.status_code == 400
+    refused = api.get(URL, {"site": "91"})  # exists, but not this coordinator's: refused for who asks
+    assert refused.status_code == 403
     assert "site" in refused.json()

@@ -74,22 +74,54 @@ def test_unknown_and_repeated_parameters_are_refused_in_the_api_but_format_is_dr
     assert api.get(SCREENINGS, {"format": "json"}).status_code == 200
 
 
-def test_another_site_s_code_is_refused_with_a_clear_message(api, log, other_site, make_user, study):
-    """Site codes are the protocol's: the schema cannot list them, the server says which it takes."""
+def hidden(response, name: str) -> list[str]:
+    """The messages naming `name` in a 403 of a well-formed value the user may not ask for."""
+    assert response.status_code == 403, response.content[:300]
+    body = response.json()
+    assert body["code"] == "not_visible" and name in body["detail"], body
+    return body[name]
+
+
+def test_another_site_s_code_is_refused_for_who_asks(api, log, other_site, make_user, study):
+    """A site code the user cannot see (another site's, or of no site: not told apart) is a 403 naming
+    `site`, with the message; one that is not a site code is a 400. The schema lists the shipped codes."""
     lists = ("/api/v1/participants/", "/api/v1/queries/", "/api/v1/visits/", "/api/v1/messages/")
     for url in (SCREENINGS, *lists):
-        message = refused(api.get(url, {"site": "91"}), "site")[0]
+        message = hidden(api.get(url, {"site": "91"}), "site")[0]
         assert "“91”" in message and "sites you can see" in message, (url, message)
-        refused(api.get(url, {"site": "ZZ"}), "site")
+        assert hidden(api.get(url, {"site": "ZZ"}), "site")
+        assert refused(api.get(url, {"site": "a b"}), "site") == [
+            "A site code is 1 to 8 letters or digits, e.g. 07."
+        ]
+        refused(api.get(url, {"site": "123456789"}), "site")
         assert api.get(url, {"site": "07"}).status_code == 200, url
     monitor = client_for(make_user("mon", role=Role.MONITOR, study=study))
     assert monitor.get("/api/v1/visits/", {"site": "91"}).status_code == 200
 
 
+def test_a_well_formed_code_and_a_malformed_one_together_are_a_400(api, log):
+    """A 403 only when every wrong parameter is one the user may not ask for: anything unreadable is a 400
+    naming them all."""
+    body = refused(api.get(SCREENINGS, {"site": "91", "enrolled": "yes"}), "site")
+    assert "“91”" in body[0]
+
+
 def test_another_study_s_code_is_refused(api, log, study2):
-    message = refused(api.get(SCREENINGS, {"study": "NCT06172179"}), "study")[0]
+    message = hidden(api.get(SCREENINGS, {"study": "NCT06172179"}), "study")[0]
     assert "NCT06172179" in message
+    assert refused(api.get(SCREENINGS, {"study": "NCT 1"}), "study")
     assert api.get(SCREENINGS, {"study": "NCT06379243"}).json()["count"] == 3
+
+
+def test_the_schema_lists_the_shipped_codes_for_site_and_study(api):
+    """As in the request bodies (trial/apis/codes.py): a typed client offers the codes."""
+    openapi = api.get("/api/schema/?format=json").json()
+    screenings = {p["name"]: p for p in openapi["paths"][SCREENINGS]["get"]["parameters"]}
+    visits = {p["name"]: p for p in openapi["paths"]["/api/v1/visits/"]["get"]["parameters"]}
+    assert screenings["site"]["schema"] == {"type": "string", "enum": ["07", "CQ1", "EXT1", "SY"]}
+    assert visits["site"]["schema"] == screenings["site"]["schema"]
+    assert "403" in screenings["site"]["description"]
+    assert screenings["study"]["schema"]["enum"] == ["NCT06172179", "NCT06379243", "NCT07306858"]
 
 
 @pytest.mark.parametrize("value", ["abc", "-1.5", "0", "-1", "501", "1e2", " ", "null"])

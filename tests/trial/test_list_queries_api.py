@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from trial.apis.filtering import QUERY_TEXT
 from trial.models import Role
 
 from ..conftest import client_for
@@ -37,7 +38,7 @@ def bad_values(parameter: dict) -> list[str]:
     schema = parameter["schema"]
     values = [""]  # a blank is refused on the API (pages take it as "all")
     if "enum" in schema:
-        values.append("no-such-value")
+        values.append("no such value")  # not shaped as a code either (a well-formed one of no site: 403)
     elif schema.get("type") == "integer":
         values += ["abc", "-1.5", "1e3", str(schema.get("minimum", 1) - 1)]
         if "maximum" in schema:
@@ -49,6 +50,8 @@ def bad_values(parameter: dict) -> list[str]:
     else:
         assert "maxLength" in schema, f"{parameter['name']}: a free string with no bound refuses nothing"
         values.append("x" * (schema["maxLength"] + 1))
+        if schema.get("pattern") == QUERY_TEXT:
+            values += ["   ", "a\x00b"]  # read stripped: a blank; a NUL, which no text field takes
     return values
 
 

@@ -6,8 +6,9 @@ hands back); its paginator adds page and page_size; DRF's own `format` is always
 blank, a repeated or an unreadable value is one 400 naming every parameter that is wrong.
 
 ListQueryBackendExtension documents the same declaration in the schema, as strict as the server: enums
-without the blank, formats, bounds, minLength 1 (a blank is refused), and a description where the valid
-values depend on the protocol (site codes).
+without the blank, formats, bounds, minLength 1 (a blank is refused). Site and study codes are enums of the
+shipped protocols' codes, as in the request bodies (trial/apis/codes.py); which of them the user may ask
+for is their role's and sites': one they cannot see is a 403 naming the parameter, as the descriptions say.
 """
 
 from django import forms
@@ -22,21 +23,25 @@ from rest_framework.settings import api_settings
 from .. import filters as strict
 from ..access import visible_sites
 from ..paging import paging_errors
+from .codes import site_codes, study_codes
+
+# A free text of a query: one character at least that is not a space (the query's reading strips it:
+# trial.filters.query_errors), and no NUL (Django's and DRF's text fields refuse it: a 400).
+QUERY_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 STUDY_DESCRIPTION = (
-    "A study code, e.g. NCT06379243: one of the studies you can see. The codes are the protocols', so no "
-    "pattern can say which exist: any other is a 400 naming `study`."
+    "A study code, e.g. NCT06379243: one of the studies you can see (the enum lists the shipped protocols'; "
+    "one loaded from another file is taken too). Another study's code is a 403 naming `study`."
 )
 SITE_DESCRIPTION = (
-    "A site code, e.g. 07: one of the sites you can see. The codes are the protocol's, so no pattern can "
-    "say which exist: another site's code, or one of no site, is a 400 naming `site`."
+    "A site code, e.g. 07: one of the sites you can see (the enum lists the shipped protocols'; one of a "
+    "protocol loaded from another file is taken too). Another site's code is a 403 naming `site`."
 )
 
 
-# The shapes of the codes (trial.models: a site code's validator, a study code as its API routes take it):
-# which codes exist is the protocol's, said in the descriptions.
-SITE_CODE = {"type": "string", "minLength": 1, "maxLength": 8, "pattern": "^[A-Za-z0-9]{1,8}$"}
-STUDY_CODE = {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[A-Za-z0-9_-]{1,32}$"}
+def code_schema(codes) -> dict:
+    """A protocol code's parameter: the shipped protocols' codes (read when the schema is generated)."""
+    return {"type": "string", "enum": list(codes())}
 
 
 def declared_parameters(view) -> set[str]:
@@ -71,9 +76,12 @@ def list_query(view, *, filterset=None) -> dict:
     parameters = request.query_params
     errors = strict.query_errors(dict(parameters.lists()), declared=declared_parameters(view), strict=True)
     errors = _paging_errors(view, parameters) | errors
+    unreadable = set(errors)  # unknown, repeated, blank, or a bad page: whoever asks
+    hidden: set[str] = set()
     values: dict = {}
     if filterset is not None and not filterset.is_valid():
         errors = strict.form_errors(filterset.form) | errors
+        hidden |= strict.not_visible(filterset.form.errors.as_data())
     query_class = getattr(view, "query_class", None)
     if query_class is not None:
         query = query_class(data=parameters, context={"request": request, "view": view})
@@ -81,7 +89,8 @@ def list_query(view, *, filterset=None) -> dict:
             values = dict(query.validated_data)
         else:
             errors = {name: [str(m) for m in messages] for name, messages in query.errors.items()} | errors
-    strict.refuse_query(errors)
+            hidden |= strict.not_visible(query.errors)
+    strict.refuse_query(errors, hidden=hidden - unreadable)
     request._list_query = values
     return values
 
@@ -99,7 +108,8 @@ class ListQueryBackend(filters_drf.DjangoFilterBackend):
 
 
 class SiteCodeField(serializers.CharField):
-    """A site code among the sites the requesting user can see (a query serializer's `site`)."""
+    """A site code among the sites the requesting user can see (a query serializer's `site`): one that is not
+    a site code is `invalid` (400), one of no site the user can see NOT_VISIBLE (403), as SiteFilter's."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 8)
@@ -108,9 +118,12 @@ class SiteCodeField(serializers.CharField):
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data)
+        if not strict.SITE_CODE.fullmatch(code):
+            raise serializers.ValidationError(str(strict.NOT_A_SITE_CODE), code="invalid")
         request = self.context["request"]
         if not visible_sites(request.user).filter(code=code).exists():
-            raise serializers.ValidationError(str(strict.UNKNOWN_SITE) % {"value": code})
+            message = str(strict.UNKNOWN_SITE) % {"value": code}
+            raise serializers.ValidationError(message, code=strict.NOT_VISIBLE)
         return code
 
 
@@ -118,11 +131,12 @@ class SiteCodeField(serializers.CharField):
 
 
 def _strict_schema(schema: dict) -> dict:
-    """A blank is refused: no "" in an enum, at least one character in a free string."""
+    """A blank is refused: no "" in an enum, at least one character in a free string (QUERY_TEXT)."""
     if "enum" in schema:
         schema["enum"] = [value for value in schema["enum"] if value not in ("", None)]
     elif schema.get("type") == "string" and "format" not in schema:
         schema.setdefault("minLength", 1)
+        schema.setdefault("pattern", QUERY_TEXT)
     schema.pop("nullable", None)
     return schema
 
@@ -131,10 +145,10 @@ def _filter_schema(filter_) -> tuple[dict, str]:
     """The schema and description of a FilterSet's filter, from the form field that reads it."""
     description = str(filter_.extra.get("help_text") or "")
     if isinstance(filter_, strict.SiteFilter):
-        # Its field lists the user's sites: no request here, and no fixed list to give.
-        return dict(SITE_CODE), SITE_DESCRIPTION
+        # Its field lists the user's sites: no request here; the schema lists the shipped protocols'.
+        return code_schema(site_codes), SITE_DESCRIPTION
     if isinstance(filter_, strict.StudyFilter):
-        return dict(STUDY_CODE), STUDY_DESCRIPTION
+        return code_schema(study_codes), STUDY_DESCRIPTION
     field = filter_.field
     if isinstance(field, strict.StrictBooleanField):
         return build_basic_type(OpenApiTypes.BOOL), description
@@ -160,7 +174,7 @@ class ListQueryBackendExtension(OpenApiFilterExtension):
         if query_class is not None:
             for name, field in query_class().fields.items():
                 if isinstance(field, SiteCodeField):
-                    schema = dict(SITE_CODE)
+                    schema = code_schema(site_codes)
                 else:
                     schema = auto_schema._map_serializer_field(field, "request")
                     auto_schema._insert_field_validators(field, schema)

@@ -205,8 +205,8 @@ def effects_section(result: dict, st: Styles) -> list:
         grid,
         st.p(
             _(
-                "The predictor's effect on the linear predictor across its range, with its 95% confidence "
-                "band."
+                "The predictor's effect on the linear predictor across its range, with its confidence band "
+                "(95%)."
             ),
             st.note,
         ),

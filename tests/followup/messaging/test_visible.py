@@ -68,11 +68,17 @@ def test_the_list_filters_and_shows_no_address_text_or_token(outbox, people):
 
 
 @pytest.mark.parametrize(
-    ("query", "field"), [("?state=lost", "state"), ("?channel=fax", "channel"), ("?site=99", "site")]
+    ("query", "field", "status"),
+    [
+        ("?state=lost", "state", 400),
+        ("?channel=fax", "channel", 400),
+        ("?site=9-9", "site", 400),  # not a site code
+        ("?site=99", "site", 403),  # one, but of no site the user can see
+    ],
 )
-def test_bad_filters_answer_400_with_the_field(outbox, people, query, field):
+def test_bad_filters_answer_4xx_with_the_field(outbox, people, query, field, status):
     answer = client_for(people["data_manager"]).get(f"/api/v1/messages/{query}")
-    assert answer.status_code == 400 and field in answer.json()
+    assert answer.status_code == status and field in answer.json()
 
 
 def test_the_list_runs_a_fixed_number_of_queries(outbox, people, django_assert_num_queries):

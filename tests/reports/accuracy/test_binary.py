@@ -57,8 +57,10 @@ def test_the_table_is_counted_from_predictions_and_from_scores_at_the_threshold(
     scores = [0.9, 0.5, 0.2, 0.7, 0.49, 0.1]
     expected = ConfusionMatrix(tp=2, fn=1, fp=1, tn=2)
     assert confusion_matrix_at(reference=reference, scores=scores, threshold=0.5) == expected
-    assert confusion_matrix(reference=[True, True, True, False, False, False],
-                            predicted=[1, 1, 0, 1, 0, 0]) == expected
+    assert (
+        confusion_matrix(reference=[True, True, True, False, False, False], predicted=[1, 1, 0, 1, 0, 0])
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
