@@ -16,7 +16,7 @@ class DevelopForm(forms.Form):
 
     spec = forms.ChoiceField(label=_("Model specification"))
     name = forms.CharField(
-        label=_("Name"), max_length=120, required=False, help_text=_("Default: the spec's.")
+        label=_("Model name"), max_length=120, required=False, help_text=_("Default: the spec's.")
     )
     bootstrap = forms.IntegerField(
         label=_("Bootstrap resamples"),
