@@ -161,7 +161,8 @@ def test_a_bad_imported_cohort_is_refused_whole_and_nothing_is_kept(study, peopl
         format="json",
     )
     assert answer.status_code == 400, answer.content
-    assert answer.json()["file"]
+    missing = ["t_score_min", "endpoint_event", "endpoint_days", "endpoint_censor", "endpoint_pending"]
+    assert answer.json()["file"] == [f"missing column {name}" for name in missing]  # by the model's spec
     assert not Job.objects.filter(kind=JobKind.RISK_MODEL_VALIDATE).exists()
     assert not default_storage.exists("riskmodel-imports")
 

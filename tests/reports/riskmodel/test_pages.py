@@ -131,3 +131,21 @@ def test_the_menu_offers_risk_models_where_a_study_has_an_endpoint(study, people
     dm = make_user("dm-acc", role="data_manager", study=accuracy)
     text = page_for(dm).get(LIST, {"study": accuracy.code}).content.decode()
     assert 'id="no-endpoint"' in text and 'id="develop-form"' not in text
+
+
+def test_a_bad_cohort_file_is_refused_beside_the_field(study, people, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reports.models import Job
+
+    settings.MEDIA_ROOT = tmp_path
+    made = stored_model(study, people["data_manager"], frozen=True)
+    upload = SimpleUploadedFile("cohort.csv", b"age,sex\n70,female\n", content_type="text/csv")
+    answer = page_for(people["data_manager"]).post(
+        f"/reports/risk-models/{made.pk}/validate/",
+        {"validate-source": "import", "validate-language": "en", "validate-file": upload},
+    )
+    assert answer.status_code == 400
+    text = answer.content.decode()
+    assert "missing column t_score_min" in text and 'id="validate-form"' in text
+    assert not Job.objects.filter(kind="risk_model_validate").exists() and not list(tmp_path.iterdir())

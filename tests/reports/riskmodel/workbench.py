@@ -59,36 +59,6 @@ SMALL_RESULT = {
 }  # fmt: skip
 
 
-def stored_model(study, user, *, name="Small model", frozen=False) -> RiskModel:
-    """A model as its development job stores it (the job done, the row made), frozen or not."""
-    now = timezone.now()
-    job = Job.objects.create(
-        study=study, kind=JobKind.RISK_MODEL_DEVELOP, trigger=JobTrigger.ON_DEMAND, status=JobStatus.DONE,
-        params={"language": "en", "name": name}, requested_by=user, finished_at=now,
-    )  # fmt: skip
-    extra = {"state": RiskModelState.FROZEN, "frozen_at": now, "frozen_by": user, "frozen_by_name": "Test Pi",
-             "reason": "final"} if frozen else {}  # fmt: skip
-    return RiskModel.objects.create(
-        study=study, name=name, spec_file="small.yaml", spec_code="small", spec_version="1.0",
-        spec_text="code: small\n", spec_sha256="a" * 64, model_type="logistic", job=job, cut_sha256="b" * 64,
-        cut_at=now - datetime.timedelta(days=1), seed=7, resamples=10, imputations=2, model=SMALL_MODEL,
-        result=SMALL_RESULT, c_apparent=0.71, c_corrected=0.68, analysed=120, outcome_events=14,
-        developed_at=now, developed_by=user, **extra,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def investigator(make_user, study, site):
-    return make_user("inv07", role=Role.INVESTIGATOR, study=study, site=site)
-
-
-def page_for(user, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["django_language"] = language
-    return client
-
-
 # A small specification of the study (three predictors, age as a spline of 3 knots) with small settings,
 # shipped for the tests in a directory of their own (RISK_MODEL_SPEC_DIR): a real development in seconds.
 SMALL_SPEC = """\
@@ -107,6 +77,36 @@ predictors:
      from: t_score_min}
   - {code: female, label: {en: Female, zh-hans: 女性}, type: binary, from: sex, positive: [female]}
 """
+
+
+def stored_model(study, user, *, name="Small model", frozen=False) -> RiskModel:
+    """A model as its development job stores it (the job done, the row made), frozen or not."""
+    now = timezone.now()
+    job = Job.objects.create(
+        study=study, kind=JobKind.RISK_MODEL_DEVELOP, trigger=JobTrigger.ON_DEMAND, status=JobStatus.DONE,
+        params={"language": "en", "name": name}, requested_by=user, finished_at=now,
+    )  # fmt: skip
+    extra = {"state": RiskModelState.FROZEN, "frozen_at": now, "frozen_by": user, "frozen_by_name": "Test Pi",
+             "reason": "final"} if frozen else {}  # fmt: skip
+    return RiskModel.objects.create(
+        study=study, name=name, spec_file="small.yaml", spec_code="small", spec_version="1.0",
+        spec_text=SMALL_SPEC, spec_sha256="a" * 64, model_type="logistic", job=job, cut_sha256="b" * 64,
+        cut_at=now - datetime.timedelta(days=1), seed=7, resamples=10, imputations=2, model=SMALL_MODEL,
+        result=SMALL_RESULT, c_apparent=0.71, c_corrected=0.68, analysed=120, outcome_events=14,
+        developed_at=now, developed_by=user, **extra,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def investigator(make_user, study, site):
+    return make_user("inv07", role=Role.INVESTIGATOR, study=study, site=site)
+
+
+def page_for(user, language: str = "en") -> Client:
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client
 
 
 @pytest.fixture
