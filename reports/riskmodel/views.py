@@ -6,6 +6,7 @@ The same rules as the API (access.py): a 403 for the others who see the study, a
 of it (an adjudicator).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crf.services.signing_session import signing_session
 from trial.access import user_roles, visible_sites
 from trial.errors import Forbidden
+from trial.i18n import localized
 from trial.models import StaffRole, Study
 from trial.pages import attempt, redraw_status
 from trial.views.common import paginate
@@ -74,6 +76,8 @@ def _shown(job):
     job.state = job_state(job)
     job.step_label = step_text(job.kind, job.step)
     job.percent = int(100 * job.steps_done / job.steps_total) if job.steps_total else 0
+    language = job.params.get("language") or ""
+    job.language_label = dict(settings.LANGUAGES).get(language, language)
     return job
 
 
@@ -111,6 +115,12 @@ def risk_models_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _labelled(rows: list, model: dict) -> list:
+    """The coefficients with their predictor's label in the reader's language (a spline's terms share it)."""
+    labels = {p["code"]: localized(p.get("label")) for p in model.get("design", {}).get("predictors", [])}
+    return [{**row, "label": labels.get(row.get("predictor"), "")} for row in rows]
+
+
 def _validation_studies(user, risk_model):
     """The other studies with an endpoint whose data the user reads whole (study-wide PI or data manager)."""
     held = StaffRole.objects.filter(user=user, active=True, site__isnull=True, role__in=WORK_ROLES)
@@ -136,7 +146,7 @@ def _model_render(request, risk_model, *, freeze_form=None, validate_form=None, 
         "study": risk_model.study,
         "m": risk_model,
         "result": result,
-        "coefficients": result.get("coefficients") or [],
+        "coefficients": _labelled(result.get("coefficients") or [], risk_model.model or {}),
         "predictors": (risk_model.model or {}).get("design", {}).get("predictors", []),
         "jobs": jobs,
         "running": running,
