@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from crf.services.common import MONITOR_ROLES, SIGNING_ROLES
 from reports.access import REPORT_ROLES
 from reports.indextests import access as index_tests
+from reports.riskmodel import access as risk_models
 from trial.access import role_names, user_roles
 from trial.errors import Forbidden
 from trial.models import Role
@@ -68,6 +69,11 @@ READERS_OF_CASES = frozenset({ADJUDICATOR})
 OUTPUT_READERS = frozenset(role.value for role in index_tests.READ_ROLES)
 OUTPUT_IMPORTERS = frozenset(role.value for role in index_tests.IMPORT_ROLES)
 ANALYSIS_LOCKERS = frozenset(role.value for role in index_tests.LOCK_ROLES)
+# Risk models (reports/riskmodel/access.py): read by PIs, data managers, monitors and investigators (an
+# aggregate of every site, no participant in it); developed, frozen and validated by study-wide PIs and data
+# managers; hidden from adjudicators (blind to the predictors).
+RISK_MODEL_READERS = frozenset(role.value for role in risk_models.READ_ROLES)
+RISK_MODEL_WORKERS = frozenset(role.value for role in risk_models.WORK_ROLES)
 
 
 class Scope(enum.StrEnum):
@@ -289,6 +295,27 @@ MATRIX: dict[str, Rule] = {
     "analysis-lock-page": rule(OUTPUT_READERS, ANALYSIS_LOCKERS, Scope.STUDY),
     "model-import-page": rule(OUTPUT_READERS, scope=Scope.STUDY),
     "model-output-heatmap": rule(OUTPUT_READERS, OUTPUT_IMPORTERS, Scope.STUDY),
+    # --- the risk-model workbench: readers at a site or study-wide; study-wide PIs and DMs develop ---------
+    "api:risk-models": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "api:risk-model-specs": rule(RISK_MODEL_READERS, scope=SITE),
+    "api:risk-model": rule(RISK_MODEL_READERS, scope=SITE),
+    "api:risk-model-freeze": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "api:risk-model-validations": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "api:risk-model-json": rule(RISK_MODEL_READERS, scope=SITE),
+    "api:risk-model-result": rule(RISK_MODEL_READERS, scope=SITE),
+    "api:risk-model-reports": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "api:risk-model-calculate": rule(RISK_MODEL_READERS, RISK_MODEL_READERS, SITE),
+    "api:risk-validation": rule(RISK_MODEL_READERS, scope=SITE),
+    "risk-models-page": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "risk-model-page": rule(RISK_MODEL_READERS, scope=SITE),
+    "risk-model-freeze-page": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "risk-model-validate-page": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "risk-model-report-page": rule(RISK_MODEL_READERS, RISK_MODEL_WORKERS, SITE),
+    "risk-model-calculator": rule(RISK_MODEL_READERS, RISK_MODEL_READERS, SITE),
+    "risk-model-download": rule(RISK_MODEL_READERS, scope=SITE),
+    "risk-validation-download": rule(RISK_MODEL_READERS, scope=SITE),
+    "risk-model-job": rule(RISK_MODEL_READERS, scope=SITE),
+    "risk-model-job-download": rule(RISK_MODEL_READERS, scope=SITE),
     # --- the admin: staff; Django's model permissions decide inside (research data is read-only there) ------
     "admin:login": PUBLIC,
     "admin:*": rule({STAFF}, {STAFF}),

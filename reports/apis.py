@@ -373,3 +373,8 @@ urlpatterns += index_test_urls  # model outputs and the analysis lock (reports/i
 from .stard.apis import urlpatterns as accuracy_report_urls  # noqa: E402
 
 urlpatterns += accuracy_report_urls
+
+# The risk-model workbench (reports/riskmodel/apis.py), also answering with JobOut.
+from .riskmodel.apis import urlpatterns as risk_model_urls  # noqa: E402
+
+urlpatterns += risk_model_urls

@@ -3,11 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 def reports_menu() -> list:
+    from trial.models import Role
     from trial.navigation import MenuItem
 
     from .access import REPORT_ROLES
     from .indextests.access import READ_ROLES as OUTPUT_READ_ROLES
+    from .riskmodel.access import READ_ROLES as RISK_READ_ROLES
 
+    facts = _ProtocolFacts()  # one query for this menu, whichever items ask
     # Study-wide roles only: a PI or data manager of one site would be refused (a report covers every site).
     # The exports are a tab of the same pages (the same people), not a menu entry of their own.
     return [
@@ -26,18 +29,58 @@ def reports_menu() -> list:
             ("analysis-lock-page", "model-import-page"),
             roles=OUTPUT_READ_ROLES,
             study_wide=True,
-            studies=_studies_with_index_tests,
+            studies=facts.vertebra,
+        ),
+        # Risk models: for a study with an endpoint, asked in the same query as the model outputs' (the same
+        # study-wide roles ask it); investigators, at their site, without asking (no query more on every page
+        # of theirs): a model is an aggregate, with no participant in it, and a study without an endpoint
+        # says so on the page.
+        MenuItem(
+            "risk-models-page",
+            _("Risk models"),
+            74,
+            ("risk-model-page", "risk-model-calculator", "risk-model-job"),
+            roles=RISK_READ_ROLES - {Role.INVESTIGATOR},
+            study_wide=True,
+            studies=facts.endpoint,
+        ),
+        MenuItem(
+            "risk-models-page",
+            _("Risk models"),
+            75,
+            ("risk-model-page", "risk-model-calculator", "risk-model-job"),
+            roles=frozenset({Role.INVESTIGATOR}),
+            site_level=True,
         ),
     ]
 
 
-def _studies_with_index_tests() -> frozenset[int]:
-    """The studies analysed per vertebra (protocol `design.unit: vertebra`), whose index tests are model
-    outputs: the only ones the model-output pages are for. One query."""
-    from trial.models import Study
+class _ProtocolFacts:
+    """Which studies' protocols analyse vertebrae (`design.unit: vertebra`: the model-output pages) and which
+    declare an endpoint (the risk models): one query when first asked, kept for this menu."""
 
-    found = Study.objects.filter(current_version__definition__design__unit="vertebra")
-    return frozenset(found.values_list("pk", flat=True))
+    def __init__(self):
+        self._found: tuple[frozenset[int], frozenset[int]] | None = None
+
+    def _read(self) -> tuple[frozenset[int], frozenset[int]]:
+        if self._found is None:
+            from trial.models import Study
+
+            rows = Study.objects.values_list(
+                "pk", "current_version__definition__design__unit", "current_version__definition__endpoint"
+            )
+            rows = list(rows)
+            self._found = (
+                frozenset(pk for pk, unit, _endpoint in rows if unit == "vertebra"),
+                frozenset(pk for pk, _unit, endpoint in rows if endpoint),
+            )
+        return self._found
+
+    def vertebra(self) -> frozenset[int]:
+        return self._read()[0]
+
+    def endpoint(self) -> frozenset[int]:
+        return self._read()[1]
 
 
 def _interim_report_run(job, progress):
@@ -59,6 +102,34 @@ def _accuracy_report_run(job, progress):
     from .stard.report import accuracy_report_run
 
     return accuracy_report_run(job, progress)
+
+
+def _risk_model_run(kind: str):
+    """The risk-model workbench's runners (reports/riskmodel/services.py), imported when a job runs."""
+
+    def run(job, progress):
+        from .riskmodel import services
+
+        return getattr(services, f"model_{kind}_run")(job, progress)
+
+    run.__name__ = f"_risk_model_{kind}_run"
+    return run
+
+
+def _risk_model_steps() -> dict:
+    # The codes the risk-model jobs pass to progress(): the data, develop()'s and validate()'s stages
+    # (reports/riskmodel/develop.py STEPS), and the PDF.
+    return {
+        "data": _("Reading the data cut"),
+        "fit": _("Imputing and fitting the model"),
+        "bootstrap": _("Internal validation: bootstrap resamples"),
+        "report": _("Calibration, decision curve and nomogram"),
+        "validate": _("Validating the model on the cohort"),
+        "render": _("Drawing the PDF"),
+    }
+
+
+RISK_MODEL_RUNNERS = {kind: _risk_model_run(kind) for kind in ("develop", "validate", "report")}
 
 
 def _bench_jobs(*, study) -> list:
@@ -101,6 +172,9 @@ class ReportsConfig(AppConfig):
         steps.job_steps_register(JobKind.EXPORT, steps.export_steps())
         jobs.job_runner_register(JobKind.ACCURACY_REPORT, _accuracy_report_run)
         steps.job_steps_register(JobKind.ACCURACY_REPORT, steps.accuracy_steps())
+        for kind, runner in RISK_MODEL_RUNNERS.items():
+            jobs.job_runner_register(f"risk_model_{kind}", runner)
+            steps.job_steps_register(f"risk_model_{kind}", _risk_model_steps())
         if report_ready_plan not in jobs.JOB_FINISHED:
             jobs.JOB_FINISHED.append(report_ready_plan)
         staff_message_kind_register(MessageKind.REPORT_READY, REPORT_READY_MESSAGES)

@@ -16,6 +16,9 @@ class JobKind(models.TextChoices):
     INTERIM_REPORT = "interim_report", _("interim report")
     EXPORT = "export", _("export")
     ACCURACY_REPORT = "accuracy_report", _("accuracy report")
+    RISK_MODEL_DEVELOP = "risk_model_develop", _("risk model development")
+    RISK_MODEL_VALIDATE = "risk_model_validate", _("risk model validation")
+    RISK_MODEL_REPORT = "risk_model_report", _("risk model report")
 
 
 class JobStatus(models.TextChoices):
@@ -145,4 +148,10 @@ from .indextests.models import (  # noqa: E402, F401 -- the index tests' models,
     ModelImport,
     ModelOutput,
     OutputKind,
+)
+from .riskmodel.models import (  # noqa: E402, F401 -- the risk models, in a module of their own
+    CohortSource,
+    RiskModel,
+    RiskModelState,
+    RiskValidation,
 )

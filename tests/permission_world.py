@@ -21,7 +21,7 @@ from followup.models import AdjudicationCase, CaseAssignment, Visit
 from followup.services import links
 from followup.services.questionnaires import questionnaire_save
 from reports.indextests.services import heatmap_attach, model_outputs_import
-from reports.models import Job, JobStatus
+from reports.models import Job, JobStatus, RiskValidation
 from trial.models import Role, Site
 from trial.services import participant_enroll, screening_create
 
@@ -30,6 +30,7 @@ from .crf.conftest import PROCEDURE, put
 from .factories import StaffRoleFactory, UserFactory
 from .followup.mri_helpers import MRI, make_visit, put_mri
 from .reports.indextests.pictures import png
+from .reports.riskmodel.workbench import stored_model
 
 # What the refused answers must never show: the participant's identifying data and study ID.
 FULL_NAME = "Matrix Person"
@@ -130,6 +131,13 @@ def build_world() -> dict:
         csv = f"study_id,level,model,version,split,probability\n{participant.study_id},T12,ViT,1.0,test,0.8\n"
         (model_import,) = model_outputs_import(study=study, actor=users["data_manager"], content=csv.encode())
         output = heatmap_attach(output=model_import.outputs.get(), actor=users["data_manager"], content=png())
+        # A frozen risk model and a validation of it (reports/riskmodel), as their jobs make them.
+        risk_model = stored_model(study, users["principal_investigator"], frozen=True)
+        risk_validation = RiskValidation.objects.create(
+            risk_model=risk_model, source="import", cut_sha256="d" * 64, file_name="cohort.csv", result={},
+            job=stored_model(study, users["principal_investigator"], name="other").job,
+            created_at=timezone.now(), created_by=users["principal_investigator"],
+        )  # fmt: skip
     case = AdjudicationCase.objects.filter(participant=participant).first()
     return {
         "study": study,
@@ -145,6 +153,8 @@ def build_world() -> dict:
         "job": job,
         "model_import": model_import,
         "model_output": output,
+        "risk_model": risk_model,
+        "risk_validation": risk_validation,
         "users": users,
     }
 
@@ -159,6 +169,12 @@ def kwargs_for(route: Route, world: dict) -> dict:
         pk = world["case"].pk
     elif "messages" in text:
         pk = world["message"].pk
+    elif "risk-models/jobs" in text:
+        pk = world["risk_model"].job_id
+    elif "risk-models/" in text:
+        pk = world["risk_model"].pk
+    elif "risk-validations" in text:
+        pk = world["risk_validation"].pk
     elif "jobs" in text:
         pk = world["job"].pk
     elif "heatmap" in text:
@@ -189,6 +205,7 @@ def kwargs_for(route: Route, world: dict) -> dict:
         "channel": "sms",
         "id": str(world["users"]["coordinator"].pk),
         "evidence_id": world["case"].evidence.first().pk,
+        "what": "model",  # a risk model's JSON download
     }
     if "reading_code" in route.params:
         # The adjudicator's own code for the case (the walk assigns them to it); another code names nothing.
