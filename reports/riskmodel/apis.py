@@ -138,6 +138,12 @@ class DevelopIn(StrictInput):
         required=False, help_text=f"Multiple imputations, 1 to {IMPUTATIONS_MAX}. Default: the spec's."
     )
     seed = serializers.IntegerField(required=False, help_text=f"0 to {SEED_MAX}. Default: the spec's.")
+    cut = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="The data cut, not in the future, with a time zone (default: now). An earlier cut leaves "
+        "the participants enrolled after it for a temporal validation.",
+    )
     language = serializers.ChoiceField(
         choices=LANGUAGES, required=False, help_text="Of the PDF. Default: the reader's."
     )

@@ -88,9 +88,20 @@ def _canonical(value, use: str):
     return str(value)
 
 
-def model_data(study, cut_at: datetime.datetime, spec: ModelSpec, source: str = "study") -> ModelData:
+def model_data(
+    study,
+    cut_at: datetime.datetime,
+    spec: ModelSpec,
+    source: str = "study",
+    *,
+    enrolled_after: datetime.date | None = None,
+) -> ModelData:
     """The spec's data from `study`'s analysis dataset at `cut_at`, read in one snapshot, streamed (only the
-    needed columns of each row are kept). A study lacking a column the spec reads: InvalidInput naming it."""
+    needed columns of each row are kept). A study lacking a column the spec reads: InvalidInput naming it.
+
+    `enrolled_after` (a temporal validation): only the participants enrolled after that day, i.e. none of
+    those a model developed at a cut on that day could have seen (one enrolled on the cut's own day is left
+    out, whether before or after the cut's time)."""
     from reports.exports.analysis import AnalysisDataset
     from reports.replica import read_snapshot
 
@@ -115,12 +126,21 @@ def model_data(study, cut_at: datetime.datetime, spec: ModelSpec, source: str = 
     names = [column.name for column in dataset.columns]
     at = [names.index(name) for name, _use in wanted]
     uses = [use for _name, use in wanted]
+    enrolled = names.index("enrollment_date")
+    cut = {"source": source, "study": study.code, "at": cut_at.isoformat()}
+    if enrolled_after is not None:
+        cut["enrolled_after"] = enrolled_after.isoformat()
     with read_snapshot():
         records = (
             [_canonical(row[i], use) for i, use in zip(at, uses, strict=True)]
             for row in dataset.rows(cut_at=cut_at)
+            if enrolled_after is None or _day(row[enrolled]) > enrolled_after
         )
-        return _build(records, spec, cut={"source": source, "study": study.code, "at": cut_at.isoformat()})
+        return _build(records, spec, cut=cut)
+
+
+def _day(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
 
 
 def model_data_import(content: bytes, spec: ModelSpec) -> ModelData:

@@ -38,6 +38,16 @@ class DevelopForm(forms.Form):
         max_value=SEED_MAX,
         help_text=_("The same seed and data give the same model and report. Default: the spec's."),
     )
+    cut = forms.DateTimeField(
+        label=_("Data cut"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        help_text=_(
+            "Empty for now. An earlier cut leaves the participants enrolled after it for a temporal "
+            "validation."
+        ),
+    )
     language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, specs=(), **kwargs):

@@ -9,7 +9,6 @@ validations are made by their jobs only.
 
 import datetime
 import hashlib
-import inspect
 import math
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followup.selectors.endpoint import study_today
 from trial.audit import audit_context, reason_required
 from trial.errors import Conflict, DomainError, InvalidInput
 from trial.i18n import LANGUAGES
@@ -76,12 +76,15 @@ def model_develop_request(
     bootstrap: int | None = None,
     imputations: int | None = None,
     seed: int | None = None,
+    cut: datetime.datetime | None = None,
 ) -> Job:
     """Ask for a model to be developed from one of the study's specification files (202: the job).
 
     Study-wide PIs and data managers (403). The resamples, imputations and seed default to the spec's; each
-    out of its bounds is a 400 naming it, all at once. The job keeps the spec's SHA-256: a file changed before
-    the worker runs fails the job rather than fit another specification than the one asked for."""
+    out of its bounds is a 400 naming it, all at once. The data cut is now, or an earlier time `cut` (a
+    temporal validation later takes the participants enrolled after it). The job keeps the spec's SHA-256: a
+    file changed before the worker runs fails the job rather than fit another specification than the one
+    asked for."""
     require_work(actor, study)
     shipped = spec_file(study, spec)
     bootstrap = shipped.default("bootstrap", 200) if bootstrap is None else bootstrap
@@ -93,9 +96,14 @@ def model_develop_request(
     _bounded(errors, "seed", seed, 0, SEED_MAX)
     if language not in LANGUAGES:
         errors["language"] = [_("Unknown language: %(language)s.") % {"language": language}]
+    if cut is not None and timezone.is_naive(cut):
+        errors["cut"] = [_("Give the data cut with its time zone, e.g. 2027-01-31T23:59+08:00.")]
+    elif cut is not None and cut > timezone.now():
+        errors["cut"] = [_("The data cut cannot be in the future.")]
     if errors:
         raise InvalidInput(_("The request is not valid."), field_errors=errors)
     params = {
+        "cut": cut.astimezone(datetime.UTC).isoformat() if cut else None,
         "language": language,
         "spec": shipped.file,
         "spec_sha256": shipped.sha256,
@@ -138,7 +146,8 @@ def model_develop_run(job: Job, progress) -> JobOutput:
             code="spec_changed",
         )
     progress("data", 0, 1)
-    data = model_data(job.study, timezone.now(), spec, CohortSource.STUDY)
+    cut_at = datetime.datetime.fromisoformat(params["cut"]) if params.get("cut") else timezone.now()
+    data = model_data(job.study, cut_at, spec, CohortSource.STUDY)
     developed = develop(
         spec,
         data,
@@ -361,18 +370,11 @@ def _validation_data(risk_model: RiskModel, spec, params: dict):
     if params["source"] == CohortSource.STUDY:
         cohort = Study.objects.get(code=params["study"])
         return model_data(cohort, timezone.now(), spec, CohortSource.STUDY)
-    # Temporal: the study at the later cut, limited to the participants enrolled after the development's cut
-    # where model_data can (its `enrolled_after`, asked of the engine; the whole study at the cut until then).
+    # Temporal: the study at the later cut, only the participants enrolled after the development's cut (its
+    # day at the study's sites), none of whom the model saw.
     cut = datetime.datetime.fromisoformat(params["cut"])
-    extra = {"enrolled_after": risk_model.cut_at} if temporal_limited() else {}
-    return model_data(risk_model.study, cut, spec, CohortSource.LATER_CUT, **extra)
-
-
-def temporal_limited() -> bool:
-    """Whether a later cut's cohort is limited to the participants enrolled after the model's cut."""
-    from .data import model_data
-
-    return "enrolled_after" in inspect.signature(model_data).parameters
+    after = study_today(sites=risk_model.study.sites.all(), at=risk_model.cut_at)
+    return model_data(risk_model.study, cut, spec, CohortSource.LATER_CUT, enrolled_after=after)
 
 
 def model_validate_run(job: Job, progress) -> JobOutput:
@@ -394,9 +396,7 @@ def model_validate_run(job: Job, progress) -> JobOutput:
         about={"id": risk_model.pk, "name": risk_model.name},
         thresholds=spec.validation.thresholds.values(),
     )
-    after = risk_model.cut_at if params["source"] == CohortSource.LATER_CUT and temporal_limited() else None
-    if params["source"] == CohortSource.LATER_CUT:  # said in the result: the whole study, or the newcomers
-        result["cohort"] = {**result.get("cohort", {}), "enrolled_after": after and after.isoformat()}
+    after = risk_model.cut_at if params["source"] == CohortSource.LATER_CUT else None
     progress("render", 0, 1)
     content = render_validation(result, params["language"])
     cohort = Study.objects.filter(code=params.get("study")).first() if params.get("study") else None

@@ -92,7 +92,10 @@ def risk_models_page(request: HttpRequest) -> HttpResponse:
     specs = spec_files(study) if works else []
     form = DevelopForm(request.POST or None, specs=specs, initial={"language": request.LANGUAGE_CODE})
     done = None
-    if request.method == "POST" and form.is_valid():
+    zone = study_zone(study.pk)
+    with timezone.override(zone):  # a cut typed without a zone is the study's local time
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
         options = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
         done = attempt(model_develop_request, form=form, study=study, actor=request.user, **options)
         if done:
@@ -105,7 +108,7 @@ def risk_models_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "works": works and bool(specs),
         "has_endpoint": has_endpoint,
-        "zone": str(study_zone(study.pk)),
+        "zone": str(zone),
     }
     return render(
         request,
@@ -210,10 +213,11 @@ def risk_model_validate_page(request: HttpRequest, pk: int) -> HttpResponse:
     studies = _validation_studies(request.user, risk_model)
     form = ValidateForm(request.POST, request.FILES, studies=studies)
     done = None
-    if form.is_valid():
+    with timezone.override(study_zone(risk_model.study_id)):  # a cut typed without a zone: the study's time
+        valid = form.is_valid()
+    if valid:
         upload = form.cleaned_data.get("file")
-        with timezone.override(study_zone(risk_model.study_id)):
-            cut = form.cleaned_data.get("cut")
+        cut = form.cleaned_data.get("cut")
         done = attempt(
             model_validate_request,
             form=form,

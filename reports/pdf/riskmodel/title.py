@@ -45,6 +45,8 @@ def cut_text(cut: dict, *, source: bool = True) -> str:
         parts.append(_("%(n)s rows") % {"n": cut["rows"]})
     if source and cut.get("source"):
         parts.append(source_name(cut["source"]))
+    if cut.get("enrolled_after"):  # a temporal validation: only those the model never saw
+        parts.append(_("participants enrolled after %(day)s") % {"day": cut["enrolled_after"]})
     return "; ".join(parts)
 
 

@@ -3,6 +3,7 @@ freezing as an e-signature, validation and the calculator refused for a model no
 refused whole with its problems, and a real development, freeze, validation and calculation end to end
 (small: 10 resamples, 2 imputations)."""
 
+import datetime
 import hashlib
 import io
 import math
@@ -298,11 +299,15 @@ def test_validation_on_the_sister_study_and_on_a_later_cut(people, seeded, study
 
     early = client.post(url, {"cohort": "later_cut", "cut": "2026-01-01T00:00:00+08:00"}, format="json")
     assert early.status_code == 400 and "after the model's development cut" in early.json()["cut"][0]
+    # A later cut takes only the participants enrolled after the model's cut: none here (the model was
+    # developed on everyone), so the job fails saying why, and no validation is stored.
     answer = client.post(url, {"cohort": "later_cut"}, format="json")
     assert answer.status_code == 202, answer.content
-    assert job_execute(answer.json()["id"]) == "done", Job.objects.get(pk=answer.json()["id"]).error_params
-    later = RiskValidation.objects.get(job_id=answer.json()["id"])
-    assert later.source == "later_cut" and later.cut_at > made.cut_at
+    assert job_execute(answer.json()["id"]) == "failed"
+    assert "participants with and without the event" in Job.objects.get(pk=answer.json()["id"]).error_params[
+        "message"
+    ]
+    assert not RiskValidation.objects.filter(job_id=answer.json()["id"]).exists()
 
 
 def test_the_developments_options_are_bounded_and_named(study, people):
@@ -322,4 +327,11 @@ def test_the_developments_options_are_bounded_and_named(study, people):
     assert answer.status_code == 400 and "spec" in answer.json()
     answer = client.post(models_url(study), {"spec": CLINICAL, "stepwise": True}, format="json")
     assert answer.status_code == 400 and "stepwise" in answer.json()
+    future = (timezone.now() + datetime.timedelta(days=1)).isoformat()
+    answer = client.post(models_url(study), {"spec": CLINICAL, "cut": future}, format="json")
+    assert answer.status_code == 400 and "future" in answer.json()["cut"][0]
     assert not Job.objects.filter(kind=JobKind.RISK_MODEL_DEVELOP).exists()
+    earlier = {"spec": CLINICAL, "cut": "2026-06-30T23:59:00+08:00"}
+    answer = client.post(models_url(study), earlier, format="json")
+    assert answer.status_code == 202  # an earlier cut: kept for the job, in UTC
+    assert Job.objects.get(kind=JobKind.RISK_MODEL_DEVELOP).params["cut"] == "2026-06-30T15:59:00+00:00"

@@ -105,6 +105,19 @@ def test_the_frame_codes_each_participant_as_the_dataset_says(seeded):
 
 
 @pytest.mark.django_db
+def test_a_temporal_cohort_holds_only_the_participants_enrolled_after_the_day(seeded):
+    """enrolled_after (a later cut's validation): the participants enrolled after the day, none on or before
+    it; the day is said in the cut."""
+    rows = raw_rows(seeded)
+    days = sorted(datetime.date.fromisoformat(str(r["enrollment_date"])) for r in rows)
+    day = days[len(days) // 2]  # about half were enrolled after it
+    later = model_data(seeded, CUT, FULL, "later_cut", enrolled_after=day)
+    assert later.flow["participants"] == sum(d > day for d in days) > 0
+    assert later.flow["participants"] < len(rows)
+    assert later.cut["enrolled_after"] == day.isoformat() and later.cut["source"] == "later_cut"
+    assert model_data(seeded, CUT, FULL, "later_cut", enrolled_after=days[-1]).flow["participants"] == 0
+
+
 def test_the_same_cut_gives_the_same_hash_and_the_export_imports_to_it(seeded):
     data = model_data(seeded, CUT, FULL)
     assert model_data(seeded, CUT, FULL).cut["sha256"] == data.cut["sha256"]
