@@ -122,9 +122,10 @@ log "seed_demo (idempotent)"
 SEED_FLAGS=()
 ((LOCAL_DB == 0)) || SEED_FLAGS+=(--i-know-this-is-not-production)
 # The studies of the demo (DEMO_STUDIES), each with its protocol's target enrollment, in one process: the
-# prospective cohort (NCT06379243: 560 participants, CRFs, follow-up, adjudication) and the retrospective
-# accuracy study (NCT07306858: 276 cases at two centres, imaging exams, model outputs), about 5 s together.
-read -r -a DEMO_STUDIES <<<"${DEMO_STUDIES:-NCT06379243 NCT07306858}"
+# prospective cohort (NCT06379243: 560 participants, CRFs, follow-up, adjudication), its sister study
+# (NCT06172179: 500, the external cohort the risk-model workbench validates the clinical model on) and the
+# retrospective accuracy study (NCT07306858: 276 cases at two centres, imaging exams, model outputs).
+read -r -a DEMO_STUDIES <<<"${DEMO_STUDIES:-NCT06379243 NCT06172179 NCT07306858}"
 STUDY_FLAGS=()
 for study in "${DEMO_STUDIES[@]}"; do STUDY_FLAGS+=(--study "${study}"); done
 "${PY}" manage.py seed_demo "${STUDY_FLAGS[@]}" --seed 1 "${SEED_FLAGS[@]}"
