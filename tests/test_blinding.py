@@ -140,6 +140,7 @@ def kwargs_for(route: str, names: set[str], world) -> dict:
         "channel": "sms",
         "evidence_id": world["case"].evidence.first().pk,
         "reading_code": "ZZZZZZZ",  # a well-formed code that no assignment holds
+        "what": "model",  # a risk model's JSON download (an adjudicator reads no risk model: 404)
     }
     missing = names - set(values)
     assert not missing, f"{route}: give the test a value for {sorted(missing)}"

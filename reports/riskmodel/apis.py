@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crf.services.signing_session import signing_session
+from trial.apis.filtering import list_query
 from trial.apis.pagination import Pagination
 from trial.apis.serializers import ReasonField, StrictInput
 from trial.errors import InvalidInput
@@ -187,6 +188,7 @@ class SpecListView(APIView):
 
     @extend_schema(responses=SpecOut(many=True))
     def get(self, request, code):
+        list_query(self)  # it takes no parameter: any is a 400 naming it, as on every list
         study = risk_study(request.user, code)
         rows = [
             {
@@ -406,6 +408,9 @@ class CalculateOut(serializers.Serializer):
     high = serializers.FloatField(allow_null=True)
     horizon_days = serializers.IntegerField(allow_null=True)
     points = serializers.FloatField(help_text="The nomogram's total points for these values.")
+    points_each = serializers.DictField(
+        child=serializers.FloatField(), help_text="Each predictor's points on the nomogram, by its code."
+    )
     values = serializers.DictField(child=serializers.FloatField())
     note = serializers.CharField(help_text="For research use only; not for clinical decisions.")
 

@@ -193,17 +193,18 @@ def risk_calculate(*, risk_model: RiskModel, user, values: dict) -> dict:
             _("Only a frozen model can be used to calculate a risk; freeze it first."), code="not_frozen"
         )
     checked = calculator_values(risk_model.model, values)
-    from .stats.nomogram import points
+    from .stats.nomogram import points_each
     from .stats.predict import risk_interval
 
     found = risk_interval(risk_model.model, checked)
     risk, low, high = _interval(found)
-    scored = points(risk_model.model, checked)
+    each = points_each(risk_model.model, checked)
     return {
         "risk": risk,
         "low": low,
         "high": high,
-        "points": scored,
+        "points": sum(each.values()),
+        "points_each": each,
         "horizon_days": risk_model.model.get("horizon_days"),
         "values": checked,
     }

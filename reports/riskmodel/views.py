@@ -272,15 +272,24 @@ def risk_model_calculator(request: HttpRequest, pk: int) -> HttpResponse:
         done = attempt(
             risk_calculate, form=form, risk_model=risk_model, user=request.user, values=form.cleaned_data
         )
-        context["found"] = _calculated(done.value) if done else None
+        context["found"] = _calculated(done.value, predictors) if done else None
     status = redraw_status(done) if request.method == "POST" else 200
     return render(request, "reports/riskmodel/calculator.html", context, status=status)
 
 
-def _calculated(found: dict) -> dict:
-    """The calculator's answer as the page shows it: percents (no interval for a penalised model)."""
+def _calculated(found: dict, predictors: list[dict]) -> dict:
+    """The calculator's answer as the page shows it: percents (no interval for a penalised model) and each
+    predictor's points under its label."""
     percent = {key: None if found[key] is None else 100 * found[key] for key in ("risk", "low", "high")}
-    return {**found, **{f"{key}_percent": value for key, value in percent.items()}}
+    rows = [
+        {
+            "code": p["code"],
+            "label": localized(p.get("label") or {}) or p["code"],
+            "points": found["points_each"][p["code"]],
+        }
+        for p in predictors
+    ]
+    return {**found, **{f"{key}_percent": value for key, value in percent.items()}, "points_rows": rows}
 
 
 @require_GET

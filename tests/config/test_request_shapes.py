@@ -207,6 +207,9 @@ def url_values(world):
             # A user whose second factor is reset (trial/views/twofactor.py): any id (one the actor may not
             # reset is a 404 page).
             ("pk", "reset"): "1",
+            # A risk model (API and pages): any id (a missing one is a 404).
+            ("pk", "risk-models"): "1",
+            ("pk", "risk-validations"): "1",
         }
         by_name = {
             "study_id": participant.study_id,
@@ -223,6 +226,9 @@ def url_values(world):
             "id": str(world["admin"].pk),
             "content_type_id": "1",
             "url": "nowhere/",
+            # A reader's case by its reading code: any well-formed code (one not the reader's is a 404).
+            "reading_code": "ABCDEFG",
+            "what": "model",  # a risk model's JSON download
         }
         if (name, segment) in by_place:
             return by_place[(name, segment)]

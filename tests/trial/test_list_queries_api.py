@@ -10,6 +10,7 @@ from trial.apis.filtering import QUERY_TEXT
 from trial.models import Role
 
 from ..conftest import client_for
+from ..reports.riskmodel.workbench import stored_model
 
 pytestmark = pytest.mark.frozen
 
@@ -72,10 +73,14 @@ def superuser_api(make_user, make_participant, study, coordinator):
         "visit_code": "M12",
     }
     screening = participant.screening_id
+    # A risk model, whose validations are a list of its own (the list is read once the model is found).
+    risk_model = stored_model(study, user)
 
     def url(path: str) -> str:
         def value(match):
             name = match.group(1)
+            if name == "id" and path.startswith("/api/v1/risk-models/"):
+                return str(risk_model.pk)
             if name == "id":
                 return str(screening if path.startswith("/api/v1/screenings/") else 999_999)
             return values[name]

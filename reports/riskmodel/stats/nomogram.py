@@ -118,15 +118,21 @@ def points_table(model: Mapping) -> list[dict]:
     ]
 
 
-def points(model: Mapping, values: Mapping) -> float:
-    """One patient's total points (exact); ValueError naming a missing or wrong value, as predict does."""
+def points_each(model: Mapping, values: Mapping) -> dict[str, float]:
+    """One patient's points per predictor, {code: points} in the design's order (exact, as the chart reads
+    them); ValueError naming a missing or wrong value, as predict does."""
     checked = checked_values(model, values)
     pieces, _, scale = _pieces(model)
-    total = 0.0
+    found = {}
     for predictor, b, _, f in pieces:
         contribution = float(predictor.columns([checked[predictor.code]])[0] @ b)
-        total += (contribution - float(f.min())) * scale
-    return total
+        found[predictor.code] = (contribution - float(f.min())) * scale
+    return found
+
+
+def points(model: Mapping, values: Mapping) -> float:
+    """One patient's total points (exact): the sum of points_each."""
+    return sum(points_each(model, values).values())
 
 
 def risk_of_points(model: Mapping, total: float) -> float:

@@ -264,6 +264,12 @@ def test_develop_freeze_validate_report_and_calculate(people, seeded, small_spec
     assert body["risk"] == pytest.approx(risk, rel=1e-9)
     assert body["low"] == pytest.approx(low, rel=1e-6) and body["high"] == pytest.approx(high, rel=1e-6)
     assert body["points"] >= 0
+    # Each predictor's points: 0 to 100 (the widest predictor spans 100), one per predictor, summing to
+    # the total.
+    codes = [p["code"] for p in made.model["design"]["predictors"]]
+    assert list(body["points_each"]) == codes
+    assert all(0 <= v <= 100 + 1e-9 for v in body["points_each"].values())
+    assert sum(body["points_each"].values()) == pytest.approx(body["points"])
 
 
 def test_validation_on_the_sister_study_and_on_a_later_cut(people, seeded, study2, small_specs, make_user):
@@ -304,9 +310,10 @@ def test_validation_on_the_sister_study_and_on_a_later_cut(people, seeded, study
     answer = client.post(url, {"cohort": "later_cut"}, format="json")
     assert answer.status_code == 202, answer.content
     assert job_execute(answer.json()["id"]) == "failed"
-    assert "participants with and without the event" in Job.objects.get(pk=answer.json()["id"]).error_params[
-        "message"
-    ]
+    assert (
+        "participants with and without the event"
+        in Job.objects.get(pk=answer.json()["id"]).error_params["message"]
+    )
     assert not RiskValidation.objects.filter(job_id=answer.json()["id"]).exists()
 
 

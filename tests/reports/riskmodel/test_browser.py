@@ -114,4 +114,5 @@ def test_a_pi_develops_freezes_and_uses_the_calculator(
     assert shown == f"{100 * risk:.1f} %"
     assert page.locator("#risk-interval").inner_text() == f"{100 * low:.1f}–{100 * high:.1f} %"  # noqa: RUF001
     assert page.locator("#research-only").is_visible()
+    assert page.locator("#points-each tbody tr").count() == 3  # one row of points per predictor
     page.screenshot(path=str(SHOTS / f"calculator_{short}.png"), full_page=True)
