@@ -8,7 +8,8 @@
 # FUZZ_EXAMPLES (default 25) cases per operation and role, the coverage phase for every role, FUZZ_SCENARIOS
 # (default 100) stateful scenarios.
 # BENCH_PARTS=riskmodel: `manage.py bench_riskmodel` (BENCH.md): the shipped re-fracture model developed on the
-# demo at 560 and 56,000 participants (BENCH_SIZES), each true odds ratio of the demo's generator held to
+# demo at 560 and 56,000 participants (BENCH_SIZES), then validated on the same cohort (each timed, with its
+# peak memory), each true odds ratio of the demo's generator held to
 # the workbench's 95 % interval at 56,000; RISKMODEL_BOOTSTRAP (default 200), RISKMODEL_IMPUTATIONS (5). Run
 # after the endpoints part (the default's last part), it finds the study at 56,000 and checks that size only.
 set -euo pipefail

@@ -5,6 +5,27 @@ Ranges and rates follow shared/domain.md; where it gives none the value is demo 
 
 from trial.levels import LEVELS
 
+# Values a real cohort does not have, so that the risk-model workbench's multiple imputation has work on
+# the demo (reports/riskmodel): demo realism, the rates of prospective vertebral-augmentation cohorts. Each
+# is drawn from a stream of its own (casebook.Casebook._not_collected), independent of every other draw of
+# the participant: missing completely at random, so also at random with respect to the outcome.
+# A form never keyed (this EDC has no "not done" status: an exam not done is a form with no record):
+NOT_DONE = {
+    # DXA before the procedure not done (pain too severe to lie still, the densitometer booked out, a
+    # patient operated on the day of admission): a few % of the analysed miss their lowest T-score.
+    "dxa": 0.03,
+    # IDEAL-IQ not done (a scanner without the sequence that week, the patient unable to stay still for the
+    # extra sequence) or not analysable (motion, metal): PDFF and R2* missing together.
+    "qmri": 0.04,
+}
+# A required value the site cannot give: its form stays a draft without it (the engine completes no form with
+# a required value missing), read by the analysis dataset as any draft is.
+NOT_RECORDED = {
+    # The weight of a bed-bound patient with an acute fracture not measured: no BMI (1.5 %).
+    ("baseline", "weight"): 0.015,
+    # The pre-operative VAS not in the pain chart of the day (1.5 %).
+    ("baseline", "vas_preop"): 0.015,
+}
 # Days from the event (or the previous form's entry) to data entry, completion, source data verification,
 # signature and locking, with their weights. A few forms stay drafts for long (a value still missing).
 ENTRY_LAG = {0: 45, 1: 25, 2: 12, 3: 8, 5: 5, 7: 3, 14: 2}

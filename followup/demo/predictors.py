@@ -10,8 +10,9 @@ is the model the workbench fits on the analysis dataset's columns:
 - `fractures_n`: the rows of the fracture-levels form (acute and old fractures);
 - `leakage`: any treated level leaking; `leakage_intradiscal`: a leak located intradiscal or of Yeom type D;
 - `pdff_mean`, `r2star_mean`: the mean over the measured vertebrae neither fractured nor cemented (qMRI).
-A value the forms do not hold (a draft still missing it, a form not keyed yet) is None here; the draw then
-uses rates.REFRACTURE_FALLBACK.
+A value the forms do not hold (a draft still missing it, a form not keyed yet, an exam not done, a value not
+recorded: crf/demo/rates.py NOT_DONE, NOT_RECORDED) is None here; the draw then uses
+rates.REFRACTURE_FALLBACK.
 """
 
 import math

@@ -54,8 +54,13 @@ REFRACTURE_TRUTH = {
     "anti_osteoporosis": math.log(0.70),  # a current bisphosphonate, denosumab, teriparatide or raloxifene
     # (the baseline form's current_treatment); domain.md: protective (size: demo realism)
 }
-# Where the database holds no value (a draft still missing it, a form not keyed), the draw uses this one: the
-# demo's centre of the predictor, so that the truth stays a function of what is stored (about 1 % of values).
+# Where the database holds no value (a draft still missing it, a form not keyed, an exam not done or a value
+# never recorded: crf/demo/rates.py NOT_DONE, NOT_RECORDED, a few % of each predictor), the draw uses this
+# one: the demo's centre of the predictor, so that the truth stays a function of what is stored. The value the
+# participant would have had is not stored anywhere, so the truth of one with a missing value uses the
+# fallback: which values are missing depends on nothing (a stream of its own), and the model stays true for
+# the observed values (the complete cases follow it exactly); imputing a missing value from the others and the
+# outcome then recovers about the fallback's effect, a bias the few % missing keep small.
 REFRACTURE_FALLBACK = {
     "age": 72.0,
     "female": 1,

@@ -110,7 +110,14 @@ def test_realistic_spreads_of_the_predictors(dataset):
     assert 0.02 < described.loc["baseline_glucocorticoids", "mean"] < 0.1
     assert 75 < described.loc["baseline_vas_preop", "mean"] < 95  # domain.md: about 87 mm
     assert 0.6 < described.loc["female", "mean"] < 0.9
-    assert x.notna().all(axis=1).mean() > 0.9  # few values missing (drafts, forms not keyed yet)
+    # Values missing as in a real cohort (crf/demo/rates.py NOT_DONE, NOT_RECORDED), besides drafts and forms
+    # not keyed yet: DXA not done 3 %, IDEAL-IQ 4 % (PDFF and R2* together), weight 1.5 %, VAS 1.5 %.
+    missing = x.isna().mean()
+    assert 0.01 < missing["t_score_min"] < 0.07 and 0.015 < missing["pdff_mean"] < 0.08
+    assert (x["pdff_mean"].isna() == x["r2star_mean"].isna()).all()
+    assert 0.003 < missing["baseline_bmi"] < 0.04 and 0.003 < missing["baseline_vas_preop"] < 0.04
+    assert missing["age"] == missing["female"] == 0
+    assert 0.8 < x.notna().all(axis=1).mean() < 0.95
 
 
 def test_a_plain_logistic_regression_finds_the_truth(dataset):
@@ -124,8 +131,10 @@ def test_a_plain_logistic_regression_finds_the_truth(dataset):
     # The strong effects have the truth's sign.
     for name in ("leakage", "fractures_n", "baseline_bmi"):
         assert np.sign(fit.params[name]) == np.sign(REFRACTURE_TRUTH[name]), (name, fit.params[name])
-    # Every true coefficient within the fit's 99 % interval (a few hundred participants: wide intervals).
-    intervals = fit.conf_int(alpha=0.01)
+    # Every true coefficient within the fit's interval (a few hundred participants: wide intervals), at 99 %
+    # for the thirteen together (Bonferroni): thirteen 99 % intervals miss at least once in one run out of
+    # eight of a perfect fit.
+    intervals = fit.conf_int(alpha=0.01 / len(REFRACTURE_TRUTH))
     for name, truth in REFRACTURE_TRUTH.items():
         low, high = intervals.loc["const" if name == "intercept" else name]
         assert low <= truth <= high, (name, low, truth, high)

@@ -2,6 +2,7 @@
 cycle; crf_plan does so for each participant."""
 
 import datetime
+import random
 from collections.abc import Iterable, Sequence
 
 from trial.models import ParticipantStatus, Role
@@ -10,7 +11,14 @@ from ...engine.definitions import FormDef, form_definitions
 from ...engine.validate import CheckContext, clean_data, evaluate
 from ..draws import days, weighted
 from ..plan import Enrolled, FormPlan
-from ..rates import COMPLETION_LAG, ENTRY_LAG, INVESTIGATOR_ENTRY_SHARE, STUCK_DRAFT_SHARE
+from ..rates import (
+    COMPLETION_LAG,
+    ENTRY_LAG,
+    INVESTIGATOR_ENTRY_SHARE,
+    NOT_DONE,
+    NOT_RECORDED,
+    STUCK_DRAFT_SHARE,
+)
 from .baseline import BaselineData
 from .hospital import HospitalData
 from .imaging import ImagingData
@@ -67,6 +75,7 @@ class Casebook(BaselineData, ImagingData, HospitalData, LifeCycle):
             drawn[form.code] = self._draw(form.code)
             if form.code == "baseline":
                 self._vas_preop = drawn[form.code]["vas_preop"]
+        not_done, not_recorded = self._not_collected()
         self._entered_by = Role.INVESTIGATOR if rng.random() < INVESTIGATOR_ENTRY_SHARE else Role.COORDINATOR
         stopped = p.status_date if p.status == ParticipantStatus.WITHDRAWN else None
         # Forms are keyed in protocol order: a form's entry is never before the previous form's.
@@ -80,7 +89,10 @@ class Casebook(BaselineData, ImagingData, HospitalData, LifeCycle):
             done_day = day + days(weighted(rng, COMPLETION_LAG))
             if day >= today or (stopped is not None and day >= stopped):
                 break  # not started, nor any later form
-            last = entries[form.code] = self._moment(day, after=last)
+            moment = self._moment(day, after=last)
+            if form.code in not_done:
+                continue  # the exam was not done: nothing to key (its draws above keep the stream aligned)
+            last = entries[form.code] = moment
             completions[form.code] = (
                 None if stuck or done_day >= today else self._moment(done_day, after=last)
             )
@@ -91,6 +103,9 @@ class Casebook(BaselineData, ImagingData, HospitalData, LifeCycle):
             raw = drawn[form.code]
             if completions[form.code] is None and rng.random() < 0.6:
                 raw = self._trim(form, raw)
+            if not_recorded.get(form.code):
+                raw = {key: value for key, value in raw.items() if key not in not_recorded[form.code]}
+                completions[form.code] = None  # a required value the site cannot give: it stays a draft
             # Stored as crf_save stores it: clean_data's output (derived BMI, choices in definition order).
             clean, findings = clean_data(form, raw)
             if findings.errors:
@@ -108,7 +123,22 @@ class Casebook(BaselineData, ImagingData, HospitalData, LifeCycle):
             plans.append(
                 self._life(form, data[form.code], entries[form.code], completions[form.code], findings)
             )
-        return self._lock(plans, forms)
+        return self._lock(plans, [form for form in forms if form.code not in not_done])
+
+    def _not_collected(self) -> tuple[set[str], dict[str, set[str]]]:
+        """The forms whose exam was not done and the values never recorded (rates.NOT_DONE, NOT_RECORDED).
+
+        Drawn from a stream of their own, every rate drawn in the same order whatever the protocol's forms:
+        independent of the participant's values and outcome (missing completely at random); a form not done
+        still makes its draws of the casebook's stream, so the other forms keep about the same dates.
+        """
+        rng = random.Random(f"{self.seed}:{self.p.study_id}:not-collected")
+        not_done = {code for code, share in NOT_DONE.items() if rng.random() < share}
+        not_recorded: dict[str, set[str]] = {}
+        for (code, field), share in NOT_RECORDED.items():
+            if rng.random() < share:
+                not_recorded.setdefault(code, set()).add(field)
+        return not_done, not_recorded
 
     def _trim(self, form: FormDef, data: dict) -> dict:
         """A draft still missing one to three values (never one that another value depends on)."""

@@ -128,7 +128,7 @@ class LifeCycle(Story):
 
     def _lock(self, plans: list[FormPlan], forms: Sequence[FormDef]) -> list[FormPlan]:
         """The data manager locks a casebook once every form of it is signed."""
-        if len(plans) < len(forms) or any(plan.signed_at is None for plan in plans):
+        if not plans or len(plans) < len(forms) or any(plan.signed_at is None for plan in plans):
             return plans
         lock_day = max(plan.signed_at for plan in plans).date() + days(weighted(self.rng, LOCK_LAG))
         if lock_day >= self.today:

@@ -4,7 +4,8 @@ The demo draws each participant's new fracture from a logistic model on the work
 (followup/demo/rates.py REFRACTURE_TRUTH). At each size (default 560, then 56,000 participants) the study is
 seeded up to the size as `manage.py bench` seeds it (trial's demo_seed, then every app's demo stage), then
 `manage.py risk_model develop` runs on it in a child process (its time and peak resident memory measured
-alone), and its development result is held against the truth:
+alone), then `manage.py risk_model validate` of the model it wrote on the same cohort (timed likewise), and
+the development result is held against the truth:
 - a linear predictor: the true log-odds ratio per unit within the estimated coefficient's 95 % CI;
 - a spline predictor: the true linear effect, relative to the curve's reference (the median), within the
   effect curve's 95 % band at interior points of its range (a quarter to three quarters of the way);
@@ -122,6 +123,16 @@ def recovery(result: dict, spec) -> list[dict]:
     return rows
 
 
+def _timed(command: list[str], what: str) -> tuple[float, float]:
+    """Run a CHILD command: its wall time (s) and its peak resident memory (MiB)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise CommandError(f"{what} failed:\n{done.stdout}\n{done.stderr}")
+    return seconds, int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
 class Command(BaseCommand):
     help = "Develop the shipped re-fracture model on the demo at each size and check it recovers the truth."
 
@@ -161,6 +172,12 @@ class Command(BaseCommand):
             encoding="utf-8",
         )
         self.stdout.write(f"written {output}")
+        if len(runs) > 1:
+            first, last = runs[0], runs[-1]
+            self.stdout.write(
+                f"{last['size']:,} / {first['size']:,}: develop x{last['seconds'] / first['seconds']:.1f}, "
+                f"validate x{last['validate_seconds'] / first['validate_seconds']:.1f}"
+            )
         held = [run for run in runs if run["size"] >= HELD_FROM]
         if any(not row["within"] for run in held for row in run["recovery"]):
             raise CommandError("a true effect lies outside the workbench's interval (see above)")
@@ -182,19 +199,30 @@ class Command(BaseCommand):
             *("--study", study.code, "--spec", str(spec), "--out", str(out)),
             *("--bootstrap", str(bootstrap), "--imputations", str(imputations)),
         ]
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own)
-        seconds = time.perf_counter() - started
-        if done.returncode:
-            raise CommandError(f"risk_model develop failed at {size}:\n{done.stdout}\n{done.stderr}")
-        peak_mib = int(done.stdout.strip().splitlines()[-1]) / 1024
+        seconds, peak_mib = _timed(command, f"risk_model develop at {size}")
         result = json.loads((out / "performance.json").read_text(encoding="utf-8"))
+        # The developed model validated on the same cohort (a later cut's validation reads the same rows
+        # through the same code): its MICE, metrics with their intervals, recalibrations and PDF.
+        checked = out / "validation"
+        command = [
+            *(sys.executable, "-c", CHILD, sys.executable, "manage.py", "risk_model", "validate"),
+            *("--model", str(out / "model.json"), "--spec", str(spec), "--study", study.code),
+            *("--out", str(checked)),
+        ]
+        validate_seconds, validate_mib = _timed(command, f"risk_model validate at {size}")
+        validation = json.loads((checked / "validation.json").read_text(encoding="utf-8"))
         flow = result["flow"]
         rate = flow["events"] / flow["analysed"] if flow["analysed"] else None
         run = {
             "size": size,
             "seconds": round(seconds, 1),
             "peak_mib": round(peak_mib, 1),
+            "bootstrap": result["reproducibility"]["bootstrap"],
+            "imputations": result["reproducibility"]["imputations"],
+            "missing": {row["predictor"]: row["missing"] for row in result["missing"] if row["missing"]},
+            "validate_seconds": round(validate_seconds, 1),
+            "validate_peak_mib": round(validate_mib, 1),
+            "validate_c": validation["performance"]["c"],
             "out": str(out),
             "flow": flow,
             "event_rate": rate,
@@ -209,7 +237,12 @@ class Command(BaseCommand):
         flow, rate = run["flow"], 100 * (run["event_rate"] or 0)
         self.stdout.write(
             f"\nsize {run['size']:,}: develop {run['seconds']} s, peak {run['peak_mib']} MiB; "
-            f"{flow['analysed']:,} analysed, {flow['events']:,} events ({rate:.1f} %)"
+            f"{flow['analysed']:,} analysed, {flow['events']:,} events ({rate:.1f} %); "
+            f"{run['bootstrap']} resamples, {run['imputations']} imputations, missing {run['missing']}"
+        )
+        self.stdout.write(
+            f" validate {run['validate_seconds']} s, peak {run['validate_peak_mib']} MiB, "
+            f"C {run['validate_c'][0]:.3f}"
         )
         self.stdout.write(f" shrinkage {run['shrinkage']}, C {run['c_apparent']:.3f} (apparent)")
         self.stdout.write(f" {'predictor':<22} {'true OR':>8}  {'estimate (95 % CI)':<28} in 95 % held")

@@ -7,7 +7,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.imputation.mice import MICE, MICEData
 
-from reports.riskmodel.stats.impute import impute, nelson_aalen, rubin
+from reports.riskmodel.stats.impute import _Chain, impute, nelson_aalen, rubin
 
 
 def test_rubin_by_hand():
@@ -144,3 +144,28 @@ def test_nelson_aalen_by_hand():
     np.testing.assert_allclose(
         hazard, [1 / 5, 1 / 5 + 1 / 4, 1 / 5 + 1 / 4, 1 / 5 + 1 / 4, 1 / 5 + 1 / 4 + 1, 0]
     )
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as impute() hands it to the chain: floats under plain names."""
+    return pd.DataFrame(frame.to_numpy(dtype=float), columns=[f"v{i}" for i in range(frame.shape[1])])
+
+
+def test_the_chain_is_statsmodels_micedata_without_patsy(incomplete):
+    """The numpy design matrices give statsmodels MICEData's own chain, to the bit, for a seed."""
+    data = _plain(incomplete)
+    reference = MICEData(data.copy(), rng=np.random.default_rng(4))
+    chain = _Chain(data.copy(), rng=np.random.default_rng(4))
+    for _ in range(3):
+        reference.update_all(2)
+        chain.update_all(2)
+        pd.testing.assert_frame_equal(chain.data, reference.data, check_exact=True)
+
+
+def test_the_chain_refuses_a_model_it_does_not_build(incomplete):
+    data = _plain(incomplete)
+    chain = _Chain(data, rng=np.random.default_rng(4))
+    column = next(name for name in data.columns if data[name].isna().any())
+    chain.set_imputer(column, formula="v0")
+    with pytest.raises(NotImplementedError):
+        chain.update_all(1)
