@@ -45,8 +45,9 @@ coverage: install ## make test under line coverage, with the report per file (sl
 bench: install ## manage.py bench --sizes 560,56000 on a throwaway database
 	@bash scripts/bench.sh
 
-lint: $(STAMP) ## ruff check
+lint: $(STAMP) ## ruff check and ruff format --check
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
 
 clean: stop ## Stop services, remove var/ (database, logs, static) and the install stamp
 	rm -rf var $(STAMP) .coverage htmlcov .pytest_cache .ruff_cache

@@ -13,9 +13,10 @@ cd "${ROOT}"
 source scripts/services.sh
 PY=.venv/bin/python
 
-log "ruff check"
+log "ruff check, ruff format --check"
 ruff_rc=0
 .venv/bin/ruff check . || ruff_rc=$?
+.venv/bin/ruff format --check . >/dev/null || { ruff_rc=$?; .venv/bin/ruff format --check . | tail -20; }
 if ((ruff_rc != 0)); then
     log "ruff check failed (status ${ruff_rc}); running the tests anyway, the run will fail at the end"
 fi
