@@ -160,6 +160,26 @@ def mean_risk(fitted: Fitted, imputed: list[pd.DataFrame]) -> np.ndarray:
     return np.mean([fitted.risk(fitted.design.matrix(data)) for data in imputed], axis=0)
 
 
+def _shrunk_covariance(fitted: Fitted, factor: float) -> np.ndarray:
+    """The covariance of (intercept, coefficients) after uniform shrinkage, for the risk interval.
+
+    Re-estimating the intercept with the shrunk linear predictor as offset fixes the model's mean risk to the
+    observed one: in the parameterisation centred at the mean design row c, the intercept there (alpha =
+    b0 + c.b) keeps its variance and the slopes become s.b. So: centre (alpha, b), scale the slopes by s,
+    and go back to (b0' = alpha - s c.b, s.b). Scaling the uncentred covariance instead would keep b0's
+    variance (large when the predictors' zero is far from the data, e.g. age 0) while its covariance with
+    the slopes shrinks, and the interval would blow up away from zero."""
+    centre = np.mean([fitted.design.matrix(data).mean(axis=0) for data in fitted.imputed], axis=0)
+    k = len(centre)
+    to_centred = np.eye(k + 1)
+    to_centred[0, 1:] = centre  # (alpha, b) = T (b0, b)
+    scale = np.diag([1.0, *([factor] * k)])
+    back = np.eye(k + 1)
+    back[0, 1:] = -centre  # (b0', b') = U (alpha, b')
+    step = back @ scale @ to_centred
+    return step @ fitted.covariance @ step.T
+
+
 def shrink(fitted: Fitted, factor: float, settings: Settings) -> Fitted:
     """The coefficients times the uniform shrinkage factor; the intercept (logistic) or the baseline survival
     (Cox) re-estimated with the shrunk linear predictor as an offset, on each imputed copy, averaged."""
@@ -187,10 +207,7 @@ def shrink(fitted: Fitted, factor: float, settings: Settings) -> Fitted:
             )
             means.append(lp_mean)
     if covariance is not None and fitted.intercept is not None:
-        covariance = fitted.covariance.copy()
-        covariance[1:, 1:] *= factor**2
-        covariance[0, 1:] *= factor
-        covariance[1:, 0] *= factor
+        covariance = _shrunk_covariance(fitted, factor)
     return Fitted(
         design=fitted.design,
         intercept=float(np.mean(intercepts)) if intercepts else None,

@@ -13,6 +13,7 @@ from statsmodels.duration.hazard_regression import PHReg
 from reports.riskmodel.data import ModelData
 from reports.riskmodel.develop import develop
 from reports.riskmodel.spec import spec_load
+from reports.riskmodel.stats.predict import risk_interval
 
 HEAD = """\
 code: sim
@@ -108,6 +109,27 @@ def test_bootstrap_shrinkage_multiplies_the_coefficients_and_refits_the_intercep
     # intercept predicts as many events as were observed.
     lp = shrunk.model["intercept"] + frame[codes].to_numpy() @ np.array(shrunk.model["coefficients"])
     assert (1 / (1 + np.exp(-lp))).sum() == pytest.approx(frame["y"].sum(), rel=1e-6)
+
+
+def test_a_shrunk_models_interval_is_as_narrow_at_the_centre_as_the_fitted_ones():
+    """A predictor whose zero is far from the data (as age is): at the mean design row the shrunk model's
+    linear predictor has the variance of the unshrunk one's there (the re-estimated intercept keeps the
+    mean risk's precision), and the risk interval there stays a few points wide, not 0-100 %."""
+    frame = simulated(400, {"x1": 0.8, "x2": 0.5, "x3": 0.0}, seed=5)
+    frame["x1"] += 70.0  # centred at 70: the intercept is at x1 = 0, far outside the data
+    codes = ["x1", "x2", "x3"]
+    plain = develop(spec_of(codes, binary=["x2"]), data_of(frame), bootstrap=20).model
+    shrunk = develop(spec_of(codes, binary=["x2"], shrinkage="bootstrap"), data_of(frame), bootstrap=20).model
+    assert shrunk["shrinkage"] < 1
+    centre = np.concatenate([[1.0], frame[codes].to_numpy().mean(axis=0)])
+
+    def lp_variance(model) -> float:
+        return float(centre @ np.array(model["covariance"]) @ centre)
+
+    assert lp_variance(shrunk) == pytest.approx(lp_variance(plain), rel=1e-9)
+    values = dict(zip(codes, frame[codes].mean().tolist(), strict=True)) | {"x2": 1.0}
+    risk, low, high = risk_interval(shrunk, values)
+    assert low < risk < high and high - low < 0.2
 
 
 def test_the_same_inputs_give_the_same_json_byte_for_byte():
