@@ -306,7 +306,7 @@ def development_result() -> dict:
         "model": _model(),
         "spec": {
             "code": "refracture-1y",
-            "name": {"en": "Re-fracture within 1 year", "zh-hans": "1年内再骨折"},
+            "title": {"en": "Re-fracture within 1 year", "zh-hans": "1年内再骨折"},
             "version": "1.0",
             "sha256": "5f1c" + "0" * 56 + "a1b2",
         },

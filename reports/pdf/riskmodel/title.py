@@ -18,7 +18,7 @@ def model_name(result: dict, language: str) -> str:
     if result["kind"] == "validation":
         return label(result["model"].get("name"), language) or f"#{result['model'].get('id')}"
     spec = result.get("spec") or {}
-    return label(spec.get("name") or spec.get("code"), language)
+    return label(spec.get("title") or spec.get("code"), language)
 
 
 def model_type_text(model: dict) -> str:
