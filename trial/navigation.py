@@ -61,7 +61,7 @@ def menu_for(user, current: str | None) -> list[dict]:
         (item for provided in hooks.menu_items() for item in provided), key=lambda item: item.order
     )
     roles = user_roles(user)
-    return [
+    shown = [
         {"url_name": item.url_name, "label": item.label, "current": current in (item.url_name, *item.active)}
         for item in items
         # A superuser reads every site (trial.access) but, like anyone, screens only where they hold a role.
@@ -73,6 +73,10 @@ def menu_for(user, current: str | None) -> list[dict]:
             and (item.studies is None or item.studies())
         )
     ]
+    # One entry a page: two items may lead to one page for different roles (the risk models for study-wide
+    # readers and for investigators), and a user holding both sees it once.
+    seen: set[str] = set()
+    return [entry for entry in shown if not (entry["url_name"] in seen or seen.add(entry["url_name"]))]
 
 
 def menu(request: HttpRequest) -> dict:

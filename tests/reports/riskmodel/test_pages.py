@@ -7,6 +7,7 @@ from django.utils import translation
 
 from reports.models import RiskModel
 from tests.factories import PASSWORD
+from trial.models import StaffRole
 
 from .workbench import page_for, stored_model
 
@@ -131,6 +132,11 @@ def test_the_menu_offers_risk_models_where_a_study_has_an_endpoint(study, people
     dm = make_user("dm-acc", role="data_manager", study=accuracy)
     text = page_for(dm).get(LIST, {"study": accuracy.code}).content.decode()
     assert 'id="no-endpoint"' in text and 'id="develop-form"' not in text
+    # An investigator at a site who is also a study-wide monitor: the entry once, not once a role.
+    both = make_user("inv-mon", role="investigator", site=study.sites.order_by("code").first())
+    StaffRole.objects.create(user=both, study=study, role="monitor", active=True)
+    home = page_for(both).get("/", follow=True).content.decode()
+    assert home.count('href="/reports/risk-models/"') == 1
 
 
 def test_a_bad_cohort_file_is_refused_beside_the_field(study, people, settings, tmp_path):
