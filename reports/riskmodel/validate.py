@@ -4,8 +4,8 @@ calibration, decision curve, and the two recalibrations reported as separate, na
 - The model is read from its JSON only (design, coefficients, intercept or baseline survival).
 - Missing predictor values are imputed by MICE in the validation cohort, outcome included (Steyerberg,
   Clinical Prediction Models, 2nd ed., 8.4; the model's own m, at least 5); the result says so. Each
-  metric and its interval are computed on every imputed copy and averaged over them (the copies differ only
-  in the few imputed values; with nothing missing there is one copy and nothing is averaged).
+  metric is computed on every imputed copy and pooled by Rubin's rules (`_mean_interval`); with nothing
+  missing there is one copy and its own interval.
 - Recalibration on the logit of the model's risk by the horizon: `intercept` re-estimates a (slope fixed at
   1: logit p' = a + logit p); `intercept_slope` re-estimates a and b (logit p' = a + b logit p). Their
   performance is on the same cohort they were fitted on: apparent, and said so.
@@ -27,7 +27,7 @@ from .procedure import Fitted
 from .results import jsonable, reproducibility, tripod_items
 from .stats.decision import decision_curve
 from .stats.design import Design
-from .stats.impute import impute
+from .stats.impute import impute, rubin
 from .stats.missing import missingness
 from .stats.performance import (
     brier,
@@ -43,6 +43,8 @@ Progress = Callable[[str, int, int], None]
 MIN_IMPUTATIONS = 5
 ITERATIONS = 10
 DEFAULT_THRESHOLDS = [round(0.05 + 0.01 * i, 10) for i in range(36)]  # 5 % to 40 %
+
+Z95 = 1.959963984540054  # the normal 97.5 % quantile
 
 
 def model_sha256(model: dict) -> str:
@@ -132,11 +134,20 @@ def validate(
 
 
 def _mean_interval(intervals) -> list:
-    """[estimate, low, high], each the mean over the imputed copies (None when a bound is missing)."""
-    out = []
-    for values in zip(*intervals, strict=True):
-        out.append(None if any(v is None for v in values) else float(np.mean(values)))
-    return out
+    """[estimate, low, high] pooled over the imputed copies by Rubin's rules: the mean estimate, and a 95 %
+    normal interval whose variance is the copies' mean squared standard error (read off each copy's 95 %
+    interval, half its width over 1.96) plus (1 + 1/m) times the estimates' variance between copies. One
+    copy (no value was missing): its own interval. A bound missing in any copy: None."""
+    intervals = [tuple(i) for i in intervals]
+    if len(intervals) == 1:
+        return [None if v is None else float(v) for v in intervals[0]]
+    estimates = [float(i[0]) for i in intervals]
+    if any(i[1] is None or i[2] is None for i in intervals):
+        return [float(np.mean(estimates)), None, None]
+    variances = [((float(i[2]) - float(i[1])) / (2 * Z95)) ** 2 for i in intervals]
+    pooled = rubin(np.array(estimates)[:, None], np.array(variances)[:, None, None])
+    estimate, half = float(pooled.estimate[0]), Z95 * float(np.sqrt(pooled.covariance[0, 0]))
+    return [estimate, estimate - half, estimate + half]
 
 
 def _performance(y, risks, imputed, fitted, horizon, known) -> dict:
