@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy.special import expit
 
 from .stats.design import Design
@@ -183,8 +184,6 @@ def _shrunk_covariance(fitted: Fitted, factor: float) -> np.ndarray:
 def shrink(fitted: Fitted, factor: float, settings: Settings) -> Fitted:
     """The coefficients times the uniform shrinkage factor; the intercept (logistic) or the baseline survival
     (Cox) re-estimated with the shrunk linear predictor as an offset, on each imputed copy, averaged."""
-    import statsmodels.api as sm
-
     coef = fitted.coef * factor
     covariance = None if fitted.covariance is None else fitted.covariance * factor**2
     intercepts, baselines, means = [], [], []

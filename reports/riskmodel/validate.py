@@ -4,7 +4,7 @@ calibration, decision curve, and the two recalibrations reported as separate, na
 - The model is read from its JSON only (design, coefficients, intercept or baseline survival).
 - Missing predictor values are imputed by MICE in the validation cohort, outcome included (Steyerberg,
   Clinical Prediction Models, 2nd ed., 8.4; the model's own m, at least 5); the result says so. Each
-  metric is computed on every imputed copy and pooled by Rubin's rules (`_mean_interval`); with nothing
+  metric is computed on every imputed copy and pooled by Rubin's rules (`_pooled_interval`); with nothing
   missing there is one copy and its own interval.
 - Recalibration on the logit of the model's risk by the horizon: `intercept` re-estimates a (slope fixed at
   1: logit p' = a + logit p); `intercept_slope` re-estimates a and b (logit p' = a + b logit p). Their
@@ -133,7 +133,7 @@ def validate(
     return jsonable(result)
 
 
-def _mean_interval(intervals) -> list:
+def _pooled_interval(intervals) -> list:
     """[estimate, low, high] pooled over the imputed copies by Rubin's rules: the mean estimate, and a 95 %
     normal interval whose variance is the copies' mean squared standard error (read off each copy's 95 %
     interval, half its width over 1.96) plus (1 + 1/m) times the estimates' variance between copies. One
@@ -153,7 +153,7 @@ def _mean_interval(intervals) -> list:
 def _performance(y, risks, imputed, fitted, horizon, known) -> dict:
     """C (DeLong; Harrell's for Cox, without an interval), Brier, slope, CITL with CIs, O and E."""
     if fitted.intercept is not None:
-        c = _mean_interval([tuple(c_statistic(y, p)) for p in risks])
+        c = _pooled_interval([tuple(c_statistic(y, p)) for p in risks])
     else:
         full = [fitted.risk(fitted.design.matrix(copy)) for copy in imputed]
         cs = [
@@ -166,12 +166,12 @@ def _performance(y, risks, imputed, fitted, horizon, known) -> dict:
     ratios = [o["ratio"] for o in oe if o["ratio"] is not None]
     return {
         "c": c,
-        "brier": _mean_interval([tuple(brier(y, p)) for p in risks]),
-        "slope": _mean_interval([tuple(f.slope) for f in fits]),
-        "citl": _mean_interval([tuple(f.citl) for f in fits]),
+        "brier": _pooled_interval([tuple(brier(y, p)) for p in risks]),
+        "slope": _pooled_interval([tuple(f.slope) for f in fits]),
+        "citl": _pooled_interval([tuple(f.citl) for f in fits]),
         "observed": float(oe[0]["observed"]),
         "expected": float(np.mean([o["expected"] for o in oe])),
-        "oe_ratio": _mean_interval([tuple(r) for r in ratios]) if len(ratios) == len(oe) else None,
+        "oe_ratio": _pooled_interval([tuple(r) for r in ratios]) if len(ratios) == len(oe) else None,
     }
 
 
@@ -195,10 +195,10 @@ def _recalibrated(name: str, y, risks, imputed, model, known) -> dict:
         "slope": b,
         "apparent": True,  # fitted and judged on this cohort
         "performance": {
-            "c": _mean_interval([tuple(c_statistic(y, p)) for p in updated]),
-            "brier": _mean_interval([tuple(brier(y, p)) for p in updated]),
-            "slope": _mean_interval([tuple(f.slope) for f in fits]),
-            "citl": _mean_interval([tuple(f.citl) for f in fits]),
+            "c": _pooled_interval([tuple(c_statistic(y, p)) for p in updated]),
+            "brier": _pooled_interval([tuple(brier(y, p)) for p in updated]),
+            "slope": _pooled_interval([tuple(f.slope) for f in fits]),
+            "citl": _pooled_interval([tuple(f.citl) for f in fits]),
             "observed": float(y.sum()),
             "expected": float(np.mean([p.sum() for p in updated])),
         },

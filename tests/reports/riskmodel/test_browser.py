@@ -9,7 +9,6 @@ calculator_refused}_{en,zh}.png.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -22,11 +21,10 @@ from reports.jobs import job_execute
 from reports.models import Job, RiskModel
 from tests.factories import PASSWORD
 
-from ...browser import BROWSER_MARKS
+from ...browser import BROWSER_MARKS, SHOTS
 from .test_api import by_hand
 
 pytestmark = BROWSER_MARKS
-SHOTS = Path("/work/shots27/f") if Path("/work/shots27/f").is_dir() else Path("/tmp")  # noqa: S108
 
 
 def _sign_in(page, live_server, user, language):

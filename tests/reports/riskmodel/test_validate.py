@@ -83,10 +83,10 @@ def test_a_metric_is_pooled_over_the_imputed_copies_by_rubins_rules():
     0.08/1.96 = 0.040816; within W = (0.0026031 + 0.0016660)/2 = 0.0021346; between B = var(0.70, 0.74) =
     0.0008; total T = W + (1 + 1/2) B = 0.0033346; half-width 1.96 x sqrt(T) = 0.11318; so 0.72 (0.6068 to
     0.8332). One copy keeps its own interval."""
-    from reports.riskmodel.validate import _mean_interval
+    from reports.riskmodel.validate import _pooled_interval
 
-    estimate, low, high = _mean_interval([(0.70, 0.60, 0.80), (0.74, 0.66, 0.82)])
+    estimate, low, high = _pooled_interval([(0.70, 0.60, 0.80), (0.74, 0.66, 0.82)])
     assert estimate == pytest.approx(0.72)
     assert low == pytest.approx(0.6068, abs=1e-4) and high == pytest.approx(0.8332, abs=1e-4)
-    assert _mean_interval([(0.7, 0.61, 0.8)]) == [0.7, 0.61, 0.8]
-    assert _mean_interval([(0.7, None, None), (0.72, None, None)]) == [pytest.approx(0.71), None, None]
+    assert _pooled_interval([(0.7, 0.61, 0.8)]) == [0.7, 0.61, 0.8]
+    assert _pooled_interval([(0.7, None, None), (0.72, None, None)]) == [pytest.approx(0.71), None, None]
